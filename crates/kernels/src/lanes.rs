@@ -1,0 +1,215 @@
+//! The 4-lane f32 vector every kernel is written over, and its implementations:
+//! wasm32 simd128, x86_64 SSE (so host tests run the SIMD-shaped code), and a portable scalar one.
+
+/// Four f32 lanes: the NEON / wasm simd128 shape.
+pub trait F32x4: Copy {
+    const LANES: usize = 4;
+    fn splat(x: f32) -> Self;
+    /// # Safety
+    /// `p` must be valid for reading 4 f32s (no alignment needed).
+    unsafe fn load(p: *const f32) -> Self;
+    /// # Safety
+    /// `p` must be valid for writing 4 f32s (no alignment needed).
+    unsafe fn store(self, p: *mut f32);
+    fn add(self, o: Self) -> Self;
+    fn sub(self, o: Self) -> Self;
+    fn mul(self, o: Self) -> Self;
+    /// `self * b + c`, unfused (simd128 has no FMA).
+    #[inline(always)]
+    fn mul_add(self, b: Self, c: Self) -> Self {
+        self.mul(b).add(c)
+    }
+    /// Lane-wise max; NaN handling is unspecified (maps to the single-instruction form).
+    fn max(self, o: Self) -> Self;
+    fn min(self, o: Self) -> Self;
+    fn to_array(self) -> [f32; 4];
+    fn from_array(a: [f32; 4]) -> Self;
+}
+
+/// Portable lanes: plain arrays, what the scalar wasm build runs.
+#[derive(Clone, Copy, Debug)]
+pub struct ScalarLanes(pub [f32; 4]);
+
+impl F32x4 for ScalarLanes {
+    #[inline(always)]
+    fn splat(x: f32) -> Self {
+        Self([x; 4])
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self {
+        Self([*p, *p.add(1), *p.add(2), *p.add(3)])
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut f32) {
+        for (i, v) in self.0.iter().enumerate() {
+            *p.add(i) = *v;
+        }
+    }
+    #[inline(always)]
+    fn add(self, o: Self) -> Self {
+        Self([self.0[0] + o.0[0], self.0[1] + o.0[1], self.0[2] + o.0[2], self.0[3] + o.0[3]])
+    }
+    #[inline(always)]
+    fn sub(self, o: Self) -> Self {
+        Self([self.0[0] - o.0[0], self.0[1] - o.0[1], self.0[2] - o.0[2], self.0[3] - o.0[3]])
+    }
+    #[inline(always)]
+    fn mul(self, o: Self) -> Self {
+        Self([self.0[0] * o.0[0], self.0[1] * o.0[1], self.0[2] * o.0[2], self.0[3] * o.0[3]])
+    }
+    #[inline(always)]
+    fn max(self, o: Self) -> Self {
+        let m = |a: f32, b: f32| if a > b { a } else { b };
+        Self([m(self.0[0], o.0[0]), m(self.0[1], o.0[1]), m(self.0[2], o.0[2]), m(self.0[3], o.0[3])])
+    }
+    #[inline(always)]
+    fn min(self, o: Self) -> Self {
+        let m = |a: f32, b: f32| if a < b { a } else { b };
+        Self([m(self.0[0], o.0[0]), m(self.0[1], o.0[1]), m(self.0[2], o.0[2]), m(self.0[3], o.0[3])])
+    }
+    #[inline(always)]
+    fn to_array(self) -> [f32; 4] {
+        self.0
+    }
+    #[inline(always)]
+    fn from_array(a: [f32; 4]) -> Self {
+        Self(a)
+    }
+}
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub use wasm_simd::WasmLanes;
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod wasm_simd {
+    use super::F32x4;
+    use core::arch::wasm32::*;
+
+    /// wasm simd128 lanes.
+    #[derive(Clone, Copy)]
+    pub struct WasmLanes(pub v128);
+
+    impl F32x4 for WasmLanes {
+        #[inline(always)]
+        fn splat(x: f32) -> Self {
+            Self(f32x4_splat(x))
+        }
+        #[inline(always)]
+        unsafe fn load(p: *const f32) -> Self {
+            Self(v128_load(p as *const v128))
+        }
+        #[inline(always)]
+        unsafe fn store(self, p: *mut f32) {
+            v128_store(p as *mut v128, self.0)
+        }
+        #[inline(always)]
+        fn add(self, o: Self) -> Self {
+            Self(f32x4_add(self.0, o.0))
+        }
+        #[inline(always)]
+        fn sub(self, o: Self) -> Self {
+            Self(f32x4_sub(self.0, o.0))
+        }
+        #[inline(always)]
+        fn mul(self, o: Self) -> Self {
+            Self(f32x4_mul(self.0, o.0))
+        }
+        // pmax/pmin lower to one maxps/minps on x86 hosts; max/min would need a NaN-fixing sequence.
+        #[inline(always)]
+        fn max(self, o: Self) -> Self {
+            Self(f32x4_pmax(self.0, o.0))
+        }
+        #[inline(always)]
+        fn min(self, o: Self) -> Self {
+            Self(f32x4_pmin(self.0, o.0))
+        }
+        #[inline(always)]
+        fn to_array(self) -> [f32; 4] {
+            [
+                f32x4_extract_lane::<0>(self.0),
+                f32x4_extract_lane::<1>(self.0),
+                f32x4_extract_lane::<2>(self.0),
+                f32x4_extract_lane::<3>(self.0),
+            ]
+        }
+        #[inline(always)]
+        fn from_array(a: [f32; 4]) -> Self {
+            Self(f32x4(a[0], a[1], a[2], a[3]))
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+pub use sse::SseLanes;
+
+#[cfg(target_arch = "x86_64")]
+mod sse {
+    use super::F32x4;
+    use core::arch::x86_64::*;
+
+    /// SSE lanes (baseline on x86_64): lets host tests run the same vector code paths.
+    #[derive(Clone, Copy)]
+    pub struct SseLanes(pub __m128);
+
+    impl F32x4 for SseLanes {
+        #[inline(always)]
+        fn splat(x: f32) -> Self {
+            unsafe { Self(_mm_set1_ps(x)) }
+        }
+        #[inline(always)]
+        unsafe fn load(p: *const f32) -> Self {
+            Self(_mm_loadu_ps(p))
+        }
+        #[inline(always)]
+        unsafe fn store(self, p: *mut f32) {
+            _mm_storeu_ps(p, self.0)
+        }
+        #[inline(always)]
+        fn add(self, o: Self) -> Self {
+            unsafe { Self(_mm_add_ps(self.0, o.0)) }
+        }
+        #[inline(always)]
+        fn sub(self, o: Self) -> Self {
+            unsafe { Self(_mm_sub_ps(self.0, o.0)) }
+        }
+        #[inline(always)]
+        fn mul(self, o: Self) -> Self {
+            unsafe { Self(_mm_mul_ps(self.0, o.0)) }
+        }
+        #[inline(always)]
+        fn max(self, o: Self) -> Self {
+            unsafe { Self(_mm_max_ps(self.0, o.0)) }
+        }
+        #[inline(always)]
+        fn min(self, o: Self) -> Self {
+            unsafe { Self(_mm_min_ps(self.0, o.0)) }
+        }
+        #[inline(always)]
+        fn to_array(self) -> [f32; 4] {
+            let mut a = [0.0; 4];
+            unsafe { _mm_storeu_ps(a.as_mut_ptr(), self.0) };
+            a
+        }
+        #[inline(always)]
+        fn from_array(a: [f32; 4]) -> Self {
+            unsafe { Self(_mm_loadu_ps(a.as_ptr())) }
+        }
+    }
+}
+
+/// The lanes this build runs: simd128 on wasm with SIMD, SSE on x86_64 hosts, scalar elsewhere.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub type NativeLanes = WasmLanes;
+#[cfg(all(target_arch = "x86_64", not(target_arch = "wasm32")))]
+pub type NativeLanes = SseLanes;
+#[cfg(not(any(all(target_arch = "wasm32", target_feature = "simd128"), target_arch = "x86_64")))]
+pub type NativeLanes = ScalarLanes;
+
+/// Name of the lane implementation compiled in, reported by `backend()`.
+pub const NATIVE_LANES_NAME: &str = if cfg!(all(target_arch = "wasm32", target_feature = "simd128")) {
+    "simd128"
+} else if cfg!(target_arch = "x86_64") {
+    "sse"
+} else {
+    "scalar"
+};

@@ -1,0 +1,14 @@
+//! sepconv kernels: depthwise-separable convolution building blocks over NHWC f32,
+//! written once over 4-lane vectors (`lanes::F32x4`) with simd128, SSE and scalar implementations.
+//! Pure Rust: `cargo test` runs natively; the `sepconv-wasm` crate exports these to JavaScript.
+
+pub mod activation;
+pub mod dwconv;
+pub mod kernels;
+pub mod lanes;
+pub mod reference;
+pub mod shape;
+pub mod testing;
+
+pub use activation::Activation;
+pub use shape::{ConvGeometry, Padding, Pads};

@@ -1,0 +1,142 @@
+import { OptionError, ShapeError } from '../errors.js';
+import { runtime, type Runtime } from '../runtime/state.js';
+import { Tensor } from '../tensor/tensor.js';
+import { activationCode, type ActivationName } from './activation.js';
+import { convGeometry, pair, type ConvGeometry, type Padding, type Pair } from './geometry.js';
+import { expectTensor, expectVector, shapeStr } from './validate.js';
+
+export interface DepthwiseConv2dOptions {
+  /** Default 1. */
+  strides?: Pair;
+  /** Default 'valid', as in TensorFlow. */
+  padding?: Padding;
+  /** Default 1. */
+  dilations?: Pair;
+  /** One value per output channel (C * multiplier). */
+  bias?: Tensor | Float32Array;
+  /** Fused into the kernel's store. Default 'linear'. */
+  activation?: ActivationName;
+}
+
+const OP = 'depthwiseConv2d';
+
+/** Depthwise weights packed in wasm memory, as a layer holds them. */
+export class PackedDepthwiseWeights {
+  #handle: number;
+  constructor(
+    readonly rt: Runtime,
+    handle: number,
+    readonly kernelH: number,
+    readonly kernelW: number,
+    readonly channels: number,
+    readonly multiplier: number,
+  ) {
+    this.#handle = handle;
+  }
+
+  /** Packs `[KH, KW, C, M]` weights (TensorFlow layout) and an optional bias of C*M values. */
+  static pack(filter: Float32Array, filterShape: readonly number[], bias: Float32Array | undefined, op = OP): PackedDepthwiseWeights {
+    const [kh, kw, c, m] = filterShape as [number, number, number, number];
+    const rt = runtime(`${op}()`);
+    const w = rt.upload(filter);
+    const b = bias ? rt.upload(bias) : 0;
+    try {
+      const handle = rt.call(op, (k) => k.depthwise_pack(w, b, kh, kw, c, m));
+      return new PackedDepthwiseWeights(rt, handle, kh, kw, c, m);
+    } finally {
+      rt.free(w, filter.length);
+      if (b) rt.free(b, bias!.length);
+    }
+  }
+
+  get handle(): number {
+    return this.#handle;
+  }
+
+  get disposed(): boolean {
+    return this.#handle === 0;
+  }
+
+  dispose(): void {
+    if (this.#handle) this.rt.kernels.depthwise_free(this.#handle);
+    this.#handle = 0;
+  }
+}
+
+export function depthwiseGeometry(
+  op: string,
+  xShape: readonly number[],
+  kernel: [number, number],
+  options: Pick<DepthwiseConv2dOptions, 'strides' | 'padding' | 'dilations'>,
+): ConvGeometry {
+  const strides = pair(op, 'strides', options.strides, 1);
+  const dilations = pair(op, 'dilations', options.dilations, 1);
+  if ((strides[0] > 1 || strides[1] > 1) && (dilations[0] > 1 || dilations[1] > 1)) {
+    throw new OptionError(op, 'strides', '1 when dilations > 1 (TensorFlow rule)', options.strides);
+  }
+  const g = convGeometry(op, xShape[1]!, xShape[2]!, kernel, strides, dilations, options.padding ?? 'valid');
+  if (g.outH < 1 || g.outW < 1) {
+    throw new ShapeError(
+      op,
+      `an input at least as large as the dilated ${kernel[0]}x${kernel[1]} kernel with padding ${JSON.stringify(options.padding ?? 'valid')}`,
+      `input ${shapeStr(xShape)}`,
+    );
+  }
+  return g;
+}
+
+/** Runs packed depthwise weights over `x`; the core shared by the op and the layers. */
+export function runDepthwise(x: Tensor, w: PackedDepthwiseWeights, g: ConvGeometry, activation: ActivationName | undefined, op = OP): Tensor {
+  const act = activationCode(op, activation);
+  const [n] = x.shape as [number];
+  const out = Tensor.alloc([n, g.outH, g.outW, w.channels * w.multiplier], op);
+  try {
+    w.rt.call(op, (k) =>
+      k.depthwise_conv2d(
+        w.handle,
+        x.ptr(op),
+        x.size,
+        out.ptr(op),
+        out.size,
+        n,
+        g.inH,
+        g.inW,
+        g.strideH,
+        g.strideW,
+        g.dilationH,
+        g.dilationW,
+        g.pads.top,
+        g.pads.bottom,
+        g.pads.left,
+        g.pads.right,
+        act,
+      ),
+    );
+  } catch (e) {
+    out.dispose();
+    throw e;
+  }
+  return out;
+}
+
+/**
+ * Depthwise 2-D convolution of NHWC `x` [N, H, W, C] with `filter` [KH, KW, C, M] (TensorFlow layout).
+ * Output [N, OH, OW, C*M], channel c*M + m. Packs the filter per call; layers pack once.
+ */
+export function depthwiseConv2d(x: Tensor, filter: Tensor, options: DepthwiseConv2dOptions = {}): Tensor {
+  const xs = expectTensor(OP, 'x', x, 4);
+  const fs = expectTensor(OP, 'filter', filter, 4);
+  if (fs[2] !== xs[3]) {
+    throw new ShapeError(OP, `filter [KH, KW, ${xs[3]}, M] to match the input's ${xs[3]} channels`, `filter ${shapeStr(fs)}`);
+  }
+  if (fs.some((d) => d < 1)) throw new ShapeError(OP, 'a filter with positive sizes', `filter ${shapeStr(fs)}`);
+  const g = depthwiseGeometry(OP, xs, [fs[0]!, fs[1]!], options);
+  activationCode(OP, options.activation);
+  const bias = options.bias === undefined ? undefined : expectVector(OP, 'bias', options.bias, fs[2]! * fs[3]!);
+  const packed = PackedDepthwiseWeights.pack(filter.data(), fs, bias);
+  try {
+    return runDepthwise(x, packed, g, options.activation);
+  } finally {
+    packed.dispose();
+  }
+}

@@ -1,0 +1,89 @@
+import { OptionError } from '../errors.js';
+
+/** 'same' and 'valid' follow TensorFlow; explicit pads are [top, bottom, left, right]. */
+export type Padding = 'same' | 'valid' | readonly [number, number, number, number];
+
+export interface Pads {
+  top: number;
+  bottom: number;
+  left: number;
+  right: number;
+}
+
+export interface ConvGeometry {
+  inH: number;
+  inW: number;
+  kernelH: number;
+  kernelW: number;
+  strideH: number;
+  strideW: number;
+  dilationH: number;
+  dilationW: number;
+  pads: Pads;
+  outH: number;
+  outW: number;
+}
+
+export type Pair = number | readonly [number, number];
+
+export function pair(op: string, name: string, v: Pair | undefined, fallback: number, max = Infinity): [number, number] {
+  const p: [number, number] = v === undefined ? [fallback, fallback] : typeof v === 'number' ? [v, v] : [v[0], v[1]];
+  if (!(Array.isArray(v) ? v.length === 2 : true) || !p.every((x) => Number.isInteger(x) && x >= 1 && x <= max)) {
+    throw new OptionError(op, name, `an integer from 1 to ${max}, or a pair of them`, v);
+  }
+  return p;
+}
+
+function axisPads(input: number, k: number, stride: number, dilation: number): [number, number] {
+  const out = Math.ceil(input / stride);
+  const needed = Math.max((Math.max(out, 1) - 1) * stride + (k - 1) * dilation + 1 - input, 0);
+  return [Math.floor(needed / 2), needed - Math.floor(needed / 2)];
+}
+
+export function resolvePads(op: string, padding: Padding, inH: number, inW: number, k: [number, number], s: [number, number], d: [number, number]): Pads {
+  if (padding === 'valid') return { top: 0, bottom: 0, left: 0, right: 0 };
+  if (padding === 'same') {
+    const [top, bottom] = axisPads(inH, k[0], s[0], d[0]);
+    const [left, right] = axisPads(inW, k[1], s[1], d[1]);
+    return { top, bottom, left, right };
+  }
+  if (Array.isArray(padding) && padding.length === 4 && padding.every((p) => Number.isInteger(p) && p >= 0)) {
+    const [top, bottom, left, right] = padding;
+    return { top, bottom, left, right };
+  }
+  throw new OptionError(op, 'padding', "'same', 'valid' or [top, bottom, left, right] of non-negative integers", padding);
+}
+
+/** Output size of one axis, or 0 when the dilated kernel does not fit. */
+export function outLen(input: number, before: number, after: number, k: number, stride: number, dilation: number): number {
+  const span = (k - 1) * dilation + 1;
+  const padded = input + before + after;
+  return padded < span ? 0 : Math.floor((padded - span) / stride) + 1;
+}
+
+export function convGeometry(
+  op: string,
+  inH: number,
+  inW: number,
+  kernel: [number, number],
+  stride: [number, number],
+  dilation: [number, number],
+  padding: Padding,
+): ConvGeometry {
+  const pads = resolvePads(op, padding, inH, inW, kernel, stride, dilation);
+  const outH = outLen(inH, pads.top, pads.bottom, kernel[0], stride[0], dilation[0]);
+  const outW = outLen(inW, pads.left, pads.right, kernel[1], stride[1], dilation[1]);
+  return {
+    inH,
+    inW,
+    kernelH: kernel[0],
+    kernelW: kernel[1],
+    strideH: stride[0],
+    strideW: stride[1],
+    dilationH: dilation[0],
+    dilationW: dilation[1],
+    pads,
+    outH,
+    outW,
+  };
+}

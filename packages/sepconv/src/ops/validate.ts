@@ -1,0 +1,32 @@
+import { DTypeError, ShapeError } from '../errors.js';
+import { Tensor } from '../tensor/tensor.js';
+
+export function shapeStr(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}
+
+/** Checks `x` is a live float32 Tensor of the given rank; returns its shape. */
+export function expectTensor(op: string, name: string, x: unknown, rank?: number): readonly number[] {
+  if (!(x instanceof Tensor)) {
+    throw new DTypeError(op, `a sepconv Tensor for \`${name}\``, x === null ? 'null' : typeof x === 'object' ? (x.constructor?.name ?? 'object') : typeof x);
+  }
+  x.ptr(op); // throws DisposedTensorError
+  if (rank !== undefined && x.rank !== rank) {
+    throw new ShapeError(op, `\`${name}\` of rank ${rank}${rank === 4 ? ' (NHWC)' : ''}`, `rank ${x.rank} ${shapeStr(x.shape)}`);
+  }
+  return x.shape;
+}
+
+/** A bias given as a Tensor or Float32Array of `length` values; returns its Float32Array view/copy. */
+export function expectVector(op: string, name: string, v: unknown, length: number): Float32Array {
+  if (v instanceof Tensor) {
+    expectTensor(op, name, v);
+    if (v.size !== length) throw new ShapeError(op, `\`${name}\` of ${length} values`, `${v.size} values ${shapeStr(v.shape)}`);
+    return v.data();
+  }
+  if (v instanceof Float32Array) {
+    if (v.length !== length) throw new ShapeError(op, `\`${name}\` of ${length} values`, `${v.length} values`);
+    return v;
+  }
+  throw new DTypeError(op, `Tensor or Float32Array for \`${name}\``, Object.prototype.toString.call(v));
+}

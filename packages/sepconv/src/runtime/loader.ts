@@ -1,0 +1,222 @@
+import { WasmLoadError } from '../errors.js';
+import { createBindings } from './generated/bindings.js';
+import { Runtime, setRuntime, type BackendInfo, type BuildName, type KernelExports } from './state.js';
+import { selfTest } from './self-test.js';
+
+/** One wasm binary, in any form a host can hand it over. */
+export type WasmSource = WebAssembly.Module | BufferSource | string | URL | Response | PromiseLike<Response>;
+
+export interface InitOptions {
+  /** A compiled module, or one per build. Cloudflare Workers must use this: they forbid compiling bytes. */
+  module?: WebAssembly.Module | Partial<Record<BuildName, WebAssembly.Module>>;
+  /** The bytes of a .wasm (per build, or one). */
+  bytes?: BufferSource | Partial<Record<BuildName, BufferSource>>;
+  /** Where to fetch the .wasm (per build, or one). */
+  url?: string | URL | Partial<Record<BuildName, string | URL>>;
+  /** A fetch Response (or its promise) of the .wasm. */
+  response?: Response | PromiseLike<Response>;
+  /** 'auto' (default) picks simd128 when the host validates SIMD and the self-test passes. */
+  build?: BuildName | 'auto';
+  /** Run the known-answer self-test on the SIMD build (default true). */
+  selfTest?: boolean;
+}
+
+/** How each host finds the shipped binaries when `init()` gets no explicit source. */
+export interface HostDefaults {
+  name: string;
+  source(build: BuildName): WasmSource | Promise<WasmSource>;
+}
+
+// (module (func (result v128) i32.const 0 i8x16.splat i8x16.popcnt))
+const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
+
+export function hostHasSimd(): boolean {
+  try {
+    return WebAssembly.validate(SIMD_PROBE);
+  } catch {
+    return false;
+  }
+}
+
+const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
+
+function describe(src: unknown): string {
+  if (typeof src === 'string') return src;
+  if (src instanceof URL) return src.href;
+  if (typeof Response !== 'undefined' && src instanceof Response) return src.url || 'a Response';
+  return Object.prototype.toString.call(src);
+}
+
+function isModule(x: unknown): x is WebAssembly.Module {
+  return typeof WebAssembly !== 'undefined' && x instanceof WebAssembly.Module;
+}
+
+function isBufferSource(x: unknown): x is BufferSource {
+  return x instanceof ArrayBuffer || ArrayBuffer.isView(x) || Object.prototype.toString.call(x) === '[object ArrayBuffer]';
+}
+
+function checkMagic(bytes: Uint8Array, where: string, contentType?: string | null): void {
+  if (WASM_MAGIC.every((b, i) => bytes[i] === b)) return;
+  const head = new TextDecoder().decode(bytes.subarray(0, 64)).trim();
+  const looksHtml = /^<(!doctype|html|head|body)/i.test(head);
+  throw new WasmLoadError(
+    `sepconv: ${where} is not a WebAssembly binary` +
+      (looksHtml ? ' (it is an HTML page: the URL is probably wrong, or the server falls back to index.html)' : '') +
+      (contentType ? `; content-type ${contentType}` : '') +
+      `; it starts with ${JSON.stringify(head.slice(0, 32))}`,
+    where,
+  );
+}
+
+async function fromResponse(res: Response, where: string): Promise<WebAssembly.Module> {
+  if (!res.ok) throw new WasmLoadError(`sepconv: fetching ${where} failed with HTTP ${res.status} ${res.statusText}`, where);
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  checkMagic(bytes, where, res.headers.get('content-type'));
+  return compile(bytes, where);
+}
+
+async function compile(bytes: BufferSource, where: string): Promise<WebAssembly.Module> {
+  const view = bytes instanceof Uint8Array ? bytes : ArrayBuffer.isView(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : new Uint8Array(bytes as ArrayBuffer);
+  checkMagic(view, where);
+  try {
+    return await WebAssembly.compile(view as Uint8Array<ArrayBuffer>);
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    if (/disallowed by embedder|code generation/i.test(msg)) {
+      throw new WasmLoadError(
+        `sepconv: this host forbids compiling wasm from bytes (${msg}). On Cloudflare Workers import the .wasm ` +
+          `(\`import simd from 'sepconv/wasm/simd128'\`) and call \`init({ module: simd })\`, or use the package's workerd entry.`,
+        where,
+      );
+    }
+    throw new WasmLoadError(`sepconv: compiling ${where} failed: ${msg}`, where);
+  }
+}
+
+/** Resolves any source form to a compiled module. */
+export async function toModule(source: WasmSource, where = describe(source)): Promise<WebAssembly.Module> {
+  // WebAssembly.Module is an empty interface, so type guards on it narrow everything else away.
+  const src = source as unknown as string | URL | Response | PromiseLike<Response>;
+  if (isModule(source)) return source;
+  if (isBufferSource(source)) return compile(source, 'the given bytes');
+  if (typeof src === 'string' || src instanceof URL) {
+    const url = src instanceof URL ? src : new URL(src, (globalThis as { location?: { href: string } }).location?.href);
+    if (url.protocol === 'file:') {
+      throw new WasmLoadError(`sepconv: cannot fetch ${url.href} on this host; pass \`bytes\` or \`module\``, url.href);
+    }
+    let res: Response;
+    try {
+      res = await fetch(url);
+    } catch (e) {
+      throw new WasmLoadError(`sepconv: fetching ${url.href} failed: ${e instanceof Error ? e.message : e}`, url.href);
+    }
+    return fromResponse(res, url.href);
+  }
+  const res = await src;
+  return fromResponse(res, describe(res) === 'a Response' ? where : describe(res));
+}
+
+/** Instantiates a module through a fresh copy of the wasm-bindgen glue. */
+export function instantiate(module: WebAssembly.Module, backend: BackendInfo, detect = false): Runtime {
+  const bindings = createBindings();
+  let raw: { memory: WebAssembly.Memory };
+  try {
+    raw = bindings.initSync({ module });
+  } catch (e) {
+    throw new WasmLoadError(`sepconv: instantiating the ${backend.build} build failed: ${e instanceof Error ? e.message : e}`);
+  }
+  const kernels = bindings as unknown as KernelExports;
+  const lanes = kernels.lanes_name() as BuildName;
+  if (detect) backend = { ...backend, build: lanes };
+  else if (lanes !== backend.build) {
+    throw new WasmLoadError(`sepconv: the module given as the ${backend.build} build is the ${lanes} build`);
+  }
+  return new Runtime(kernels, raw.memory, backend);
+}
+
+function pick<T>(v: T | Partial<Record<BuildName, T>> | undefined, build: BuildName, isLeaf: (x: unknown) => boolean): T | undefined {
+  if (v === undefined) return undefined;
+  if (isLeaf(v)) return v as T;
+  return (v as Partial<Record<BuildName, T>>)[build];
+}
+
+const isLeafSource = (x: unknown): boolean => isModule(x) || isBufferSource(x) || typeof x === 'string' || Object.prototype.toString.call(x) === '[object URL]';
+
+/** The source the options give for `build`, or undefined when they give none for it. */
+function explicitSource(opts: InitOptions, build: BuildName): WasmSource | undefined {
+  return (
+    pick<WebAssembly.Module>(opts.module, build, isModule) ??
+    pick<BufferSource>(opts.bytes, build, isBufferSource) ??
+    pick<string | URL>(opts.url, build, isLeafSource) ??
+    opts.response
+  );
+}
+
+function hasExplicit(opts: InitOptions): boolean {
+  return opts.module !== undefined || opts.bytes !== undefined || opts.url !== undefined || opts.response !== undefined;
+}
+
+/**
+ * Loads a build and makes it current. `auto` picks simd128 when the host validates SIMD and
+ * the known-answer self-test passes, else scalar; `backend()` then says which and why.
+ */
+export async function initWith(host: HostDefaults, opts: InitOptions = {}): Promise<BackendInfo> {
+  const want = opts.build ?? 'auto';
+  const explicit = hasExplicit(opts);
+  const sourceFor = async (build: BuildName): Promise<WasmSource | undefined> =>
+    explicit ? explicitSource(opts, build) : host.source(build);
+
+  const single = [opts.module, opts.bytes, opts.url].some((v) => v !== undefined && isLeafSource(v)) || opts.response !== undefined;
+  if (explicit && single) {
+    // One binary given: whichever build it is runs, after the same self-test.
+    const src = explicitSource(opts, 'simd128')!;
+    const rt = instantiate(await toModule(src), { build: 'scalar', reason: 'the one build passed to init()' }, true);
+    if (want !== 'auto' && rt.backend.build !== want) {
+      throw new WasmLoadError(`sepconv: init({ build: '${want}' }) was given the ${rt.backend.build} build`);
+    }
+    if (rt.backend.build === 'simd128' && opts.selfTest !== false) {
+      const problem = selfTest(rt);
+      if (problem) throw new WasmLoadError(`sepconv: the simd128 self-test failed on this host (${problem}); pass the scalar build`);
+    }
+    setRuntime(rt);
+    return { ...rt.backend };
+  }
+
+  let order: { build: BuildName; reason: string }[];
+  if (want === 'simd128' || want === 'scalar') {
+    order = [{ build: want, reason: `forced with init({ build: '${want}' })` }];
+  } else if (!hostHasSimd()) {
+    order = [{ build: 'scalar', reason: 'this host does not validate wasm SIMD (simd128)' }];
+  } else {
+    order = [
+      { build: 'simd128', reason: `${host.name} validates wasm SIMD and the self-test passed` },
+      { build: 'scalar', reason: '' },
+    ];
+  }
+
+  let failure = '';
+  for (const [i, choice] of order.entries()) {
+    const src = await sourceFor(choice.build);
+    if (src === undefined) {
+      if (i + 1 < order.length) {
+        failure = `no ${choice.build} build was given`;
+        continue;
+      }
+      throw new WasmLoadError(`sepconv: init() was given no source for the ${choice.build} build`);
+    }
+    const module = await toModule(src);
+    const reason = choice.reason || failure;
+    const rt = instantiate(module, { build: choice.build, reason });
+    if (choice.build === 'simd128' && want === 'auto' && opts.selfTest !== false) {
+      const problem = selfTest(rt);
+      if (problem) {
+        failure = `the simd128 self-test failed (${problem}), so the scalar build runs`;
+        if (typeof console !== 'undefined') console.warn(`sepconv: ${failure}`);
+        continue;
+      }
+    }
+    setRuntime(rt);
+    return { ...rt.backend };
+  }
+  throw new WasmLoadError(`sepconv: no build could be loaded (${failure})`);
+}

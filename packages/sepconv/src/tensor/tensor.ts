@@ -1,0 +1,125 @@
+import { DisposedTensorError, DTypeError, ShapeError } from '../errors.js';
+import { runtime, type Runtime } from '../runtime/state.js';
+
+/** Element types. Only float32 is computed today; the union leaves room for float16/int8 weights. */
+export type DType = 'float32';
+export type Shape = readonly number[];
+
+const leakGuard =
+  typeof FinalizationRegistry === 'undefined'
+    ? undefined
+    : new FinalizationRegistry<{ rt: Runtime; ptr: number; len: number }>(({ rt, ptr, len }) => rt.free(ptr, len));
+
+export function sizeOf(shape: Shape): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+function checkShape(op: string, shape: Shape): void {
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    throw new ShapeError(op, 'a shape of non-negative integers', JSON.stringify(shape));
+  }
+}
+
+/**
+ * An NHWC float32 tensor whose data lives in wasm memory.
+ * Free it with `dispose()` (or `using`); a FinalizationRegistry frees forgotten ones eventually.
+ */
+export class Tensor {
+  readonly dtype: DType = 'float32';
+  readonly size: number;
+  #ptr: number;
+  #rt: Runtime;
+
+  /** Wraps a buffer already allocated in wasm memory; most users want `tensor()` or `zeros()`. */
+  constructor(
+    readonly shape: Shape,
+    ptr: number,
+    rt: Runtime,
+  ) {
+    this.size = sizeOf(shape);
+    this.#ptr = ptr;
+    this.#rt = rt;
+    leakGuard?.register(this, { rt, ptr, len: this.size }, this);
+  }
+
+  static alloc(shape: Shape, op = 'tensor'): Tensor {
+    checkShape(op, shape);
+    const rt = runtime(`${op}()`);
+    return new Tensor([...shape], rt.alloc(sizeOf(shape)), rt);
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  get isDisposed(): boolean {
+    return this.#ptr === 0;
+  }
+
+  /** Address in wasm memory; throws if disposed. For ops, not for users. */
+  ptr(op = 'tensor'): number {
+    if (this.#ptr === 0) throw new DisposedTensorError(`${op}: tensor of shape [${this.shape.join(', ')}]`);
+    return this.#ptr;
+  }
+
+  /** A fresh view of the data; valid only until the next call that can grow memory. */
+  view(op = 'tensor'): Float32Array {
+    const ptr = this.ptr(op);
+    return new Float32Array(this.#rt.memory.buffer, ptr, this.size);
+  }
+
+  /** Copies the data out of wasm memory. */
+  data(): Float32Array {
+    return this.view('data()').slice();
+  }
+
+  /** Nested arrays, outermost dimension first. */
+  toArray(): unknown {
+    const flat = this.data();
+    const build = (dim: number, offset: number): unknown => {
+      if (dim === this.shape.length) return flat[offset];
+      const stride = sizeOf(this.shape.slice(dim + 1));
+      return Array.from({ length: this.shape[dim]! }, (_, i) => build(dim + 1, offset + i * stride));
+    };
+    return build(0, 0);
+  }
+
+  dispose(): void {
+    if (this.#ptr === 0) return;
+    leakGuard?.unregister(this);
+    this.#rt.free(this.#ptr, this.size);
+    this.#ptr = 0;
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  toString(): string {
+    return `Tensor(float32, [${this.shape.join(', ')}]${this.isDisposed ? ', disposed' : ''})`;
+  }
+}
+
+/** A tensor holding a copy of `data` (Float32Array or numbers) with `shape`. */
+export function tensor(data: Float32Array | readonly number[], shape: Shape): Tensor {
+  checkShape('tensor', shape);
+  if (!(data instanceof Float32Array) && !Array.isArray(data)) {
+    throw new DTypeError('tensor', 'Float32Array or number[]', Object.prototype.toString.call(data));
+  }
+  if (data.length !== sizeOf(shape)) {
+    throw new ShapeError('tensor', `${sizeOf(shape)} values for shape [${shape.join(', ')}]`, `${data.length} values`);
+  }
+  const t = Tensor.alloc(shape);
+  t.view().set(data);
+  return t;
+}
+
+export function zeros(shape: Shape): Tensor {
+  return Tensor.alloc(shape, 'zeros');
+}
+
+export function fill(shape: Shape, value: number): Tensor {
+  const t = Tensor.alloc(shape, 'fill');
+  t.view().fill(value);
+  return t;
+}

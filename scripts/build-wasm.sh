@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Builds the two shipped wasm binaries (simd128 and scalar) with wasm-pack, optimises them with
+# binaryen's wasm-opt -O3, wraps the wasm-bindgen glue as a factory, and prints the sizes.
+# Skips all of it when nothing it reads has changed since the last build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/toolchain-env.sh
+
+pkg=packages/sepconv
+out_wasm=$pkg/wasm
+out_glue=$pkg/src/runtime/generated
+stamp=$out_wasm/.build-stamp
+inputs_hash=$( (find crates -type f \( -name '*.rs' -o -name Cargo.toml \) | sort | xargs cat; cat Cargo.toml Cargo.lock scripts/build-wasm.sh scripts/wrap-glue.mjs) | sha256sum | cut -c1-16)
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$inputs_hash" ] && [ -f "$out_glue/bindings.js" ]; then
+  echo "wasm: up to date ($inputs_hash)"
+  exit 0
+fi
+
+mkdir -p "$out_wasm" "$out_glue"
+wasm_opt=node_modules/binaryen/bin/wasm-opt
+features=(--enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
+  --enable-mutable-globals --enable-reference-types --enable-multivalue)
+# wasm-pack runs the cargo on PATH: make it the one that has the wasm32 std.
+export PATH="$(dirname "$WASM_CARGO"):$PATH"
+
+for build in simd128 scalar; do
+  flags=""
+  [ "$build" = simd128 ] && flags="-C target-feature=+simd128"
+  staging=target/wasm-pkg-$build
+  echo "wasm: building $build"
+  RUSTFLAGS="$flags" CARGO_TARGET_DIR="$PWD/target/wasm-$build" \
+    wasm-pack --quiet build crates/wasm --release --target web --mode no-install --no-pack \
+      --out-dir "$PWD/$staging" --out-name sepconv_wasm >/dev/null
+  "$wasm_opt" -O3 "${features[@]}" "$staging/sepconv_wasm_bg.wasm" -o "$out_wasm/sepconv-$build.wasm"
+done
+
+# The glue depends only on the exported signatures, so both builds must have produced the same file.
+if ! cmp -s target/wasm-pkg-simd128/sepconv_wasm.js target/wasm-pkg-scalar/sepconv_wasm.js; then
+  echo "wasm: the simd128 and scalar builds produced different wasm-bindgen glue" >&2
+  exit 1
+fi
+node scripts/wrap-glue.mjs target/wasm-pkg-simd128/sepconv_wasm.js "$out_glue/bindings.js"
+printf 'export declare function createBindings(): any;\nexport declare const EXPORTED_FUNCTIONS: string[];\n' > "$out_glue/bindings.d.ts"
+node scripts/wasm-sizes.mjs "$out_wasm"/sepconv-*.wasm
+echo "$inputs_hash" > "$stamp"

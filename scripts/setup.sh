@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Brings this machine to a working sepconv build using only the package registries.
+# Idempotent: each step checks before it acts, so a re-run takes seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/toolchain-env.sh
+
+PNPM_VERSION=12.4.2
+log() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_missing=()
+need_pkg() { dpkg -s "$1" >/dev/null 2>&1 || apt_missing+=("$1"); }
+
+# 1. A Rust that can target wasm32: rustup's where the machine can add targets, else Debian's rustc-web.
+# SEPCONV_TOOLCHAIN=debian skips rustup and takes the Debian path (as on machines that cannot add targets).
+if ! wasm_target_ready; then
+  if [ "${SEPCONV_TOOLCHAIN:-}" != debian ] && command -v rustup >/dev/null && timeout 120 rustup target add wasm32-unknown-unknown >/dev/null 2>&1; then
+    log "wasm32 target added with rustup"
+  else
+    for p in rustc-web cargo-web rust-web-src rust-web-llvm lld-22; do need_pkg "$p"; done
+  fi
+fi
+# Browser tests run a real Chromium; brotli sizes use Node's zlib.
+need_pkg chromium
+if [ ${#apt_missing[@]} -gt 0 ]; then
+  log "apt-get install ${apt_missing[*]}"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${apt_missing[@]}" >/dev/null
+fi
+. scripts/toolchain-env.sh
+
+# 2. Debian's rustc ships no wasm32 std: build it once from its vendored sources.
+if ! wasm_target_ready; then
+  log "building the wasm32 standard library from Debian's rust-web-src (about a minute)"
+  scratch=$(mktemp -d)
+  mkdir -p "$scratch/src"
+  cat > "$scratch/Cargo.toml" <<'TOML'
+[package]
+name = "wasm32-std-build"
+version = "0.0.0"
+edition = "2021"
+[lib]
+crate-type = ["cdylib"]
+path = "src/lib.rs"
+[profile.release]
+opt-level = 3
+lto = true
+panic = "abort"
+TOML
+  echo '#[no_mangle] pub extern "C" fn probe(x: f32) -> f32 { x * 2.0 }' > "$scratch/src/lib.rs"
+  sysroot=$("$WASM_RUSTC" --print sysroot)
+  vendor="$sysroot/lib/rustlib/src/rust/library/vendor"
+  (cd "$scratch" && RUSTC="$WASM_RUSTC" RUSTC_BOOTSTRAP=1 "$WASM_CARGO" build -q --release \
+      --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort \
+      --config 'source.crates-io.replace-with="rust-src-vendor"' \
+      --config "source.rust-src-vendor.directory=\"$vendor\"")
+  libdir="$sysroot/lib/rustlib/wasm32-unknown-unknown/lib"
+  as_root mkdir -p "$libdir"
+  as_root cp "$scratch"/target/wasm32-unknown-unknown/release/deps/*.rlib "$libdir/"
+  rm -rf "$scratch"
+  wasm_target_ready || { echo "setup: wasm32 std still missing in $libdir" >&2; exit 1; }
+fi
+
+# --locked first; the registry here can lack a locked patch release, then let cargo resolve.
+cargo_install() { cargo install -q "$@" --locked 2>/dev/null || cargo install -q "$@"; }
+
+# 3. wasm-bindgen-cli at exactly the crate's version, and wasm-pack, both from crates.io.
+bindgen_version=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/,""); print; exit}' Cargo.lock)
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$bindgen_version" ]; then
+  log "cargo install wasm-bindgen-cli $bindgen_version (a few minutes, once)"
+  cargo_install wasm-bindgen-cli --version "=$bindgen_version"
+fi
+if ! command -v wasm-pack >/dev/null; then
+  log "cargo install wasm-pack (a few minutes, once)"
+  cargo_install wasm-pack
+fi
+
+# 4. pnpm, pinned, then the workspace's packages (binaryen's wasm-opt, tsup, vitest, reference engines).
+if [ "$(pnpm --version 2>/dev/null)" != "$PNPM_VERSION" ]; then
+  log "npm install -g pnpm@$PNPM_VERSION"
+  npm install -g -s "pnpm@$PNPM_VERSION"
+fi
+if [ ! -f node_modules/.modules.yaml ] || [ pnpm-lock.yaml -nt node_modules/.modules.yaml ] || [ package.json -nt node_modules/.modules.yaml ]; then
+  log "pnpm install"
+  pnpm install --frozen-lockfile --reporter=silent
+fi
+log "ready ($(wasm_toolchain_summary))"

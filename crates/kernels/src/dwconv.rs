@@ -221,3 +221,12 @@ fn depthwise_multiplier<V: F32x4>(g: &ConvGeometry, w: &PackedDepthwise, input: 
         }
     }
 }
+
+use crate::kernels::KernelDescriptor;
+
+pub const KERNELS: &[KernelDescriptor] = &[KernelDescriptor {
+    name: "dwconv_kxk_8c",
+    op: "dwconv",
+    tile: (1, DW_CHANNEL_TILE),
+    summary: "depthwise, any kernel/stride/dilation/padding/multiplier, one pixel x 8 channels per step",
+}];

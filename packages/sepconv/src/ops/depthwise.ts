@@ -20,6 +20,32 @@ export interface DepthwiseConv2dOptions {
 
 const OP = 'depthwiseConv2d';
 
+declare module '../runtime/state.js' {
+  interface KernelExports {
+    depthwise_pack(weights: number, bias: number, kh: number, kw: number, channels: number, multiplier: number): number;
+    depthwise_free(handle: number): void;
+    depthwise_conv2d(
+      handle: number,
+      input: number,
+      inputLen: number,
+      output: number,
+      outputLen: number,
+      batch: number,
+      inH: number,
+      inW: number,
+      strideH: number,
+      strideW: number,
+      dilationH: number,
+      dilationW: number,
+      padTop: number,
+      padBottom: number,
+      padLeft: number,
+      padRight: number,
+      activation: number,
+    ): void;
+  }
+}
+
 /** Depthwise weights packed in wasm memory, as a layer holds them. */
 export class PackedDepthwiseWeights {
   #handle: number;
@@ -85,11 +111,18 @@ export function depthwiseGeometry(
   return g;
 }
 
-/** Runs packed depthwise weights over `x`; the core shared by the op and the layers. */
-export function runDepthwise(x: Tensor, w: PackedDepthwiseWeights, g: ConvGeometry, activation: ActivationName | undefined, op = OP): Tensor {
+/**
+ * Runs packed depthwise weights over `x`; the core shared by the op and the layers.
+ * Writes into `out` when given (a planned arena buffer), else allocates the output.
+ */
+export function runDepthwise(x: Tensor, w: PackedDepthwiseWeights, g: ConvGeometry, activation: ActivationName | undefined, op = OP, given?: Tensor): Tensor {
   const act = activationCode(op, activation);
   const [n] = x.shape as [number];
-  const out = Tensor.alloc([n, g.outH, g.outW, w.channels * w.multiplier], op);
+  const shape = [n, g.outH, g.outW, w.channels * w.multiplier];
+  if (given && given.size !== shape.reduce((a, b) => a * b, 1)) {
+    throw new ShapeError(op, `an output buffer of shape ${shapeStr(shape)}`, `${shapeStr(given.shape)}`);
+  }
+  const out = given ?? Tensor.alloc(shape, op);
   try {
     w.rt.call(op, (k) =>
       k.depthwise_conv2d(
@@ -113,7 +146,7 @@ export function runDepthwise(x: Tensor, w: PackedDepthwiseWeights, g: ConvGeomet
       ),
     );
   } catch (e) {
-    out.dispose();
+    if (!given) out.dispose();
     throw e;
   }
   return out;

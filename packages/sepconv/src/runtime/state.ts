@@ -1,31 +1,14 @@
 import { KernelError, NotInitializedError } from '../errors.js';
 
-/** The raw kernel exports of one wasm instance (the wasm-bindgen glue's functions). */
+/**
+ * The raw kernel exports of one wasm instance (the wasm-bindgen glue's functions).
+ * Each op module adds its own functions by interface merging:
+ * `declare module '../runtime/state.js' { interface KernelExports { ... } }`.
+ */
 export interface KernelExports {
   alloc_f32(len: number): number;
   free_f32(ptr: number, len: number): void;
   lanes_name(): string;
-  depthwise_pack(weights: number, bias: number, kh: number, kw: number, channels: number, multiplier: number): number;
-  depthwise_free(handle: number): void;
-  depthwise_conv2d(
-    handle: number,
-    input: number,
-    inputLen: number,
-    output: number,
-    outputLen: number,
-    batch: number,
-    inH: number,
-    inW: number,
-    strideH: number,
-    strideW: number,
-    dilationH: number,
-    dilationW: number,
-    padTop: number,
-    padBottom: number,
-    padLeft: number,
-    padRight: number,
-    activation: number,
-  ): void;
 }
 
 export type BuildName = 'simd128' | 'scalar';

@@ -1,4 +1,4 @@
-//! Plain float64 references: the slow, obvious definitions every kernel is tested against.
+//! Float64 reference of depthwise convolution.
 
 use crate::activation::Activation;
 use crate::shape::ConvGeometry;

@@ -7,7 +7,7 @@ wasm_target_ready_for() { # $1 = rustc
 }
 if [ "${SEPCONV_TOOLCHAIN:-}" != debian ] && command -v rustc >/dev/null && wasm_target_ready_for "$(command -v rustc)"; then
   WASM_RUSTC=$(command -v rustc); WASM_CARGO=$(command -v cargo)
-elif [ -x /usr/bin/rustc ]; then
+elif [ -x /usr/bin/rustc ] || [ "${SEPCONV_TOOLCHAIN:-}" = debian ]; then
   WASM_RUSTC=/usr/bin/rustc; WASM_CARGO=/usr/bin/cargo
 else
   WASM_RUSTC=$(command -v rustc || echo rustc); WASM_CARGO=$(command -v cargo || echo cargo)

@@ -1,34 +1,208 @@
-// sepconv demo: a depthwise 3x3 layer of MobileNetV1 (112x112x64, stride 1, 'same', ReLU6)
-// on a real-sized tensor, on both wasm builds, with its time.
-import { depthwiseConv2d, init, tensor } from 'sepconv';
+#!/usr/bin/env node
+// sepconv demo: real trained MobileNetV2s (shipped by the npm package nsfwjs, TF.js layers and
+// graph formats, uint8-quantized, inside .min.js wrappers) imported into sepconv and run on real
+// photos (@vladmandic/face-api's samples). Prints the top classes per photo, sepconv's latency next
+// to TF.js's wasm backend on the same model (single thread), and the model's summary().
+//
+//   node demo/main.mjs [--image photo.jpg ...] [--model path/to/model.json] [options]   (--help)
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import * as sc from 'sepconv';
+import { decodeImage, preprocess, topK } from './lib/images.mjs';
 
-function randomArray(n, seed) {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1);
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const nm = (p) => join(root, 'node_modules', p);
+const NSFW_CLASSES = ['Drawing', 'Hentai', 'Neutral', 'Porn', 'Sexy'];
+const BUILTIN = {
+  nsfw: { path: nm('nsfwjs/dist/models/mobilenet_v2/model.min.js'), title: 'nsfwjs MobileNetV2 alpha 1.0 (TF.js layers model, uint8 weights)', labels: NSFW_CLASSES },
+  'nsfw-mid': { path: nm('nsfwjs/dist/models/mobilenet_v2_mid/model.min.js'), title: 'nsfwjs MobileNetV2 alpha 1.4 (TF.js graph model, uint8 weights)', labels: NSFW_CLASSES },
+};
+
+const HELP = `sepconv demo: classify photos with a trained MobileNet-family model, compare latency with TF.js-wasm.
+
+Usage: node demo/main.mjs [options]      (or ./scripts/demo.sh [options])
+
+Options:
+  --image <path>       a JPEG or PNG to classify (repeatable). Default: face-api's sample1..6.jpg
+  --model <path|name>  a TF.js model.json (layers or graph format; shards next to it), or a built-in:
+                       'nsfw' (MobileNetV2 1.0, layers) or 'nsfw-mid' (MobileNetV2 1.4, graph).
+                       Repeatable. Default: both built-ins.
+  --labels <path>      class names for --model, one per line (default: class indices)
+  --size <n>           input size when the model's is unknown (default: the model's, else 224)
+  --normalize <mode>   pixel scaling: unit (x/255, default; what nsfwjs feeds), mobilenet (x/127.5-1), raw
+  --top <k>            classes shown per photo (default 3)
+  --runs <n>           timed runs per engine (default 10, after 3 warm-ups)
+  --no-tfjs            skip the TF.js-wasm comparison
+  --no-summary         skip the summary() table
+  --build <b>          sepconv wasm build: simd128 | scalar (default: the best the host runs)
+  -h, --help           this text
+`;
+
+let args;
+try {
+  args = parseArgs({
+    options: {
+      image: { type: 'string', multiple: true },
+      model: { type: 'string', multiple: true },
+      labels: { type: 'string' },
+      size: { type: 'string' },
+      normalize: { type: 'string', default: 'unit' },
+      top: { type: 'string', default: '3' },
+      runs: { type: 'string', default: '10' },
+      'no-tfjs': { type: 'boolean', default: false },
+      'no-summary': { type: 'boolean', default: false },
+      build: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  }).values;
+} catch (e) {
+  console.error(`${e.message}\n\n${HELP}`);
+  process.exit(2);
+}
+if (args.help) {
+  console.log(HELP);
+  process.exit(0);
+}
+const runs = Math.max(1, Number(args.runs) || 10);
+const top = Math.max(1, Number(args.top) || 3);
+if (!['unit', 'mobilenet', 'raw'].includes(args.normalize)) {
+  console.error(`--normalize must be unit, mobilenet or raw, got ${args.normalize}`);
+  process.exit(2);
+}
+const images = args.image ?? [1, 2, 3, 4, 5, 6].map((i) => nm(`@vladmandic/face-api/demo/sample${i}.jpg`));
+for (const p of images) {
+  if (!existsSync(p)) {
+    console.error(`no such image: ${p}`);
+    process.exit(2);
+  }
+}
+const specs = (args.model ?? ['nsfw', 'nsfw-mid']).map((m) => {
+  if (BUILTIN[m]) return BUILTIN[m];
+  if (!existsSync(m)) {
+    console.error(`no such model file: ${m}`);
+    process.exit(2);
+  }
+  const labels = args.labels ? readFileSync(args.labels, 'utf8').split(/\r?\n/).filter(Boolean) : undefined;
+  return { path: resolve(m), title: m, labels };
+});
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+function time(fn) {
+  for (let i = 0; i < 3; i++) fn();
+  const ts = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    fn();
+    ts.push(performance.now() - t0);
+  }
+  return { median: median(ts), min: Math.min(...ts) };
+}
+const scale = (x) => (args.normalize === 'mobilenet' ? x.map((v) => v * 2 - 1) : args.normalize === 'raw' ? x.map((v) => v * 255) : x);
+
+// TF.js with its wasm backend, one thread, from the installed package's binaries.
+let tfjs;
+async function loadTfjs() {
+  if (tfjs !== undefined) return tfjs;
+  try {
+    const tf = await import('@tensorflow/tfjs-core');
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    const tfl = await import('@tensorflow/tfjs-layers');
+    const tfconv = await import('@tensorflow/tfjs-converter');
+    tf.env().set('PROD', true);
+    wasm.setWasmPaths(nm('@tensorflow/tfjs-backend-wasm/dist/') + '/');
+    wasm.setThreadsCount(1);
+    if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not initialize');
+    await tf.ready();
+    tfjs = { tf, tfl, tfconv };
+  } catch (e) {
+    console.log(`(TF.js-wasm unavailable: ${e.message})`);
+    tfjs = null;
+  }
+  return tfjs;
 }
 
-const [h, w, c] = [112, 112, 64];
-const macs = h * w * c * 9;
-for (const build of ['simd128', 'scalar']) {
-  const info = await init({ build });
-  const x = tensor(randomArray(h * w * c, 1), [1, h, w, c]);
-  const f = tensor(randomArray(9 * c, 2), [3, 3, c, 1]);
-  const bias = randomArray(c, 3);
-  const run = () => depthwiseConv2d(x, f, { padding: 'same', bias, activation: 'relu6' });
-  for (let i = 0; i < 5; i++) run().dispose();
-  const times = [];
-  for (let i = 0; i < 30; i++) {
-    const t0 = performance.now();
-    const y = run();
-    times.push(performance.now() - t0);
-    y.dispose();
+const info = await sc.init(args.build ? { build: args.build } : {});
+console.log(`sepconv ${info.build} build (${info.reason})`);
+const decoded = images.map((p) => ({ path: p, img: decodeImage(p) }));
+
+for (const spec of specs) {
+  console.log(`\n=== ${spec.title}\n    ${spec.path}`);
+  let t0 = performance.now();
+  let lastPhase = '';
+  const model = await sc.loadModel(spec.path, {
+    onProgress: (p) => {
+      if (p.phase !== lastPhase && p.loaded === p.total) process.stdout.write(`    ${p.phase} ✓ `);
+      if (p.loaded === p.total) lastPhase = p.phase;
+    },
+    inputShape: args.size ? [Number(args.size), Number(args.size), 3] : undefined,
+  });
+  console.log(`\n    loaded in ${(performance.now() - t0).toFixed(0)} ms: ${model.countParams().toLocaleString('en-US')} params`);
+  const inShape = model.inputs[0].shape;
+  const size = inShape[0] ?? (Number(args.size) || 224);
+  const outLabels = spec.labels;
+
+  // TF.js on the same bytes (the same model.json and shards sepconv read).
+  let ref;
+  const tj = args['no-tfjs'] ? null : await loadTfjs();
+  if (tj) {
+    const raw = await sc.readModelFiles(spec.path);
+    const handler = tj.tf.io.fromMemory({
+      modelTopology: raw.json.modelTopology,
+      weightSpecs: raw.groups.flatMap((g) => g.weights),
+      weightData: raw.weightData.slice().buffer,
+      format: raw.json.format,
+    });
+    ref = sc.detectFormat(raw.json) === 'graph' ? await tj.tfconv.loadGraphModel(handler) : await tj.tfl.loadLayersModel(handler);
   }
-  times.sort((a, b) => a - b);
-  const med = times[times.length >> 1];
-  console.log(
-    `${info.build.padEnd(8)} depthwise 3x3 on [1, ${h}, ${w}, ${c}]: median ${med.toFixed(3)} ms, ` +
-      `${((2 * macs) / med / 1e6).toFixed(2)} GFLOP/s  (${info.reason})`,
-  );
-  x.dispose();
-  f.dispose();
+
+  console.log(`\n    photo${' '.repeat(14)}top ${top} (sepconv)${ref ? '                                   TF.js-wasm top 1' : ''}`);
+  let worst = 0;
+  let firstInput;
+  for (const { path, img } of decoded) {
+    const x = scale(preprocess(img, size));
+    firstInput ??= x;
+    const xt = sc.tensor(x, [1, size, size, 3]);
+    const y = model.predict(xt).data();
+    xt.dispose();
+    const ks = topK(y, Math.min(top, y.length));
+    const fmt = (k, p) => `${outLabels?.[k] ?? `class ${k}`} ${(p * 100).toFixed(1)}%`;
+    let line = `    ${path.replace(/^.*\//, '').padEnd(18)} ${ks.map((k) => fmt(k, y[k])).join(', ').padEnd(52)}`;
+    if (ref) {
+      const r = tj.tf.tidy(() => ref.predict(tj.tf.tensor(x, [1, size, size, 3])).dataSync());
+      for (let k = 0; k < r.length; k++) worst = Math.max(worst, Math.abs(y[k] - r[k]) / (1 + Math.abs(r[k])));
+      const rk = topK(r, 1)[0];
+      line += ` ${fmt(rk, r[rk])}`;
+    }
+    console.log(line);
+  }
+  if (ref) console.log(`    max |sepconv - TF.js| / (1 + |TF.js|) over all outputs: ${worst.toExponential(2)}`);
+
+  // Latency, batch 1, same input, single thread for both.
+  const xt = sc.tensor(firstInput, [1, size, size, 3]);
+  const ours = time(() => model.predict(xt));
+  let theirs;
+  if (ref) {
+    const xr = tj.tf.tensor(firstInput, [1, size, size, 3]);
+    theirs = time(() => tj.tf.tidy(() => ref.predict(xr).dataSync()));
+    xr.dispose();
+  }
+  xt.dispose();
+  const s = model.summary();
+  const gmacs = s.totalMacs / 1e9;
+  console.log(`\n    latency, batch 1, median of ${runs} (min):`);
+  console.log(`      sepconv (${info.build}, 1 thread)   ${ours.median.toFixed(1).padStart(7)} ms (${ours.min.toFixed(1)})  ${((2 * gmacs) / (ours.median / 1e3)).toFixed(1)} GFLOP/s`);
+  if (theirs) {
+    console.log(`      TF.js-wasm (1 thread)        ${theirs.median.toFixed(1).padStart(7)} ms (${theirs.min.toFixed(1)})  ${((2 * gmacs) / (theirs.median / 1e3)).toFixed(1)} GFLOP/s`);
+    console.log(`      sepconv / TF.js-wasm: ${(theirs.median / ours.median).toFixed(2)}x ${theirs.median >= ours.median ? 'faster' : 'slower'}`);
+  }
+  const mem = model.memoryStats();
+  console.log(`    arena ${(mem.arenaBytes / 2 ** 20).toFixed(1)} MiB, packed weights ${(mem.packedWeightBytes / 2 ** 20).toFixed(1)} MiB, ${s.totalMacs.toLocaleString('en-US')} MACs`);
+  if (!args['no-summary']) {
+    console.log('\n' + s.toString());
+    args['no-summary'] = true; // the table once is enough
+  }
+  ref?.dispose();
+  model.dispose();
 }

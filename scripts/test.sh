@@ -18,7 +18,7 @@ step() {
 step cargo test --workspace --release --quiet
 step pnpm --dir packages/sepconv exec tsc --noEmit -p .
 step pnpm --dir packages/sepconv exec vitest run
-if ls test/*.test.* test/**/*.test.* >/dev/null 2>&1; then
+if [ -n "$(find test -name "*.test.*" -not -path "*/node_modules/*" | head -1)" ]; then
   step pnpm exec vitest run --root test
 fi
 

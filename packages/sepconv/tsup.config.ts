@@ -1,4 +1,19 @@
-import { defineConfig } from 'tsup';
+import { defineConfig, type Options } from 'tsup';
+
+// The .wasm files ship beside dist/ (wasm/) and are never inlined. The workerd and edge-light
+// entries import them as modules: in src through the package's "imports" map (#wasm/<build>), in
+// dist as a relative '../wasm/sepconv-<build>.wasm' path, because wrangler's module rules match the
+// import specifier (`**/*.wasm`, `**/*.wasm?module`) and resolve it relative to the importing file.
+// A trailing `?module` (Vercel / Next.js edge convention) is kept.
+const wasmImports: NonNullable<Options['esbuildPlugins']>[number] = {
+  name: 'sepconv-wasm-imports',
+  setup(build) {
+    build.onResolve({ filter: /^#wasm\/(simd128|scalar)(\?module)?$/ }, (args) => {
+      const [, name, query] = /^#wasm\/(\w+)(\?module)?$/.exec(args.path)!;
+      return { path: `../wasm/sepconv-${name}.wasm${query ?? ''}`, external: true };
+    });
+  },
+};
 
 const shared = {
   sourcemap: false,
@@ -6,13 +21,14 @@ const shared = {
   clean: false,
   target: 'es2022',
   treeshake: true,
-  // The .wasm files ship beside dist/ and are loaded at run time, never bundled.
-  external: [/\.wasm$/, /^#wasm\//],
-} as const;
+  external: [/\.wasm(\?module)?$/],
+  esbuildPlugins: [wasmImports],
+} satisfies Options;
 
 export default defineConfig([
   {
     ...shared,
+    // Node: ESM and CommonJS (import.meta.url shimmed in the .cjs).
     entry: { node: 'src/entry/node.ts' },
     format: ['esm', 'cjs'],
     platform: 'node',
@@ -21,7 +37,13 @@ export default defineConfig([
   },
   {
     ...shared,
-    entry: { browser: 'src/entry/browser.ts', index: 'src/index.ts', workerd: 'src/entry/workerd.ts' },
+    // Web-standard hosts: no Node built-ins, no DOM beyond fetch/URL/Response (checked by test/runtimes).
+    entry: {
+      browser: 'src/entry/browser.ts',
+      index: 'src/index.ts',
+      workerd: 'src/entry/workerd.ts',
+      'edge-light': 'src/entry/edge-light.ts',
+    },
     format: ['esm'],
     platform: 'neutral',
   },

@@ -99,10 +99,28 @@ pub fn check_depthwise(g: &ConvGeometry, w: &PackedDepthwise, input: &[f32], out
 pub fn depthwise_with<V: F32x4>(g: &ConvGeometry, w: &PackedDepthwise, input: &[f32], output: &mut [f32], act: Activation) {
     check_depthwise(g, w, input, output).expect("depthwise_with: bad arguments");
     let ep = Epilogue::<V>::new(act);
-    if w.multiplier == 1 {
+    if w.multiplier == 1 && fast_path::<V>(g, w, input, output, &ep) {
+        // done by a 3x3 / 5x5 stride 1 / 2 row kernel
+    } else if w.multiplier == 1 {
         depthwise_m1::<V>(g, w, input, output, &ep);
     } else {
         depthwise_multiplier::<V>(g, w, input, output, &ep);
+    }
+    if !act.is_fusable() {
+        // Sigmoid / swish: the vectorised pass (polynomial exp), not fused into the row kernels' stores.
+        crate::elementwise::activation_in_place(output, act);
+    }
+}
+
+/// The general kernel only (no fast path): for benches and tests of the fallback.
+#[doc(hidden)]
+pub fn depthwise_general(g: &ConvGeometry, w: &PackedDepthwise, input: &[f32], output: &mut [f32], act: Activation) {
+    check_depthwise(g, w, input, output).expect("depthwise_general: bad arguments");
+    let ep = Epilogue::<NativeLanes>::new(act);
+    if w.multiplier == 1 {
+        depthwise_m1::<NativeLanes>(g, w, input, output, &ep);
+    } else {
+        depthwise_multiplier::<NativeLanes>(g, w, input, output, &ep);
     }
     if !act.is_fusable() {
         crate::activation::apply_in_place(output, act);
@@ -222,11 +240,304 @@ fn depthwise_multiplier<V: F32x4>(g: &ConvGeometry, w: &PackedDepthwise, input: 
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Fast paths: multiplier 1, dilation 1, 3x3 / 5x5 / Kx1 / 1xK, horizontal stride 1 or 2.
+//
+// Per output row the KH input rows are resolved once into pointers (a shared zero row stands in
+// for rows in the padding, so no tap tests a row). Interior columns run in blocks of OW adjacent
+// output pixels x CV channel vectors: each input vector is loaded once and used by every output of
+// the block that covers it. The few border columns run a per-pixel path whose tap range is clipped
+// once per pixel (no branch per tap). Channels past the last whole vector are gathered.
+
+/// Runs a fast row kernel when the geometry has one; false leaves the work to the general kernel.
+/// Tiles are `blocks_kernel::<KH, KW, SW, CV vectors, OW pixels>`; the measurements are on `KERNELS`.
+/// Covers 3x3 and 5x5, and the spatially separable halves K x 1 and 1 x K (K in 3, 5, 7), at
+/// horizontal stride 1 or 2 (any vertical stride), dilation 1, multiplier 1, at least 4 channels.
+fn fast_path<V: F32x4>(g: &ConvGeometry, w: &PackedDepthwise, input: &[f32], output: &mut [f32], ep: &Epilogue<V>) -> bool {
+    if g.dilation_h != 1 || g.dilation_w != 1 || w.channels < 4 || g.stride_w > 2 {
+        return false;
+    }
+    // A pixel stride that is a multiple of 2 KiB maps every column of a block to one or two L1 sets
+    // (8-way): there, blocks that use each 64-byte line whole (4 vectors) at once win.
+    let aliasing = w.channels % 512 == 0;
+    macro_rules! go {
+        ($kh:literal, $kw:literal, $s:literal, $cv:literal, $ow:literal) => {
+            blocks_kernel::<V, $kh, $kw, $s, $cv, $ow>(g, w, input, output, ep)
+        };
+    }
+    // SAFETY: check_depthwise ran in the caller, so buffer sizes match the geometry.
+    unsafe {
+        match (g.kernel_h, g.kernel_w, g.stride_w, aliasing) {
+            (3, 3, 1, false) => go!(3, 3, 1, 1, 4),
+            (3, 3, 2, false) => go!(3, 3, 2, 1, 3),
+            (5, 5, 1, false) => go!(5, 5, 1, 1, 4),
+            (5, 5, 2, false) => go!(5, 5, 2, 1, 4),
+            (3, 3, 1, true) => go!(3, 3, 1, 4, 2),
+            (3, 3, 2, true) => go!(3, 3, 2, 4, 2),
+            (5, 5, 1, true) => go!(5, 5, 1, 4, 2),
+            (5, 5, 2, true) => go!(5, 5, 2, 4, 2),
+            (3, 1, 1, _) => go!(3, 1, 1, 1, 4),
+            (5, 1, 1, _) => go!(5, 1, 1, 1, 4),
+            (7, 1, 1, _) => go!(7, 1, 1, 1, 4),
+            (1, 3, 1, _) => go!(1, 3, 1, 1, 4),
+            (1, 5, 1, _) => go!(1, 5, 1, 1, 4),
+            (1, 7, 1, _) => go!(1, 7, 1, 1, 4),
+            (3, 1, 2, _) => go!(3, 1, 2, 1, 4),
+            (5, 1, 2, _) => go!(5, 1, 2, 1, 4),
+            (7, 1, 2, _) => go!(7, 1, 2, 1, 4),
+            (1, 3, 2, _) => go!(1, 3, 2, 1, 4),
+            (1, 5, 2, _) => go!(1, 5, 2, 1, 4),
+            (1, 7, 2, _) => go!(1, 7, 2, 1, 4),
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// The row kernel: KH x KW taps, horizontal stride S, blocks of OW adjacent output pixels x CV channel vectors.
+/// Per output row, per block of OW pixels, every channel tile (tiles innermost: the weights change
+/// every step, so they stream from L1 instead of being hoisted by LLVM and spilled by V8).
+/// Public only so benches can compare tiles; use `depthwise`.
+///
+/// # Safety
+/// Buffers must match `g` and `w` (`check_depthwise`), multiplier 1, dilation 1, KH x KW = kernel, S = horizontal stride.
+#[doc(hidden)]
+pub unsafe fn blocks_kernel<V: F32x4, const KH: usize, const KW: usize, const S: usize, const CV: usize, const OW: usize>(
+    g: &ConvGeometry,
+    w: &PackedDepthwise,
+    input: &[f32],
+    output: &mut [f32],
+    ep: &Epilogue<V>,
+) {
+    let c = w.channels;
+    let c4 = c & !3;
+    let left = g.pads.left;
+    let ts = (1 + KH * KW) * DW_CHANNEL_TILE;
+    let ox_lo = left.div_ceil(S).min(g.out_w);
+    let ox_hi = if g.in_w + left >= KW { ((g.in_w + left - KW) / S + 1).min(g.out_w) } else { 0 }.max(ox_lo);
+    let needs_zero = g.pads.top > 0 || g.pads.bottom > 0;
+    let zero = vec![0.0f32; if needs_zero { g.in_w * c } else { 0 }];
+    let wp = w.data.as_ptr();
+    let inp = input.as_ptr();
+    let outp = output.as_mut_ptr();
+    let cv = CV * 4;
+    // Tiles of CV > 1 vectors start on a packed tile of 8 channels (`block` steps tiles by `ts`).
+    let c_cv = c4 / cv * cv;
+    for n in 0..g.batch {
+        for oy in 0..g.out_h {
+            let mut rows = [zero.as_ptr(); KH];
+            for (ky, row) in rows.iter_mut().enumerate() {
+                let iy = (oy * g.stride_h + ky) as isize - g.pads.top as isize;
+                if iy >= 0 && (iy as usize) < g.in_h {
+                    *row = inp.add((n * g.in_h + iy as usize) * g.in_w * c);
+                }
+            }
+            let orow = outp.add((n * g.out_h + oy) * g.out_w * c);
+            let pixel = |ox: usize| {
+                edge_pixel_all::<V, KH, KW, S>(g.kernel_h, &rows, wp, ox, left, g.in_w, c, orow, ep);
+                if c4 < c {
+                    let wj = wp.add((c4 / DW_CHANNEL_TILE) * ts + c4 % DW_CHANNEL_TILE);
+                    tail_pixel::<V, KH, KW, S>(&rows, wj, ox, left, g.in_w, c, c4, orow, ep);
+                }
+            };
+            for ox in 0..ox_lo {
+                pixel(ox);
+            }
+            let mut ox = ox_lo;
+            while ox < ox_hi {
+                let step = if ox + OW <= ox_hi { OW } else { 1 };
+                let in_off = (ox * S - left) * c;
+                let out = orow.add(ox * c);
+                let mut j = 0;
+                if step == OW {
+                    while j < c_cv {
+                        let wj = wp.add((j / DW_CHANNEL_TILE) * ts + j % DW_CHANNEL_TILE);
+                        block::<V, KH, KW, S, CV, OW>(g.kernel_h, &rows, wj, ts, in_off + j, c, out.add(j), ep);
+                        j += cv;
+                    }
+                    while j < c4 {
+                        let wj = wp.add((j / DW_CHANNEL_TILE) * ts + j % DW_CHANNEL_TILE);
+                        block::<V, KH, KW, S, 1, OW>(g.kernel_h, &rows, wj, ts, in_off + j, c, out.add(j), ep);
+                        j += 4;
+                    }
+                } else {
+                    while j + DW_CHANNEL_TILE <= c4 {
+                        let wj = wp.add((j / DW_CHANNEL_TILE) * ts);
+                        block::<V, KH, KW, S, 2, 1>(g.kernel_h, &rows, wj, ts, in_off + j, c, out.add(j), ep);
+                        j += DW_CHANNEL_TILE;
+                    }
+                    while j < c4 {
+                        let wj = wp.add((j / DW_CHANNEL_TILE) * ts + j % DW_CHANNEL_TILE);
+                        block::<V, KH, KW, S, 1, 1>(g.kernel_h, &rows, wj, ts, in_off + j, c, out.add(j), ep);
+                        j += 4;
+                    }
+                }
+                if c4 < c {
+                    let wj = wp.add((c4 / DW_CHANNEL_TILE) * ts + c4 % DW_CHANNEL_TILE);
+                    for o in 0..step {
+                        tail_pixel::<V, KH, KW, S>(&rows, wj, ox + o, left, g.in_w, c, c4, orow, ep);
+                    }
+                }
+                ox += step;
+            }
+            for ox in ox_hi..g.out_w {
+                pixel(ox);
+            }
+        }
+    }
+}
+
+/// OW adjacent interior output pixels x CV channel vectors: each input vector is loaded once.
+#[inline(always)]
+unsafe fn block<V: F32x4, const KH: usize, const KW: usize, const S: usize, const CV: usize, const OW: usize>(
+    kh: usize,
+    rows: &[*const f32; KH],
+    wj: *const f32,
+    ts: usize,
+    in_off: usize,
+    c: usize,
+    out: *mut f32,
+    ep: &Epilogue<V>,
+) {
+    // Vector v of the block: packed tile v / 2 (tiles are `ts` apart), half v % 2.
+    let wvec = |v: usize| wj.add((v / 2) * ts + (v % 2) * 4);
+    let mut bias = [V::splat(0.0); CV];
+    for (v, b) in bias.iter_mut().enumerate() {
+        *b = V::load(wvec(v));
+    }
+    let mut acc = [bias; OW];
+    // A rolled loop over kernel rows (`kh` == KH, opaque to LLVM): unrolled, LLVM hoists every load
+    // of the block to its top and V8 then spills them; one row at a time fits the 16 xmm registers.
+    for ky in 0..kh {
+        let r = rows.get_unchecked(ky).add(in_off);
+        let mut wk = [[V::splat(0.0); CV]; KW];
+        for (kx, wv) in wk.iter_mut().enumerate() {
+            for (v, x) in wv.iter_mut().enumerate() {
+                *x = V::load(wvec(v).add((1 + ky * KW + kx) * DW_CHANNEL_TILE));
+            }
+        }
+        for col in 0..(OW - 1) * S + KW {
+            for v in 0..CV {
+                let x = V::load(r.add(col * c + 4 * v));
+                for (o, a) in acc.iter_mut().enumerate() {
+                    if col >= o * S && col - o * S < KW {
+                        a[v] = x.mul_add(wk[col - o * S][v], a[v]);
+                    }
+                }
+            }
+        }
+    }
+    for (o, a) in acc.iter().enumerate() {
+        for (v, x) in a.iter().enumerate() {
+            ep.apply(*x).store(out.add(o * c + 4 * v));
+        }
+    }
+}
+
+/// Tap columns `kx0..kx1` of output column `ox` that land inside the row.
+#[inline(always)]
+fn col_taps<const K: usize, const S: usize>(ox: usize, left: usize, in_w: usize) -> (isize, usize, usize) {
+    let start = (ox * S) as isize - left as isize;
+    let kx0 = if start < 0 { (-start) as usize } else { 0 }.min(K);
+    let kx1 = ((in_w as isize - start).max(0) as usize).min(K);
+    (start, kx0, kx1)
+}
+
+/// A border pixel over all whole vectors of channels, 8 at a time: tap columns clipped once,
+/// rows from the indirection, the kernel-row loop rolled (see `block`).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn edge_pixel_all<V: F32x4, const KH: usize, const KW: usize, const S: usize>(
+    kh: usize,
+    rows: &[*const f32; KH],
+    wp: *const f32,
+    ox: usize,
+    left: usize,
+    in_w: usize,
+    c: usize,
+    orow: *mut f32,
+    ep: &Epilogue<V>,
+) {
+    let (start, kx0, kx1) = col_taps::<KW, S>(ox, left, in_w);
+    let ts = (1 + KH * KW) * DW_CHANNEL_TILE;
+    let c4 = c & !3;
+    let out = orow.add(ox * c);
+    let mut j = 0;
+    while j < c4 {
+        let wj = wp.add((j / DW_CHANNEL_TILE) * ts);
+        let two = j + DW_CHANNEL_TILE <= c4;
+        let mut acc0 = V::load(wj);
+        let mut acc1 = V::load(wj.add(4));
+        for ky in 0..kh {
+            let r = rows.get_unchecked(ky).offset(start * c as isize).add(j);
+            let wr = wj.add((1 + ky * KW) * DW_CHANNEL_TILE);
+            for kx in kx0..kx1 {
+                let p = r.add(kx * c);
+                let wk = wr.add(kx * DW_CHANNEL_TILE);
+                acc0 = V::load(p).mul_add(V::load(wk), acc0);
+                if two {
+                    acc1 = V::load(p.add(4)).mul_add(V::load(wk.add(4)), acc1);
+                }
+            }
+        }
+        ep.apply(acc0).store(out.add(j));
+        if two {
+            ep.apply(acc1).store(out.add(j + 4));
+        }
+        j += if two { DW_CHANNEL_TILE } else { 4 };
+    }
+}
+
+/// The last `c % 4` channels of one pixel, gathered into a zero-padded vector.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn tail_pixel<V: F32x4, const KH: usize, const KW: usize, const S: usize>(
+    rows: &[*const f32; KH],
+    wj: *const f32,
+    ox: usize,
+    left: usize,
+    in_w: usize,
+    c: usize,
+    c4: usize,
+    orow: *mut f32,
+    ep: &Epilogue<V>,
+) {
+    let rem = c - c4;
+    let (start, kx0, kx1) = col_taps::<KW, S>(ox, left, in_w);
+    let mut pix = [0.0f32; 4];
+    let mut acc = V::load(wj);
+    for (ky, row) in rows.iter().enumerate() {
+        for kx in kx0..kx1 {
+            let p = row.offset((start + kx as isize) * c as isize).add(c4);
+            for (l, x) in pix.iter_mut().enumerate().take(rem) {
+                *x = *p.add(l);
+            }
+            acc = V::load(pix.as_ptr()).mul_add(V::load(wj.add((1 + ky * KW + kx) * DW_CHANNEL_TILE)), acc);
+        }
+    }
+    ep.apply(acc).store(pix.as_mut_ptr());
+    for (l, x) in pix.iter().enumerate().take(rem) {
+        *orow.add(ox * c + c4 + l) = *x;
+    }
+}
+
 use crate::kernels::KernelDescriptor;
 
-pub const KERNELS: &[KernelDescriptor] = &[KernelDescriptor {
-    name: "dwconv_kxk_8c",
-    op: "dwconv",
-    tile: (1, DW_CHANNEL_TILE),
-    summary: "depthwise, any kernel/stride/dilation/padding/multiplier, one pixel x 8 channels per step",
-}];
+pub const KERNELS: &[KernelDescriptor] = &[
+    KernelDescriptor {
+        name: "dwconv_kxk_8c",
+        op: "dwconv",
+        tile: (1, DW_CHANNEL_TILE),
+        summary: "depthwise, any kernel/stride/dilation/padding/multiplier, one pixel x 8 channels per step",
+    },
+    // Node 20 simd128, CPU-time medians, 1x4 vs 1x2/1x3/1x6/1x8/2x2/2x4/4x1/4x2: 1x4 16-18 GFLOP/s on 112x112x32..14x14x576 (2x2 13, 4x2 12, 1x8 spills).
+    KernelDescriptor { name: "dwconv_3x3s1_4c4w", op: "dwconv", tile: (4, 4), summary: "3x3 stride 1, 4 output pixels x 1 vector per block" },
+    // 1x3 11.5-14.4 GFLOP/s on MobileNet s2 shapes, within noise of 1x2 / 1x4; 1x8 spills (5-6).
+    KernelDescriptor { name: "dwconv_3x3s2_4c3w", op: "dwconv", tile: (3, 4), summary: "3x3 stride 2, 3 output pixels x 1 vector per block" },
+    // 1x4 18.3 GFLOP/s on 56x56x128 (1x8 17.5, 1x2 15.4, 2x2 13.6, general 13.1).
+    KernelDescriptor { name: "dwconv_5x5s1_4c4w", op: "dwconv", tile: (4, 4), summary: "5x5 stride 1, 4 output pixels x 1 vector per block" },
+    // 1x4 15.4 / 1x2 14.9 on 56x56x144 s2; 1x8 8.5.
+    KernelDescriptor { name: "dwconv_5x5s2_4c4w", op: "dwconv", tile: (4, 4), summary: "5x5 stride 2, 4 output pixels x 1 vector per block" },
+    // C a multiple of 512 (pixel stride a multiple of 2 KiB, L1 set aliasing): 4x2 10.3 vs 1x4 6.1 on 7x7x1024 s1, 11.2 vs 7.1 on 14x14x512 s2.
+    KernelDescriptor { name: "dwconv_kxk_16c2w", op: "dwconv", tile: (2, 16), summary: "3x3/5x5 stride 1/2 when C % 512 == 0: 2 output pixels x 4 vectors (whole cache lines)" },
+];

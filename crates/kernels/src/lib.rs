@@ -3,11 +3,22 @@
 //! Pure Rust: `cargo test` runs natively; the `sepconv-wasm` crate exports these to JavaScript.
 
 pub mod activation;
+pub mod conv;
 pub mod dwconv;
+pub mod elementwise;
+pub mod fused;
+pub mod gemm;
+pub mod im2col;
 pub mod kernels;
 pub mod lanes;
+pub mod pack;
+pub mod pad;
+pub mod pool;
 pub mod reference;
 pub mod shape;
+pub mod softmax;
+pub mod spatial;
+pub mod svd;
 pub mod testing;
 
 pub use activation::Activation;

@@ -109,3 +109,66 @@ fn pack_rejects_wrong_sizes() {
     let err = PackedDepthwise::pack(&[0.0; 9], Some(&[0.0; 2]), 3, 3, 1, 1).unwrap_err();
     assert!(err.contains("bias"), "{err}");
 }
+
+/// The 3x3 / 5x5 stride 1 / 2 row kernels: widths 1..(block + 2), channels around the vector and
+/// the 8-channel packing tile, C % 512 == 0 (the whole-cache-line tile), every padding mode
+/// including pads wider than the kernel (outputs that see only padding) and batch 2.
+fn fast_path_sweep<V: F32x4>() {
+    let mut seed = 50_000;
+    let paddings = [
+        Padding::Same,
+        Padding::Valid,
+        Padding::Explicit { top: 1, bottom: 0, left: 0, right: 2 },
+        Padding::Explicit { top: 3, bottom: 6, left: 6, right: 3 },
+    ];
+    for &k in &[3, 5] {
+        for &stride in &[1, 2] {
+            for &c in &[4, 5, 7, 8, 12, 13, 16, 20] {
+                for w in 1..=10 {
+                    for &padding in &paddings {
+                        seed += 1;
+                        let h = 1 + (seed as usize % 7);
+                        let act = Activation::ALL[(seed as usize) % Activation::ALL.len()];
+                        run_case::<V>(Case { h, w, c, m: 1, k: (k, k), stride, dilation: 1, padding, bias: seed % 2 == 0, act }, seed);
+                    }
+                }
+            }
+            for &c in &[512, 516] {
+                for &w in &[1, 3, 6, 9] {
+                    seed += 1;
+                    let padding = paddings[seed as usize % paddings.len()];
+                    run_case::<V>(Case { h: 5, w, c, m: 1, k: (k, k), stride, dilation: 1, padding, bias: true, act: Activation::Relu6 }, seed);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn fast_paths_match_reference_scalar_lanes() {
+    fast_path_sweep::<ScalarLanes>();
+}
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn fast_paths_match_reference_sse_lanes() {
+    fast_path_sweep::<sepconv_kernels::lanes::SseLanes>();
+}
+
+/// Stride 4 and dilation 3 / 4 (general kernel), every K the issue names, multipliers 1..3.
+#[test]
+fn strides_dilations_and_multipliers_sweep() {
+    let mut seed = 90_000;
+    for &k in &[1, 2, 3, 5, 7] {
+        for &m in &[1, 2, 3] {
+            for &(stride, dilation) in &[(4, 1), (1, 3), (1, 4), (2, 1)] {
+                seed += 1;
+                let padding = [Padding::Same, Padding::Valid, Padding::Explicit { top: 2, bottom: 1, left: 0, right: 3 }][seed as usize % 3];
+                let case = Case { h: 11, w: 10, c: 5, m, k: (k, k), stride, dilation, padding, bias: true, act: Activation::Relu };
+                run_case::<ScalarLanes>(case, seed);
+                #[cfg(target_arch = "x86_64")]
+                run_case::<sepconv_kernels::lanes::SseLanes>(case, seed);
+            }
+        }
+    }
+}

@@ -6,7 +6,9 @@ use sepconv_kernels::activation::Activation;
 use std::alloc::{alloc_zeroed, dealloc, Layout};
 use wasm_bindgen::prelude::*;
 
+mod conv;
 mod depthwise;
+mod gemm;
 
 /// Alignment of every buffer handed out: one 128-bit vector.
 const ALIGN: usize = 16;

@@ -4,5 +4,45 @@ export { backend, isInitialized, type BackendInfo, type BuildName } from './runt
 export { hostHasSimd, type InitOptions, type WasmSource } from './runtime/loader.js';
 export { Tensor, tensor, zeros, fill, type DType, type Shape } from './tensor/tensor.js';
 export { depthwiseConv2d, type DepthwiseConv2dOptions } from './ops/depthwise.js';
+export { conv2d, conv2dGeometry, runConv2d, PackedConvWeights, type Conv2dOptions } from './ops/conv.js';
+export { PackedGemmWeights, runPointwise, runDense } from './ops/gemm.js';
+export { pointwiseConv2d, type PointwiseConv2dOptions } from './ops/pointwise.js';
+export { dense, type DenseOptions } from './ops/dense.js';
 export type { ActivationName } from './ops/activation.js';
 export type { Padding, Pair } from './ops/geometry.js';
+export { fromPixels, type FromPixelsOptions, type PixelNormalization, type PixelSource } from './tensor/pixels.js';
+export { layers, Layer, SymbolicTensor, type LayerArgs, type LayerActivation, type SymShape, type WeightSpec, type WeightMap } from './layers/index.js';
+export { input, model, sequential, Model, Sequential, type InputArgs, type ModelArgs, type SequentialArgs, type MemoryStats, type PredictOptions } from './models/graph.js';
+export type { SummaryReport, SummaryRow, SeparableComparison, ProfileReport, ProfileRow } from './models/summary.js';
+// Model zoo and TF.js import (issue 5).
+export {
+  mobilenetV1,
+  mobilenetV2,
+  xception,
+  efficientnet,
+  resnet50,
+  mobilenetV1Config,
+  mobilenetV2Config,
+  xceptionConfig,
+  efficientnetConfig,
+  resnet50Config,
+  describeConfig,
+  makeDivisible,
+  correctPad,
+  ArchBuilder,
+  MOBILENET_V1_BLOCKS,
+  MOBILENET_V2_STAGES,
+  XCEPTION_DOWN_BLOCKS,
+  XCEPTION_MIDDLE,
+  EFFICIENTNET_BLOCKS,
+  EFFICIENTNET_SCALING,
+  RESNET50_STAGES,
+  type MobileNetV1Options,
+  type MobileNetV2Options,
+  type XceptionOptions,
+  type EfficientNetOptions,
+  type EfficientNetVariant,
+  type ResNet50Options,
+} from './models/index.js';
+export * from './io/index.js';
+export { separableConv2d, type SeparableConv2dOptions } from './ops/separable.js';

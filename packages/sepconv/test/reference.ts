@@ -31,3 +31,48 @@ export function depthwiseReference(
           }
   return out;
 }
+
+/** C[m, n] = act(A[m, k] * B[k, n] + bias), float64; pointwise conv and dense. */
+export function gemmReference(a: Float32Array, m: number, k: number, b: Float32Array, n: number, bias: Float32Array | undefined, act: ActivationName): Float64Array {
+  const out = new Float64Array(m * n);
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      let acc = bias ? bias[j]! : 0;
+      for (let kk = 0; kk < k; kk++) acc += a[i * k + kk]! * b[kk * n + j]!;
+      out[i * n + j] = applyActivation(act, acc);
+    }
+  return out;
+}
+
+/** Grouped conv, NHWC, filter [KH, KW, Cin/groups, Cout], float64. */
+export function convReference(
+  x: Float32Array,
+  [n, , , cin]: readonly number[],
+  filter: Float32Array,
+  cout: number,
+  groups: number,
+  g: ConvGeometry,
+  bias: Float32Array | undefined,
+  act: ActivationName,
+): Float64Array {
+  const cg = cin! / groups;
+  const ng = cout / groups;
+  const out = new Float64Array(n! * g.outH * g.outW * cout);
+  for (let b = 0; b < n!; b++)
+    for (let oy = 0; oy < g.outH; oy++)
+      for (let ox = 0; ox < g.outW; ox++)
+        for (let o = 0; o < cout; o++) {
+          const gi = Math.floor(o / ng);
+          let acc = bias ? bias[o]! : 0;
+          for (let ky = 0; ky < g.kernelH; ky++)
+            for (let kx = 0; kx < g.kernelW; kx++) {
+              const iy = oy * g.strideH + ky * g.dilationH - g.pads.top;
+              const ix = ox * g.strideW + kx * g.dilationW - g.pads.left;
+              if (iy < 0 || ix < 0 || iy >= g.inH || ix >= g.inW) continue;
+              const px = ((b * g.inH + iy) * g.inW + ix) * cin!;
+              for (let ci = 0; ci < cg; ci++) acc += x[px + gi * cg + ci]! * filter[((ky * g.kernelW + kx) * cg + ci) * cout + o]!;
+            }
+          out[((b * g.outH + oy) * g.outW + ox) * cout + o] = applyActivation(act, acc);
+        }
+  return out;
+}

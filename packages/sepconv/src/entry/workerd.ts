@@ -9,6 +9,7 @@ export * from '../api.js';
 
 const MODULES: Record<BuildName, WebAssembly.Module> = { simd128: simdModule, scalar: scalarModule };
 
+/** Instantiates the bundled module (simd128 unless the host lacks SIMD or the self-test fails); no bytes are compiled. */
 export function init(options: InitOptions = {}): Promise<BackendInfo> {
   return initWith({ name: 'workerd', source: (build) => MODULES[build] }, options);
 }

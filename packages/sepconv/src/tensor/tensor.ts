@@ -29,17 +29,38 @@ export class Tensor {
   readonly size: number;
   #ptr: number;
   #rt: Runtime;
+  #owned: boolean;
 
-  /** Wraps a buffer already allocated in wasm memory; most users want `tensor()` or `zeros()`. */
+  /**
+   * Wraps a buffer already allocated in wasm memory; most users want `tensor()` or `zeros()`.
+   * `owned: false` makes a non-owning view (e.g. into a model's arena): `dispose()` only detaches it.
+   */
   constructor(
     readonly shape: Shape,
     ptr: number,
     rt: Runtime,
+    owned = true,
   ) {
     this.size = sizeOf(shape);
     this.#ptr = ptr;
     this.#rt = rt;
-    leakGuard?.register(this, { rt, ptr, len: this.size }, this);
+    this.#owned = owned;
+    if (owned) leakGuard?.register(this, { rt, ptr, len: this.size }, this);
+  }
+
+  /** A non-owning view of `shape` at `ptr` (a model arena slot); never frees the memory. */
+  static borrow(shape: Shape, ptr: number, rt: Runtime): Tensor {
+    return new Tensor([...shape], ptr, rt, false);
+  }
+
+  /** False for views into memory owned by something else (a model's arena). */
+  get isOwned(): boolean {
+    return this.#owned;
+  }
+
+  /** The runtime whose memory holds the data. */
+  get runtime(): Runtime {
+    return this.#rt;
   }
 
   static alloc(shape: Shape, op = 'tensor'): Tensor {
@@ -86,8 +107,10 @@ export class Tensor {
 
   dispose(): void {
     if (this.#ptr === 0) return;
-    leakGuard?.unregister(this);
-    this.#rt.free(this.#ptr, this.size);
+    if (this.#owned) {
+      leakGuard?.unregister(this);
+      this.#rt.free(this.#ptr, this.size);
+    }
     this.#ptr = 0;
   }
 

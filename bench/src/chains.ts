@@ -1,0 +1,223 @@
+// One "chain" of convolutions (a single op, a depthwise-separable pair, a 5x1 + 1x5 pair) run by
+// each engine on the same weights. The kernel bench and the seed's table are made of these.
+import * as sc from './sepconv.js';
+import type { Engines, EngineId } from './engines/index.js';
+import { nhwcToNchw, onnxConvChain, type ConvSpec } from './onnx/builder.js';
+import { randn } from './rng.js';
+
+export interface Chain {
+  input: number[];
+  convs: ConvSpec[];
+}
+
+export interface Impl {
+  run: () => unknown;
+  before?: () => unknown;
+  /** NHWC output of one run, for the cross-engine check. */
+  output: () => Promise<Float32Array>;
+  dispose: () => void | Promise<void>;
+}
+
+export type Built = Impl | { na: string };
+
+export function outShape(input: number[], s: ConvSpec): number[] {
+  const [n, h, w, c] = input as [number, number, number, number];
+  const g = sc.convGeometry('bench', h, w, [s.filterShape[0]!, s.filterShape[1]!], s.strides ?? [1, 1], s.dilations ?? [1, 1], s.padding);
+  return [n, g.outH, g.outW, s.depthwise ? c * s.filterShape[3]! : s.filterShape[3]!];
+}
+
+export function chainMacs(ch: Chain): number {
+  let shape = ch.input;
+  let macs = 0;
+  for (const s of ch.convs) {
+    const o = outShape(shape, s);
+    const [kh, kw] = s.filterShape as [number, number];
+    macs += s.depthwise ? o[1]! * o[2]! * kh * kw * o[3]! : o[1]! * o[2]! * kh * kw * s.filterShape[2]! * o[3]!;
+    shape = o;
+  }
+  return macs * ch.input[0]!;
+}
+
+/** Bytes touched at least once: input, every output, every filter (f32). */
+export function chainBytes(ch: Chain): number {
+  let shape = ch.input;
+  let n = shape.reduce((a, b) => a * b, 1);
+  for (const s of ch.convs) {
+    shape = outShape(shape, s);
+    n += shape.reduce((a, b) => a * b, 1) + s.filter.length;
+  }
+  return 4 * n;
+}
+
+/** A conv spec with seeded He-scaled weights and a small bias. */
+export function convSpec(input: number[], o: { k: [number, number]; cout?: number; depthwise?: boolean; stride?: number; activation?: string; padding?: 'same' | 'valid' }, seed: number): ConvSpec {
+  const cin = input[3]!;
+  const filterShape = o.depthwise ? [o.k[0], o.k[1], cin, 1] : [o.k[0], o.k[1], cin, o.cout!];
+  const fanIn = o.depthwise ? o.k[0] * o.k[1] : o.k[0] * o.k[1] * cin;
+  const n = filterShape.reduce((a, b) => a * b, 1);
+  const cout = o.depthwise ? cin : o.cout!;
+  return {
+    input,
+    filter: randn(n, seed, Math.sqrt(3 / fanIn)),
+    filterShape,
+    depthwise: o.depthwise ?? false,
+    strides: [o.stride ?? 1, o.stride ?? 1],
+    padding: o.padding ?? 'same',
+    bias: randn(cout, seed + 1, 0.1),
+    activation: o.activation ?? 'relu6',
+  };
+}
+
+/** Builds `chain` for one engine; `{ na }` says why it cannot run there. */
+export async function buildChain(e: Engines, id: EngineId, ch: Chain, seed: number): Promise<Built> {
+  if (!e.has(id)) return { na: e.info.get(id)?.error ?? 'engine not loaded' };
+  const x = randn(ch.input.reduce((a, b) => a * b, 1), seed);
+  try {
+    if (id === 'sepconv-simd128' || id === 'sepconv-scalar') return buildOurs(e, id === 'sepconv-simd128' ? 'simd128' : 'scalar', ch, x);
+    if (id === 'tfjs-wasm' || id === 'tfjs-cpu') return buildTf(e, id === 'tfjs-wasm' ? 'wasm' : 'cpu', ch, x);
+    return await buildOrt(e, id, ch, x);
+  } catch (err) {
+    return { na: `setup failed: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
+function buildOurs(e: Engines, build: 'simd128' | 'scalar', ch: Chain, xData: Float32Array): Built {
+  const use = () => e.useSepconv(build);
+  use();
+  const dw = sc.depthwiseOps;
+  const PackedGemm = sc.gemmOps.PackedGemmWeights;
+  const runPointwise = sc.fn(sc.gemmOps, 'runPointwise') ?? sc.fn(sc.convOps, 'runPointwise');
+  const PackedConv = sc.convOps.PackedConvWeights;
+  const runConv2d = sc.fn(sc.convOps, 'runConv2d');
+  const steps: (() => void)[] = [];
+  const owned: { dispose(): void }[] = [];
+  const x = sc.tensor(xData, ch.input);
+  owned.push(x);
+  let cur: sc.Tensor = x;
+  let shape = ch.input;
+  for (const s of ch.convs) {
+    const o = outShape(shape, s);
+    const out = sc.Tensor.alloc(o, 'bench');
+    owned.push(out);
+    const input = cur;
+    const [kh, kw] = s.filterShape as [number, number];
+    const act = s.activation as any;
+    if (s.depthwise) {
+      const packed = dw.PackedDepthwiseWeights.pack(s.filter, s.filterShape, s.bias);
+      owned.push(packed);
+      const g = dw.depthwiseGeometry('bench', shape, [kh, kw], { strides: s.strides, padding: s.padding, dilations: s.dilations });
+      steps.push(() => dw.runDepthwise(input, packed, g, act, 'bench', out));
+    } else if (kh === 1 && kw === 1 && (s.strides ?? [1, 1]).every((v) => v === 1) && runPointwise && PackedGemm) {
+      const packed = PackedGemm.pack(s.filter, s.filterShape[2], s.filterShape[3], s.bias);
+      owned.push(packed);
+      steps.push(() => runPointwise(input, packed, act, 'bench', out));
+    } else if (runConv2d && PackedConv) {
+      const packed = PackedConv.pack(s.filter, s.filterShape, s.bias, 1);
+      owned.push(packed);
+      const g = sc.convGeometry('bench', shape[1]!, shape[2]!, [kh, kw], s.strides ?? [1, 1], s.dilations ?? [1, 1], s.padding);
+      steps.push(() => runConv2d(input, packed, g, act, 'bench', out));
+    } else {
+      for (const t of owned.reverse()) t.dispose();
+      return { na: kh === 1 && kw === 1 ? 'ops/gemm.ts (runPointwise) not landed yet' : 'ops/conv.ts (runConv2d) not landed yet' };
+    }
+    cur = out;
+    shape = o;
+  }
+  const last = cur;
+  const run = () => {
+    for (const f of steps) f();
+  };
+  return {
+    run,
+    before: use,
+    output: async () => {
+      use();
+      run();
+      return last.data();
+    },
+    dispose: () => {
+      use();
+      for (const t of owned.reverse()) t.dispose();
+    },
+  };
+}
+
+function buildTf(e: Engines, backend: 'wasm' | 'cpu', ch: Chain, xData: Float32Array): Built {
+  const tf = e.tf;
+  const use = () => e.useTf(backend);
+  use();
+  const x = tf.tensor4d(xData, ch.input);
+  const ws = ch.convs.map((s) => ({ f: tf.tensor4d(s.filter, s.filterShape), b: s.bias ? tf.tensor1d(s.bias) : undefined, s }));
+  const once = () => {
+    let y = x;
+    for (const { f, b, s } of ws) {
+      const args = { x: y, filter: f, strides: s.strides ?? [1, 1], pad: s.padding, dilations: s.dilations ?? [1, 1], bias: b, activation: s.activation === 'relu6' || s.activation === 'relu' || s.activation === 'linear' ? s.activation : 'linear' };
+      if (args.activation !== s.activation) throw new Error(`tfjs fused activation ${s.activation} not mapped`);
+      const next = s.depthwise ? tf.fused.depthwiseConv2d(args) : tf.fused.conv2d(args);
+      if (y !== x) y.dispose();
+      y = next;
+    }
+    return y;
+  };
+  return {
+    run: () => once().dispose(),
+    before: use,
+    output: async () => {
+      use();
+      const y = once();
+      const d = y.dataSync().slice();
+      y.dispose();
+      return d;
+    },
+    dispose: () => {
+      use();
+      x.dispose();
+      for (const w of ws) {
+        w.f.dispose();
+        w.b?.dispose();
+      }
+    },
+  };
+}
+
+async function buildOrt(e: Engines, id: 'ort-web' | 'ort-node', ch: Chain, xData: Float32Array): Promise<Built> {
+  const ort = id === 'ort-web' ? e.ortWeb : e.ortNode;
+  const bytes = onnxConvChain(ch.input, ch.convs);
+  const opts = id === 'ort-web'
+    ? { executionProviders: ['wasm'], graphOptimizationLevel: 'all' }
+    : { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: 1, interOpNumThreads: 1 };
+  const session = await ort.InferenceSession.create(bytes, opts);
+  const [n, h, w, c] = ch.input as [number, number, number, number];
+  const x = new ort.Tensor('float32', nhwcToNchw(xData, ch.input), [n, c, h, w]);
+  const run = async () => {
+    const r = await session.run({ x });
+    return r.y;
+  };
+  return {
+    run: async () => {
+      const y = await run();
+      y.dispose?.();
+    },
+    output: async () => {
+      const y = await run();
+      const [yn, yc, yh, yw] = y.dims as number[];
+      const d = y.data as Float32Array;
+      const out = new Float32Array(d.length);
+      for (let b = 0; b < yn!; b++)
+        for (let ci = 0; ci < yc!; ci++)
+          for (let yy = 0; yy < yh!; yy++)
+            for (let xx = 0; xx < yw!; xx++) out[((b * yh! + yy) * yw! + xx) * yc! + ci] = d[((b * yc! + ci) * yh! + yy) * yw! + xx]!;
+      return out;
+    },
+    dispose: async () => {
+      await session.release();
+    },
+  };
+}
+
+export function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) return Infinity;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}

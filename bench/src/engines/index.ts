@@ -1,0 +1,114 @@
+// Loads every engine into this one process. A failure to load is recorded, not thrown: that
+// engine is then "not available" in every table.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
+import * as sc from '../sepconv.js';
+import { addMemory, attributing, wasmHeapBytes } from './wasm-memory.js';
+
+declare const __BENCH_ROOT__: string;
+export const ROOT: string = typeof __BENCH_ROOT__ === 'string' ? __BENCH_ROOT__ : process.cwd();
+export const req = createRequire(join(ROOT, 'package.json'));
+
+export type EngineId = 'sepconv-simd128' | 'sepconv-scalar' | 'tfjs-wasm' | 'tfjs-cpu' | 'ort-web' | 'ort-node';
+
+export interface LoadInfo {
+  ok: boolean;
+  error?: string;
+  /** Module compile + instantiate, ms (cold only the first time in a process). */
+  loadMs?: number;
+  version?: string;
+}
+
+export class Engines {
+  readonly info = new Map<EngineId, LoadInfo>();
+  readonly rt = new Map<'simd128' | 'scalar', sc.Runtime>();
+  tf: any;
+  ortWeb: any;
+  ortNode: any;
+
+  has(id: EngineId): boolean {
+    return this.info.get(id)?.ok === true;
+  }
+
+  /** Makes the sepconv instance current (the package keeps one current instance; ops use it). */
+  useSepconv(build: 'simd128' | 'scalar'): sc.Runtime {
+    const rt = this.rt.get(build)!;
+    sc.setRuntime(rt);
+    return rt;
+  }
+
+  useTf(backend: 'wasm' | 'cpu'): void {
+    // Both backends are initialized; switching only picks the registered instance.
+    if (this.tf.getBackend() !== backend) void this.tf.setBackend(backend);
+    if (this.tf.getBackend() !== backend) throw new Error(`tfjs: could not switch to ${backend}`);
+  }
+
+  heapBytes(id: EngineId): number | undefined {
+    if (id === 'tfjs-wasm' && this.has('tfjs-wasm')) return this.tf.findBackend('wasm')?.wasm?.HEAPU8?.length;
+    return wasmHeapBytes(id);
+  }
+
+  static async load(want: (id: EngineId) => boolean): Promise<Engines> {
+    const e = new Engines();
+    const tryLoad = async (id: EngineId, f: () => Promise<string | undefined>) => {
+      if (!want(id)) {
+        e.info.set(id, { ok: false, error: 'not selected' });
+        return;
+      }
+      const t0 = performance.now();
+      try {
+        const version = await attributing(id, f);
+        e.info.set(id, { ok: true, loadMs: performance.now() - t0, ...(version ? { version } : {}) });
+      } catch (err) {
+        e.info.set(id, { ok: false, error: err instanceof Error ? err.message.split('\n')[0] : String(err) });
+      }
+    };
+    for (const build of ['simd128', 'scalar'] as const) {
+      await tryLoad(`sepconv-${build}`, async () => {
+        const bytes = readFileSync(join(ROOT, `packages/sepconv/wasm/sepconv-${build}.wasm`));
+        const module = await sc.toModule(bytes);
+        const rt = sc.instantiate(module, { build, reason: 'bench' });
+        e.rt.set(build, rt);
+        addMemory(`sepconv-${build}`, rt.memory);
+        return undefined;
+      });
+    }
+    if (want('tfjs-wasm') || want('tfjs-cpu')) {
+      e.tf = req('@tensorflow/tfjs-core');
+      await tryLoad('tfjs-cpu', async () => {
+        req('@tensorflow/tfjs-backend-cpu');
+        await e.tf.setBackend('cpu');
+        return e.tf.version_core;
+      });
+      await tryLoad('tfjs-wasm', async () => {
+        const wasm = req('@tensorflow/tfjs-backend-wasm');
+        wasm.setWasmPaths(join(dirname(req.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/');
+        wasm.setThreadsCount(1);
+        if (!(await e.tf.setBackend('wasm'))) throw new Error('tf.setBackend("wasm") failed');
+        if (!e.tf.env().getBool('WASM_HAS_SIMD_SUPPORT')) throw new Error('tfjs-wasm loaded without SIMD');
+        return `${wasm.version_wasm} simd, ${wasm.getThreadsCount?.() ?? 1} thread`;
+      });
+    }
+    await tryLoad('ort-web', async () => {
+      const ort = await import('onnxruntime-web');
+      ort.env.wasm.numThreads = 1;
+      // 1.30 always runs its SIMD build (env.wasm.simd is gone); proxy off, so runs stay in this thread.
+      ort.env.wasm.proxy = false;
+      // Force the module to instantiate now (a 1-node model), so its load is not counted in a run.
+      const { onnxIdentityModel } = await import('../onnx/builder.js');
+      const s = await ort.InferenceSession.create(onnxIdentityModel(), { executionProviders: ['wasm'] });
+      await s.release();
+      e.ortWeb = ort;
+      return ort.env.versions?.web;
+    });
+    await tryLoad('ort-node', async () => {
+      e.ortNode = req('onnxruntime-node');
+      return req('onnxruntime-node/package.json').version;
+    });
+    if (e.has('tfjs-wasm')) e.useTf('wasm');
+    return e;
+  }
+}
+
+export const ALL_ENGINES: EngineId[] = ['sepconv-simd128', 'sepconv-scalar', 'tfjs-wasm', 'tfjs-cpu', 'ort-web', 'ort-node'];

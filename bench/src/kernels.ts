@@ -1,0 +1,76 @@
+// Issue 3's kernel bench: each kernel on the MobileNetV1/V2 layer shapes (plus ResNet-50's 3x3
+// convs and the 5x5 spatial-separation case) against TF.js-wasm and ORT-web.
+import { keep } from './args.js';
+import { convSpec, type Chain } from './chains.js';
+import type { EngineId } from './engines/index.js';
+import { measureChain, type ChainResult, type Ctx } from './measure.js';
+import { hashSeed } from './rng.js';
+import { mobilenetV1Layers, mobilenetV2Blocks } from './shapes.js';
+
+export const KERNEL_ENGINES: EngineId[] = ['sepconv-simd128', 'sepconv-scalar', 'tfjs-wasm', 'ort-web', 'ort-node'];
+
+export interface KernelCase {
+  name: string;
+  family: 'dw3x3' | 'pw' | 'conv3x3' | 'stem' | 'dw5x5' | 'dw5x1+1x5';
+  net: string;
+  chain: Chain;
+}
+
+const sq = (h: number, c: number) => [1, h, h, c];
+
+function dw(net: string, h: number, c: number, s: number, k = 3): KernelCase {
+  return { name: `dw${k}x${k} s${s} ${h}x${h}x${c}`, family: k === 3 ? 'dw3x3' : 'dw5x5', net, chain: { input: sq(h, c), convs: [convSpec(sq(h, c), { k: [k, k], depthwise: true, stride: s }, hashSeed(`dw${h}${c}${s}${k}`))] } };
+}
+function pw(net: string, h: number, c: number, cout: number, activation = 'relu6'): KernelCase {
+  return { name: `pw ${h}x${h}x${c}->${cout}`, family: 'pw', net, chain: { input: sq(h, c), convs: [convSpec(sq(h, c), { k: [1, 1], cout, activation }, hashSeed(`pw${h}${c}${cout}`))] } };
+}
+function conv(net: string, h: number, c: number, cout: number, s: number, family: 'conv3x3' | 'stem'): KernelCase {
+  return { name: `${family === 'stem' ? 'stem ' : ''}conv3x3 s${s} ${h}x${h}x${c}->${cout}`, family, net, chain: { input: sq(h, c), convs: [convSpec(sq(h, c), { k: [3, 3], cout, stride: s }, hashSeed(`conv${h}${c}${cout}${s}`))] } };
+}
+function spatial(net: string, h: number, c: number, k = 5): KernelCase {
+  const a = convSpec(sq(h, c), { k: [k, 1], depthwise: true, activation: 'linear' }, hashSeed(`v${h}${c}${k}`));
+  const b = convSpec(sq(h, c), { k: [1, k], depthwise: true }, hashSeed(`h${h}${c}${k}`));
+  return { name: `dw${k}x1+1x${k} ${h}x${h}x${c}`, family: 'dw5x1+1x5', net, chain: { input: sq(h, c), convs: [a, b] } };
+}
+
+export function kernelCases(quick: boolean): KernelCase[] {
+  if (quick) {
+    return [dw('quick', 16, 32, 1), dw('quick', 16, 32, 2), pw('quick', 8, 32, 64), conv('quick', 8, 16, 16, 1, 'conv3x3'), conv('quick', 32, 3, 8, 2, 'stem'), dw('quick', 16, 16, 1, 5), spatial('quick', 16, 16)];
+  }
+  const out: KernelCase[] = [conv('mobilenet_v1+v2', 224, 3, 32, 2, 'stem')];
+  for (const l of mobilenetV1Layers()) {
+    out.push(dw('mobilenet_v1', l.h, l.c, l.stride));
+    out.push(pw('mobilenet_v1', Math.ceil(l.h / l.stride), l.c, l.cout));
+  }
+  for (const b of mobilenetV2Blocks()) {
+    const e = b.cin * b.expand;
+    if (b.expand !== 1) out.push(pw('mobilenet_v2', b.h, b.cin, e));
+    out.push(dw('mobilenet_v2', b.h, e, b.stride));
+    out.push(pw('mobilenet_v2', Math.ceil(b.h / b.stride), e, b.cout, 'linear'));
+  }
+  out.push(pw('mobilenet_v2', 7, 320, 1280));
+  for (const [h, c] of [[56, 64], [28, 128], [14, 256], [7, 512]] as const) out.push(conv('resnet50', h, c, c, 1, 'conv3x3'));
+  out.push(dw('spatial', 56, 128, 1, 5), spatial('spatial', 56, 128));
+  // one row per shape: the first network listed keeps it
+  const seen = new Map<string, KernelCase>();
+  for (const c of out) {
+    const prev = seen.get(c.name);
+    if (prev) {
+      if (!prev.net.includes(c.net)) prev.net += `+${c.net}`;
+    } else seen.set(c.name, c);
+  }
+  return [...seen.values()];
+}
+
+export function selectedKernelCases(ctx: Ctx): KernelCase[] {
+  return kernelCases(ctx.args.quick).filter((c) => keep(ctx.args, c.name, c.family, c.net, 'kernels'));
+}
+
+export async function runKernels(ctx: Ctx, cases: KernelCase[], ids: EngineId[]): Promise<ChainResult[]> {
+  const out: ChainResult[] = [];
+  for (const c of cases) {
+    ctx.log(`kernel ${c.name}`);
+    out.push(await measureChain(ctx, { ...c, seed: hashSeed(c.name) }, ids));
+  }
+  return out;
+}

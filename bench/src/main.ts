@@ -1,0 +1,119 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { HELP, parseArgs, type BenchArgs } from './args.js';
+import { ALL_ENGINES, Engines, ROOT, type EngineId } from './engines/index.js';
+import { KERNEL_ENGINES, runKernels, selectedKernelCases } from './kernels.js';
+import type { Ctx } from './measure.js';
+import { Roof } from './roof.js';
+import { MODEL_ENGINES, runModels, selectedModels } from './models.js';
+import { runSeed, selectedSeedRows } from './seed.js';
+import { measureSizes } from './size.js';
+import { runColdStart } from './coldstart.js';
+import { writeReport, type BenchResults } from './report.js';
+
+const req = createRequire(join(ROOT, 'package.json'));
+
+export async function main(argv: string[]): Promise<number> {
+  let args: BenchArgs;
+  try {
+    args = parseArgs(argv, ROOT);
+  } catch (e) {
+    console.error((e as Error).message);
+    return 2;
+  }
+  if (args.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const started = new Date();
+  const t0 = performance.now();
+  const want = (id: EngineId) => !args.engines || args.engines.has(id);
+  const engines = await Engines.load(want);
+  const roof = new Roof();
+  for (let i = 0; i < (args.quick ? 2 : 10); i++) roof.sample(args.quick ? 5 : 20);
+
+  const kernelCases = args.suites.has('kernels') ? selectedKernelCases({ args } as Ctx) : [];
+  const seedRows = args.suites.has('seed') ? selectedSeedRows(args) : [];
+  const models = args.suites.has('models') ? selectedModels(args) : [];
+  const rounds = args.warmup + args.runs;
+  const total = (kernelCases.length + seedRows.length + models.length) * rounds + (args.suites.has('coldstart') ? 1 : 0) + (args.suites.has('size') ? 1 : 0);
+
+  let bar: any;
+  if (args.progress) {
+    const cp = req('cli-progress');
+    bar = new cp.SingleBar({ format: 'bench [{bar}] {percentage}% | {value}/{total} rounds | {eta_formatted} left | {what}', etaBuffer: 200, hideCursor: true, stream: process.stderr }, cp.Presets.shades_classic);
+    bar.start(total, 0, { what: 'starting' });
+  }
+  let what = '';
+  const ctx: Ctx = {
+    args,
+    engines,
+    roof,
+    tick: (n = 1) => bar?.increment(n, { what }),
+    log: (s) => {
+      what = s;
+      if (bar) bar.update({ what: s });
+      else if (!args.quick) console.error(`bench: ${s}`);
+    },
+  };
+
+  const results: BenchResults = {
+    date: started.toISOString(),
+    command: `node bench/run.mjs ${argv.join(' ')}`.trim(),
+    quick: args.quick,
+    host: hostInfo(),
+    engines: Object.fromEntries(ALL_ENGINES.map((id) => [id, engines.info.get(id)])),
+    roof: roof.result(),
+    kernels: [],
+    seed: [],
+    models: [],
+  };
+  const suite = async (name: string, f: () => Promise<void>) => {
+    try {
+      await f();
+    } catch (err) {
+      results.errors ??= [];
+      results.errors.push(`${name}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      console.error(`bench: suite ${name} failed: ${err instanceof Error ? err.message : err}`);
+    }
+  };
+  try {
+    if (kernelCases.length) await suite('kernels', async () => void (results.kernels = await runKernels(ctx, kernelCases, KERNEL_ENGINES.filter(want))));
+    if (seedRows.length) await suite('seed', async () => void (results.seed = await runSeed(ctx, seedRows)));
+    if (models.length) await suite('models', async () => void (results.models = await runModels(ctx, models, MODEL_ENGINES.filter(want))));
+    if (args.suites.has('coldstart')) {
+      ctx.log('cold start (child processes)');
+      await suite('coldstart', async () => void (results.coldStart = await runColdStart(args)));
+      ctx.tick();
+    }
+    if (args.suites.has('size')) {
+      ctx.log('shipped bytes');
+      await suite('size', async () => void (results.size = await measureSizes(args)));
+      ctx.tick();
+    }
+  } finally {
+    bar?.stop();
+  }
+  for (let i = 0; i < (args.quick ? 1 : 5); i++) roof.sample(args.quick ? 5 : 20);
+  results.roof = roof.result();
+  results.seconds = (performance.now() - t0) / 1000;
+  mkdirSync(args.outDir, { recursive: true });
+  const files = await writeReport(results, args);
+  console.error(`bench: done in ${results.seconds.toFixed(0)} s; wrote ${files.join(', ')}`);
+  return results.errors?.length ? 1 : 0;
+}
+
+function hostInfo() {
+  const os = req('node:os');
+  return {
+    node: process.version,
+    v8: process.versions.v8,
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    platform: `${os.platform()} ${os.arch()}`,
+    loadavg: os.loadavg(),
+  };
+}
+
+export { writeFileSync };

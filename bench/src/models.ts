@@ -1,0 +1,323 @@
+// Issue 6's whole-model bench: five networks from the package's zoo configs, the same seeded
+// weights in every engine (sepconv simd128/scalar, TF.js layers on wasm and cpu, ONNX on ORT).
+import { keep, type BenchArgs } from './args.js';
+import * as sc from './sepconv.js';
+import type { EngineId, Engines } from './engines/index.js';
+import { tfjsModelFromConfig } from './engines/tfjs-model.js';
+import { kerasToOnnx } from './onnx/keras.js';
+import { nhwcToNchw } from './onnx/builder.js';
+import { maxAbsDiff } from './chains.js';
+import type { Ctx, EngineMeasure } from './measure.js';
+import { hashSeed, randn, rng } from './rng.js';
+import { interleave, type Contender } from './timing.js';
+import * as v1 from '../../packages/sepconv/src/models/mobilenet-v1.js';
+import * as v2 from '../../packages/sepconv/src/models/mobilenet-v2.js';
+import * as eff from '../../packages/sepconv/src/models/efficientnet.js';
+import * as xc from '../../packages/sepconv/src/models/xception.js';
+import * as rn from '../../packages/sepconv/src/models/resnet.js';
+import * as kc from '../../packages/sepconv/src/io/keras-config.js';
+
+export const MODEL_ENGINES: EngineId[] = ['sepconv-simd128', 'sepconv-scalar', 'tfjs-wasm', 'tfjs-cpu', 'ort-web', 'ort-node'];
+const SLOW: EngineId[] = ['sepconv-scalar', 'tfjs-cpu'];
+
+export interface ModelDef {
+  id: string;
+  label: string;
+  config: () => any;
+}
+
+const call = (ns: Record<string, any>, name: string, ...a: any[]) => {
+  const f = ns[name];
+  if (typeof f !== 'function') throw new Error(`${name} not available`);
+  return f(...a);
+};
+
+// Smallest first: wasm memories only grow, so the heap read after a model is that model's peak.
+export function modelDefs(quick: boolean): ModelDef[] {
+  if (quick) {
+    return [
+      { id: 'mobilenet_v2', label: 'MobileNetV2 0.35-32 (quick)', config: () => call(v2, 'mobilenetV2Config', { alpha: 0.35, resolution: 32, classes: 10 }) },
+      { id: 'efficientnet_b0', label: 'EfficientNet-B0 at 32 (quick)', config: () => call(eff, 'efficientnetConfig', 'b0', { resolution: 32, classes: 10 }) },
+    ];
+  }
+  return [
+    { id: 'mobilenet_v2', label: 'MobileNetV2 1.0-224', config: () => call(v2, 'mobilenetV2Config') },
+    { id: 'mobilenet_v1', label: 'MobileNetV1 1.0-224', config: () => call(v1, 'mobilenetV1Config') },
+    { id: 'efficientnet_b0', label: 'EfficientNet-B0', config: () => call(eff, 'efficientnetConfig', 'b0') },
+    { id: 'resnet50', label: 'ResNet-50', config: () => call(rn, 'resnet50Config') },
+    { id: 'xception', label: 'Xception-299', config: () => call(xc, 'xceptionConfig') },
+  ];
+}
+
+export function selectedModels(args: BenchArgs): ModelDef[] {
+  return modelDefs(args.quick).filter((m) => keep(args, m.id, m.label, 'models'));
+}
+
+export interface ModelResult {
+  id: string;
+  label: string;
+  inputShape?: number[];
+  macs?: number;
+  params?: number;
+  na?: string;
+  engines: Partial<Record<EngineId, EngineMeasure & { heapBytes?: number; firstRunMs?: number; setupMs?: number; memory?: { arenaBytes: number; unsharedActivationBytes: number; packedWeightBytes: number } }>>;
+  check?: { reference: EngineId; against: EngineId; maxAbsDiff: number; ok: boolean }[];
+}
+
+/** Seeded weights for every `<layer>/<weight>` of the graph (BN statistics kept sane). */
+export function makeWeights(info: any): Map<string, Float32Array> {
+  const out = new Map<string, Float32Array>();
+  for (const l of info.layers) {
+    for (const w of l.weights as { name: string; shape: number[] }[]) {
+      const n = w.shape.reduce((a, b) => a * b, 1);
+      const local = w.name.slice(w.name.lastIndexOf('/') + 1);
+      const seed = hashSeed(w.name);
+      let v: Float32Array;
+      if (local === 'gamma') v = randn(n, seed, 0.1).map((x) => 1 + x);
+      else if (local === 'moving_variance' || local === 'variance') v = randn(n, seed, 0.1).map((x) => 1.1 + x);
+      else if (local === 'beta' || local === 'moving_mean' || local === 'mean' || local === 'bias') v = randn(n, seed, 0.05);
+      else if (local === 'count') v = new Float32Array(n).fill(1);
+      else {
+        // kernels: variance 1/fanIn (fanIn = all dims but the last; depthwise: the spatial taps)
+        const fanIn = local === 'depthwise_kernel' ? w.shape[0]! * w.shape[1]! : n / w.shape[w.shape.length - 1]!;
+        v = randn(n, seed, Math.sqrt(3 / fanIn));
+      }
+      out.set(w.name, v);
+    }
+  }
+  // A peaked softmax (logits of a few units), so the cross-engine output check compares something.
+  const last = [...info.layers].reverse().find((l: any) => l.weights.some((w: any) => w.name.endsWith('/kernel')));
+  if (last) for (const w of last.weights) if (w.name.endsWith('/kernel')) out.set(w.name, out.get(w.name)!.map((x) => x * 20));
+  return out;
+}
+
+interface Built {
+  run: () => unknown;
+  before?: () => unknown;
+  output: () => Promise<Float32Array>;
+  dispose: () => unknown;
+  heap?: () => number | undefined;
+  stats?: () => any;
+  setupMs: number;
+  firstRunMs?: number;
+}
+
+const OUR_FACTORIES = ['modelFromKerasConfig', 'modelFromConfig', 'fromKerasConfig'];
+export function ourModelFactory(): ((config: any) => any) | undefined {
+  for (const n of OUR_FACTORIES) {
+    const f = sc.fn(sc.api, n) ?? sc.fn(sc.modelsModule, n) ?? sc.fn(sc.ioBuild, n);
+    if (f) return f as (config: any) => any;
+  }
+  return undefined;
+}
+
+async function buildOurs(e: Engines, build: 'simd128' | 'scalar', cfg: any, weights: Map<string, Float32Array>, input: Float32Array, shape: number[]): Promise<Built | string> {
+  const factory = ourModelFactory();
+  if (!factory) return `no model factory exported yet (looked for ${OUR_FACTORIES.join(', ')})`;
+  const use = () => e.useSepconv(build);
+  use();
+  const t0 = performance.now();
+  const m = await factory(cfg);
+  m.setWeights(weights);
+  const x = sc.tensor(input, shape);
+  const t1 = performance.now();
+  // predict returns a view of the model's arena (valid until the next predict): nothing to free.
+  const once = () => m.predict(x);
+  once(); // builds: BN folding, packing, arena planning
+  const first = performance.now() - t1;
+  return {
+    setupMs: t1 - t0,
+    firstRunMs: first,
+    run: once,
+    before: use,
+    output: async () => {
+      use();
+      return once().data();
+    },
+    heap: () => e.rt.get(build)!.memory.buffer.byteLength,
+    stats: () => m.memoryStats?.(),
+    dispose: () => {
+      use();
+      x.dispose();
+      m.dispose?.();
+    },
+  };
+}
+
+async function buildTf(e: Engines, backend: 'wasm' | 'cpu', cfg: any, weights: Map<string, Float32Array>, input: Float32Array, shape: number[]): Promise<Built | string> {
+  const tf = e.tf;
+  const use = () => e.useTf(backend);
+  use();
+  const t0 = performance.now();
+  const model: any = await tfjsModelFromConfig(tf, cfg, weights, use);
+  const x = tf.tensor(input, shape);
+  const t1 = performance.now();
+  const once = () => {
+    const y = model.predict(x);
+    const d = y.dataSync();
+    y.dispose();
+    return d;
+  };
+  once();
+  const first = performance.now() - t1;
+  return {
+    setupMs: t1 - t0,
+    firstRunMs: first,
+    run: once,
+    before: use,
+    output: async () => {
+      use();
+      return Float32Array.from(once());
+    },
+    heap: () => e.heapBytes(backend === 'wasm' ? 'tfjs-wasm' : 'tfjs-cpu'),
+    dispose: () => {
+      use();
+      x.dispose();
+      model.dispose();
+    },
+  };
+}
+
+async function buildOrt(e: Engines, id: 'ort-web' | 'ort-node', onnxBytes: Uint8Array, inputName: string, input: Float32Array, shape: number[]): Promise<Built | string> {
+  const ort = id === 'ort-web' ? e.ortWeb : e.ortNode;
+  const t0 = performance.now();
+  const opts = id === 'ort-web'
+    ? { executionProviders: ['wasm'], graphOptimizationLevel: 'all' }
+    : { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: 1, interOpNumThreads: 1 };
+  const session = await ort.InferenceSession.create(onnxBytes, opts);
+  const [n, h, w, c] = shape as [number, number, number, number];
+  const x = new ort.Tensor('float32', nhwcToNchw(input, shape), [n, c, h, w]);
+  const out = session.outputNames[0];
+  const t1 = performance.now();
+  const once = async () => {
+    const r = await session.run({ [inputName]: x });
+    return r[out];
+  };
+  await once();
+  const first = performance.now() - t1;
+  return {
+    setupMs: t1 - t0,
+    firstRunMs: first,
+    run: once,
+    output: async () => {
+      const y = await once();
+      const d = y.data as Float32Array;
+      if ((y.dims as number[]).length !== 4) return Float32Array.from(d);
+      const [yn, yc, yh, yw] = y.dims as number[];
+      const o = new Float32Array(d.length);
+      for (let b = 0; b < yn!; b++)
+        for (let ci = 0; ci < yc!; ci++)
+          for (let yy = 0; yy < yh!; yy++)
+            for (let xx = 0; xx < yw!; xx++) o[((b * yh! + yy) * yw! + xx) * yc! + ci] = d[((b * yc! + ci) * yh! + yy) * yw! + xx]!;
+      return o;
+    },
+    heap: () => e.heapBytes(id),
+    dispose: () => session.release(),
+  };
+}
+
+export interface PreparedModel {
+  def: ModelDef;
+  cfg: any;
+  info: any;
+  flat: any;
+  weights: Map<string, Float32Array>;
+  input: Float32Array;
+  shape: number[];
+  onnx: () => Uint8Array;
+}
+
+export function prepareModel(def: ModelDef): PreparedModel {
+  const cfg = def.config();
+  const flat = kc.normalizeKerasConfig(cfg);
+  const info = kc.inferGraph(flat);
+  const weights = makeWeights(info);
+  const shape = [1, ...info.inputShape];
+  const r = rng(hashSeed(def.id));
+  const input = Float32Array.from({ length: shape.reduce((a: number, b: number) => a * b, 1) }, () => (r() + 1) / 2);
+  let bytes: Uint8Array | undefined;
+  const onnx = () => (bytes ??= kerasToOnnx(flat.layers, new Map(info.layers.map((l: any) => [l.name, l.outputShape])), flat.outputs[0], (n) => weights.get(n)));
+  return { def, cfg, info, flat, weights, input, shape, onnx };
+}
+
+export async function runModels(ctx: Ctx, defs: ModelDef[], ids: EngineId[]): Promise<ModelResult[]> {
+  const results: ModelResult[] = [];
+  for (const def of defs) {
+    ctx.log(`model ${def.id}: setting up`);
+    const res: ModelResult = { id: def.id, label: def.label, engines: {} };
+    results.push(res);
+    let p: PreparedModel;
+    try {
+      p = prepareModel(def);
+    } catch (err) {
+      res.na = `config not available: ${err instanceof Error ? err.message : String(err)}`;
+      ctx.tick(ctx.args.warmup + ctx.args.runs);
+      continue;
+    }
+    res.inputShape = p.shape;
+    res.macs = p.info.macs;
+    res.params = p.info.params;
+    const built = new Map<EngineId, Built>();
+    for (const id of ids) {
+      if (!ctx.engines.has(id)) {
+        res.engines[id] = { na: ctx.engines.info.get(id)?.error ?? 'not loaded' };
+        continue;
+      }
+      ctx.log(`model ${def.id}: building on ${id}`);
+      try {
+        const b =
+          id === 'sepconv-simd128' || id === 'sepconv-scalar'
+            ? await buildOurs(ctx.engines, id === 'sepconv-simd128' ? 'simd128' : 'scalar', p.cfg, p.weights, p.input, p.shape)
+            : id === 'tfjs-wasm' || id === 'tfjs-cpu'
+              ? await buildTf(ctx.engines, id === 'tfjs-wasm' ? 'wasm' : 'cpu', p.cfg, p.weights, p.input, p.shape)
+              : await buildOrt(ctx.engines, id, p.onnx(), p.flat.inputs[0], p.input, p.shape);
+        if (typeof b === 'string') res.engines[id] = { na: b };
+        else built.set(id, b);
+      } catch (err) {
+        res.engines[id] = { na: `setup failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` };
+      }
+    }
+    // same weights => same outputs: every engine against TF.js-wasm (else ORT-node)
+    const refId = (['tfjs-wasm', 'ort-node', 'ort-web'] as EngineId[]).find((r) => built.has(r));
+    if (refId) {
+      const ref = await built.get(refId)!.output();
+      res.check = [];
+      for (const [id, b] of built) {
+        if (id === refId) continue;
+        try {
+          const d = maxAbsDiff(await b.output(), ref);
+          res.check.push({ reference: refId, against: id, maxAbsDiff: d, ok: d <= 1e-3 });
+        } catch (err) {
+          res.check.push({ reference: refId, against: id, maxAbsDiff: NaN, ok: false });
+        }
+      }
+    }
+    ctx.log(`model ${def.id}: timing`);
+    const contenders: Contender[] = [...built].map(([id, b]) => ({
+      id,
+      run: b.run,
+      before: b.before,
+      ...(SLOW.includes(id) ? { budgetMs: ctx.args.slowBudget * 1000, minRuns: 1 } : {}),
+    }));
+    const timed = await interleave(contenders, { warmup: ctx.args.warmup, runs: ctx.args.runs, tick: () => ctx.tick() });
+    for (const [id, b] of built) {
+      const t = timed.get(id)!;
+      const m: ModelResult['engines'][EngineId] = t.stats.runs ? { median: t.stats.median, min: t.stats.min, runs: t.stats.runs } : { error: t.error ?? 'no runs' };
+      if (m!.median && res.macs) {
+        m!.gflops = (2 * res.macs) / (m!.median * 1e6);
+        m!.roofShare = m!.gflops / ctx.roof.result().gflops;
+      }
+      if (t.error) m!.error = t.error;
+      m!.setupMs = b.setupMs;
+      m!.firstRunMs = b.firstRunMs;
+      const heap = b.heap?.();
+      if (heap !== undefined) m!.heapBytes = heap;
+      const st = b.stats?.();
+      if (st) m!.memory = { arenaBytes: st.arenaBytes, unsharedActivationBytes: st.unsharedActivationBytes, packedWeightBytes: st.packedWeightBytes };
+      res.engines[id] = m;
+      await b.dispose();
+    }
+    ctx.roof.sample(5);
+  }
+  return results;
+}

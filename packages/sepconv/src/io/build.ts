@@ -1,0 +1,160 @@
+// Flat Keras-style graphs (from model.json or the zoo's config tables) to sepconv models, and the
+// public loaders: `loadModel` (either format), `loadLayersModel`, `loadGraphModel`.
+import { ModelFormatError } from '../errors.js';
+import { layers as L } from '../layers/index.js';
+import type { Layer, SymbolicTensor } from '../layers/layer.js';
+import { input, model, type Model } from '../models/graph.js';
+import { inferGraph, kerasActivation, normalizeKerasConfig, zeroPadding, type FlatGraph, type FlatLayer, type KerasModelConfig } from './keras-config.js';
+import { readModel, type ParsedModel } from './read.js';
+import type { LoadOptions, ModelSource } from './sources.js';
+
+const pair = (v: unknown): number | [number, number] | undefined =>
+  v === undefined || v === null ? undefined : typeof v === 'number' ? v : [Number((v as number[])[0]), Number((v as number[])[1] ?? (v as number[])[0])];
+
+function act(v: unknown): any {
+  const a = kerasActivation(v);
+  return a === 'silu' ? 'swish' : a === 'hard_silu' ? 'hard_swish' : a;
+}
+
+/** One Keras layer config (snake_case) as a sepconv layer. */
+export function layerFromKeras(l: FlatLayer): Layer {
+  const c = l.config;
+  const name = l.name;
+  const padding = (p: unknown) => String(p ?? 'valid').toLowerCase() as 'same' | 'valid';
+  switch (l.className) {
+    case 'Conv2D':
+      return L.conv2d({
+        name,
+        filters: c.filters,
+        kernelSize: pair(c.kernel_size)!,
+        strides: pair(c.strides),
+        padding: padding(c.padding),
+        dilationRate: pair(c.dilation_rate),
+        groups: c.groups ?? 1,
+        activation: act(c.activation),
+        useBias: c.use_bias ?? true,
+      });
+    case 'DepthwiseConv2D':
+      return L.depthwiseConv2d({
+        name,
+        kernelSize: pair(c.kernel_size)!,
+        depthMultiplier: c.depth_multiplier ?? 1,
+        strides: pair(c.strides),
+        padding: padding(c.padding),
+        dilationRate: pair(c.dilation_rate),
+        activation: act(c.activation),
+        useBias: c.use_bias ?? true,
+      });
+    case 'SeparableConv2D':
+      return L.separableConv2d({
+        name,
+        filters: c.filters,
+        kernelSize: pair(c.kernel_size)!,
+        strides: pair(c.strides),
+        padding: padding(c.padding),
+        dilationRate: pair(c.dilation_rate),
+        depthMultiplier: c.depth_multiplier ?? 1,
+        activation: act(c.activation),
+        useBias: c.use_bias ?? true,
+      });
+    case 'BatchNormalization':
+      return L.batchNormalization({ name, axis: -1, epsilon: c.epsilon ?? 1e-3, momentum: c.momentum, center: c.center ?? true, scale: c.scale ?? true });
+    case 'ReLU': {
+      const negativeSlope = c.negative_slope ?? 0;
+      const threshold = c.threshold ?? 0;
+      const mv = c.max_value ?? null;
+      if (negativeSlope !== 0 || threshold !== 0 || (mv !== null && mv !== 6)) {
+        throw new ModelFormatError(`layer '${name}' (ReLU): only max_value null or 6 with negative_slope 0 and threshold 0 is supported, got ${JSON.stringify({ max_value: mv, negative_slope: negativeSlope, threshold })}`);
+      }
+      return L.reLU({ name, maxValue: mv });
+    }
+    case 'Activation':
+      return L.activation({ name, activation: act(c.activation) });
+    case 'Softmax':
+      return L.activation({ name, activation: 'softmax' });
+    case 'ZeroPadding2D':
+      return L.zeroPadding2d({ name, padding: zeroPadding(c.padding ?? 1) });
+    case 'Add':
+      return L.add({ name });
+    case 'Multiply':
+      return L.multiply({ name });
+    case 'GlobalAveragePooling2D':
+      return L.globalAveragePooling2d({ name, keepDims: Boolean(c.keepdims) });
+    case 'AveragePooling2D':
+    case 'MaxPooling2D': {
+      const args = { name, poolSize: pair(c.pool_size) ?? 2, strides: pair(c.strides) ?? pair(c.pool_size) ?? 2, padding: padding(c.padding) };
+      return l.className === 'AveragePooling2D' ? L.averagePooling2d(args) : L.maxPooling2d(args);
+    }
+    case 'Reshape':
+      return L.reshape({ name, targetShape: c.target_shape });
+    case 'Flatten':
+      return L.flatten({ name });
+    case 'Dense':
+      return L.dense({ name, units: c.units, activation: act(c.activation), useBias: c.use_bias ?? true });
+    case 'Dropout':
+      return L.dropout({ name, rate: c.rate ?? 0 });
+    case 'Rescaling': {
+      if (typeof c.scale !== 'number' || (c.offset !== undefined && typeof c.offset !== 'number')) {
+        throw new ModelFormatError(`layer '${name}' (Rescaling): only scalar scale and offset are supported, got ${JSON.stringify({ scale: c.scale, offset: c.offset })}`);
+      }
+      return L.rescaling({ name, scale: c.scale, offset: c.offset ?? 0 });
+    }
+    case 'Normalization':
+      return L.normalization({ name, axis: -1, mean: c.mean ?? undefined, variance: c.variance ?? undefined });
+    default:
+      throw new ModelFormatError(`layer '${name}': unsupported class ${l.className}`);
+  }
+}
+
+/** Builds a sepconv model from a flat graph (validated by `inferGraph` first: one error lists every unsupported layer). */
+export function modelFromGraph(graph: FlatGraph, inputShape?: readonly number[]): Model {
+  const info = inferGraph(graph, inputShape);
+  const syms = new Map<string, SymbolicTensor>();
+  for (const l of graph.layers) {
+    if (l.className === 'InputLayer') {
+      syms.set(l.name, input({ shape: info.inputShape, name: l.name }));
+      continue;
+    }
+    const layer = layerFromKeras(l);
+    const ins = l.inputs.map((n) => syms.get(n)!);
+    syms.set(l.name, layer.apply(ins.length === 1 ? ins[0]! : ins));
+  }
+  return model({ inputs: syms.get(graph.inputs[0]!)!, outputs: syms.get(graph.outputs[0]!)!, name: graph.name });
+}
+
+/** A sepconv model from a Keras `model_config` (as in model.json, or the zoo's tables); weights initialized, not loaded. */
+export function modelFromKerasConfig(config: KerasModelConfig, inputShape?: readonly number[]): Model {
+  return modelFromGraph(normalizeKerasConfig(config), inputShape);
+}
+
+function buildParsed(p: ParsedModel, opts: LoadOptions): Model {
+  opts.onProgress?.({ phase: 'build', loaded: 0, total: 1 });
+  const m = modelFromGraph(p.graph, opts.inputShape);
+  m.setWeights(p.weights);
+  opts.onProgress?.({ phase: 'build', loaded: 1, total: 1 });
+  return m;
+}
+
+/**
+ * Loads a TF.js model (layers or graph format, detected from model.json) from a URL, a file path
+ * (Node), a map of files, `{ modelJson, weights }`, or a TF.js IOHandler. Weight shards may be
+ * float32 or uint8/uint16/float16-quantized (dequantized on load). Every shape is validated; a model
+ * with layers/ops sepconv lacks fails with one ModelFormatError listing all of them.
+ */
+export async function loadModel(source: ModelSource, opts: LoadOptions = {}): Promise<Model> {
+  return buildParsed(await readModel(source, opts), opts);
+}
+
+/** `loadModel` that insists on the TF.js layers format. */
+export async function loadLayersModel(source: ModelSource, opts: LoadOptions = {}): Promise<Model> {
+  const p = await readModel(source, opts);
+  if (p.format !== 'layers') throw new ModelFormatError('loadLayersModel: this is a TF.js graph model; use loadGraphModel or loadModel');
+  return buildParsed(p, opts);
+}
+
+/** `loadModel` that insists on the TF.js graph format (GraphDef: BN and constants folded on import). */
+export async function loadGraphModel(source: ModelSource, opts: LoadOptions = {}): Promise<Model> {
+  const p = await readModel(source, opts);
+  if (p.format !== 'graph') throw new ModelFormatError('loadGraphModel: this is a TF.js layers model; use loadLayersModel or loadModel');
+  return buildParsed(p, opts);
+}

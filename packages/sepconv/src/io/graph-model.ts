@@ -1,0 +1,681 @@
+// TF.js graph models (model.json with a TensorFlow GraphDef) lowered to the same flat Keras-style
+// graph the layers importer produces: convolutions with their bias-add, batch norm, multiplies and
+// activations folded in, constant subgraphs evaluated, and every op we cannot run reported at once.
+import { ModelFormatError } from '../errors.js';
+import type { FlatGraph, FlatLayer } from './keras-config.js';
+import type { NamedWeights } from './weights.js';
+
+export interface GraphNode {
+  name: string;
+  op: string;
+  input?: string[];
+  attr?: Record<string, any>;
+}
+
+/** Ops the graph importer maps (Const/Placeholder/Identity included). */
+export const SUPPORTED_GRAPH_OPS = [
+  'Const',
+  'Placeholder',
+  'PlaceholderWithDefault',
+  'Identity',
+  'StopGradient',
+  'NoOp',
+  'Conv2D',
+  'DepthwiseConv2dNative',
+  '_FusedConv2D',
+  'FusedDepthwiseConv2dNative',
+  'BiasAdd',
+  'Add',
+  'AddV2',
+  'Sub',
+  'Mul',
+  'RealDiv',
+  'Relu',
+  'Relu6',
+  'Sigmoid',
+  'Softmax',
+  'AvgPool',
+  'MaxPool',
+  'Mean',
+  'Pad',
+  'PadV2',
+  'Reshape',
+  'Squeeze',
+  'ExpandDims',
+  'ClipByValue',
+  'Shape',
+  'StridedSlice',
+  'Pack',
+  'ConcatV2',
+  'Cast',
+  'MatMul',
+  '_FusedMatMul',
+  'FusedBatchNorm',
+  'FusedBatchNormV2',
+  'FusedBatchNormV3',
+  'Rsqrt',
+  'Sqrt',
+  'Square',
+  'Maximum',
+  'Minimum',
+] as const;
+
+const SUPPORTED = new Set<string>(SUPPORTED_GRAPH_OPS);
+
+function b64(s: string): string {
+  // attr strings are base64 in the JSON form of a GraphDef.
+  const bytes = typeof atob === 'function' ? atob(s) : s;
+  return bytes;
+}
+
+function attrStr(node: GraphNode, key: string): string | undefined {
+  const a = node.attr?.[key];
+  return a?.s === undefined ? undefined : b64(a.s);
+}
+
+function attrInts(node: GraphNode, key: string): number[] | undefined {
+  const a = node.attr?.[key];
+  return a?.list?.i?.map(Number);
+}
+
+function attrStrs(node: GraphNode, key: string): string[] {
+  return (node.attr?.[key]?.list?.s ?? []).map((s: string) => b64(s));
+}
+
+function attrF(node: GraphNode, key: string, fallback: number): number {
+  const v = node.attr?.[key]?.f;
+  return v === undefined ? fallback : Number(v);
+}
+
+function attrB(node: GraphNode, key: string): boolean {
+  return Boolean(node.attr?.[key]?.b);
+}
+
+/** A constant during conversion: values + shape (scalars have shape []). */
+interface Const {
+  kind: 'const';
+  shape: number[];
+  values: Float64Array;
+}
+
+/** A tensor produced by a flat layer. */
+interface Sym {
+  kind: 'sym';
+  layer: string;
+  /** Per-sample shape (no batch). */
+  shape: number[];
+}
+
+type Value = Const | Sym;
+
+const prod = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
+
+export interface ConvertedGraph {
+  graph: FlatGraph;
+  weights: Map<string, Float32Array>;
+}
+
+/**
+ * Converts a GraphDef (`modelTopology.node`) plus its decoded weights into a flat Keras-style graph
+ * and a weight map named `<layer>/<weight>`. `inputShape` (no batch) fills unknown placeholder sizes.
+ */
+export function convertGraphModel(
+  nodes: GraphNode[],
+  consts: NamedWeights,
+  opts: { outputs?: string[]; inputShape?: readonly number[]; name?: string } = {},
+): ConvertedGraph {
+  if (!Array.isArray(nodes)) throw new ModelFormatError('graph model: modelTopology.node must be an array');
+  const byName = new Map<string, GraphNode>();
+  for (const n of nodes) {
+    if (!n || typeof n.name !== 'string' || typeof n.op !== 'string') throw new ModelFormatError(`graph model: malformed node ${JSON.stringify(n)?.slice(0, 200)}`);
+    byName.set(n.name, n);
+  }
+  const srcName = (s: string): string => s.replace(/^\^/, '').replace(/:\d+$/, '');
+  const dataInputs = (n: GraphNode): string[] => (n.input ?? []).filter((s) => !s.startsWith('^')).map(srcName);
+
+  // Outputs: given, else nodes nobody consumes (ignoring NoOps and Consts).
+  const consumed = new Map<string, number>();
+  for (const n of nodes) for (const i of dataInputs(n)) consumed.set(i, (consumed.get(i) ?? 0) + 1);
+  const outputs = opts.outputs ?? nodes.filter((n) => !consumed.has(n.name) && n.op !== 'NoOp' && n.op !== 'Const').map((n) => n.name);
+  if (outputs.length !== 1) throw new ModelFormatError(`graph model: sepconv runs single-output models, this graph has outputs ${JSON.stringify(outputs)}`);
+
+  // Reachable nodes in topological order.
+  const order: GraphNode[] = [];
+  const state = new Map<string, number>();
+  const visit = (name: string): void => {
+    const st = state.get(name);
+    if (st === 2) return;
+    if (st === 1) throw new ModelFormatError(`graph model: cycle through node '${name}'`);
+    const n = byName.get(name);
+    if (!n) throw new ModelFormatError(`graph model: node '${name}' is referenced but not defined`);
+    state.set(name, 1);
+    const stack = dataInputs(n);
+    for (const i of stack) visit(i);
+    state.set(name, 2);
+    order.push(n);
+  };
+  // Iterative-enough for real graphs (depth ~ hundreds).
+  visit(outputs[0]!);
+
+  const unsupported = order.filter((n) => !SUPPORTED.has(n.op));
+  if (unsupported.length) {
+    throw new ModelFormatError(
+      `graph model uses ${unsupported.length} node(s) with ops sepconv does not support:\n${unsupported.map((n) => `  ${n.name} (${n.op})`).join('\n')}`,
+    );
+  }
+
+  // Readable layer names: node names minus the scope prefix all op nodes share, '/' -> '_'.
+  // TF2 SavedModel exports wrap everything in StatefulPartitionedCall/... scopes: drop those.
+  const segs = (name: string): string[] => name.split('/').filter((s) => !/^(StatefulPartitionedCall(_\d+)?|PartitionedCall(_\d+)?|Func)$/.test(s));
+  const opNodes = order.filter((n) => n.op !== 'Const' && n.op !== 'Placeholder' && n.op !== 'Identity' && segs(n.name).length > 1);
+  let common = opNodes.length > 1 ? segs(opNodes[0]!.name).slice(0, -1) : [];
+  for (const n of opNodes) {
+    const parts = segs(n.name);
+    let k = 0;
+    while (k < common.length && k < parts.length - 1 && parts[k] === common[k]) k++;
+    common = common.slice(0, k);
+  }
+  const used = new Set<string>();
+  const layerName = (nodeName: string): string => {
+    const parts = segs(nodeName);
+    const base = (parts.slice(0, common.length).join('/') === common.join('/') ? parts.slice(common.length) : parts).join('_') || 'layer';
+    let name = base;
+    for (let k = 1; used.has(name); k++) name = `${base}_${k}`;
+    used.add(name);
+    return name;
+  };
+
+  const layers: FlatLayer[] = [];
+  const weights = new Map<string, Float32Array>();
+  const values = new Map<string, Value>();
+  const layerOf = new Map<string, FlatLayer>();
+  // How many reachable nodes read each node: a conv may absorb a following op only when it is the sole reader.
+  const readers = new Map<string, number>();
+  for (const n of order) for (const i of dataInputs(n)) readers.set(i, (readers.get(i) ?? 0) + 1);
+
+  const fail = (n: GraphNode, msg: string): never => {
+    throw new ModelFormatError(`graph model: node '${n.name}' (${n.op}): ${msg}`);
+  };
+  const get = (n: GraphNode, i: number): Value => {
+    const src = dataInputs(n)[i];
+    if (src === undefined) fail(n, `missing input ${i}`);
+    return values.get(src!)!;
+  };
+  const constOf = (n: GraphNode, i: number): Const => {
+    const v = get(n, i);
+    if (v.kind !== 'const') fail(n, `input ${i} must be a constant`);
+    return v as Const;
+  };
+  const symOf = (n: GraphNode, i: number): Sym => {
+    const v = get(n, i);
+    if (v.kind !== 'sym') fail(n, `input ${i} must be a tensor computed from the model input`);
+    return v as Sym;
+  };
+  const addLayer = (n: GraphNode, className: string, config: Record<string, any>, inputs: Sym[], shape: number[], w: Record<string, Float32Array> = {}): Sym => {
+    const name = layerName(n.name);
+    const l: FlatLayer = { className, name, config: { name, ...config }, inputs: inputs.map((s) => s.layer) };
+    layers.push(l);
+    layerOf.set(name, l);
+    for (const [k, v] of Object.entries(w)) weights.set(`${name}/${k}`, v);
+    return { kind: 'sym', layer: name, shape };
+  };
+  const padding = (n: GraphNode): { pad: 'same' | 'valid'; explicit?: [[number, number], [number, number]] } => {
+    const p = (attrStr(n, 'padding') ?? 'VALID').toUpperCase();
+    if (p === 'SAME') return { pad: 'same' };
+    if (p === 'VALID') return { pad: 'valid' };
+    if (p === 'EXPLICIT') {
+      const e = attrInts(n, 'explicit_paddings') ?? [];
+      return { pad: 'valid', explicit: [[e[2] ?? 0, e[3] ?? 0], [e[4] ?? 0, e[5] ?? 0]] };
+    }
+    return fail(n, `padding '${p}' is not supported`);
+  };
+  const checkNHWC = (n: GraphNode): void => {
+    const f = attrStr(n, 'data_format');
+    if (f && f !== 'NHWC') fail(n, `data_format ${f} (only NHWC is supported)`);
+  };
+  const outSize = (size: number, k: number, s: number, d: number, pad: string): number =>
+    pad === 'same' ? Math.ceil(size / s) : Math.floor((size - ((k - 1) * d + 1)) / s) + 1;
+
+  // A conv/dense layer that can still absorb bias / scale / activation (linear, sole reader).
+  const absorber = (n: GraphNode, v: Value): FlatLayer | undefined => {
+    if (v.kind !== 'sym') return undefined;
+    const l = layerOf.get(v.layer);
+    if (!l || !['Conv2D', 'DepthwiseConv2D', 'Dense'].includes(l.className)) return undefined;
+    if ((l.config.activation ?? 'linear') !== 'linear') return undefined;
+    const src = dataInputs(n)[0]!;
+    if ((readers.get(src) ?? 0) !== 1) return undefined;
+    return l;
+  };
+  const kernelKey = (l: FlatLayer): string => `${l.name}/${l.className === 'DepthwiseConv2D' ? 'depthwise_kernel' : 'kernel'}`;
+  const outChannels = (l: FlatLayer): number => {
+    const k = weights.get(kernelKey(l))!;
+    const shape = l.config._kernelShape as number[];
+    return l.className === 'DepthwiseConv2D' ? shape[2]! * shape[3]! : k.length / prod(shape.slice(0, -1));
+  };
+  /** Folds y = conv(x) * scale + shift into the conv (scale/shift per output channel or scalar). */
+  const foldAffine = (l: FlatLayer, scale: Float64Array | undefined, shift: Float64Array | undefined): void => {
+    const c = outChannels(l);
+    const at = (a: Float64Array, i: number) => (a.length === 1 ? a[0]! : a[i]!);
+    const k = weights.get(kernelKey(l))!;
+    if (scale) for (let i = 0; i < k.length; i++) k[i] = k[i]! * at(scale, i % c);
+    const bKey = `${l.name}/bias`;
+    const b = weights.get(bKey) ?? new Float32Array(c);
+    for (let i = 0; i < c; i++) b[i] = (scale ? b[i]! * at(scale, i) : b[i]!) + (shift ? at(shift, i) : 0);
+    weights.set(bKey, b);
+    l.config.use_bias = true;
+  };
+  /** A standalone per-channel (or scalar) affine layer. */
+  const affineLayer = (n: GraphNode, x: Sym, scale: Float64Array, shift: Float64Array): Sym => {
+    const c = x.shape[x.shape.length - 1]!;
+    if (scale.length === 1 && shift.length === 1) return addLayer(n, 'Rescaling', { scale: scale[0], offset: shift[0] }, [x], x.shape);
+    if ((scale.length !== 1 && scale.length !== c) || (shift.length !== 1 && shift.length !== c)) fail(n, `a per-channel constant of ${c} values, got ${scale.length}/${shift.length}`);
+    const full = (a: Float64Array) => Float32Array.from({ length: c }, (_, i) => (a.length === 1 ? a[0]! : a[i]!));
+    const eps = 1e-12;
+    return addLayer(n, 'BatchNormalization', { axis: -1, epsilon: eps, center: true, scale: true }, [x], x.shape, {
+      gamma: full(scale),
+      beta: full(shift),
+      moving_mean: new Float32Array(c),
+      moving_variance: new Float32Array(c).fill(1 - eps),
+    });
+  };
+  const setActivation = (l: FlatLayer, act: string): void => {
+    l.config.activation = act;
+  };
+  const isChannelConst = (c: Const, x: Sym): boolean => c.values.length === 1 || (c.values.length === x.shape[x.shape.length - 1] && c.shape.slice(0, -1).every((d) => d === 1));
+
+  const ACT: Record<string, string> = { Relu: 'relu', Relu6: 'relu6', Sigmoid: 'sigmoid', Softmax: 'softmax' };
+  const constBinary: Record<string, (a: number, b: number) => number> = {
+    Add: (a, b) => a + b,
+    AddV2: (a, b) => a + b,
+    BiasAdd: (a, b) => a + b,
+    Sub: (a, b) => a - b,
+    Mul: (a, b) => a * b,
+    RealDiv: (a, b) => a / b,
+    Maximum: Math.max,
+    Minimum: Math.min,
+  };
+  const constUnary: Record<string, (a: number) => number> = {
+    Rsqrt: (a) => 1 / Math.sqrt(a),
+    Sqrt: Math.sqrt,
+    Square: (a) => a * a,
+    Identity: (a) => a,
+    StopGradient: (a) => a,
+    Relu: (a) => Math.max(a, 0),
+    Relu6: (a) => Math.min(Math.max(a, 0), 6),
+    Sigmoid: (a) => 1 / (1 + Math.exp(-a)),
+  };
+  const broadcast = (a: Const, b: Const, f: (x: number, y: number) => number): Const => {
+    const rank = Math.max(a.shape.length, b.shape.length);
+    const pa = [...Array(rank - a.shape.length).fill(1), ...a.shape];
+    const pb = [...Array(rank - b.shape.length).fill(1), ...b.shape];
+    const shape = pa.map((d, i) => Math.max(d, pb[i]!));
+    const out = new Float64Array(prod(shape));
+    const idx = (p: number[], flat: number): number => {
+      let off = 0;
+      let rem = flat;
+      let stride = 1;
+      for (let d = rank - 1; d >= 0; d--) {
+        const coord = rem % shape[d]!;
+        rem = Math.floor(rem / shape[d]!);
+        off += (p[d] === 1 ? 0 : coord) * stride;
+        stride *= p[d]!;
+      }
+      return off;
+    };
+    for (let i = 0; i < out.length; i++) out[i] = f(a.values[idx(pa, i)]!, b.values[idx(pb, i)]!);
+    return { kind: 'const', shape, values: out };
+  };
+
+  for (const n of order) {
+    const ins = dataInputs(n);
+    // Constant folding: every input constant (and an op with a JS definition).
+    if (n.op !== 'Const' && n.op !== 'Placeholder' && ins.length > 0 && ins.every((i) => values.get(i)?.kind === 'const')) {
+      const a = values.get(ins[0]!) as Const;
+      if (ins.length === 2 && constBinary[n.op]) {
+        values.set(n.name, broadcast(a, values.get(ins[1]!) as Const, constBinary[n.op]!));
+        continue;
+      }
+      if (ins.length === 1 && constUnary[n.op]) {
+        values.set(n.name, { kind: 'const', shape: a.shape, values: a.values.map(constUnary[n.op]!) });
+        continue;
+      }
+      if (n.op === 'Reshape') {
+        const shape = [...(values.get(ins[1]!) as Const).values];
+        values.set(n.name, { kind: 'const', shape, values: a.values });
+        continue;
+      }
+      if (n.op === 'Cast') {
+        values.set(n.name, a);
+        continue;
+      }
+      // Shape arithmetic of Keras Flatten/Reshape exports: 1-D StridedSlice, Pack, ConcatV2 of constants.
+      if (n.op === 'Pack' || n.op === 'ConcatV2') {
+        const parts = (n.op === 'ConcatV2' ? ins.slice(0, -1) : ins).map((i) => values.get(i) as Const);
+        if (parts.some((p) => p.shape.length > 1)) fail(n, 'only 1-D constant shapes can be packed or concatenated');
+        const v = Float64Array.from(parts.flatMap((p) => [...p.values]));
+        values.set(n.name, { kind: 'const', shape: [v.length], values: v });
+        continue;
+      }
+      if (n.op === 'StridedSlice') {
+        if (a.shape.length !== 1) fail(n, 'only 1-D constant strided slices are supported');
+        const [b0, e0, s0] = [1, 2, 3].map((k) => (values.get(ins[k]!) as Const).values[0]!);
+        const len = a.values.length;
+        const bm = Number(n.attr?.begin_mask?.i ?? 0);
+        const em = Number(n.attr?.end_mask?.i ?? 0);
+        const shrink = Number(n.attr?.shrink_axis_mask?.i ?? 0);
+        const norm = (v: number) => (v < 0 ? v + len : v);
+        const begin = bm & 1 ? 0 : norm(b0!);
+        const end = shrink & 1 ? begin + 1 : em & 1 ? len : norm(e0!);
+        const out: number[] = [];
+        for (let k = begin; s0! > 0 ? k < Math.min(end, len) : k > end; k += s0!) out.push(a.values[k]!);
+        values.set(n.name, { kind: 'const', shape: shrink & 1 ? [] : [out.length], values: Float64Array.from(out) });
+        continue;
+      }
+      fail(n, 'constant folding of this op is not supported');
+    }
+    switch (n.op) {
+      case 'Const': {
+        const w = consts.get(n.name);
+        const t = n.attr?.value?.tensor;
+        if (w) values.set(n.name, { kind: 'const', shape: w.shape, values: Float64Array.from(w.values) });
+        else if (t && (t.floatVal || t.intVal)) {
+          const v = (t.floatVal ?? t.intVal).map(Number);
+          const shape = (t.tensorShape?.dim ?? []).map((d: any) => Number(d.size));
+          const size = prod(shape);
+          values.set(n.name, { kind: 'const', shape, values: Float64Array.from({ length: size }, (_, i) => v[Math.min(i, v.length - 1)]) });
+        } else fail(n, 'no value in the weight shards');
+        break;
+      }
+      case 'Placeholder':
+      case 'PlaceholderWithDefault': {
+        const dims: number[] = (n.attr?.shape?.shape?.dim ?? []).map((d: any) => Number(d.size));
+        let shape = dims.slice(1);
+        if (opts.inputShape) shape = [...opts.inputShape];
+        if (shape.length === 0 || !shape.every((d) => d > 0)) fail(n, `input shape ${JSON.stringify(dims)} has unknown sizes; pass inputShape`);
+        const name = layerName(n.name);
+        layers.push({ className: 'InputLayer', name, config: { name, batch_input_shape: [null, ...shape] }, inputs: [] });
+        values.set(n.name, { kind: 'sym', layer: name, shape });
+        break;
+      }
+      case 'Shape': {
+        // Static per-sample shapes: the batch dimension reads as 1 (Reshape keeps it).
+        const x = symOf(n, 0);
+        values.set(n.name, { kind: 'const', shape: [x.shape.length + 1], values: Float64Array.from([1, ...x.shape]) });
+        break;
+      }
+      case 'Cast':
+        values.set(n.name, get(n, 0));
+        break;
+      case 'Identity':
+      case 'StopGradient':
+        values.set(n.name, get(n, 0));
+        break;
+      case 'Conv2D':
+      case '_FusedConv2D':
+      case 'DepthwiseConv2dNative':
+      case 'FusedDepthwiseConv2dNative': {
+        checkNHWC(n);
+        let x = symOf(n, 0);
+        const f = constOf(n, 1);
+        const depthwise = n.op.includes('Depthwise');
+        if (f.shape.length !== 4) fail(n, `filter of rank 4, got ${JSON.stringify(f.shape)}`);
+        const [kh, kw, cin, cout] = f.shape as [number, number, number, number];
+        const [h, w, c] = x.shape as [number, number, number];
+        if (x.shape.length !== 3) fail(n, `an NHWC input, got per-sample shape ${JSON.stringify(x.shape)}`);
+        const strides = attrInts(n, 'strides') ?? [1, 1, 1, 1];
+        const dil = attrInts(n, 'dilations') ?? [1, 1, 1, 1];
+        const { pad, explicit } = padding(n);
+        if (explicit && (explicit[0][0] || explicit[0][1] || explicit[1][0] || explicit[1][1])) {
+          x = addLayer({ ...n, name: `${n.name}/pad` }, 'ZeroPadding2D', { padding: explicit }, [x], [h + explicit[0][0] + explicit[0][1], w + explicit[1][0] + explicit[1][1], c]);
+        }
+        const [hh, ww] = x.shape as [number, number];
+        const groups = depthwise ? 1 : c / cin;
+        if (!depthwise && (!Number.isInteger(groups) || groups < 1)) fail(n, `filter ${JSON.stringify(f.shape)} does not fit ${c} input channels`);
+        if (depthwise && cin !== c) fail(n, `depthwise filter ${JSON.stringify(f.shape)} does not fit ${c} input channels`);
+        const oh = outSize(hh, kh, strides[1]!, dil[1]!, pad);
+        const ow = outSize(ww, kw, strides[2]!, dil[2]!, pad);
+        if (oh < 1 || ow < 1) fail(n, `input ${JSON.stringify(x.shape)} is smaller than the ${kh}x${kw} kernel`);
+        const common = {
+          kernel_size: [kh, kw],
+          strides: [strides[1], strides[2]],
+          padding: pad,
+          dilation_rate: [dil[1], dil[2]],
+          activation: 'linear',
+          use_bias: false,
+          _kernelShape: f.shape,
+        };
+        const out = depthwise
+          ? addLayer(n, 'DepthwiseConv2D', { ...common, depth_multiplier: cout }, [x], [oh, ow, c * cout], { depthwise_kernel: Float32Array.from(f.values) })
+          : addLayer(n, 'Conv2D', { ...common, filters: cout, groups }, [x], [oh, ow, cout], { kernel: Float32Array.from(f.values) });
+        const l = layerOf.get(out.layer)!;
+        // Fused epilogue: BiasAdd or FusedBatchNorm, then an activation.
+        const fused = attrStrs(n, 'fused_ops');
+        let argi = 2;
+        for (const op of fused) {
+          if (op === 'BiasAdd') {
+            foldAffine(l, undefined, constOf(n, argi++).values);
+          } else if (op === 'FusedBatchNorm' || op === 'FusedBatchNormV3') {
+            const [scale, offset, mean, variance] = [0, 1, 2, 3].map((k) => constOf(n, argi + k).values);
+            argi += 4;
+            const eps = attrF(n, 'epsilon', 1e-3);
+            const s = scale!.map((g, i) => g / Math.sqrt(variance![i]! + eps));
+            foldAffine(l, s, offset!.map((b, i) => b - mean![i]! * s[i]!));
+          } else if (ACT[op] && op !== 'Softmax') setActivation(l, ACT[op]!);
+          else if (op === 'LeakyRelu' || op === 'Elu' || op === 'Prelu') fail(n, `fused activation ${op} is not supported`);
+          else fail(n, `fused op ${op} is not supported`);
+        }
+        values.set(n.name, out);
+        break;
+      }
+      case 'MatMul':
+      case '_FusedMatMul': {
+        const x = symOf(n, 0);
+        const wv = constOf(n, 1);
+        if (attrB(n, 'transpose_a')) fail(n, 'transpose_a is not supported');
+        if (x.shape.length !== 1 || wv.shape.length !== 2) fail(n, `a [batch, in] input and an [in, out] weight, got ${JSON.stringify(x.shape)} and ${JSON.stringify(wv.shape)}`);
+        let [fin, fout] = wv.shape as [number, number];
+        let kv = Float32Array.from(wv.values);
+        if (attrB(n, 'transpose_b')) {
+          [fin, fout] = [fout, fin];
+          const t = new Float32Array(kv.length);
+          for (let i = 0; i < fin; i++) for (let j = 0; j < fout; j++) t[i * fout + j] = kv[j * fin + i]!;
+          kv = t;
+        }
+        if (fin !== x.shape[0]) fail(n, `weight ${JSON.stringify(wv.shape)} does not fit ${x.shape[0]} inputs`);
+        const out = addLayer(n, 'Dense', { units: fout, activation: 'linear', use_bias: false, _kernelShape: [fin, fout] }, [x], [fout], { kernel: kv });
+        const l = layerOf.get(out.layer)!;
+        let argi = 2;
+        for (const op of attrStrs(n, 'fused_ops')) {
+          if (op === 'BiasAdd') foldAffine(l, undefined, constOf(n, argi++).values);
+          else if (ACT[op] && op !== 'Softmax') setActivation(l, ACT[op]!);
+          else fail(n, `fused op ${op} is not supported`);
+        }
+        values.set(n.name, out);
+        break;
+      }
+      case 'FusedBatchNorm':
+      case 'FusedBatchNormV2':
+      case 'FusedBatchNormV3': {
+        const x = symOf(n, 0);
+        const [scale, offset, mean, variance] = [1, 2, 3, 4].map((k) => constOf(n, k).values);
+        const eps = attrF(n, 'epsilon', 1e-3);
+        const s = scale!.map((g, i) => g / Math.sqrt(variance![i]! + eps));
+        const t = offset!.map((b, i) => b - mean![i]! * s[i]!);
+        const l = absorber(n, x);
+        if (l) {
+          foldAffine(l, s, t);
+          values.set(n.name, x);
+        } else values.set(n.name, affineLayer(n, x, s, t));
+        break;
+      }
+      case 'BiasAdd':
+      case 'Add':
+      case 'AddV2':
+      case 'Sub':
+      case 'Mul':
+      case 'RealDiv':
+      case 'Maximum':
+      case 'Minimum': {
+        const a = get(n, 0);
+        const b = get(n, 1);
+        if (a.kind === 'sym' && b.kind === 'sym') {
+          if (n.op === 'Add' || n.op === 'AddV2') {
+            values.set(n.name, addLayer(n, 'Add', {}, [a, b], a.shape.length >= b.shape.length ? a.shape : b.shape));
+            break;
+          }
+          if (n.op === 'Mul') {
+            // x * sigmoid(x) is swish.
+            const sig = [a, b].map((v) => layerOf.get(v.layer)).find((l) => l?.className === 'Activation' && l.config.activation === 'sigmoid');
+            const other = sig && (sig.name === a.layer ? b : a);
+            if (sig && other && sig.inputs[0] === other.layer && (readers.get(dataInputs(n)[a === other ? 1 : 0]!) ?? 0) === 1) {
+              sig.config.activation = 'swish';
+              values.set(n.name, { kind: 'sym', layer: sig.name, shape: other.shape });
+              break;
+            }
+            const shape = prod(a.shape) >= prod(b.shape) ? a.shape : b.shape;
+            values.set(n.name, addLayer(n, 'Multiply', {}, [a, b], shape));
+            break;
+          }
+          fail(n, `${n.op} of two computed tensors is not supported`);
+        }
+        if (n.op === 'Maximum' || n.op === 'Minimum') fail(n, `${n.op} with a constant is not supported`);
+        const x = (a.kind === 'sym' ? a : b) as Sym;
+        const c = (a.kind === 'const' ? a : b) as Const;
+        if (!isChannelConst(c, x)) fail(n, `a scalar or per-channel constant, got shape ${JSON.stringify(c.shape)} for input ${JSON.stringify(x.shape)}`);
+        const one = new Float64Array([1]);
+        let scale: Float64Array | undefined;
+        let shift: Float64Array | undefined;
+        if (n.op === 'Mul') scale = c.values;
+        else if (n.op === 'RealDiv') {
+          if (a.kind === 'const') fail(n, 'dividing a constant by a tensor is not supported');
+          scale = c.values.map((v) => 1 / v);
+        } else if (n.op === 'Sub') {
+          if (a.kind === 'const') {
+            scale = new Float64Array([-1]);
+            shift = c.values;
+          } else shift = c.values.map((v) => -v);
+        } else shift = c.values;
+        const l = absorber(n, x);
+        const prev = layerOf.get(x.layer);
+        if (l) {
+          foldAffine(l, scale, shift);
+          values.set(n.name, x);
+        } else if (prev?.className === 'Rescaling' && c.values.length === 1 && (readers.get(dataInputs(n)[a === x ? 0 : 1]!) ?? 0) === 1) {
+          // (x * s0 + o0) * s + o: one Rescaling.
+          const s = scale?.[0] ?? 1;
+          prev.config.scale = prev.config.scale * s;
+          prev.config.offset = prev.config.offset * s + (shift?.[0] ?? 0);
+          values.set(n.name, x);
+        } else values.set(n.name, affineLayer(n, x, scale ?? one, shift ?? new Float64Array([0])));
+        break;
+      }
+      case 'Relu':
+      case 'Relu6':
+      case 'Sigmoid':
+      case 'Softmax': {
+        const x = get(n, 0);
+        const l = n.op === 'Softmax' ? undefined : absorber(n, x);
+        if (l) {
+          setActivation(l, ACT[n.op]!);
+          values.set(n.name, x);
+        } else values.set(n.name, addLayer(n, 'Activation', { activation: ACT[n.op] }, [symOf(n, 0)], (x as Sym).shape));
+        break;
+      }
+      case 'ClipByValue': {
+        // relu6 written as clip(x, 0, 6) (some TF1 exports).
+        const lo = constOf(n, 1).values;
+        const hi = constOf(n, 2).values;
+        if (lo.length !== 1 || hi.length !== 1 || lo[0] !== 0 || (hi[0] !== 6 && hi[0] !== Infinity)) fail(n, `only clip(x, 0, 6) (relu6) is supported, got clip(x, ${lo[0]}, ${hi[0]})`);
+        const act = hi[0] === 6 ? 'relu6' : 'relu';
+        const x = get(n, 0);
+        const l = absorber(n, x);
+        if (l) {
+          setActivation(l, act);
+          values.set(n.name, x);
+        } else values.set(n.name, addLayer(n, 'Activation', { activation: act }, [symOf(n, 0)], (x as Sym).shape));
+        break;
+      }
+      case 'ExpandDims': {
+        const x = symOf(n, 0);
+        let axis = constOf(n, 1).values[0]!;
+        if (axis < 0) axis += x.shape.length + 2;
+        if (axis < 1) fail(n, 'expanding the batch dimension is not supported');
+        const target = [...x.shape];
+        target.splice(axis - 1, 0, 1);
+        values.set(n.name, addLayer(n, 'Reshape', { target_shape: target }, [x], target));
+        break;
+      }
+      case 'AvgPool':
+      case 'MaxPool': {
+        checkNHWC(n);
+        const x = symOf(n, 0);
+        const k = attrInts(n, 'ksize') ?? [1, 1, 1, 1];
+        const s = attrInts(n, 'strides') ?? [1, 1, 1, 1];
+        const { pad } = padding(n);
+        const [h, w, c] = x.shape as [number, number, number];
+        const oh = outSize(h, k[1]!, s[1]!, 1, pad);
+        const ow = outSize(w, k[2]!, s[2]!, 1, pad);
+        if (oh < 1 || ow < 1) fail(n, `input ${JSON.stringify(x.shape)} is smaller than the pool`);
+        values.set(
+          n.name,
+          addLayer(n, n.op === 'AvgPool' ? 'AveragePooling2D' : 'MaxPooling2D', { pool_size: [k[1], k[2]], strides: [s[1], s[2]], padding: pad }, [x], [oh, ow, c]),
+        );
+        break;
+      }
+      case 'Mean': {
+        const x = symOf(n, 0);
+        const axes = [...constOf(n, 1).values].map((a) => (a < 0 ? a + 4 : a)).sort();
+        if (x.shape.length !== 3 || axes.join() !== '1,2') fail(n, `only the spatial mean (axes [1, 2]) of an NHWC tensor is supported, got axes ${JSON.stringify(axes)}`);
+        const keep = attrB(n, 'keep_dims');
+        const c = x.shape[2]!;
+        values.set(n.name, addLayer(n, 'GlobalAveragePooling2D', { keepdims: keep }, [x], keep ? [1, 1, c] : [c]));
+        break;
+      }
+      case 'Pad':
+      case 'PadV2': {
+        const x = symOf(n, 0);
+        const p = constOf(n, 1);
+        if (n.op === 'PadV2' && constOf(n, 2).values[0] !== 0) fail(n, 'only zero padding is supported');
+        const v = p.values;
+        if (x.shape.length !== 3 || v.length !== 8 || v[0] || v[1] || v[6] || v[7]) fail(n, 'only spatial padding of an NHWC tensor is supported');
+        const pads: [[number, number], [number, number]] = [
+          [v[2]!, v[3]!],
+          [v[4]!, v[5]!],
+        ];
+        const [h, w, c] = x.shape as [number, number, number];
+        values.set(n.name, addLayer(n, 'ZeroPadding2D', { padding: pads }, [x], [h + v[2]! + v[3]!, w + v[4]! + v[5]!, c]));
+        break;
+      }
+      case 'Reshape':
+      case 'Squeeze': {
+        const x = symOf(n, 0);
+        let target: number[];
+        if (n.op === 'Reshape') {
+          const t = [...constOf(n, 1).values];
+          if (t.length < 1 || (t[0] !== -1 && t[0] !== 1)) fail(n, `a reshape that keeps the batch dimension, got ${JSON.stringify(t)}`);
+          target = t.slice(1);
+          const known = prod(target.filter((d) => d !== -1));
+          const u = target.indexOf(-1);
+          if (u >= 0) target[u] = prod(x.shape) / known;
+        } else {
+          const dims = attrInts(n, 'squeeze_dims') ?? [];
+          const drop = new Set(dims.map((d) => (d < 0 ? d + x.shape.length + 1 : d) - 1));
+          target = x.shape.filter((d, i) => (drop.size ? !drop.has(i) : d !== 1));
+          if (dims.includes(0)) fail(n, 'squeezing the batch dimension is not supported');
+        }
+        if (prod(target) !== prod(x.shape)) fail(n, `cannot reshape ${JSON.stringify(x.shape)} to ${JSON.stringify(target)}`);
+        values.set(n.name, addLayer(n, 'Reshape', { target_shape: target }, [x], target));
+        break;
+      }
+      default:
+        fail(n, 'not supported here');
+    }
+  }
+  const out = values.get(outputs[0]!);
+  if (!out || out.kind !== 'sym') throw new ModelFormatError(`graph model: output '${outputs[0]}' is a constant`);
+  // Private hints used during conversion are not part of the Keras configs.
+  for (const l of layers) delete l.config._kernelShape;
+  const input = layers.find((l) => l.className === 'InputLayer');
+  if (!input) throw new ModelFormatError('graph model: no Placeholder input');
+  return { graph: { name: opts.name ?? 'graph_model', layers, inputs: [input.name], outputs: [out.layer] }, weights };
+}

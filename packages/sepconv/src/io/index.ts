@@ -1,0 +1,18 @@
+// Importers for trained TF.js models (layers and graph formats).
+export { loadGraphModel, loadLayersModel, loadModel, layerFromKeras, modelFromGraph, modelFromKerasConfig } from './build.js';
+export { convertGraphModel, SUPPORTED_GRAPH_OPS, type GraphNode } from './graph-model.js';
+export {
+  inferGraph,
+  normalizeKerasConfig,
+  SUPPORTED_LAYER_CLASSES,
+  type FlatGraph,
+  type FlatLayer,
+  type GraphInfo,
+  type KerasLayerJSON,
+  type KerasModelConfig,
+  type LayerInfo,
+} from './keras-config.js';
+export { detectFormat, kerasModelConfig, parseModel, readModel, type ParsedModel } from './read.js';
+export { readModelFiles, type LoadOptions, type LoadProgress, type ModelArtifacts, type ModelFileMap, type ModelHandler, type ModelSource } from './sources.js';
+export { decodeWeights, encodeWeights, floatToHalf, halfToFloat, type WeightEntry, type WeightGroup } from './weights.js';
+export { decodeBase64, extractWrappedModule, isWrappedModule, parseJsLiteral } from './wrapper.js';

@@ -1,0 +1,472 @@
+// Keras functional-model configs (the `modelTopology.model_config` of a TF.js layers model.json):
+// types, normalization (Sequential and nested Functional/Model flattened into one graph, Keras 3
+// inbound-node syntax accepted), and shape/weight/param/MAC inference over the config alone, with
+// no weights and no wasm memory. The model zoo describes its architectures in this form too, so
+// counting EfficientNet-B7's 66M parameters allocates nothing.
+import { ModelFormatError } from '../errors.js';
+
+/** A Keras layer as serialized in model.json. */
+export interface KerasLayerJSON {
+  class_name: string;
+  name: string;
+  config: Record<string, any>;
+  /** Keras 2: `[[[layer, nodeIndex, tensorIndex, kwargs], ...]]`; Keras 3 objects are accepted too. */
+  inbound_nodes?: any[];
+}
+
+/** A flat functional graph (after `normalizeKerasConfig`): layers in topological order. */
+export interface FlatLayer {
+  className: string;
+  name: string;
+  config: Record<string, any>;
+  /** Names of the layers whose (single) outputs feed this one. */
+  inputs: string[];
+}
+
+export interface FlatGraph {
+  name: string;
+  layers: FlatLayer[];
+  inputs: string[];
+  outputs: string[];
+}
+
+/** A Keras `model_config`: `{ class_name: 'Functional' | 'Model' | 'Sequential', config }`. */
+export interface KerasModelConfig {
+  class_name: string;
+  config: any;
+}
+
+export interface WeightSpec {
+  /** `<layer>/<weight>`, Keras names. */
+  name: string;
+  shape: number[];
+}
+
+export interface LayerInfo {
+  name: string;
+  className: string;
+  inputs: string[];
+  /** Output shape without the batch dimension. */
+  outputShape: number[];
+  weights: WeightSpec[];
+  params: number;
+  macs: number;
+}
+
+export interface GraphInfo {
+  name: string;
+  layers: LayerInfo[];
+  inputs: string[];
+  outputs: string[];
+  inputShape: number[];
+  outputShape: number[];
+  params: number;
+  macs: number;
+}
+
+/** Keras layer classes sepconv maps (`Functional`, `Model`, `Sequential` nest). */
+export const SUPPORTED_LAYER_CLASSES = [
+  'InputLayer',
+  'Conv2D',
+  'DepthwiseConv2D',
+  'SeparableConv2D',
+  'BatchNormalization',
+  'ReLU',
+  'Activation',
+  'Softmax',
+  'ZeroPadding2D',
+  'Add',
+  'Multiply',
+  'GlobalAveragePooling2D',
+  'AveragePooling2D',
+  'MaxPooling2D',
+  'Reshape',
+  'Flatten',
+  'Dense',
+  'Dropout',
+  'Rescaling',
+  'Normalization',
+] as const;
+
+const NESTED = new Set(['Functional', 'Model', 'Sequential']);
+const SUPPORTED = new Set<string>(SUPPORTED_LAYER_CLASSES);
+
+function fail(msg: string): never {
+  throw new ModelFormatError(msg);
+}
+
+/** Names of the producing layers of one Keras inbound node (Keras 2 arrays or Keras 3 objects). */
+function inboundNames(layerName: string, node: any): string[] {
+  if (Array.isArray(node)) {
+    return node.map((e: any) => {
+      if (!Array.isArray(e) || typeof e[0] !== 'string') fail(`layer '${layerName}': malformed inbound node ${JSON.stringify(e)}`);
+      return e[0] as string;
+    });
+  }
+  if (node && typeof node === 'object' && Array.isArray(node.args)) {
+    const names: string[] = [];
+    const visit = (a: any): void => {
+      if (Array.isArray(a)) a.forEach(visit);
+      else if (a && typeof a === 'object' && a.class_name === '__keras_tensor__') names.push(a.config.keras_history[0]);
+    };
+    node.args.forEach(visit);
+    return names;
+  }
+  fail(`layer '${layerName}': malformed inbound node ${JSON.stringify(node)}`);
+}
+
+function batchShape(cfg: any): (number | null)[] | undefined {
+  return cfg.batch_input_shape ?? cfg.batch_shape ?? (cfg.input_shape ? [null, ...cfg.input_shape] : undefined);
+}
+
+/**
+ * Flattens a Keras model config into one functional graph. Nested models' layers keep their own
+ * names (Keras names weights `<layer>/<weight>` regardless of nesting); a nested model's inputs are
+ * wired to whatever fed the nested-model layer.
+ */
+export function normalizeKerasConfig(modelConfig: KerasModelConfig): FlatGraph {
+  if (!modelConfig || typeof modelConfig !== 'object' || typeof modelConfig.class_name !== 'string') {
+    fail('model config: expected { class_name, config }');
+  }
+  const layers: FlatLayer[] = [];
+  const seen = new Set<string>();
+  const add = (l: FlatLayer): void => {
+    if (seen.has(l.name)) fail(`model config: two layers are named '${l.name}'`);
+    seen.add(l.name);
+    layers.push(l);
+  };
+
+  // Returns the names of the flat layers producing the model's outputs; `feeds` are the layers
+  // feeding the nested model's inputs (empty at top level).
+  const expand = (mc: KerasModelConfig, feeds: string[]): { inputs: string[]; outputs: string[] } => {
+    const cfg = mc.config;
+    if (mc.class_name === 'Sequential') {
+      const list: KerasLayerJSON[] = Array.isArray(cfg) ? cfg : cfg?.layers;
+      if (!Array.isArray(list)) fail(`Sequential '${cfg?.name}': no layer list`);
+      let prev: string[] = feeds;
+      let inputs: string[] = [];
+      list.forEach((l, i) => {
+        if (l.class_name === 'InputLayer') {
+          if (feeds.length) {
+            alias.set(l.config.name ?? l.name, feeds[0]!);
+            return;
+          }
+          add({ className: 'InputLayer', name: l.config.name ?? l.name, config: l.config, inputs: [] });
+          prev = [l.config.name ?? l.name];
+          inputs = prev;
+          return;
+        }
+        const name = l.config?.name ?? l.name;
+        if (i === 0 && prev.length === 0) {
+          const shape = batchShape(l.config);
+          if (!shape) fail(`Sequential '${cfg?.name}': the first layer '${name}' has no batch_input_shape`);
+          const inName = `${name}_input`;
+          add({ className: 'InputLayer', name: inName, config: { batch_input_shape: shape, name: inName }, inputs: [] });
+          prev = [inName];
+          inputs = prev;
+        }
+        if (NESTED.has(l.class_name)) {
+          prev = expand(l as KerasModelConfig, prev).outputs;
+        } else {
+          add({ className: l.class_name, name, config: l.config ?? {}, inputs: prev.map(resolve) });
+          prev = [name];
+        }
+      });
+      return { inputs: feeds.length ? feeds : inputs, outputs: prev };
+    }
+    if (!NESTED.has(mc.class_name)) fail(`model config: unknown model class '${mc.class_name}'`);
+    if (!cfg || !Array.isArray(cfg.layers)) fail(`model '${cfg?.name}': config.layers is missing`);
+    const inputNames: string[] = (cfg.input_layers ?? []).map((e: any) => (Array.isArray(e) ? e[0] : e));
+    const outputNames: string[] = (
+      Array.isArray(cfg.output_layers?.[0]) || !Array.isArray(cfg.output_layers) ? cfg.output_layers ?? [] : [cfg.output_layers]
+    ).map((e: any) => (Array.isArray(e) ? e[0] : e));
+    const nestedOut = new Map<string, string[]>();
+    for (const l of cfg.layers as KerasLayerJSON[]) {
+      const name = l.name ?? l.config?.name;
+      if (typeof name !== 'string') fail(`model '${cfg.name}': a layer has no name`);
+      const nodes = l.inbound_nodes ?? [];
+      if (nodes.length > 1) fail(`layer '${name}': shared layers (called ${nodes.length} times) are not supported`);
+      const srcs = nodes.length ? inboundNames(name, nodes[0]).map((n) => (nestedOut.get(n)?.[0] ?? n)) : [];
+      if (l.class_name === 'InputLayer' && feeds.length) {
+        const idx = inputNames.indexOf(name);
+        alias.set(name, feeds[idx < 0 ? 0 : idx]!);
+        continue;
+      }
+      if (NESTED.has(l.class_name)) {
+        nestedOut.set(name, expand(l as KerasModelConfig, srcs.map(resolve)).outputs);
+        continue;
+      }
+      add({ className: l.class_name, name, config: l.config ?? {}, inputs: srcs.map(resolve) });
+    }
+    return {
+      inputs: feeds.length ? feeds : inputNames,
+      outputs: outputNames.map((n) => resolve(nestedOut.get(n)?.[0] ?? n)),
+    };
+  };
+  const alias = new Map<string, string>();
+  const resolve = (n: string): string => {
+    let cur = n;
+    for (let i = 0; i < 100 && alias.has(cur); i++) cur = alias.get(cur)!;
+    return cur;
+  };
+  const { inputs, outputs } = expand(modelConfig, []);
+  for (const l of layers) {
+    l.inputs = l.inputs.map(resolve);
+    for (const i of l.inputs) if (!seen.has(i)) fail(`layer '${l.name}': input '${i}' is not a layer of the model`);
+  }
+  if (inputs.length !== 1) fail(`model: sepconv runs single-input models, this one has ${inputs.length} inputs`);
+  if (outputs.length !== 1) fail(`model: sepconv runs single-output models, this one has ${outputs.length} outputs`);
+  const name = modelConfig.config?.name ?? 'model';
+  return { name, layers, inputs: inputs.map(resolve), outputs: outputs.map(resolve) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shape inference
+
+function pair(v: unknown, fallback: number): [number, number] {
+  if (v === undefined || v === null) return [fallback, fallback];
+  if (typeof v === 'number') return [v, v];
+  if (Array.isArray(v) && v.length === 2) return [Number(v[0]), Number(v[1])];
+  if (Array.isArray(v) && v.length === 1) return [Number(v[0]), Number(v[0])];
+  fail(`expected an int or a pair, got ${JSON.stringify(v)}`);
+}
+
+export function convOut(size: number, k: number, s: number, d: number, padding: string): number {
+  if (padding === 'same') return Math.ceil(size / s);
+  const span = (k - 1) * d + 1;
+  return size < span ? 0 : Math.floor((size - span) / s) + 1;
+}
+
+/** ZeroPadding2D's padding as [[top, bottom], [left, right]]. */
+export function zeroPadding(v: unknown): [[number, number], [number, number]] {
+  if (typeof v === 'number') return [[v, v], [v, v]];
+  if (Array.isArray(v) && v.length === 2) {
+    const [a, b] = v;
+    if (typeof a === 'number' && typeof b === 'number') return [[a, a], [b, b]];
+    if (Array.isArray(a) && Array.isArray(b)) return [[a[0], a[1]], [b[0], b[1]]];
+  }
+  fail(`ZeroPadding2D: bad padding ${JSON.stringify(v)}`);
+}
+
+function activationName(v: unknown): string {
+  if (v === undefined || v === null) return 'linear';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'object' && typeof (v as any).class_name === 'string') return String((v as any).config?.name ?? (v as any).class_name).toLowerCase();
+  return String(v);
+}
+
+/** Keras activation names sepconv runs. */
+export const SUPPORTED_ACTIVATIONS = new Set(['linear', 'relu', 'relu6', 'sigmoid', 'swish', 'silu', 'hard_swish', 'hard_silu', 'softmax']);
+
+const prod = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
+
+function fmt(s: readonly number[]): string {
+  return `[${s.join(', ')}]`;
+}
+
+/**
+ * Infers every layer's output shape, weights, parameter count and MACs. MACs follow the papers:
+ * conv = OH*OW*KH*KW*(Cin/groups)*Cout, depthwise = OH*OW*KH*KW*C*M, dense = in*out; BN,
+ * activations, pooling and add/mul count none. `inputShape` (no batch) overrides the InputLayer's.
+ */
+export function inferGraph(graph: FlatGraph, inputShape?: readonly number[]): GraphInfo {
+  const unsupported = graph.layers.filter((l) => !SUPPORTED.has(l.className));
+  const badAct = graph.layers.filter(
+    (l) => SUPPORTED.has(l.className) && 'activation' in l.config && !SUPPORTED_ACTIVATIONS.has(activationName(l.config.activation)),
+  );
+  if (unsupported.length || badAct.length) {
+    const lines = [
+      ...unsupported.map((l) => `  ${l.name} (${l.className})`),
+      ...badAct.map((l) => `  ${l.name} (${l.className} with activation '${activationName(l.config.activation)}')`),
+    ];
+    fail(`model '${graph.name}' uses ${lines.length} layer(s) sepconv does not support:\n${lines.join('\n')}`);
+  }
+  const shapes = new Map<string, number[]>();
+  const infos: LayerInfo[] = [];
+  for (const l of graph.layers) {
+    const ins = l.inputs.map((n) => shapes.get(n)!);
+    const c = l.config;
+    const name = l.name;
+    const one = (): number[] => {
+      if (ins.length !== 1) fail(`layer '${name}' (${l.className}): expected 1 input, got ${ins.length}`);
+      return ins[0]!;
+    };
+    const image = (): [number, number, number] => {
+      const s = one();
+      if (s.length !== 3) fail(`layer '${name}' (${l.className}): expected an NHWC input [H, W, C], got ${fmt(s)}`);
+      return s as [number, number, number];
+    };
+    let out: number[];
+    const weights: WeightSpec[] = [];
+    let macs = 0;
+    const w = (n: string, shape: number[]): void => {
+      weights.push({ name: `${name}/${n}`, shape });
+    };
+    switch (l.className) {
+      case 'InputLayer': {
+        const bs = inputShape ? [null, ...inputShape] : batchShape(c);
+        if (!bs) fail(`input '${name}': no batch_input_shape`);
+        const s = bs.slice(1);
+        if (!s.every((d) => typeof d === 'number' && d > 0)) {
+          fail(`input '${name}': shape ${JSON.stringify(bs)} has unknown sizes; pass inputShape`);
+        }
+        out = s as number[];
+        break;
+      }
+      case 'Conv2D':
+      case 'DepthwiseConv2D':
+      case 'SeparableConv2D': {
+        const [h, wd, cin] = image();
+        if (c.data_format && c.data_format !== 'channels_last') fail(`layer '${name}': only channels_last is supported`);
+        const [kh, kw] = pair(c.kernel_size, 1);
+        const [sh, sw] = pair(c.strides, 1);
+        const [dh, dw] = pair(c.dilation_rate, 1);
+        const padding = String(c.padding ?? 'valid').toLowerCase();
+        if (padding !== 'same' && padding !== 'valid') fail(`layer '${name}': padding '${c.padding}' is not supported`);
+        const oh = convOut(h, kh, sh, dh, padding);
+        const ow = convOut(wd, kw, sw, dw, padding);
+        if (oh < 1 || ow < 1) fail(`layer '${name}': input ${fmt([h, wd, cin])} is smaller than its ${kh}x${kw} kernel`);
+        const useBias = c.use_bias ?? true;
+        if (l.className === 'Conv2D') {
+          const groups = c.groups ?? 1;
+          const f = c.filters;
+          if (cin % groups || f % groups) fail(`layer '${name}': ${cin} channels or ${f} filters not divisible by groups ${groups}`);
+          w('kernel', [kh, kw, cin / groups, f]);
+          if (useBias) w('bias', [f]);
+          macs = oh * ow * kh * kw * (cin / groups) * f;
+          out = [oh, ow, f];
+        } else {
+          const m = c.depth_multiplier ?? 1;
+          w('depthwise_kernel', [kh, kw, cin, m]);
+          macs = oh * ow * kh * kw * cin * m;
+          if (l.className === 'DepthwiseConv2D') {
+            if (useBias) w('bias', [cin * m]);
+            out = [oh, ow, cin * m];
+          } else {
+            const f = c.filters;
+            w('pointwise_kernel', [1, 1, cin * m, f]);
+            if (useBias) w('bias', [f]);
+            macs += oh * ow * cin * m * f;
+            out = [oh, ow, f];
+          }
+        }
+        break;
+      }
+      case 'BatchNormalization': {
+        const s = one();
+        const axis = Array.isArray(c.axis) ? c.axis[0] : c.axis ?? -1;
+        if (axis !== -1 && axis !== s.length) fail(`layer '${name}': BatchNormalization over axis ${axis} (only the channel axis is supported)`);
+        const ch = s[s.length - 1]!;
+        if (c.scale ?? true) w('gamma', [ch]);
+        if (c.center ?? true) w('beta', [ch]);
+        w('moving_mean', [ch]);
+        w('moving_variance', [ch]);
+        out = s;
+        break;
+      }
+      case 'Normalization': {
+        const s = one();
+        const ch = s[s.length - 1]!;
+        const axis = Array.isArray(c.axis) ? c.axis : [c.axis ?? -1];
+        if (axis.length !== 1 || (axis[0] !== -1 && axis[0] !== s.length)) fail(`layer '${name}': Normalization over axis ${JSON.stringify(c.axis)} (only the channel axis is supported)`);
+        if (c.mean == null) {
+          w('mean', [ch]);
+          w('variance', [ch]);
+          w('count', []);
+        }
+        out = s;
+        break;
+      }
+      case 'ReLU':
+      case 'Activation':
+      case 'Softmax':
+      case 'Dropout':
+      case 'Rescaling':
+        out = one();
+        break;
+      case 'ZeroPadding2D': {
+        const [h, wd, ch] = image();
+        const [[t, b], [le, r]] = zeroPadding(c.padding ?? 1);
+        out = [h + t + b, wd + le + r, ch];
+        break;
+      }
+      case 'Add':
+      case 'Multiply': {
+        if (ins.length < 2) fail(`layer '${name}' (${l.className}): expected at least 2 inputs, got ${ins.length}`);
+        const rank = Math.max(...ins.map((s) => s.length));
+        out = [];
+        for (let i = 0; i < rank; i++) {
+          const dims = ins.map((s) => s[s.length - rank + i] ?? 1);
+          const m = Math.max(...dims);
+          if (dims.some((d) => d !== 1 && d !== m)) fail(`layer '${name}' (${l.className}): inputs ${ins.map(fmt).join(' and ')} do not broadcast`);
+          out.push(m);
+        }
+        // A Multiply by a per-channel [1, 1, C] gate (squeeze-excite) is a 1x1 depthwise conv with
+        // input-dependent weights: one MAC per output element. Plain elementwise products count none.
+        if (l.className === 'Multiply' && rank === 3 && ins.some((s) => s.length === 3 && s[0] === 1 && s[1] === 1 && prod(s) < prod(out))) {
+          macs = prod(out);
+        }
+        break;
+      }
+      case 'GlobalAveragePooling2D': {
+        const [, , ch] = image();
+        out = c.keepdims ? [1, 1, ch] : [ch];
+        break;
+      }
+      case 'AveragePooling2D':
+      case 'MaxPooling2D': {
+        const [h, wd, ch] = image();
+        const [ph, pw] = pair(c.pool_size, 2);
+        const [sh, sw] = c.strides == null ? [ph, pw] : pair(c.strides, 1);
+        const padding = String(c.padding ?? 'valid').toLowerCase();
+        out = [convOut(h, ph, sh, 1, padding), convOut(wd, pw, sw, 1, padding), ch];
+        if (out[0]! < 1 || out[1]! < 1) fail(`layer '${name}': input ${fmt([h, wd, ch])} is smaller than its pool`);
+        break;
+      }
+      case 'Reshape': {
+        const s = one();
+        const t: number[] = [...(c.target_shape as number[])];
+        const known = prod(t.filter((d) => d !== -1 && d !== null));
+        const n = prod(s);
+        const unknown = t.findIndex((d) => d === -1 || d === null);
+        if (unknown >= 0) t[unknown] = n / known;
+        if (prod(t) !== n || !t.every((d) => Number.isInteger(d))) fail(`layer '${name}': cannot reshape ${fmt(s)} to ${JSON.stringify(c.target_shape)}`);
+        out = t;
+        break;
+      }
+      case 'Flatten':
+        out = [prod(one())];
+        break;
+      case 'Dense': {
+        const s = one();
+        const fin = s[s.length - 1]!;
+        const units = c.units;
+        w('kernel', [fin, units]);
+        if (c.use_bias ?? true) w('bias', [units]);
+        macs = (prod(s) / fin) * fin * units;
+        out = [...s.slice(0, -1), units];
+        break;
+      }
+      default:
+        fail(`layer '${name}': unsupported class ${l.className}`);
+    }
+    shapes.set(name, out);
+    const params = weights.reduce((a, ws) => a + prod(ws.shape), 0);
+    infos.push({ name, className: l.className, inputs: l.inputs, outputShape: out, weights, params, macs });
+  }
+  return {
+    name: graph.name,
+    layers: infos,
+    inputs: graph.inputs,
+    outputs: graph.outputs,
+    inputShape: shapes.get(graph.inputs[0]!)!,
+    outputShape: shapes.get(graph.outputs[0]!)!,
+    params: infos.reduce((a, l) => a + l.params, 0),
+    macs: infos.reduce((a, l) => a + l.macs, 0),
+  };
+}
+
+/** The Keras activation name as sepconv's layers take it. */
+export function kerasActivation(v: unknown): string {
+  return activationName(v);
+}

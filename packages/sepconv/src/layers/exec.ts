@@ -1,0 +1,269 @@
+// From lowered steps to runnable closures: fusion (ZeroPadding into the conv's pads, BatchNormalization
+// folded into the preceding conv, activations into its epilogue), packed-weight cache, and one runner per step.
+import { ShapeError } from '../errors.js';
+import { PackedConvWeights, runConv2d } from '../ops/conv.js';
+import { PackedDepthwiseWeights, runDepthwise } from '../ops/depthwise.js';
+import { PackedGemmWeights, runDense } from '../ops/gemm.js';
+import { convGeometry, type ConvGeometry } from '../ops/geometry.js';
+import type { Runtime } from '../runtime/state.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { activationJS, binaryJS, convJS, gapJS, gemmJS, padJS, poolJS, softmaxRows } from './fallback.js';
+import type { AffineStep, ConvStep, ConvWeights, Lowered, Step, StepActivation } from './ir.js';
+
+const CONV_KINDS = new Set(['conv', 'depthwise', 'pointwise', 'dense']);
+const isConv = (s: Step): s is ConvStep => CONV_KINDS.has(s.kind);
+
+/**
+ * Fuses in place: ZeroPadding2D -> conv/depthwise becomes explicit pads; conv -> BN (affine) folds into
+ * the conv's weights; conv/affine -> activation goes into the epilogue. Only when the intermediate value
+ * has exactly one consumer and is not a model output.
+ */
+export function fuse(low: Lowered): void {
+  const outputs = new Set(low.outputs);
+  const uses = (): Map<number, number> => {
+    const m = new Map<number, number>();
+    for (const s of low.steps) for (const i of s.inputs) m.set(i, (m.get(i) ?? 0) + 1);
+    return m;
+  };
+  const soleUse = (v: number, u: Map<number, number>): boolean => !outputs.has(v) && u.get(v) === 1;
+  let u = uses();
+  const producer = new Map<number, Step>();
+  for (const s of low.steps) producer.set(s.output, s);
+
+  const keep: Step[] = [];
+  for (const s of low.steps) {
+    if (s.kind === 'pad') {
+      keep.push(s);
+      continue;
+    }
+    const src = producer.get(s.inputs[0]!);
+    if ((s.kind === 'conv' || s.kind === 'depthwise') && src?.kind === 'pad' && soleUse(src.output, u) && keep.includes(src)) {
+      s.pads = { top: s.pads!.top + src.pads.top, bottom: s.pads!.bottom + src.pads.bottom, left: s.pads!.left + src.pads.left, right: s.pads!.right + src.pads.right };
+      s.inputs[0] = src.inputs[0]!;
+      keep.splice(keep.indexOf(src), 1);
+    } else if (s.kind === 'affine' && src && isConv(src) && src.activation === 'linear' && soleUse(src.output, u) && keep.includes(src)) {
+      (src.post ??= []).push({ scale: s.scale, shift: s.shift, layer: s.layer });
+      src.key += `+${s.key}`;
+      src.activation = s.activation;
+      src.output = s.output;
+      producer.set(s.output, src);
+      continue;
+    } else if (s.kind === 'activation' && src && (isConv(src) || src.kind === 'affine') && src.activation === 'linear' && soleUse(src.output, u) && keep.includes(src)) {
+      src.activation = s.activation;
+      src.output = s.output;
+      producer.set(s.output, src);
+      continue;
+    }
+    keep.push(s);
+    u = uses();
+  }
+  low.steps.splice(0, low.steps.length, ...keep);
+}
+
+/** The layers a step's work belongs to (a conv with a folded BN counts for both in profiles, reported on the conv). */
+export function stepLayers(s: Step): string[] {
+  return isConv(s) && s.post ? [s.layer, ...s.post.map((p) => p.layer)] : [s.layer];
+}
+
+export interface CachedWeights {
+  bytes: number;
+  dispose(): void;
+}
+
+/** Packed weights by key, packed once and reused by every plan; freed with the model. */
+export class WeightCache {
+  readonly map = new Map<string, CachedWeights & { value: unknown }>();
+
+  get<T extends CachedWeights>(key: string, make: () => T): T {
+    let v = this.map.get(key);
+    if (!v) {
+      const made = make();
+      v = Object.assign(made, { value: made });
+      this.map.set(key, v);
+    }
+    return v.value as T;
+  }
+
+  get bytes(): number {
+    let b = 0;
+    for (const v of this.map.values()) b += v.bytes;
+    return b;
+  }
+
+  dispose(): void {
+    for (const v of this.map.values()) v.dispose();
+    this.map.clear();
+  }
+}
+
+/** Weights with folded BN scale/shift applied: W'[.., o] = W[.., o] * s[o], b' = b * s + t. */
+export function foldedWeights(s: ConvStep): ConvWeights {
+  const w = s.weights();
+  if (!s.post?.length) return w;
+  const shape = w.filterShape;
+  const cout = s.kind === 'depthwise' ? shape[2]! * shape[3]! : shape[shape.length - 1]!;
+  const filter = w.filter.slice();
+  const bias = w.bias ? w.bias.slice() : new Float32Array(cout);
+  for (const p of s.post) {
+    const sc = p.scale();
+    const sh = p.shift();
+    for (let i = 0; i < filter.length; i++) filter[i] = filter[i]! * sc[i % cout]!;
+    for (let o = 0; o < cout; o++) bias[o] = bias[o]! * sc[o]! + sh[o]!;
+  }
+  return { filter, filterShape: shape, bias };
+}
+
+class JsWeights implements CachedWeights {
+  constructor(readonly w: ConvWeights) {}
+  get bytes(): number {
+    return (this.w.filter.length + (this.w.bias?.length ?? 0)) * 4;
+  }
+  dispose(): void {}
+}
+
+class DwWeights implements CachedWeights {
+  constructor(
+    readonly packed: PackedDepthwiseWeights,
+    readonly bytes: number,
+  ) {}
+  dispose(): void {
+    this.packed.dispose();
+  }
+}
+
+class WasmWeights<T extends { dispose(): void }> implements CachedWeights {
+  constructor(
+    readonly packed: T,
+    readonly bytes: number,
+  ) {}
+  dispose(): void {
+    this.packed.dispose();
+  }
+}
+
+/** Whether this instance exports a kernel family (wasm builds without it fall back to the JS kernels). */
+function has(rt: Runtime, fn: string): boolean {
+  return typeof (rt.kernels as unknown as Record<string, unknown>)[fn] === 'function';
+}
+
+function packDepthwise(filter: Float32Array, shape: number[], bias: Float32Array | undefined, op: string): DwWeights {
+  return new DwWeights(PackedDepthwiseWeights.pack(filter, shape, bias, op), (filter.length + (bias?.length ?? 0)) * 4);
+}
+
+/** Shapes (batch included) of the views a step's runner reads and writes. */
+export function ioShapes(s: Step, shapes: number[][], n: number): { ins: number[][]; out: number[] } {
+  const nat = (v: number): number[] => [n, ...shapes[v]!];
+  const flat4 = (v: number): number[] => {
+    const sh = shapes[v]!;
+    return [n, sh.slice(0, -1).reduce((a, b) => a * b, 1), 1, sh[sh.length - 1]!];
+  };
+  if (s.kind === 'affine' || (s.kind === 'activation' && s.activation !== 'softmax')) return { ins: [flat4(s.inputs[0]!)], out: flat4(s.output) };
+  if (s.kind === 'pointwise' || s.kind === 'dense') {
+    // One GEMM over every pixel / row: [rows, K] x [K, N].
+    const rows = (v: number): number[] => {
+      const sh = shapes[v]!;
+      return [n * sh.slice(0, -1).reduce((a, b) => a * b, 1), sh[sh.length - 1]!];
+    };
+    return { ins: [rows(s.inputs[0]!)], out: rows(s.output) };
+  }
+  return { ins: s.inputs.map(nat), out: nat(s.output) };
+}
+
+function geometryOf(s: ConvStep, inShape: number[]): ConvGeometry {
+  const p = s.pads!;
+  return convGeometry(s.layer, inShape[1]!, inShape[2]!, s.kernel!, s.strides!, s.dilations!, [p.top, p.bottom, p.left, p.right]);
+}
+
+export type Runner = (ins: Tensor[], out: Tensor) => void;
+
+function withSoftmax(a: StepActivation, run: (act: Exclude<StepActivation, 'softmax'>) => void, out: () => Float32Array, c: number): void {
+  if (a === 'softmax') {
+    run('linear');
+    softmaxRows(out(), c);
+  } else run(a);
+}
+
+/** Builds the runner of one step (packing its weights through the cache). */
+export function prepareRunner(s: Step, shapes: number[][], n: number, cache: WeightCache, rt: Runtime): Runner {
+  const io = ioShapes(s, shapes, n);
+  const inS = io.ins[0]!;
+  const outS = io.out;
+  const lastIn = inS[inS.length - 1]!;
+  const lastOut = outS[outS.length - 1]!;
+  switch (s.kind) {
+    case 'depthwise': {
+      const w = cache.get(s.key, () => {
+        const f = foldedWeights(s);
+        return packDepthwise(f.filter, f.filterShape, f.bias, s.layer);
+      });
+      const g = geometryOf(s, inS);
+      if (g.outH !== outS[1] || g.outW !== outS[2]) throw new ShapeError(s.layer, `output [${outS.join(', ')}]`, `[${g.outH}, ${g.outW}]`);
+      const a = s.activation;
+      return (ins, out) => withSoftmax(a, (act) => runDepthwise(ins[0]!, w.packed, g, act, s.layer, out), () => out.view(s.layer), lastOut);
+    }
+    case 'conv': {
+      const g = geometryOf(s, inS);
+      const groups = s.groups ?? 1;
+      if (has(rt, 'conv2d')) {
+        const w = cache.get(`wasm:${s.key}`, () => {
+          const f = foldedWeights(s);
+          return new WasmWeights(PackedConvWeights.pack(f.filter, f.filterShape, f.bias, groups, s.layer), (f.filter.length + (f.bias?.length ?? 0)) * 4);
+        });
+        const a = s.activation;
+        return (ins, out) => withSoftmax(a, (act) => runConv2d(ins[0]!, w.packed, g, act, s.layer, out), () => out.view(s.layer), lastOut);
+      }
+      const w = cache.get(s.key, () => new JsWeights(foldedWeights(s)));
+      return (ins, out) => convJS(ins[0]!.view(s.layer), n, lastIn, out.view(s.layer), w.w.filter, w.w.bias, g, lastOut, groups, s.activation);
+    }
+    case 'pointwise':
+    case 'dense': {
+      const rows = inS[0]!;
+      if (has(rt, 'gemm_run')) {
+        const w = cache.get(`wasm:${s.key}`, () => {
+          const f = foldedWeights(s);
+          return new WasmWeights(PackedGemmWeights.pack(f.filter, lastIn, lastOut, f.bias, s.layer), (f.filter.length + (f.bias?.length ?? 0)) * 4);
+        });
+        const a = s.activation;
+        return (ins, out) => withSoftmax(a, (act) => runDense(ins[0]!, w.packed, act, s.layer, out), () => out.view(s.layer), lastOut);
+      }
+      const w = cache.get(s.key, () => new JsWeights(foldedWeights(s)));
+      return (ins, out) => gemmJS(ins[0]!.view(s.layer), rows, lastIn, out.view(s.layer), w.w.filter, lastOut, w.w.bias, s.activation);
+    }
+    case 'affine': {
+      const a = s as AffineStep;
+      const w = cache.get(`affine:${a.key}`, () => packDepthwise(a.scale(), [1, 1, lastIn, 1], a.shift(), s.layer));
+      const g = convGeometry(s.layer, inS[1]!, inS[2]!, [1, 1], [1, 1], [1, 1], 'valid');
+      return (ins, out) => withSoftmax(a.activation, (act) => runDepthwise(ins[0]!, w.packed, g, act, s.layer, out), () => out.view(s.layer), lastOut);
+    }
+    case 'activation': {
+      if (s.activation === 'softmax') return (ins, out) => activationJS(ins[0]!.view(s.layer), out.view(s.layer), lastOut, 'softmax');
+      const w = cache.get(`identity:${lastIn}`, () => packDepthwise(new Float32Array(lastIn).fill(1), [1, 1, lastIn, 1], undefined, s.layer));
+      const g = convGeometry(s.layer, inS[1]!, inS[2]!, [1, 1], [1, 1], [1, 1], 'valid');
+      const act = s.activation;
+      return (ins, out) => runDepthwise(ins[0]!, w.packed, g, act, s.layer, out);
+    }
+    case 'add':
+    case 'mul': {
+      const kind = s.kind;
+      return (ins, out) => {
+        const y = out.view(s.layer);
+        binaryJS(kind, ins[0]!.view(s.layer), ins[1]!.view(s.layer), y, n, lastOut);
+      };
+    }
+    case 'gap': {
+      const hw = inS[1]! * inS[2]!;
+      return (ins, out) => gapJS(ins[0]!.view(s.layer), n, hw, lastIn, out.view(s.layer));
+    }
+    case 'avgPool':
+    case 'maxPool': {
+      const g = convGeometry(s.layer, inS[1]!, inS[2]!, s.kernel, s.strides, [1, 1], [s.pads.top, s.pads.bottom, s.pads.left, s.pads.right]);
+      const mode = s.kind === 'avgPool' ? 'avg' : 'max';
+      return (ins, out) => poolJS(mode, ins[0]!.view(s.layer), n, lastIn, g, out.view(s.layer));
+    }
+    case 'pad':
+      return (ins, out) => padJS(ins[0]!.view(s.layer), n, inS[1]!, inS[2]!, lastIn, s.pads, out.view(s.layer));
+    case 'alias':
+      // Shares its input's memory; only runs (a copy) when the input lives outside the arena.
+      return (ins, out) => out.view(s.layer).set(ins[0]!.view(s.layer));
+  }
+}

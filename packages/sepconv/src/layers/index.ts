@@ -1,0 +1,70 @@
+// Layer factories with tfjs-layers names and option names: `layers.conv2d({ filters, kernelSize, ... })`.
+import {
+  Conv2D,
+  Dense,
+  DepthwiseConv2D,
+  DepthwiseSeparableConv,
+  PointwiseConv2D,
+  SeparableConv2D,
+  SpatiallySeparableConv2D,
+  type Conv2DArgs,
+  type DenseArgs,
+  type DepthwiseConv2DArgs,
+  type DepthwiseSeparableConvArgs,
+  type PointwiseConv2DArgs,
+  type SeparableConv2DArgs,
+  type SpatiallySeparableConv2DArgs,
+} from './conv.js';
+import type { LayerArgs } from './layer.js';
+import {
+  Activation,
+  Dropout,
+  Flatten,
+  GlobalAveragePooling2D,
+  Merge,
+  Pooling2D,
+  ReLU,
+  Reshape,
+  SqueezeExcite,
+  ZeroPadding2D,
+  type ActivationArgs,
+  type DropoutArgs,
+  type GlobalAveragePooling2DArgs,
+  type Pooling2DArgs,
+  type ReLUArgs,
+  type ReshapeArgs,
+  type SqueezeExciteArgs,
+  type ZeroPadding2DArgs,
+} from './misc.js';
+import { BatchNormalization, Normalization, Rescaling, type BatchNormalizationArgs, type NormalizationArgs, type RescalingArgs } from './norm.js';
+
+export { Layer, SymbolicTensor, type LayerArgs, type SymShape, type WeightSpec, type WeightMap } from './layer.js';
+export type { LayerActivation } from './activations.js';
+export * from './conv.js';
+export * from './misc.js';
+export * from './norm.js';
+
+export const layers = {
+  conv2d: (args: Conv2DArgs) => new Conv2D(args),
+  depthwiseConv2d: (args: DepthwiseConv2DArgs) => new DepthwiseConv2D(args),
+  pointwiseConv2d: (args: PointwiseConv2DArgs) => new PointwiseConv2D(args),
+  separableConv2d: (args: SeparableConv2DArgs) => new SeparableConv2D(args),
+  spatiallySeparableConv2d: (args: SpatiallySeparableConv2DArgs) => new SpatiallySeparableConv2D(args),
+  depthwiseSeparableConv: (args: DepthwiseSeparableConvArgs) => new DepthwiseSeparableConv(args),
+  batchNormalization: (args: BatchNormalizationArgs = {}) => new BatchNormalization(args),
+  activation: (args: ActivationArgs) => new Activation(args),
+  reLU: (args: ReLUArgs = {}) => new ReLU(args),
+  squeezeExcite: (args: SqueezeExciteArgs) => new SqueezeExcite(args),
+  globalAveragePooling2d: (args: GlobalAveragePooling2DArgs = {}) => new GlobalAveragePooling2D(args),
+  averagePooling2d: (args: Pooling2DArgs = {}) => new Pooling2D(args, 'avg'),
+  maxPooling2d: (args: Pooling2DArgs = {}) => new Pooling2D(args, 'max'),
+  dense: (args: DenseArgs) => new Dense(args),
+  add: (args: LayerArgs = {}) => new Merge(args, 'add'),
+  multiply: (args: LayerArgs = {}) => new Merge(args, 'mul'),
+  zeroPadding2d: (args: ZeroPadding2DArgs = {}) => new ZeroPadding2D(args),
+  dropout: (args: DropoutArgs = {}) => new Dropout(args),
+  flatten: (args: LayerArgs = {}) => new Flatten(args),
+  reshape: (args: ReshapeArgs) => new Reshape(args),
+  rescaling: (args: RescalingArgs) => new Rescaling(args),
+  normalization: (args: NormalizationArgs = {}) => new Normalization(args),
+};

@@ -1,0 +1,110 @@
+// The lowered form of a model: primitive steps over values, what the planner fuses, the arena
+// planner places, and the executor runs. Shapes here are concrete and per sample (no batch dim).
+import type { ActivationName } from '../ops/activation.js';
+import type { Pads } from '../ops/geometry.js';
+
+/** Activations a step can apply (the epilogue ones, plus softmax which always runs as its own pass). */
+export type StepActivation = ActivationName | 'softmax';
+
+export interface ConvWeights {
+  /** TF layout: conv [KH,KW,Cin/groups,Cout], depthwise [KH,KW,C,M], pointwise/dense [Cin,Cout]. */
+  filter: Float32Array;
+  filterShape: number[];
+  bias?: Float32Array;
+}
+
+interface Base {
+  /** Name of the layer this step belongs to (summary/profile rows). */
+  layer: string;
+  inputs: number[];
+  output: number;
+  /** Multiply-adds per sample (the papers' convention). */
+  macs: number;
+}
+
+export interface ConvStep extends Base {
+  kind: 'conv' | 'depthwise' | 'pointwise' | 'dense';
+  /** Cache key of the packed weights (layer + role + folded layers). */
+  key: string;
+  /** Reads the layer's current weights (called when packing). */
+  weights: () => ConvWeights;
+  /** Per-output-channel affine folded in after the conv (a BatchNormalization), applied at pack time. */
+  post?: { scale: () => Float32Array; shift: () => Float32Array; layer: string }[];
+  kernel?: [number, number];
+  strides?: [number, number];
+  dilations?: [number, number];
+  /** Resolved explicit pads (conv, depthwise). */
+  pads?: Pads;
+  groups?: number;
+  activation: StepActivation;
+}
+
+/** y = x * scale[c] + shift[c], then activation: a standalone BatchNormalization, Rescaling, Normalization. */
+export interface AffineStep extends Base {
+  kind: 'affine';
+  key: string;
+  scale: () => Float32Array;
+  shift: () => Float32Array;
+  activation: StepActivation;
+}
+
+export interface ActivationStep extends Base {
+  kind: 'activation';
+  activation: StepActivation;
+}
+
+export interface BinaryStep extends Base {
+  kind: 'add' | 'mul';
+}
+
+export interface GapStep extends Base {
+  kind: 'gap';
+}
+
+export interface PoolStep extends Base {
+  kind: 'avgPool' | 'maxPool';
+  kernel: [number, number];
+  strides: [number, number];
+  pads: Pads;
+}
+
+export interface PadStep extends Base {
+  kind: 'pad';
+  pads: Pads;
+}
+
+/** Same memory, new shape (Reshape, Flatten, Dropout, identity). */
+export interface AliasStep extends Base {
+  kind: 'alias';
+}
+
+export type Step = ConvStep | AffineStep | ActivationStep | BinaryStep | GapStep | PoolStep | PadStep | AliasStep;
+
+export interface Lowered {
+  steps: Step[];
+  /** Per-sample shape of every value. */
+  shapes: number[][];
+  /** Value ids of the model inputs and outputs. */
+  inputs: number[];
+  outputs: number[];
+}
+
+/** What a layer uses to emit its steps. */
+export class LowerContext {
+  readonly steps: Step[] = [];
+  readonly shapes: number[][] = [];
+
+  value(shape: readonly number[]): number {
+    this.shapes.push([...shape]);
+    return this.shapes.length - 1;
+  }
+
+  shape(id: number): number[] {
+    return this.shapes[id]!;
+  }
+
+  emit<S extends Step>(step: S): number {
+    this.steps.push(step);
+    return step.output;
+  }
+}

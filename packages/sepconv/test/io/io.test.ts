@@ -1,0 +1,405 @@
+// TF.js model import: wrapper extraction, weight decoding (float32 / float16 / uint8 / uint16),
+// sources and progress, validation errors, Keras config flattening, and the graph-model converter
+// (BN, bias and activation folding checked against float64 references).
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ModelFormatError } from '../../src/errors.js';
+import { loadModel, modelFromGraph } from '../../src/io/build.js';
+import { convertGraphModel, type GraphNode } from '../../src/io/graph-model.js';
+import { inferGraph, normalizeKerasConfig, type KerasModelConfig } from '../../src/io/keras-config.js';
+import { readModel } from '../../src/io/read.js';
+import { readModelFiles, type LoadProgress } from '../../src/io/sources.js';
+import { decodeWeights, encodeWeights, floatToHalf, halfToFloat } from '../../src/io/weights.js';
+import { decodeBase64, extractWrappedModule, isWrappedModule, parseJsLiteral } from '../../src/io/wrapper.js';
+import { ArchBuilder } from '../../src/models/arch.js';
+import { convGeometry } from '../../src/ops/geometry.js';
+import { tensor } from '../../src/tensor/tensor.js';
+import { initForTest, randomArray, rng } from '../helpers.js';
+import { convReference, depthwiseReference } from '../reference.js';
+
+const NSFW = new URL('../../../../node_modules/nsfwjs/dist/models/', import.meta.url);
+
+describe('wrapped models (nsfwjs .min.js bundles)', () => {
+  it('parses JS literals: unquoted keys, !0/!1, .5, trailing commas, escapes', () => {
+    const { value } = parseJsLiteral(`{a:!0,b:!1,c:.5,d:-.2e-3,"e":[1,2,],f:'x\\'y\\u0041',g:null,h:{},i:[],j:1e3}`);
+    expect(value).toEqual({ a: true, b: false, c: 0.5, d: -0.0002, e: [1, 2], f: "x'yA", g: null, h: {}, i: [], j: 1000 });
+    expect(() => parseJsLiteral('{a:window.x}')).toThrow(ModelFormatError);
+  });
+
+  it('extracts the model.json object and the shard bytes of a browserify bundle', () => {
+    const wrap = (lit: string) =>
+      `!function(e){"object"==typeof exports&&"undefined"!=typeof module?module.exports=e():this.model=e()}(function(){return function e(a,n,i){return l}({1:[function(e,a,n){a.exports=${lit}},{}]},{},[1])(1)});`;
+    const text = wrap('{modelTopology:{node:[]},weightsManifest:[{paths:["group1-shard1of1"],weights:[]}]}');
+    expect(isWrappedModule(text)).toBe(true);
+    expect(extractWrappedModule(text)).toEqual({ modelTopology: { node: [] }, weightsManifest: [{ paths: ['group1-shard1of1'], weights: [] }] });
+    const b64 = Buffer.from([0, 1, 2, 250, 255, 128, 7]).toString('base64');
+    expect([...decodeBase64(extractWrappedModule(wrap(`"${b64}"`)) as string)]).toEqual([0, 1, 2, 250, 255, 128, 7]);
+    expect(() => extractWrappedModule('!function(){return 1}()')).toThrow(ModelFormatError);
+  });
+
+  it('decodes base64 of every length like Buffer does', () => {
+    const next = rng(9);
+    for (let n = 0; n < 40; n++) {
+      const bytes = Uint8Array.from({ length: n }, () => Math.floor((next() + 1) * 128) & 255);
+      expect([...decodeBase64(Buffer.from(bytes).toString('base64'))]).toEqual([...bytes]);
+    }
+  });
+
+  it("reads nsfwjs's real mobilenet_v2 model.min.js (a Keras 2.2.4 layers model, uint8 weights)", () => {
+    const json = extractWrappedModule(readFileSync(new URL('mobilenet_v2/model.min.js', NSFW), 'utf8')) as any;
+    expect(json.modelTopology.model_config.class_name).toBe('Model');
+    expect(json.weightsManifest[0].paths).toEqual(['group1-shard1of1']);
+    expect(json.weightsManifest[0].weights[0].quantization.dtype).toBe('uint8');
+  });
+});
+
+describe('weights', () => {
+  const next = rng(5);
+  const w = [
+    { name: 'a/kernel', shape: [2, 3], values: randomArray(6, next) },
+    { name: 'a/bias', shape: [3], values: Float32Array.from([0, -1.5, 65504]) },
+    { name: 'b/gamma', shape: [], values: Float32Array.from([0.25]) },
+  ];
+  const decode = (q?: 'uint8' | 'uint16' | 'float16') => {
+    const { manifest, data } = encodeWeights(w, q);
+    return decodeWeights([{ paths: ['x'], weights: manifest }], data);
+  };
+
+  it('float32 round-trips exactly', () => {
+    const d = decode();
+    for (const x of w) expect([...d.get(x.name)!.values]).toEqual([...x.values]);
+    expect(d.get('b/gamma')!.shape).toEqual([]);
+  });
+
+  it('float16 shards widen exactly; values round to half precision', () => {
+    for (const v of [0, 1, -2, 0.5, 65504, 6.1e-5, 5.96e-8, -0]) expect(halfToFloat(floatToHalf(v))).toBe(Math.fround(v) === v && Math.abs(v) >= 6.1e-5 ? v : halfToFloat(floatToHalf(v)));
+    expect(halfToFloat(0x3c00)).toBe(1);
+    expect(halfToFloat(0xc000)).toBe(-2);
+    expect(halfToFloat(0x7c00)).toBe(Infinity);
+    expect(halfToFloat(0x0001)).toBe(2 ** -24);
+    const d = decode('float16');
+    for (const x of w) x.values.forEach((v, i) => expect(Math.abs(d.get(x.name)!.values[i]! - v)).toBeLessThanOrEqual(Math.abs(v) * 2 ** -11));
+  });
+
+  it('uint8 and uint16 shards dequantize as q * scale + min', () => {
+    for (const [q, levels] of [
+      ['uint8', 255],
+      ['uint16', 65535],
+    ] as const) {
+      const d = decode(q);
+      for (const x of w) {
+        const range = Math.max(...x.values) - Math.min(...x.values);
+        x.values.forEach((v, i) => expect(Math.abs(d.get(x.name)!.values[i]! - v)).toBeLessThanOrEqual(range / levels / 2 + 1e-6 * Math.abs(v)));
+      }
+    }
+    // By hand: min -1, scale 0.5, bytes [0, 1, 4] -> [-1, -0.5, 1].
+    const m = decodeWeights([{ paths: [], weights: [{ name: 'q', shape: [3], dtype: 'float32', quantization: { dtype: 'uint8', min: -1, scale: 0.5 } }] }], Uint8Array.from([0, 1, 4]));
+    expect([...m.get('q')!.values]).toEqual([-1, -0.5, 1]);
+  });
+
+  it('a shard of the wrong size is a ModelFormatError naming both sizes', () => {
+    const { manifest, data } = encodeWeights(w);
+    expect(() => decodeWeights([{ paths: ['x'], weights: manifest }], data.subarray(0, data.length - 4))).toThrow(/hold 36 bytes, the manifest describes 40/);
+  });
+});
+
+/** A small layers model (Keras JSON + float32 weights) built with the zoo's builder. */
+function tinyLayersModel(): { json: any; weights: { name: string; shape: number[]; values: Float32Array }[] } {
+  const b = new ArchBuilder('tiny');
+  let x = b.input([6, 6, 2]);
+  x = b.conv2d(x, 'c1', { filters: 3, kernel: 3, padding: 'same', useBias: false });
+  x = b.bn(x, 'c1_bn');
+  x = b.relu6(x, 'c1_relu');
+  x = b.depthwise(x, 'dw', { kernel: 3, strides: 2, padding: 'same' });
+  x = b.gap(x, 'gap');
+  x = b.dense(x, 'fc', 4, 'softmax');
+  const config = b.build(x);
+  const info = inferGraph(normalizeKerasConfig(config));
+  const next = rng(11);
+  const weights = info.layers.flatMap((l) => l.weights).map((s) => ({ ...s, values: randomArray(s.shape.reduce((a, c) => a * c, 1), () => (s.name.endsWith('variance') ? 1 + next() / 2 : next())) }));
+  return { json: { format: 'layers-model', modelTopology: { model_config: config }, weightsManifest: [{ paths: ['w.bin'], weights: [] }] }, weights };
+}
+
+describe('model sources and validation', () => {
+  const { json, weights } = tinyLayersModel();
+  const { manifest, data } = encodeWeights(weights);
+  const modelJson = { ...json, weightsManifest: [{ paths: ['w.bin'], weights: manifest }] };
+
+  it('reads from a file map, { modelJson, weights }, an IOHandler, a URL (custom fetch) and a file path', async () => {
+    const fromMap = await readModel({ 'model.json': JSON.stringify(modelJson), 'w.bin': data });
+    expect(fromMap.format).toBe('layers');
+    expect(fromMap.info.params).toBe(weights.reduce((a, w) => a + w.values.length, 0));
+    expect([...fromMap.weights.get('fc/kernel')!]).toEqual([...weights.find((w) => w.name === 'fc/kernel')!.values]);
+
+    const fromObj = await readModel({ modelJson, weights: data.slice().buffer });
+    expect(fromObj.weights.size).toBe(weights.length);
+
+    const fromHandler = await readModel({ load: async () => ({ modelTopology: modelJson.modelTopology, weightSpecs: manifest, weightData: data.slice().buffer }) });
+    expect(fromHandler.weights.size).toBe(weights.length);
+
+    const fetched: string[] = [];
+    const fakeFetch = async (url: string) => {
+      fetched.push(url);
+      const body = url.endsWith('model.json') ? JSON.stringify(modelJson) : data;
+      return new Response(body as BodyInit);
+    };
+    const events: LoadProgress[] = [];
+    const fromUrl = await readModel('https://example.test/models/tiny/model.json', { fetch: fakeFetch, onProgress: (p) => events.push(p) });
+    expect(fromUrl.weights.size).toBe(weights.length);
+    expect(fetched).toEqual(['https://example.test/models/tiny/model.json', 'https://example.test/models/tiny/w.bin']);
+    expect(events.map((e) => e.phase)).toEqual(['model.json', 'model.json', 'weights', 'weights']);
+    expect(events.at(-1)).toEqual({ phase: 'weights', loaded: 1, total: 1 });
+
+    const fromFile = await readModel(new URL('mobilenet_v2_mid/model.min.js', NSFW).pathname);
+    expect(fromFile.format).toBe('graph');
+  });
+
+  it('malformed files give a clear ModelFormatError', async () => {
+    const bad = async (files: Record<string, string | Uint8Array>, re: RegExp) => {
+      const e = await readModel(files).catch((x) => x);
+      expect(e).toBeInstanceOf(ModelFormatError);
+      expect(String(e.message)).toMatch(re);
+    };
+    await bad({ 'model.json': '{"modelTopology": ' }, /not valid JSON/);
+    await bad({ 'model.json': '[]' }, /must be an object/);
+    await bad({ 'model.json': '{"weightsManifest": []}' }, /no modelTopology/);
+    await bad({ 'model.json': '{"modelTopology": {"foo": 1}}' }, /cannot tell the format/);
+    await bad({ 'model.json': JSON.stringify({ ...modelJson, weightsManifest: [{ paths: ['w.bin'] }] }) }, /weightsManifest\[0\] must have 'paths' and 'weights'/);
+    await bad({ 'model.json': JSON.stringify({ ...modelJson, weightsManifest: [{ paths: ['w.bin'], weights: [{ name: 'x', shape: [2], dtype: 'complex64' }] }] }), 'w.bin': data }, /dtype 'complex64'/);
+    await bad({ 'model.json': JSON.stringify(modelJson) }, /no file 'w.bin'/);
+    // A weight of the wrong shape, a missing one and an extra one: all named in one error.
+    const wrong = manifest.map((m) => (m.name === 'fc/kernel' ? { ...m, shape: [4, 3] } : m)).filter((m) => m.name !== 'c1_bn/beta');
+    const extra = { name: 'zz/kernel', shape: [1], dtype: 'float32' };
+    const enc = encodeWeights(wrong.map((m) => ({ name: m.name, shape: m.shape, values: new Float32Array(m.shape.reduce((a, b) => a * b, 1)) })).concat([{ name: 'zz/kernel', shape: [1], values: new Float32Array(1) }]));
+    const e = await readModel({ 'model.json': JSON.stringify({ ...modelJson, weightsManifest: [{ paths: ['w.bin'], weights: [...wrong, extra] }] }), 'w.bin': enc.data }).catch((x) => x);
+    expect(e).toBeInstanceOf(ModelFormatError);
+    expect(e.message).toMatch(/missing weights:\n  c1_bn\/beta \[3\]/);
+    expect(e.message).toMatch(/fc\/kernel: the model needs \[3,4\], the file has \[4,3\]/);
+    expect(e.message).toMatch(/weights no layer uses:\n  zz\/kernel/);
+  });
+
+  it('a model with layers sepconv lacks fails with ONE error listing each by name and class', async () => {
+    const cfg = structuredClone(modelJson);
+    const layers = cfg.modelTopology.model_config.config.layers;
+    layers[1].class_name = 'Conv3D';
+    layers[5].class_name = 'LSTM';
+    layers[6].config.activation = 'gelu';
+    const e = await readModel({ 'model.json': JSON.stringify(cfg), 'w.bin': data }).catch((x) => x);
+    expect(e).toBeInstanceOf(ModelFormatError);
+    expect(e.message).toMatch(/3 layer\(s\) sepconv does not support/);
+    expect(e.message).toMatch(/ {2}c1 \(Conv3D\)/);
+    expect(e.message).toMatch(/ {2}gap \(LSTM\)/);
+    expect(e.message).toMatch(/ {2}fc \(Dense with activation 'gelu'\)/);
+  });
+
+  it('reads Keras 3 inbound-node syntax (keras_history) and batch_shape', () => {
+    const t = (name: string) => ({ class_name: '__keras_tensor__', config: { shape: [null, 4, 4, 2], dtype: 'float32', keras_history: [name, 0, 0] } });
+    const cfg: KerasModelConfig = {
+      class_name: 'Functional',
+      config: {
+        name: 'k3',
+        layers: [
+          { class_name: 'InputLayer', name: 'input_layer', config: { batch_shape: [null, 4, 4, 2], name: 'input_layer' }, inbound_nodes: [] },
+          { class_name: 'Conv2D', name: 'c', config: { name: 'c', filters: 2, kernel_size: [1, 1], padding: 'same', use_bias: false, activation: 'relu' }, inbound_nodes: [{ args: [t('input_layer')], kwargs: {} }] },
+          { class_name: 'Add', name: 'add', config: { name: 'add' }, inbound_nodes: [{ args: [[t('c'), t('input_layer')]], kwargs: {} }] },
+        ],
+        input_layers: [['input_layer', 0, 0]],
+        output_layers: [['add', 0, 0]],
+      },
+    };
+    const info = inferGraph(normalizeKerasConfig(cfg));
+    expect(info.layers.map((l) => [l.name, l.inputs])).toEqual([
+      ['input_layer', []],
+      ['c', ['input_layer']],
+      ['add', ['c', 'input_layer']],
+    ]);
+    expect(info.outputShape).toEqual([4, 4, 2]);
+    expect(info.params).toBe(4);
+  });
+
+  it('flattens Sequential and nested Functional models; nested weights load by layer name', () => {
+    const inner = tinyLayersModel().json.modelTopology.model_config as KerasModelConfig;
+    const outer: KerasModelConfig = {
+      class_name: 'Sequential',
+      config: { name: 'seq', layers: [{ class_name: 'InputLayer', config: { batch_input_shape: [null, 6, 6, 2], name: 'in' } }, inner, { class_name: 'Dense', config: { name: 'head', units: 2, activation: 'linear' } }] },
+    };
+    const g = normalizeKerasConfig(outer);
+    expect(g.layers.map((l) => l.name)).toEqual(['in', 'c1', 'c1_bn', 'c1_relu', 'dw', 'gap', 'fc', 'head']);
+    expect(g.layers[1]!.inputs).toEqual(['in']);
+    expect(g.outputs).toEqual(['head']);
+    expect(inferGraph(g).outputShape).toEqual([2]);
+  });
+});
+
+// A GraphDef by hand: conv -> FusedBatchNormV3 -> Relu6, fused depthwise with BiasAdd+Relu, Mean, MatMul + BiasAdd, Softmax.
+function node(name: string, op: string, input: string[] = [], attr: Record<string, any> = {}): GraphNode {
+  return { name, op, input, attr };
+}
+const ints = (...v: number[]) => ({ list: { i: v.map(String) } });
+const str = (s: string) => ({ s: Buffer.from(s).toString('base64') });
+
+describe('graph models', () => {
+  beforeAll(initForTest);
+  const next = rng(21);
+  const c = { w1: randomArray(3 * 3 * 2 * 4, next), scale: randomArray(4, next), offset: randomArray(4, next), mean: randomArray(4, next), variance: Float32Array.from([0.5, 1, 1.5, 2]), dw: randomArray(3 * 3 * 4, next), dwb: randomArray(4, next), fc: randomArray(4 * 3, next), fcb: randomArray(3, next) };
+  const nodes: GraphNode[] = [
+    node('x', 'Placeholder', [], { shape: { shape: { dim: [{ size: '-1' }, { size: '5' }, { size: '5' }, { size: '2' }] } } }),
+    node('m/mul_y', 'Const'),
+    node('m/in/Mul', 'Mul', ['x', 'm/mul_y']),
+    node('m/conv/w', 'Const'),
+    node('m/conv/Conv2D', 'Conv2D', ['m/in/Mul', 'm/conv/w'], { strides: ints(1, 1, 1, 1), padding: str('VALID'), data_format: str('NHWC') }),
+    ...['scale', 'offset', 'mean', 'variance'].map((k) => node(`m/bn/${k}`, 'Const')),
+    node('m/bn/FusedBatchNormV3', 'FusedBatchNormV3', ['m/conv/Conv2D', 'm/bn/scale', 'm/bn/offset', 'm/bn/mean', 'm/bn/variance'], { epsilon: { f: 0.001 } }),
+    node('m/conv/Relu6', 'Relu6', ['m/bn/FusedBatchNormV3']),
+    node('m/dw/w', 'Const'),
+    node('m/dw/b', 'Const'),
+    node('m/dw/Relu', 'FusedDepthwiseConv2dNative', ['m/conv/Relu6', 'm/dw/w', 'm/dw/b'], {
+      strides: ints(1, 1, 1, 1),
+      padding: str('SAME'),
+      fused_ops: { list: { s: [Buffer.from('BiasAdd').toString('base64'), Buffer.from('Relu').toString('base64')] } },
+    }),
+    node('m/axes', 'Const'),
+    node('m/Mean', 'Mean', ['m/dw/Relu', 'm/axes'], { keep_dims: { b: false } }),
+    node('m/fc/w', 'Const'),
+    node('m/fc/b', 'Const'),
+    node('m/fc/MatMul', 'MatMul', ['m/Mean', 'm/fc/w']),
+    node('m/fc/BiasAdd', 'BiasAdd', ['m/fc/MatMul', 'm/fc/b']),
+    node('m/Softmax', 'Softmax', ['m/fc/BiasAdd']),
+    node('Identity', 'Identity', ['m/Softmax']),
+  ];
+  const consts = new Map<string, { shape: number[]; values: Float32Array }>([
+    ['m/mul_y', { shape: [], values: Float32Array.from([2]) }],
+    ['m/conv/w', { shape: [3, 3, 2, 4], values: c.w1 }],
+    ['m/bn/scale', { shape: [4], values: c.scale }],
+    ['m/bn/offset', { shape: [4], values: c.offset }],
+    ['m/bn/mean', { shape: [4], values: c.mean }],
+    ['m/bn/variance', { shape: [4], values: c.variance }],
+    ['m/dw/w', { shape: [3, 3, 4, 1], values: c.dw }],
+    ['m/dw/b', { shape: [4], values: c.dwb }],
+    ['m/axes', { shape: [2], values: Float32Array.from([1, 2]) }],
+    ['m/fc/w', { shape: [4, 3], values: c.fc }],
+    ['m/fc/b', { shape: [3], values: c.fcb }],
+  ]);
+
+  it('folds BN, bias and activations into the convs; output matches a float64 reference', () => {
+    const { graph, weights } = convertGraphModel(nodes, consts);
+    expect(graph.layers.map((l) => `${l.className}:${l.name}`)).toEqual([
+      'InputLayer:x',
+      'Rescaling:in_Mul',
+      'Conv2D:conv_Conv2D',
+      'DepthwiseConv2D:dw_Relu',
+      'GlobalAveragePooling2D:Mean',
+      'Dense:fc_MatMul',
+      'Activation:Softmax',
+    ]);
+    expect(graph.layers[2]!.config.activation).toBe('relu6');
+    expect(graph.layers[3]!.config.activation).toBe('relu');
+    const m = modelFromGraph(graph);
+    m.setWeights(weights);
+    const xv = randomArray(5 * 5 * 2, next);
+    const x = tensor(xv, [1, 5, 5, 2]);
+    const got = (m.predict(x) as any).data() as Float32Array;
+    // Reference, unfused and in float64.
+    const x2 = xv.map((v) => v * 2);
+    const g1 = convGeometry('t', 5, 5, [3, 3], [1, 1], [1, 1], 'valid');
+    const conv = convReference(x2, [1, 5, 5, 2], c.w1, 4, 1, g1, undefined, 'linear');
+    const bn = Float32Array.from(conv, (v, i) => {
+      const ch = i % 4;
+      return Math.min(6, Math.max(0, ((v - c.mean[ch]!) / Math.sqrt(c.variance[ch]! + 0.001)) * c.scale[ch]! + c.offset[ch]!));
+    });
+    const g2 = convGeometry('t', 3, 3, [3, 3], [1, 1], [1, 1], 'same');
+    const dw = depthwiseReference(bn, [1, 3, 3, 4], c.dw, 1, g2, c.dwb, 'relu');
+    const mean = [0, 1, 2, 3].map((ch) => [...dw].filter((_, i) => i % 4 === ch).reduce((a, b) => a + b, 0) / 9);
+    const logits = [0, 1, 2].map((j) => c.fcb[j]! + mean.reduce((a, v, i) => a + v * c.fc[i * 3 + j]!, 0));
+    const mx = Math.max(...logits);
+    const e = logits.map((l) => Math.exp(l - mx));
+    const want = e.map((v) => v / e.reduce((a, b) => a + b, 0));
+    want.forEach((w, i) => expect(Math.abs(got[i]! - w)).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(w))));
+    x.dispose();
+    m.dispose();
+  });
+
+  it('ClipByValue(0, 6) is relu6 and ExpandDims a reshape', () => {
+    const g: GraphNode[] = [
+      node('x', 'Placeholder', [], { shape: { shape: { dim: [{ size: '1' }, { size: '2' }, { size: '2' }, { size: '1' }] } } }),
+      node('w', 'Const'),
+      node('conv', 'Conv2D', ['x', 'w'], { strides: ints(1, 1, 1, 1), padding: str('SAME') }),
+      node('lo', 'Const'),
+      node('hi', 'Const'),
+      node('clip', 'ClipByValue', ['conv', 'lo', 'hi']),
+      node('ax', 'Const'),
+      node('expand', 'ExpandDims', ['clip', 'ax']),
+    ];
+    const k = new Map<string, { shape: number[]; values: Float32Array }>([
+      ['w', { shape: [1, 1, 1, 1], values: Float32Array.from([-4]) }],
+      ['lo', { shape: [], values: Float32Array.from([0]) }],
+      ['hi', { shape: [], values: Float32Array.from([6]) }],
+      ['ax', { shape: [], values: Float32Array.from([-1]) }],
+    ]);
+    const { graph, weights } = convertGraphModel(g, k);
+    expect(graph.layers.map((l) => l.className)).toEqual(['InputLayer', 'Conv2D', 'Reshape']);
+    expect(graph.layers[1]!.config.activation).toBe('relu6');
+    const m = modelFromGraph(graph);
+    m.setWeights(weights);
+    const x = tensor([-3, -1, 0.5, 2], [1, 2, 2, 1]);
+    const y = m.predict(x) as any;
+    expect(y.shape).toEqual([1, 2, 2, 1, 1]);
+    expect([...y.data()]).toEqual([6, 4, 0, 0]);
+    x.dispose();
+    m.dispose();
+  });
+
+  it("Keras Flatten's dynamic shape arithmetic (Shape, StridedSlice, Pack, Reshape) folds to a reshape", () => {
+    const g: GraphNode[] = [
+      node('x', 'Placeholder', [], { shape: { shape: { dim: [{ size: '-1' }, { size: '2' }, { size: '3' }, { size: '4' }] } } }),
+      node('shape', 'Shape', ['x']),
+      node('b', 'Const'),
+      node('e', 'Const'),
+      node('s', 'Const'),
+      node('batch', 'StridedSlice', ['shape', 'b', 'e', 's'], { shrink_axis_mask: { i: '1' } }),
+      node('m1', 'Const'),
+      node('packed', 'Pack', ['batch', 'm1']),
+      node('flat', 'Reshape', ['x', 'packed']),
+    ];
+    const k = new Map<string, { shape: number[]; values: Float32Array }>([
+      ['b', { shape: [1], values: Float32Array.from([0]) }],
+      ['e', { shape: [1], values: Float32Array.from([1]) }],
+      ['s', { shape: [1], values: Float32Array.from([1]) }],
+      ['m1', { shape: [], values: Float32Array.from([-1]) }],
+    ]);
+    const { graph } = convertGraphModel(g, k);
+    expect(graph.layers.map((l) => `${l.className}:${JSON.stringify(l.config.target_shape ?? null)}`)).toEqual(['InputLayer:null', 'Reshape:[24]']);
+  });
+
+  it('a graph with ops sepconv lacks fails at load with ONE error listing every unsupported node', () => {
+    const bad = nodes.map((n) =>
+      n.name === 'm/conv/Relu6' ? { ...n, op: 'Elu' } : n.name === 'm/Mean' ? { ...n, op: 'ResizeBilinear' } : n,
+    );
+    const e = (() => {
+      try {
+        convertGraphModel(bad, consts);
+      } catch (x) {
+        return x as Error;
+      }
+    })();
+    expect(e).toBeInstanceOf(ModelFormatError);
+    expect(e!.message).toMatch(/2 node\(s\) with ops sepconv does not support/);
+    expect(e!.message).toMatch(/m\/conv\/Relu6 \(Elu\)/);
+    expect(e!.message).toMatch(/m\/Mean \(ResizeBilinear\)/);
+  });
+
+  it('malformed graphs: a missing input node, a constant without data', () => {
+    expect(() => convertGraphModel([...nodes.slice(0, 4), node('y', 'Relu', ['nope']), node('Identity', 'Identity', ['y'])], consts, { outputs: ['Identity'] })).toThrow(/node 'nope' is referenced but not defined/);
+    expect(() => convertGraphModel(nodes, new Map([...consts].filter(([k]) => k !== 'm/fc/w')))).toThrow(/m\/fc\/w' \(Const\): no value/);
+  });
+
+  it('loads the real nsfwjs models through every path to a runnable model', async () => {
+    const events: LoadProgress[] = [];
+    const m = await loadModel(new URL('mobilenet_v2_mid/model.min.js', NSFW).pathname, { onProgress: (p) => events.push(p) });
+    expect(events.map((e) => e.phase)).toContain('build');
+    expect(m.countParams()).toBe(4_300_773);
+    const raw = await readModelFiles(new URL('mobilenet_v2/model.min.js', NSFW).pathname);
+    expect(raw.weightData.byteLength).toBe(2_619_461);
+    m.dispose();
+  });
+});

@@ -1,0 +1,97 @@
+// The bench's quick mode (`node bench/run.mjs --quick`): checks that every suite, engine adapter,
+// the ONNX builders, the roof kernel, the report and the charts still work. It asserts no timing.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
+let out: string;
+let results: any;
+let md: string;
+let files: string[];
+
+beforeAll(() => {
+  out = mkdtempSync(join(tmpdir(), 'sepconv-bench-test-'));
+  execFileSync(process.execPath, [join(ROOT, 'bench/run.mjs'), '--quick', '--no-progress', '--out', out], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 180_000,
+  });
+  files = readdirSync(out);
+  const json = files.find((f) => f.endsWith('.json'))!;
+  results = JSON.parse(readFileSync(join(out, json), 'utf8'));
+  md = readFileSync(join(out, files.find((f) => f.endsWith('.md'))!), 'utf8');
+}, 200_000);
+
+afterAll(() => {
+  if (out) rmSync(out, { recursive: true, force: true });
+});
+
+describe('bench --quick', () => {
+  it('writes JSON, Markdown and SVG charts, and reports no suite error', () => {
+    expect(results.quick).toBe(true);
+    expect(results.errors ?? []).toEqual([]);
+    for (const chart of ['latency', 'seed', 'roofline']) {
+      const f = files.find((x) => x.endsWith(`-${chart}.svg`));
+      expect(f, chart).toBeDefined();
+      expect(readFileSync(join(out, f!), 'utf8')).toMatch(/^<svg/);
+    }
+    expect(md).toContain('## Kernels');
+    expect(md).toContain("## The seed's table, measured");
+    expect(md).toContain('## Whole models');
+  });
+
+  it('measures the roof with the hand-assembled wasm kernel', () => {
+    expect(results.roof.gflops).toBeGreaterThan(0);
+    expect(results.roof.variants.length).toBeGreaterThan(1);
+  });
+
+  it('loads every engine in one process', () => {
+    for (const id of ['sepconv-simd128', 'sepconv-scalar', 'tfjs-wasm', 'tfjs-cpu', 'ort-web', 'ort-node']) {
+      expect(results.engines[id]?.ok, `${id}: ${results.engines[id]?.error}`).toBe(true);
+    }
+  });
+
+  it('runs every kernel case on every engine or says why not, and ours agrees with the reference', () => {
+    expect(results.kernels.length).toBeGreaterThanOrEqual(5);
+    for (const k of results.kernels) {
+      for (const id of ['sepconv-simd128', 'sepconv-scalar', 'tfjs-wasm', 'ort-web', 'ort-node']) {
+        const m = k.engines[id];
+        expect(m, `${k.name} ${id}`).toBeDefined();
+        expect(m.runs > 0 || typeof m.na === 'string', `${k.name} ${id}: ${JSON.stringify(m)}`).toBe(true);
+      }
+      if (k.engines['sepconv-simd128'].runs) expect(k.check?.ok, `${k.name}: ${JSON.stringify(k.check)}`).toBe(true);
+    }
+    // depthwise has landed: it must run
+    expect(results.kernels.find((k: any) => k.family === 'dw3x3').engines['sepconv-simd128'].runs).toBeGreaterThan(0);
+  });
+
+  it('runs the seed table and the whole-model suite with the same weights in every engine', () => {
+    expect(results.seed.length).toBeGreaterThanOrEqual(2);
+    for (const s of results.seed) expect(s.theory).toBeGreaterThan(1);
+    expect(results.models.length).toBeGreaterThanOrEqual(1);
+    for (const m of results.models) {
+      expect(m.na, m.id).toBeUndefined();
+      for (const c of m.check ?? []) expect(c.ok, `${m.id} ${c.against}: ${c.maxAbsDiff}`).toBe(true);
+      expect(m.engines['ort-web']?.runs, `${m.id} ORT-web: ${m.engines['ort-web']?.na}`).toBeGreaterThan(0);
+      expect(m.engines['tfjs-wasm']?.runs, `${m.id} TF.js-wasm: ${m.engines['tfjs-wasm']?.na}`).toBeGreaterThan(0);
+    }
+  });
+
+  it('measures cold start and shipped bytes', () => {
+    expect(results.coldStart.rows.length).toBe(4);
+    expect(results.coldStart.rows.find((r: any) => r.engine === 'tfjs-wasm').totalMs).toBeGreaterThan(0);
+    const ids = results.size.rows.map((r: any) => r.id);
+    expect(ids).toEqual(expect.arrayContaining(['sepconv', 'tfjs-core+wasm', 'ort-web']));
+    for (const r of results.size.rows) expect(r.totalGzip).toBeGreaterThan(0);
+  });
+
+  it('leaves bench/RESULTS.md alone', () => {
+    // quick mode never writes it; if it exists it is a full run's
+    if (existsSync(join(ROOT, 'bench/RESULTS.md'))) expect(readFileSync(join(ROOT, 'bench/RESULTS.md'), 'utf8')).not.toContain('--quick');
+  });
+});

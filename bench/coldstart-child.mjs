@@ -18,6 +18,26 @@ const onnxBytes = new Uint8Array(readFileSync(join(dir, 'model.onnx')));
 const inputNchw = new Float32Array(readFileSync(join(dir, 'input-nchw.bin')).buffer.slice(0));
 const now = () => performance.now();
 const out = { engine };
+// every wasm memory the engine creates (ORT-web keeps its module private)
+const memories = new Set();
+const collect = (inst, imports) => {
+  for (const v of Object.values(inst.exports)) if (v instanceof WebAssembly.Memory) memories.add(v);
+  for (const ns of Object.values(imports ?? {})) for (const v of Object.values(ns ?? {})) if (v instanceof WebAssembly.Memory) memories.add(v);
+};
+const inst = WebAssembly.instantiate.bind(WebAssembly);
+WebAssembly.instantiate = async (src, imports) => {
+  const r = await inst(src, imports);
+  collect(r instanceof WebAssembly.Instance ? r : r.instance, imports);
+  return r;
+};
+const Inst = WebAssembly.Instance;
+WebAssembly.Instance = function (module, imports) {
+  const i = new Inst(module, imports);
+  collect(i, imports);
+  return i;
+};
+WebAssembly.Instance.prototype = Inst.prototype;
+const heap = () => [...memories].reduce((a, m) => a + m.buffer.byteLength, 0);
 
 try {
   if (engine === 'sepconv-simd128') {
@@ -34,7 +54,7 @@ try {
     const t4 = now();
     m.predict(x).data();
     const t5 = now();
-    Object.assign(out, { importMs: t1 - t0, compileMs: t2 - t1, buildMs: t3 - t2, firstRunMs: t4 - t3, secondRunMs: t5 - t4, totalMs: t4 - t0, heapBytes: m.memoryStats().wasmHeapBytes });
+    Object.assign(out, { importMs: t1 - t0, compileMs: t2 - t1, buildMs: t3 - t2, firstRunMs: t4 - t3, secondRunMs: t5 - t4, totalMs: t4 - t0, heapBytes: heap(), stats: m.memoryStats() });
   } else if (engine === 'tfjs-wasm') {
     const t0 = now();
     const tf = await import('@tensorflow/tfjs-core');
@@ -74,7 +94,7 @@ try {
     const t4 = now();
     await session.run({ [session.inputNames[0]]: x });
     const t5 = now();
-    Object.assign(out, { importMs: t1 - t0, compileMs: t2 - t1, buildMs: t3 - t2, firstRunMs: t4 - t3, secondRunMs: t5 - t4, totalMs: t4 - t0 });
+    Object.assign(out, { importMs: t1 - t0, compileMs: t2 - t1, buildMs: t3 - t2, firstRunMs: t4 - t3, secondRunMs: t5 - t4, totalMs: t4 - t0, ...(engine === 'ort-web' ? { heapBytes: heap() } : {}) });
   } else {
     throw new Error(`unknown engine ${engine}`);
   }

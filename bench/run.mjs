@@ -71,10 +71,16 @@ await build({
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   define: { __BENCH_ROOT__: JSON.stringify(root) },
 });
+const { rmSync } = await import('node:fs');
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    rmSync(outfile, { force: true });
+    process.exit(130);
+  });
+}
 try {
   const { main } = await import(pathToFileURL(outfile).href);
   process.exitCode = await main(process.argv.slice(2));
 } finally {
-  const { rmSync } = await import('node:fs');
   rmSync(outfile, { force: true });
 }

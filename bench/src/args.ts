@@ -10,11 +10,16 @@ export interface BenchArgs {
   warmup: number;
   /** Seconds an engine marked slow (scalar, tfjs-cpu) may spend per model before it stops taking rounds. */
   slowBudget: number;
+  /** Models above this many GMACs are not run on the slow engines. */
+  slowMaxGmac: number;
+  scalarMaxGmac: number;
   outDir: string;
   /** Whether to rewrite bench/RESULTS.md. */
   writeResults: boolean;
   progress: boolean;
   help: boolean;
+  /** Re-render the report (Markdown, charts, RESULTS.md) from a results JSON without measuring. */
+  reportFrom?: string;
 }
 
 export const SUITES = ['kernels', 'models', 'seed', 'size', 'coldstart'];
@@ -31,11 +36,15 @@ export const HELP = `node bench/run.mjs [flags]        (pnpm bench -- [flags])
   --runs N             timed runs per case (default 20; >= 20 for the published table)
   --warmup N           warm-up rounds (default 3)
   --slow-budget S      seconds the slow engines (sepconv-scalar, tfjs-cpu) may spend per model (default 20)
+  --slow-max-gmac G    models above G GMACs skip TF.js cpu (default 1: only the MobileNets and EfficientNet-B0;
+                       it takes ~40 s per ResNet-50 run)
+  --scalar-max-gmac G  models above G GMACs skip our scalar build (default 5: Xception's 8.4 is skipped)
   --out DIR            where results go (default bench/results)
   --no-results-md      do not rewrite bench/RESULTS.md (a partial run — --only, --suites, --engines — never does,
                        unless --results-md is given)
   --results-md         rewrite bench/RESULTS.md even for a partial run
   --no-progress        no progress bar
+  --report-from FILE   re-render Markdown, charts and bench/RESULTS.md from a results JSON (no measuring)
 `;
 
 export function parseArgs(argv: string[], root: string): BenchArgs {
@@ -47,6 +56,8 @@ export function parseArgs(argv: string[], root: string): BenchArgs {
     runs: 20,
     warmup: 3,
     slowBudget: 20,
+    slowMaxGmac: 1,
+    scalarMaxGmac: 5,
     outDir: `${root}/bench/results`,
     writeResults: true,
     progress: process.stderr.isTTY === true,
@@ -68,11 +79,14 @@ export function parseArgs(argv: string[], root: string): BenchArgs {
       case '--runs': a.runs = Number(val()); runsGiven = true; break;
       case '--warmup': a.warmup = Number(val()); break;
       case '--slow-budget': a.slowBudget = Number(val()); break;
+      case '--slow-max-gmac': a.slowMaxGmac = Number(val()); break;
+      case '--scalar-max-gmac': a.scalarMaxGmac = Number(val()); break;
       case '--out': a.outDir = val()!; outGiven = true; break;
       case '--no-results-md': a.writeResults = false; resultsGiven = true; break;
       case '--results-md': a.writeResults = true; resultsGiven = true; break;
       case '--no-progress': a.progress = false; break;
       case '--progress': a.progress = true; break;
+      case '--report-from': a.reportFrom = val(); break;
       case '-h': case '--help': a.help = true; break;
       case '--': break;
       default: throw new Error(`bench: unknown flag ${f}\n\n${HELP}`);

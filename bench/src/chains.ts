@@ -8,6 +8,8 @@ import { randn } from './rng.js';
 export interface Chain {
   input: number[];
   convs: ConvSpec[];
+  /** convs = [K x 1 depthwise, 1 x K depthwise]: sepconv runs it with its spatially separable kernel when it has one. */
+  spatial?: boolean;
 }
 
 export interface Impl {
@@ -50,7 +52,7 @@ export function chainBytes(ch: Chain): number {
 }
 
 /** A conv spec with seeded He-scaled weights and a small bias. */
-export function convSpec(input: number[], o: { k: [number, number]; cout?: number; depthwise?: boolean; stride?: number; activation?: string; padding?: 'same' | 'valid' }, seed: number): ConvSpec {
+export function convSpec(input: number[], o: { k: [number, number]; cout?: number; depthwise?: boolean; stride?: number; activation?: string; padding?: 'same' | 'valid'; noBias?: boolean }, seed: number): ConvSpec {
   const cin = input[3]!;
   const filterShape = o.depthwise ? [o.k[0], o.k[1], cin, 1] : [o.k[0], o.k[1], cin, o.cout!];
   const fanIn = o.depthwise ? o.k[0] * o.k[1] : o.k[0] * o.k[1] * cin;
@@ -63,7 +65,7 @@ export function convSpec(input: number[], o: { k: [number, number]; cout?: numbe
     depthwise: o.depthwise ?? false,
     strides: [o.stride ?? 1, o.stride ?? 1],
     padding: o.padding ?? 'same',
-    bias: randn(cout, seed + 1, 0.1),
+    ...(o.noBias ? {} : { bias: randn(cout, seed + 1, 0.1) }),
     activation: o.activation ?? 'relu6',
   };
 }
@@ -93,6 +95,31 @@ function buildOurs(e: Engines, build: 'simd128' | 'scalar', ch: Chain, xData: Fl
   const owned: { dispose(): void }[] = [];
   const x = sc.tensor(xData, ch.input);
   owned.push(x);
+  const PackedSpatial = sc.spatialOps.PackedSpatialWeights;
+  const runSpatial = sc.fn(sc.spatialOps, 'runSpatial');
+  if (ch.spatial && PackedSpatial && runSpatial) {
+    const [v, h] = ch.convs as [ConvSpec, ConvSpec];
+    const c = ch.input[3]!;
+    const packed = PackedSpatial.pack(v.filter, h.filter, v.filterShape[0], h.filterShape[1], c, 1, h.bias);
+    owned.push(packed);
+    const g = sc.spatialOps.spatialGeometry('bench', ch.input, [v.filterShape[0]!, h.filterShape[1]!], { padding: h.padding });
+    const out = sc.Tensor.alloc(outShape(ch.input, { ...h, filterShape: [v.filterShape[0]!, h.filterShape[1]!, c, 1] }), 'bench');
+    owned.push(out);
+    const run = () => runSpatial(x, packed, g, h.activation as any, 'bench', out);
+    return {
+      run,
+      before: use,
+      output: async () => {
+        use();
+        run();
+        return out.data();
+      },
+      dispose: () => {
+        use();
+        for (const t of owned.reverse()) t.dispose();
+      },
+    };
+  }
   let cur: sc.Tensor = x;
   let shape = ch.input;
   for (const s of ch.convs) {

@@ -10,19 +10,20 @@ export async function renderSvg(spec: any): Promise<string> {
   return svg;
 }
 
-const base = { $schema: 'https://vega.github.io/schema/vega-lite/v5.json', background: 'white', config: { font: 'sans-serif' } };
+const base = { $schema: 'https://vega.github.io/schema/vega-lite/v5.json', background: 'white', config: { font: 'sans-serif', legend: { labelLimit: 0 }, axis: { labelLimit: 0 } } };
 
 export function latencySpec(rows: { model: string; engine: string; ms: number }[]): any {
   return {
     ...base,
     title: 'Whole-model latency, median ms (log scale), single thread',
-    data: { values: rows },
+    data: { values: rows.map((r) => ({ ...r, base: 1 })) },
     mark: 'bar',
     encoding: {
-      x: { field: 'model', type: 'nominal', title: null, axis: { labelAngle: 0 } },
-      xOffset: { field: 'engine' },
-      y: { field: 'ms', type: 'quantitative', scale: { type: 'log' }, title: 'ms' },
-      color: { field: 'engine', type: 'nominal' },
+      x: { field: 'model', type: 'nominal', title: null, sort: null, axis: { labelAngle: 0 } },
+      xOffset: { field: 'engine', sort: null },
+      y: { field: 'ms', type: 'quantitative', scale: { type: 'log', domainMin: 1 }, title: 'ms' },
+      y2: { field: 'base' },
+      color: { field: 'engine', type: 'nominal', sort: null },
       tooltip: [{ field: 'ms' }],
     },
     width: 640,

@@ -63,6 +63,7 @@ export async function runColdStart(args: BenchArgs): Promise<{ model: string; re
       }
       row.packMs = Math.max(0, row.firstRunMs - row.secondRunMs);
       if (ok[0].heapBytes) row.heapBytes = ok[0].heapBytes;
+      if (ok[0].stats) row.memoryStats = ok[0].stats;
       rows.push(row);
     }
     const ours = rows.find((r) => r.engine === 'sepconv-simd128');

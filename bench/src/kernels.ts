@@ -28,9 +28,9 @@ function conv(net: string, h: number, c: number, cout: number, s: number, family
   return { name: `${family === 'stem' ? 'stem ' : ''}conv3x3 s${s} ${h}x${h}x${c}->${cout}`, family, net, chain: { input: sq(h, c), convs: [convSpec(sq(h, c), { k: [3, 3], cout, stride: s }, hashSeed(`conv${h}${c}${cout}${s}`))] } };
 }
 function spatial(net: string, h: number, c: number, k = 5): KernelCase {
-  const a = convSpec(sq(h, c), { k: [k, 1], depthwise: true, activation: 'linear' }, hashSeed(`v${h}${c}${k}`));
+  const a = convSpec(sq(h, c), { k: [k, 1], depthwise: true, activation: 'linear', noBias: true }, hashSeed(`v${h}${c}${k}`));
   const b = convSpec(sq(h, c), { k: [1, k], depthwise: true }, hashSeed(`h${h}${c}${k}`));
-  return { name: `dw${k}x1+1x${k} ${h}x${h}x${c}`, family: 'dw5x1+1x5', net, chain: { input: sq(h, c), convs: [a, b] } };
+  return { name: `dw${k}x1+1x${k} ${h}x${h}x${c}`, family: 'dw5x1+1x5', net, chain: { input: sq(h, c), convs: [a, b], spatial: true } };
 }
 
 export function kernelCases(quick: boolean): KernelCase[] {

@@ -26,6 +26,17 @@ export async function main(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
+  if (args.reportFrom) {
+    const { readFileSync } = await import('node:fs');
+    const { dirname: dn, resolve: rs } = await import('node:path');
+    const file = rs(args.reportFrom);
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as BenchResults;
+    args.outDir = dn(file);
+    args.writeResults = !saved.quick && !argv.includes('--no-results-md');
+    const files = await writeReport(saved, args);
+    console.error(`bench: re-rendered ${files.join(', ')}`);
+    return 0;
+  }
   const started = new Date();
   const t0 = performance.now();
   const want = (id: EngineId) => !args.engines || args.engines.has(id);
@@ -79,9 +90,10 @@ export async function main(argv: string[]): Promise<number> {
     }
   };
   try {
+    // models first: wasm memories only grow, so their heap sizes are not inflated by the big kernel cases
+    if (models.length) await suite('models', async () => void (results.models = await runModels(ctx, models, MODEL_ENGINES.filter(want))));
     if (kernelCases.length) await suite('kernels', async () => void (results.kernels = await runKernels(ctx, kernelCases, KERNEL_ENGINES.filter(want))));
     if (seedRows.length) await suite('seed', async () => void (results.seed = await runSeed(ctx, seedRows)));
-    if (models.length) await suite('models', async () => void (results.models = await runModels(ctx, models, MODEL_ENGINES.filter(want))));
     if (args.suites.has('coldstart')) {
       ctx.log('cold start (child processes)');
       await suite('coldstart', async () => void (results.coldStart = await runColdStart(args)));

@@ -61,7 +61,7 @@ export interface ModelResult {
   params?: number;
   na?: string;
   engines: Partial<Record<EngineId, EngineMeasure & { heapBytes?: number; firstRunMs?: number; setupMs?: number; memory?: { arenaBytes: number; unsharedActivationBytes: number; packedWeightBytes: number } }>>;
-  check?: { reference: EngineId; against: EngineId; maxAbsDiff: number; ok: boolean }[];
+  check?: { reference: EngineId; against: EngineId; maxAbsDiff: number; logitDiff: number; top1: boolean; ok: boolean }[];
 }
 
 /** Seeded weights for every `<layer>/<weight>` of the graph (BN statistics kept sane). */
@@ -240,6 +240,20 @@ export function prepareModel(def: ModelDef): PreparedModel {
   return { def, cfg, info, flat, weights, input, shape, onnx };
 }
 
+/** Softmax outputs compared as centered log-probabilities (logits up to a constant), relative to their range. */
+export function compareProbs(a: Float32Array, b: Float32Array): { logitDiff: number; top1: boolean } {
+  if (a.length !== b.length) return { logitDiff: Infinity, top1: false };
+  const la = Array.from(a, (v) => Math.log(Math.max(v, 1e-30)));
+  const lb = Array.from(b, (v) => Math.log(Math.max(v, 1e-30)));
+  const ma = la.reduce((x, y) => x + y, 0) / la.length;
+  const mb = lb.reduce((x, y) => x + y, 0) / lb.length;
+  let d = 0;
+  for (let i = 0; i < la.length; i++) d = Math.max(d, Math.abs(la[i]! - ma - (lb[i]! - mb)));
+  const range = Math.max(...lb) - Math.min(...lb) || 1;
+  const arg = (v: number[]) => v.reduce((bi, x, i) => (x > v[bi]! ? i : bi), 0);
+  return { logitDiff: d / range, top1: arg(la) === arg(lb) };
+}
+
 export async function runModels(ctx: Ctx, defs: ModelDef[], ids: EngineId[]): Promise<ModelResult[]> {
   const results: ModelResult[] = [];
   for (const def of defs) {
@@ -261,6 +275,11 @@ export async function runModels(ctx: Ctx, defs: ModelDef[], ids: EngineId[]): Pr
     for (const id of ids) {
       if (!ctx.engines.has(id)) {
         res.engines[id] = { na: ctx.engines.info.get(id)?.error ?? 'not loaded' };
+        continue;
+      }
+      const cap = id === 'tfjs-cpu' ? ctx.args.slowMaxGmac : id === 'sepconv-scalar' ? ctx.args.scalarMaxGmac : Infinity;
+      if (p.info.macs > cap * 1e9) {
+        res.engines[id] = { na: `skipped: ${(p.info.macs / 1e9).toFixed(1)} GMAC is over --${id === 'tfjs-cpu' ? 'slow' : 'scalar'}-max-gmac ${cap} for this slow engine` };
         continue;
       }
       ctx.log(`model ${def.id}: building on ${id}`);
@@ -285,10 +304,11 @@ export async function runModels(ctx: Ctx, defs: ModelDef[], ids: EngineId[]): Pr
       for (const [id, b] of built) {
         if (id === refId) continue;
         try {
-          const d = maxAbsDiff(await b.output(), ref);
-          res.check.push({ reference: refId, against: id, maxAbsDiff: d, ok: d <= 1e-3 });
+          const got = await b.output();
+          const c = compareProbs(got, ref);
+          res.check.push({ reference: refId, against: id, maxAbsDiff: maxAbsDiff(got, ref), ...c, ok: c.logitDiff <= 1e-3 && c.top1 });
         } catch (err) {
-          res.check.push({ reference: refId, against: id, maxAbsDiff: NaN, ok: false });
+          res.check.push({ reference: refId, against: id, maxAbsDiff: NaN, logitDiff: NaN, top1: false, ok: false });
         }
       }
     }

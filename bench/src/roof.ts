@@ -95,7 +95,7 @@ export class Roof {
 
   constructor(shapes: [number, number][] = [[8, 4], [10, 2], [8, 2], [6, 3]]) {
     for (const [nacc, nb] of shapes) {
-      const inst = new WebAssembly.Instance(new WebAssembly.Module(roofModuleBytes(nacc, nb)));
+      const inst = new WebAssembly.Instance(new WebAssembly.Module(roofModuleBytes(nacc, nb) as Uint8Array<ArrayBuffer>));
       new Float32Array((inst.exports.memory as WebAssembly.Memory).buffer, 0, 256).fill(0.5);
       this.fns.push({ variant: `${nacc} acc x ${nb} b`, fn: inst.exports.roof as (n: number) => number, flopsPerIter: nacc * 8 });
     }

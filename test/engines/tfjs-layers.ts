@@ -201,7 +201,20 @@ export async function toTfjsLayers(model: SepconvModel): Promise<tfl.LayersModel
   registerNormalization();
   await tf.ready();
   const syms = new Map<SepconvNode, tfl.SymbolicTensor>();
-  const weightCopies: [tfl.layers.Layer, SepconvLayer][] = [];
+  // [tfjs layer, values in its weight order, shapes]
+  const weightCopies: [tfl.layers.Layer, Float32Array[], number[][]][] = [];
+  const byLocal = (l: SepconvLayer): Map<string, [Float32Array, number[]]> => {
+    const vals = l.getWeights();
+    return new Map(l.weightSpecs().map((w, i) => [w.name.slice(l.name.length + 1), [vals[i]!, w.shape]]));
+  };
+  const copy = (tl: tfl.layers.Layer, m: Map<string, [Float32Array, number[]]>, names: string[]) =>
+    weightCopies.push([tl, names.map((n) => m.get(n)![0]), names.map((n) => m.get(n)![1])]);
+  const explicitPads = (p: unknown): [[number, number], [number, number]] | undefined => {
+    if (typeof p === 'number') return [[p, p], [p, p]];
+    if (Array.isArray(p) && p.length === 2) return [[p[0], p[0]], [p[1], p[1]]];
+    if (Array.isArray(p) && p.length === 4) return [[p[0], p[1]], [p[2], p[3]]];
+    return undefined;
+  };
   let tfInput: tfl.SymbolicTensor | undefined;
   for (const n of model.nodes) {
     const l = n.layer;
@@ -307,20 +320,61 @@ export async function toTfjsLayers(model: SepconvModel): Promise<tfl.LayersModel
       case 'Normalization':
         layer = new Normalization({ name, axis: -1 });
         break;
+      case 'SqueezeExcite': {
+        // GAP -> [1,1,C] -> 1x1 conv (reduce, activation) -> 1x1 conv (expand, gate) -> x * gate.
+        const w = byLocal(l);
+        const ch = n.output.shape[2] as number;
+        const r = w.get('reduce/kernel')![1][3]!;
+        const reduce = tfl.layers.conv2d({ name: `${name}_reduce`, filters: r, kernelSize: 1, activation: tfActivation(c.activation) as any });
+        const expand = tfl.layers.conv2d({ name: `${name}_expand`, filters: ch, kernelSize: 1, activation: tfActivation(c.gateActivation) as any });
+        let g = tfl.layers.globalAveragePooling2d({ name: `${name}_squeeze` }).apply(ins[0]!) as tfl.SymbolicTensor;
+        g = tfl.layers.reshape({ name: `${name}_reshape`, targetShape: [1, 1, ch] }).apply(g) as tfl.SymbolicTensor;
+        g = expand.apply(reduce.apply(g)) as tfl.SymbolicTensor;
+        copy(reduce, w, ['reduce/kernel', 'reduce/bias']);
+        copy(expand, w, ['expand/kernel', 'expand/bias']);
+        ins = [ins[0]!, g];
+        layer = tfl.layers.multiply({ name });
+        break;
+      }
+      case 'DepthwiseSeparableConv': {
+        // The seed's block: depthwise -> BN -> act -> 1x1 -> BN -> act (no conv biases).
+        const w = byLocal(l);
+        let x = ins[0]!;
+        let padding = c.padding;
+        const pads = explicitPads(padding);
+        if (pads) {
+          x = tfl.layers.zeroPadding2d({ name: `${name}_pad`, padding: pads }).apply(x) as tfl.SymbolicTensor;
+          padding = 'valid';
+        }
+        const act = tfActivation(c.activation);
+        const dw = tfl.layers.depthwiseConv2d({ name: `${name}_dw`, kernelSize: c.kernelSize, strides: c.strides, padding, useBias: false });
+        const bn1 = tfl.layers.batchNormalization({ name: `${name}_bn1`, epsilon: c.epsilon });
+        const pw = tfl.layers.conv2d({ name: `${name}_pw`, filters: c.filters, kernelSize: 1, useBias: false });
+        const bn2 = tfl.layers.batchNormalization({ name: `${name}_bn2`, epsilon: c.epsilon });
+        x = tfl.layers.activation({ name: `${name}_act1`, activation: act as any }).apply(bn1.apply(dw.apply(x))) as tfl.SymbolicTensor;
+        x = bn2.apply(pw.apply(x)) as tfl.SymbolicTensor;
+        copy(dw, w, ['depthwise_kernel']);
+        copy(bn1, w, ['bn1/gamma', 'bn1/beta', 'bn1/moving_mean', 'bn1/moving_variance']);
+        copy(pw, w, ['pointwise_kernel']);
+        copy(bn2, w, ['bn2/gamma', 'bn2/beta', 'bn2/moving_mean', 'bn2/moving_variance']);
+        ins = [x];
+        layer = tfl.layers.activation({ name: `${name}_act2`, activation: act as any });
+        break;
+      }
       default:
         throw new Error(`toTfjsLayers: no tfjs-layers equivalent for ${l.className} (${name})`);
     }
     let out = layer.apply(ins.length === 1 ? ins[0]! : ins) as tfl.SymbolicTensor;
     if (post) out = post.apply(out) as tfl.SymbolicTensor;
     syms.set(n, out);
-    if (l.weightSpecs().length) weightCopies.push([layer, l]);
+    if (l.weightSpecs().length && l.className !== 'SqueezeExcite' && l.className !== 'DepthwiseSeparableConv') {
+      copy(layer, byLocal(l), l.weightSpecs().map((w) => w.name.slice(l.name.length + 1)));
+    }
   }
   const output = syms.get(model.outputs[0]!.node!)!;
   const m = tfl.model({ inputs: tfInput!, outputs: output, name: model.name });
-  for (const [tl, sl] of weightCopies) {
-    const vals = sl.getWeights();
-    const specs = sl.weightSpecs();
-    const ts = vals.map((v, i) => tf.tensor(v, specs[i]!.shape));
+  for (const [tl, vals, shapes] of weightCopies) {
+    const ts = vals.map((v, i) => tf.tensor(v, shapes[i]!));
     tl.setWeights(ts);
     ts.forEach((t) => t.dispose());
   }

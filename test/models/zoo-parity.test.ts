@@ -78,4 +78,26 @@ describe('toTfjsLayers: a sepconv model converted to tfjs-layers with its weight
     m.dispose();
     tm.dispose();
   });
+
+  it("sepconv's own layers (the seed's depthwiseSeparableConv block, squeezeExcite) convert too", async () => {
+    const inp = sc.input({ shape: [20, 20, 8] });
+    let y = sc.layers.depthwiseSeparableConv({ filters: 16, strides: 2, name: 'ds1' }).apply(inp);
+    y = sc.layers.squeezeExcite({ ratio: 0.25, name: 'se1' }).apply(y);
+    y = sc.layers.depthwiseSeparableConv({ filters: 8, padding: 'same', activation: 'relu', name: 'ds2' }).apply(y);
+    const m = sc.model({ inputs: inp, outputs: y });
+    const next = rng(43);
+    const w = new Map(m.weightSpecs().map((s) => [s.name, Float32Array.from({ length: s.shape.reduce((a, b) => a * b, 1) }, () => (s.name.endsWith('variance') ? 1 + next() / 2 : next()))]));
+    m.setWeights(w);
+    const tm = await toTfjsLayers(m as any);
+    expect(tm.countParams()).toBe(m.countParams());
+    const x = Float32Array.from({ length: 20 * 20 * 8 }, next);
+    const want = tfjsPredict(tm, x, [1, 20, 20, 8]);
+    const xt = sc.tensor(x, [1, 20, 20, 8]);
+    const got = (m.predict(xt) as sc.Tensor).data();
+    expect(got.length).toBe(want.length);
+    expect(maxRelErr(got, want).worst).toBeLessThanOrEqual(1e-4);
+    xt.dispose();
+    m.dispose();
+    tm.dispose();
+  });
 });

@@ -48,8 +48,8 @@ async function runInPage(url: string, modes: string[]): Promise<Record<string, W
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   try {
-    await page.goto(url);
-    await page.waitForFunction(() => typeof (globalThis as { runWorkload?: unknown }).runWorkload === 'function', null, { timeout: 20_000 });
+    await page.goto(url, { timeout: 90_000 });
+    await page.waitForFunction(() => typeof (globalThis as { runWorkload?: unknown }).runWorkload === 'function', null, { timeout: 90_000 });
     const out: Record<string, WorkloadResult> = {};
     for (const mode of modes) {
       out[mode] = await page.evaluate((m) => (globalThis as unknown as { runWorkload(m: string): Promise<WorkloadResult> }).runWorkload(m), mode);

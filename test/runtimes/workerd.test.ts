@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectDepthwiseCorrect, expectSameResults, type WorkloadResult } from './support/compare.js';
 import { packed, ROOT, type Packed } from './support/package.js';
+import { hostGlobalRefs, NODE_GLOBALS } from './support/globals.js';
 import { fixtureDir } from './support/project.js';
 import { lastJson, run } from './support/proc.js';
 import { bundleWorker, startWorkerd, type RunningWorker, type WorkerBundle } from './support/workerd.js';
@@ -64,8 +65,7 @@ describe('workerd (Cloudflare Workers runtime)', () => {
     // No static import of anything but the wasm modules (workerd resolves those at load).
     expect([...new Set([...code.matchAll(/(?:^|[;}\n])\s*import\s*[\w${}\s,*]*from\s*["']([^"']+)["']/g)].map((m) => m[1]))].sort()).toEqual(['./sepconv-scalar.wasm', './sepconv-simd128.wasm', './simd-bytes.bin']);
     // Node-only code paths are feature-tested and never taken here (see packaging.test.ts for the list).
-    const unguarded = code.replace(/typeof process\s*(?:!==|!=|<)\s*["']u(?:ndefined)?["']\s*&&\s*!!\s*process\.versions\??\.node/g, 'false');
-    const hits = [...unguarded.matchAll(/(?<!typeof\s+)\b(require\(|process\.|Buffer\b)/g)].map((m) => unguarded.slice(Math.max(0, m.index! - 50), m.index! + 50));
+    const hits = hostGlobalRefs(code, NODE_GLOBALS);
     expect(hits, 'Node globals in the worker bundle').toEqual([]);
   });
 
@@ -216,9 +216,11 @@ describe('workerd edge budgets: MobileNetV2 1.0 at 224x224', () => {
     );
     (budgets.mobilenetV2 as Record<string, unknown>).isolateChargedPeakMiB = +(nodeMem.peakBytes / 2 ** 20).toFixed(1);
     (budgets.mobilenetV2 as Record<string, unknown>).isolateChargedSteadyMiB = +(nodeMem.steadyBytes / 2 ** 20).toFixed(1);
-    // Workers: 128 MB per isolate. Even the RSS growth of the whole workerd process stays under it.
-    expect(mem.peak - rssIdle).toBeLessThan(WORKERS_MEMORY_LIMIT);
-    expect(nodeMem.peakBytes).toBeLessThan(WORKERS_MEMORY_LIMIT);
+    // Workers: 128 MB per isolate (JS heap + wasm memory). The charged estimate must fit with room
+    // to spare; the process RSS growth (which also holds V8's compiled code for both wasm builds
+    // and freed-but-unreturned buffers) is reported, and only checked for runaway growth.
+    expect(nodeMem.peakBytes).toBeLessThan(0.75 * WORKERS_MEMORY_LIMIT);
+    expect(mem.peak - rssIdle).toBeLessThan(2 * WORKERS_MEMORY_LIMIT);
     // Workers Free plan: 3 MB compressed script size.
     expect(total.gzip).toBeLessThan(3 * 2 ** 20);
   });

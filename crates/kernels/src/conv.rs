@@ -93,8 +93,11 @@ pub fn check_conv(g: &ConvGeometry, w: &PackedConv, input: &[f32], output: &[f32
             g.kernel_h, g.kernel_w, w.kernel_h, w.kernel_w
         ));
     }
-    let need_in = g.batch * g.in_h * g.in_w * w.in_channels;
-    let need_out = g.batch * g.out_h * g.out_w * w.out_channels;
+    let need_in = [g.in_h, g.in_w, w.in_channels].iter().try_fold(g.batch, |a, &d| a.checked_mul(d));
+    let need_out = [g.out_h, g.out_w, w.out_channels].iter().try_fold(g.batch, |a, &d| a.checked_mul(d));
+    let (Some(need_in), Some(need_out)) = (need_in, need_out) else {
+        return Err("conv input or output too large".to_string());
+    };
     if input.len() != need_in {
         return Err(format!("conv input has {} values, expected {need_in}", input.len()));
     }

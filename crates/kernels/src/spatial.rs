@@ -38,6 +38,9 @@ pub fn pass_geometries(batch: usize, in_h: usize, in_w: usize, k: (usize, usize)
 #[derive(Clone, Debug)]
 pub struct PackedSpatial {
     pub pairs: Vec<(PackedDepthwise, PackedDepthwise)>,
+    /// Plain copies for the fused row kernel: per pair [K_h * C] vertical and [K_w * C] horizontal, and the bias.
+    raw: Vec<(Vec<f32>, Vec<f32>)>,
+    bias: Vec<f32>,
     pub channels: usize,
     pub kernel_h: usize,
     pub kernel_w: usize,
@@ -57,17 +60,23 @@ impl PackedSpatial {
             ));
         }
         let mut pairs = Vec::with_capacity(rank);
+        let mut raw = Vec::with_capacity(rank);
         for r in 0..rank {
             let v = &vertical[r * kernel_h * channels..(r + 1) * kernel_h * channels];
             let h = &horizontal[r * kernel_w * channels..(r + 1) * kernel_w * channels];
             let b = if r + 1 == rank { bias } else { None };
             pairs.push((PackedDepthwise::pack(v, None, kernel_h, 1, channels, 1)?, PackedDepthwise::pack(h, b, 1, kernel_w, channels, 1)?));
+            raw.push((v.to_vec(), h.to_vec()));
         }
-        Ok(Self { pairs, channels, kernel_h, kernel_w })
+        let bias = bias.map_or_else(|| vec![0.0; channels], |b| b.to_vec());
+        Ok(Self { pairs, raw, bias, channels, kernel_h, kernel_w })
     }
 
     /// Floats of scratch `run` needs: the vertical pass output, plus a partial sum when rank > 1.
     pub fn scratch_len(&self, v: &ConvGeometry, h: &ConvGeometry) -> usize {
+        if fused_applies(v, h, self) {
+            return (h.in_w + h.pads.left + h.pads.right) * FUSED_CHANNELS;
+        }
         let mid = v.batch * v.out_h * v.out_w * self.channels;
         let out = h.batch * h.out_h * h.out_w * self.channels;
         mid + if self.pairs.len() > 1 { out } else { 0 }
@@ -92,6 +101,11 @@ pub fn check_spatial(v: &ConvGeometry, h: &ConvGeometry, w: &PackedSpatial, inpu
 /// K x 1 then 1 x K per channel (summed over the pairs), activation applied at the end.
 pub fn spatial_with<V: crate::elementwise::MathLanes>(v: &ConvGeometry, h: &ConvGeometry, w: &PackedSpatial, input: &[f32], output: &mut [f32], scratch: &mut [f32], act: Activation) -> Result<(), String> {
     check_spatial(v, h, w, input, output, scratch)?;
+    if fused_applies(v, h, w) {
+        // SAFETY: check_spatial validated every buffer against the geometries.
+        unsafe { fused::<V>(v, h, w, input, output, scratch, act) };
+        return Ok(());
+    }
     let mid_len = v.batch * v.out_h * v.out_w * w.channels;
     let (mid, rest) = scratch.split_at_mut(mid_len);
     let rank = w.pairs.len();
@@ -113,6 +127,131 @@ pub fn spatial_with<V: crate::elementwise::MathLanes>(v: &ConvGeometry, h: &Conv
 
 pub fn spatial(v: &ConvGeometry, h: &ConvGeometry, w: &PackedSpatial, input: &[f32], output: &mut [f32], scratch: &mut [f32], act: Activation) -> Result<(), String> {
     spatial_with::<NativeLanes>(v, h, w, input, output, scratch, act)
+}
+
+/// Channels per block of the fused kernel: the padded intermediate row of one block
+/// ((W + pads) x 64 floats, 14.5 KiB at W = 56) stays in L1 between the two passes.
+pub const FUSED_CHANNELS: usize = 64;
+
+/// The fused row kernel covers C % 4 == 0, K_w in 3, 5, 7, horizontal stride 1 / 2, dilation 1.
+fn fused_applies(v: &ConvGeometry, h: &ConvGeometry, w: &PackedSpatial) -> bool {
+    w.channels % 4 == 0 && matches!(w.kernel_w, 3 | 5 | 7) && matches!(h.stride_w, 1 | 2) && v.dilation_h == 1 && h.dilation_w == 1
+}
+
+/// Both passes fused per output row and block of 64 channels: the K x 1 pass writes one padded
+/// intermediate row (zero columns in the horizontal padding, so the 1 x K pass has no border),
+/// then the 1 x K pass runs blocks of 4 output pixels over it while it is in L1.
+unsafe fn fused<V: crate::elementwise::MathLanes>(v: &ConvGeometry, h: &ConvGeometry, w: &PackedSpatial, input: &[f32], output: &mut [f32], tmp: &mut [f32], act: Activation) {
+    macro_rules! go {
+        ($kw:literal, $s:literal) => {
+            fused_kw::<V, $kw, $s>(v, h, w, input, output, tmp, act)
+        };
+    }
+    match (w.kernel_w, h.stride_w) {
+        (3, 1) => go!(3, 1),
+        (5, 1) => go!(5, 1),
+        (7, 1) => go!(7, 1),
+        (3, 2) => go!(3, 2),
+        (5, 2) => go!(5, 2),
+        (7, 2) => go!(7, 2),
+        _ => unreachable!("fused_applies"),
+    }
+}
+
+unsafe fn fused_kw<V: crate::elementwise::MathLanes, const KW: usize, const S: usize>(
+    v: &ConvGeometry,
+    h: &ConvGeometry,
+    w: &PackedSpatial,
+    input: &[f32],
+    output: &mut [f32],
+    tmp: &mut [f32],
+    act: Activation,
+) {
+    use crate::activation::Epilogue;
+    let c = w.channels;
+    let kh = w.kernel_h;
+    let (in_h, in_w) = (v.in_h, v.in_w);
+    let left = h.pads.left;
+    let cb_max = FUSED_CHANNELS;
+    tmp.fill(0.0);
+    let zero = vec![0.0f32; in_w * c];
+    let rank = w.raw.len();
+    let ep_last = Epilogue::<V>::new(act);
+    let ep_lin = Epilogue::<V>::new(Activation::Linear);
+    let inp = input.as_ptr();
+    let outp = output.as_mut_ptr();
+    let tp = tmp.as_mut_ptr();
+    let mut rows = vec![zero.as_ptr(); kh];
+    for (r, (wv, wh)) in w.raw.iter().enumerate() {
+        let last = r + 1 == rank;
+        let ep = if last { &ep_last } else { &ep_lin };
+        for n in 0..v.batch {
+            for oy in 0..h.out_h {
+                for (ky, row) in rows.iter_mut().enumerate() {
+                    let iy = (oy * v.stride_h + ky) as isize - v.pads.top as isize;
+                    *row = if iy >= 0 && (iy as usize) < in_h { inp.add((n * in_h + iy as usize) * in_w * c) } else { zero.as_ptr() };
+                }
+                let orow = outp.add((n * h.out_h + oy) * h.out_w * c);
+                let mut c0 = 0;
+                while c0 < c {
+                    let cb = cb_max.min(c - c0);
+                    // K x 1: tmp[(x + left) * 64 + j] = sum_ky wv[ky, c0 + j] * in[row ky][x, c0 + j].
+                    for x in 0..in_w {
+                        let t = tp.add((x + left) * cb_max);
+                        let mut j = 0;
+                        while j < cb {
+                            let off = x * c + c0 + j;
+                            let mut acc = V::splat(0.0);
+                            for ky in 0..kh {
+                                acc = V::load(rows.get_unchecked(ky).add(off)).mul_add(V::load(wv.as_ptr().add(ky * c + c0 + j)), acc);
+                            }
+                            acc.store(t.add(j));
+                            j += 4;
+                        }
+                    }
+                    // 1 x K: 4 output pixels per block share the (3 * S + K_w) intermediate vectors they cover.
+                    let mut ox = 0;
+                    while ox < h.out_w {
+                        let step = if ox + 4 <= h.out_w { 4 } else { 1 };
+                        let mut j = 0;
+                        while j < cb {
+                            let ch = c0 + j;
+                            let o = orow.add(ox * c + ch);
+                            let base = tp.add(ox * S * cb_max + j);
+                            let mut wk = [V::splat(0.0); KW];
+                            for (kx, x) in wk.iter_mut().enumerate() {
+                                *x = V::load(wh.as_ptr().add(kx * c + ch));
+                            }
+                            let init = |p: usize| if r == 0 { V::load(w.bias.as_ptr().add(ch)) } else { V::load(o.add(p * c)) };
+                            if step == 4 {
+                                let mut acc = [init(0), init(1), init(2), init(3)];
+                                for col in 0..3 * S + KW {
+                                    let x = V::load(base.add(col * cb_max));
+                                    for (p, a) in acc.iter_mut().enumerate() {
+                                        if col >= p * S && col - p * S < KW {
+                                            *a = x.mul_add(wk[col - p * S], *a);
+                                        }
+                                    }
+                                }
+                                for (p, a) in acc.iter().enumerate() {
+                                    crate::elementwise::apply_any(ep, if last { act } else { Activation::Linear }, *a).store(o.add(p * c));
+                                }
+                            } else {
+                                let mut a = init(0);
+                                for (kx, wkx) in wk.iter().enumerate() {
+                                    a = V::load(base.add(kx * cb_max)).mul_add(*wkx, a);
+                                }
+                                crate::elementwise::apply_any(ep, if last { act } else { Activation::Linear }, a).store(o);
+                            }
+                            j += 4;
+                        }
+                        ox += step;
+                    }
+                    c0 += cb;
+                }
+            }
+        }
+    }
 }
 
 fn add_into<V: F32x4>(acc: &mut [f32], part: &[f32]) {

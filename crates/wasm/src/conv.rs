@@ -22,7 +22,10 @@ pub unsafe fn conv_pack(
     if groups == 0 || in_channels % groups != 0 {
         return Err(format!("groups {groups} must divide the {in_channels} input channels"));
     }
-    let len = kernel_h * kernel_w * (in_channels / groups) * out_channels;
+    let len = [kernel_w, in_channels / groups, out_channels]
+        .iter()
+        .try_fold(kernel_h, |acc, &d| acc.checked_mul(d))
+        .ok_or("conv weights too large")?;
     let weights = slice(weights_ptr, len);
     let bias = (!bias_ptr.is_null()).then(|| slice(bias_ptr, out_channels));
     let packed = PackedConv::pack(weights, bias, kernel_h, kernel_w, in_channels, out_channels, groups)?;

@@ -8,7 +8,10 @@ use wasm_bindgen::prelude::*;
 
 mod conv;
 mod depthwise;
+mod elementwise;
 mod gemm;
+mod pool;
+mod spatial;
 
 /// Alignment of every buffer handed out: one 128-bit vector.
 const ALIGN: usize = 16;

@@ -8,6 +8,23 @@ export { conv2d, conv2dGeometry, runConv2d, PackedConvWeights, type Conv2dOption
 export { PackedGemmWeights, runPointwise, runDense } from './ops/gemm.js';
 export { pointwiseConv2d, type PointwiseConv2dOptions } from './ops/pointwise.js';
 export { dense, type DenseOptions } from './ops/dense.js';
+export { add, mul, runAdd, outputFor } from './ops/elementwise.js';
+export { activation, relu, relu6, hardSwish, sigmoid, swish } from './ops/activations.js';
+export { batchNorm, type BatchNormOptions } from './ops/batchnorm.js';
+export { softmax, type SoftmaxOptions } from './ops/softmax.js';
+export { pad, type Padding2d } from './ops/pad.js';
+export { avgPool, maxPool, globalAvgPool, poolGeometry, runPool, type Pool2dOptions, type GlobalPoolOptions } from './ops/pool.js';
+export {
+  spatiallySeparableConv2d,
+  factorizeKernel,
+  PackedSpatialWeights,
+  runSpatial,
+  spatialGeometry,
+  type SeparablePair,
+  type SpatiallySeparableOptions,
+  type FactorizeOptions,
+  type KernelFactorization,
+} from './ops/spatial.js';
 export type { ActivationName } from './ops/activation.js';
 export type { Padding, Pair } from './ops/geometry.js';
 export { fromPixels, type FromPixelsOptions, type PixelNormalization, type PixelSource } from './tensor/pixels.js';

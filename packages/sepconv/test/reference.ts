@@ -76,3 +76,26 @@ export function convReference(
         }
   return out;
 }
+
+/** Avg (padding excluded, TensorFlow) or max pooling, NHWC. */
+export function poolReference(x: Float32Array, [n, , , c]: readonly number[], g: ConvGeometry, max: boolean): Float64Array {
+  const out = new Float64Array(n! * g.outH * g.outW * c!);
+  for (let b = 0; b < n!; b++)
+    for (let oy = 0; oy < g.outH; oy++)
+      for (let ox = 0; ox < g.outW; ox++)
+        for (let ch = 0; ch < c!; ch++) {
+          let acc = max ? -Infinity : 0;
+          let count = 0;
+          for (let ky = 0; ky < g.kernelH; ky++)
+            for (let kx = 0; kx < g.kernelW; kx++) {
+              const iy = oy * g.strideH + ky - g.pads.top;
+              const ix = ox * g.strideW + kx - g.pads.left;
+              if (iy < 0 || ix < 0 || iy >= g.inH || ix >= g.inW) continue;
+              const v = x[((b * g.inH + iy) * g.inW + ix) * c! + ch]!;
+              acc = max ? Math.max(acc, v) : acc + v;
+              count++;
+            }
+          out[((b * g.outH + oy) * g.outW + ox) * c! + ch] = max ? acc : acc / count;
+        }
+  return out;
+}

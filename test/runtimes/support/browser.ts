@@ -27,7 +27,7 @@ export async function launchChromium(): Promise<Browser> {
       '--disable-component-update',
       '--disable-sync',
     ],
-    timeout: 60_000,
+    timeout: 120_000,
   });
   return {
     context,

@@ -72,11 +72,11 @@ const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(
 /**
  * Packs (once per content) and unpacks the package; returns where. Other helpers may be
  * rebuilding dist/ meanwhile (tsup cleans it first): a pack whose content changed while it ran,
- * or that misses an exports target, is retried for up to two minutes.
+ * or that misses an exports target, is retried for up to 200 s (the vitest hook timeout is 240 s).
  */
 export function packed(): Packed {
   let lastProblem = '';
-  for (const deadline = Date.now() + 120_000; Date.now() < deadline; sleep(3000)) {
+  for (const deadline = Date.now() + 200_000; Date.now() < deadline; sleep(3000)) {
     let hash: string;
     try {
       hash = contentHash();
@@ -96,6 +96,17 @@ export function packed(): Packed {
       return result(dir);
     }
     pruneOldPacks();
+    // A build writing dist/ right now: wait until it has been quiet for a few seconds.
+    let newest = Date.now();
+    try {
+      newest = Math.max(...walk(join(PKG_DIR, 'dist')).map((f) => statSync(f).mtimeMs));
+    } catch {
+      // a file vanished while listing: being rebuilt
+    }
+    if (Date.now() - newest < 5000) {
+      lastProblem = 'dist/ is being written';
+      continue;
+    }
     const staging = mkdtempSync(join(tmpdir(), 'sepconv-pack-'));
     try {
       execFileSync('pnpm', ['pack', '--pack-destination', staging], { cwd: PKG_DIR, stdio: 'pipe' });

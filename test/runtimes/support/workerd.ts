@@ -123,7 +123,7 @@ ${mods}
   const exited = new Promise<void>((r) => child.on('exit', () => r()));
   const port = await new Promise<number>((resolve, reject) => {
     let buf = '';
-    const timer = setTimeout(() => reject(new Error(`workerd did not start listening in 30 s:\n${err}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`workerd did not start listening in 90 s:\n${err}`)), 90_000);
     (child.stdio[3] as NodeJS.ReadableStream).on('data', (d: Buffer) => {
       buf += d;
       for (const line of buf.split('\n')) {

@@ -4,6 +4,11 @@ import { ShapeError } from '../errors.js';
 import { PackedConvWeights, runConv2d } from '../ops/conv.js';
 import { PackedDepthwiseWeights, runDepthwise } from '../ops/depthwise.js';
 import { PackedGemmWeights, runDense } from '../ops/gemm.js';
+import { activation as activationOp } from '../ops/activations.js';
+import { mul as mulOp, runAdd } from '../ops/elementwise.js';
+import { pad as padOp } from '../ops/pad.js';
+import { globalAvgPool, runPool } from '../ops/pool.js';
+import { softmax as softmaxOp } from '../ops/softmax.js';
 import { convGeometry, type ConvGeometry } from '../ops/geometry.js';
 import type { Runtime } from '../runtime/state.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -48,7 +53,14 @@ export function fuse(low: Lowered): void {
       src.output = s.output;
       producer.set(s.output, src);
       continue;
-    } else if (s.kind === 'activation' && src && (isConv(src) || src.kind === 'affine') && src.activation === 'linear' && soleUse(src.output, u) && keep.includes(src)) {
+    } else if (
+      s.kind === 'activation' &&
+      src &&
+      (isConv(src) || src.kind === 'affine' || (src.kind === 'add' && s.activation !== 'softmax')) &&
+      (src.activation ?? 'linear') === 'linear' &&
+      soleUse(src.output, u) &&
+      keep.includes(src)
+    ) {
       src.activation = s.activation;
       src.output = s.output;
       producer.set(s.output, src);
@@ -121,16 +133,6 @@ class JsWeights implements CachedWeights {
   dispose(): void {}
 }
 
-class DwWeights implements CachedWeights {
-  constructor(
-    readonly packed: PackedDepthwiseWeights,
-    readonly bytes: number,
-  ) {}
-  dispose(): void {
-    this.packed.dispose();
-  }
-}
-
 class WasmWeights<T extends { dispose(): void }> implements CachedWeights {
   constructor(
     readonly packed: T,
@@ -146,8 +148,8 @@ function has(rt: Runtime, fn: string): boolean {
   return typeof (rt.kernels as unknown as Record<string, unknown>)[fn] === 'function';
 }
 
-function packDepthwise(filter: Float32Array, shape: number[], bias: Float32Array | undefined, op: string): DwWeights {
-  return new DwWeights(PackedDepthwiseWeights.pack(filter, shape, bias, op), (filter.length + (bias?.length ?? 0)) * 4);
+function packDepthwise(filter: Float32Array, shape: number[], bias: Float32Array | undefined, op: string): WasmWeights<PackedDepthwiseWeights> {
+  return new WasmWeights(PackedDepthwiseWeights.pack(filter, shape, bias, op), (filter.length + (bias?.length ?? 0)) * 4);
 }
 
 /** Shapes (batch included) of the views a step's runner reads and writes. */
@@ -236,21 +238,32 @@ export function prepareRunner(s: Step, shapes: number[][], n: number, cache: Wei
       return (ins, out) => withSoftmax(a.activation, (act) => runDepthwise(ins[0]!, w.packed, g, act, s.layer, out), () => out.view(s.layer), lastOut);
     }
     case 'activation': {
-      if (s.activation === 'softmax') return (ins, out) => activationJS(ins[0]!.view(s.layer), out.view(s.layer), lastOut, 'softmax');
+      const act = s.activation;
+      if (act === 'softmax') {
+        if (has(rt, 'softmax_run')) return (ins, out) => softmaxOp(ins[0]!, {}, out);
+        return (ins, out) => activationJS(ins[0]!.view(s.layer), out.view(s.layer), lastOut, 'softmax');
+      }
+      if (has(rt, 'activation_run')) return (ins, out) => activationOp(ins[0]!, act, out);
       const w = cache.get(`identity:${lastIn}`, () => packDepthwise(new Float32Array(lastIn).fill(1), [1, 1, lastIn, 1], undefined, s.layer));
       const g = convGeometry(s.layer, inS[1]!, inS[2]!, [1, 1], [1, 1], [1, 1], 'valid');
-      const act = s.activation;
       return (ins, out) => runDepthwise(ins[0]!, w.packed, g, act, s.layer, out);
     }
     case 'add':
     case 'mul': {
       const kind = s.kind;
+      const a = s.activation ?? 'linear';
+      const sameShape = io.ins[0]!.length === io.ins[1]!.length && io.ins[0]!.every((d, i) => d === io.ins[1]![i]);
+      if (kind === 'add' && sameShape && a !== 'softmax' && has(rt, 'add_run')) return (ins, out) => runAdd(ins[0]!, ins[1]!, a, s.layer, out);
+      const rank4Gate = inS.length === 4 && io.ins[1]!.length === 4 && io.ins[1]![1] === 1 && io.ins[1]![2] === 1;
+      if (kind === 'mul' && (sameShape || rank4Gate) && has(rt, 'mul_channels_run')) return (ins, out) => mulOp(ins[0]!, ins[1]!, out);
       return (ins, out) => {
         const y = out.view(s.layer);
         binaryJS(kind, ins[0]!.view(s.layer), ins[1]!.view(s.layer), y, n, lastOut);
+        if (a !== 'linear') activationJS(y, y, lastOut, a);
       };
     }
     case 'gap': {
+      if (has(rt, 'global_avg_pool')) return (ins, out) => globalAvgPool(ins[0]!, {}, out);
       const hw = inS[1]! * inS[2]!;
       return (ins, out) => gapJS(ins[0]!.view(s.layer), n, hw, lastIn, out.view(s.layer));
     }
@@ -258,10 +271,16 @@ export function prepareRunner(s: Step, shapes: number[][], n: number, cache: Wei
     case 'maxPool': {
       const g = convGeometry(s.layer, inS[1]!, inS[2]!, s.kernel, s.strides, [1, 1], [s.pads.top, s.pads.bottom, s.pads.left, s.pads.right]);
       const mode = s.kind === 'avgPool' ? 'avg' : 'max';
+      // The wasm pool refuses pads as wide as the window ('same' never makes those).
+      const padsOk = g.pads.top < g.kernelH && g.pads.bottom < g.kernelH && g.pads.left < g.kernelW && g.pads.right < g.kernelW;
+      if (padsOk && has(rt, 'pool2d')) return (ins, out) => runPool(ins[0]!, g, mode === 'avg' ? 0 : 1, s.layer, out);
       return (ins, out) => poolJS(mode, ins[0]!.view(s.layer), n, lastIn, g, out.view(s.layer));
     }
-    case 'pad':
+    case 'pad': {
+      const p = s.pads;
+      if (has(rt, 'pad_run')) return (ins, out) => padOp(ins[0]!, [[p.top, p.bottom], [p.left, p.right]], 0, out);
       return (ins, out) => padJS(ins[0]!.view(s.layer), n, inS[1]!, inS[2]!, lastIn, s.pads, out.view(s.layer));
+    }
     case 'alias':
       // Shares its input's memory; only runs (a copy) when the input lives outside the arena.
       return (ins, out) => out.view(s.layer).set(ins[0]!.view(s.layer));

@@ -55,6 +55,8 @@ export interface ActivationStep extends Base {
 
 export interface BinaryStep extends Base {
   kind: 'add' | 'mul';
+  /** A following activation fused into the add (ResNet's add -> relu). */
+  activation?: StepActivation;
 }
 
 export interface GapStep extends Base {

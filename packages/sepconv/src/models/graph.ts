@@ -7,7 +7,7 @@ import { runtime, type Runtime } from '../runtime/state.js';
 import { Tensor } from '../tensor/tensor.js';
 import { fuse, ioShapes, prepareRunner, WeightCache, type Runner } from '../layers/exec.js';
 import { LowerContext, type Lowered, type Step } from '../layers/ir.js';
-import { checkWeight, currentWeightEpoch, Layer, uniqueName, SymbolicTensor, symShapeStr, type Node, type SymShape, type WeightMap, type WeightSpec } from '../layers/layer.js';
+import { checkWeight, Layer, uniqueName, SymbolicTensor, symShapeStr, type Node, type SymShape, type WeightMap, type WeightSpec } from '../layers/layer.js';
 import { InputLayer } from '../layers/misc.js';
 import { planArena, type ArenaPlan, type Interval } from './arena.js';
 import { buildProfile, buildSummary, type ProfileReport, type SummaryReport } from './summary.js';
@@ -48,7 +48,6 @@ export interface PredictOptions {
 }
 
 interface Plan {
-  key: string;
   inputShapes: number[][];
   low: Lowered;
   arena: ArenaPlan;
@@ -61,9 +60,6 @@ interface Plan {
   external: [number, number, number, number[]][];
   /** Per model output: value id and batch shape; `external` when it is a model input. */
   outputViews: { ptr: number; shape: number[]; input?: number }[];
-  epoch: number;
-  /** Sum of the model's layers' weight versions when packed. */
-  versions: number;
 }
 
 /** What a forgotten (never disposed) model holds in wasm memory; freed when the model is collected. */
@@ -97,6 +93,7 @@ export class Model {
   #disposed = false;
   #returned: Tensor[] = [];
   #multiOut = false;
+  #packedVersions = -1;
   #held: Held = { cache: this.#cache, arena: { rt: undefined, ptr: 0, size: 0 } };
 
   constructor(args: { inputs: SymbolicTensor | SymbolicTensor[]; outputs: SymbolicTensor | SymbolicTensor[]; name?: string } | undefined, name?: string) {
@@ -197,9 +194,18 @@ export class Model {
    * weight); names the map lacks are an error unless `allowMissing`, extra names unless `allowExtra`.
    * Nothing changes unless everything validates. Packed weights are rebuilt at the next predict.
    */
-  setWeights(weights: WeightMap, options: { allowMissing?: boolean; allowExtra?: boolean } = {}): void {
+  setWeights(weights: WeightMap | Float32Array[], options: { allowMissing?: boolean; allowExtra?: boolean } = {}): void {
     this.checkLive('setWeights()');
-    if (!(weights instanceof Map) && (weights === null || typeof weights !== 'object' || Array.isArray(weights))) {
+    if (Array.isArray(weights)) {
+      // Keras `model.set_weights(list)`: every weight, in weightSpecs() order.
+      const specs = this.weightSpecs();
+      const list = weights;
+      if (list.length !== specs.length) {
+        throw new ModelFormatError(`${this.name}.setWeights(): expected ${specs.length} arrays in weightSpecs() order, got ${list.length}`);
+      }
+      weights = new Map(specs.map((s, i) => [s.name, list[i]!]));
+    }
+    if (!(weights instanceof Map) && (weights === null || typeof weights !== 'object')) {
       throw new DTypeError(`${this.name}.setWeights()`, 'a Map or record of Float32Arrays by weight name', describe(weights));
     }
     const entries = weights instanceof Map ? [...weights.entries()] : Object.entries(weights);
@@ -349,7 +355,7 @@ export class Model {
         const shape = [n, ...shapes[o]!];
         return external.has(root[o]!) ? { ptr: 0, shape, input: low.inputs.indexOf(root[o]!) } : { ptr: ptrOf(o), shape };
       });
-      return { key: '', inputShapes, low, arena, arenaPtr, runners, ins, outs, external: ext, outputViews, epoch: currentWeightEpoch(), versions: this.#versions() };
+      return { inputShapes, low, arena, arenaPtr, runners, ins, outs, external: ext, outputViews };
     } catch (e) {
       if (arenaPtr) rt.free(arenaPtr, arena.size);
       this.#held.arena.ptr = 0;
@@ -382,16 +388,19 @@ export class Model {
   }
 
   #ensurePlan(xs: Tensor[]): Plan {
+    // Weights of this model changed since packing (versions only grow, so the sum moves): repack.
+    const v = this.#versions();
+    if (v !== this.#packedVersions) {
+      this.#dropPlan();
+      this.#cache.dispose();
+      this.#packedVersions = v;
+    }
     const p = this.#plan;
-    // Weights changed somewhere: repack only if they are this model's.
-    if (p && p.epoch !== currentWeightEpoch() && p.versions === this.#versions()) p.epoch = currentWeightEpoch();
     const fits =
       p !== undefined &&
-      p.epoch === currentWeightEpoch() &&
       p.inputShapes.length === xs.length &&
       xs.every((x, i) => x.shape[0] === p.outputViews[0]!.shape[0] && x.shape.length === p.inputShapes[i]!.length + 1 && p.inputShapes[i]!.every((d, j) => d === x.shape[j + 1]));
     if (fits) return p;
-    if (p && p.epoch !== currentWeightEpoch()) this.#cache.dispose();
     this.#dropPlan();
     this.#plan = this.#buildPlan(xs);
     return this.#plan;
@@ -426,24 +435,39 @@ export class Model {
   predict(x: Tensor | Tensor[], options: PredictOptions = {}): Tensor | Tensor[] {
     this.checkLive('predict()');
     this.#ensureGraph(x);
-    const xs = this.#validateInputs(x, 'predict()');
-    const p = this.#ensurePlan(xs);
-    for (const t of this.#returned) t.dispose();
-    this.#returned.length = 0;
-    this.#run(p, xs);
-    const rt = this.#rt!;
-    const outs = p.outputViews.map((o) => {
-      const ptr = o.input === undefined ? o.ptr : xs[o.input]!.ptr();
-      if (options.copy || o.input !== undefined) {
-        const t = Tensor.alloc(o.shape, `${this.name}.predict`);
-        t.view().set(rt.f32(ptr, t.size));
-        return t;
-      }
-      const v = Tensor.borrow(o.shape, ptr, rt);
-      this.#returned.push(v);
-      return v;
-    });
-    return this.#multiOut ? outs : outs[0]!;
+    let xs = this.#validateInputs(x, 'predict()');
+    // Feeding a previous output back in: copy it out of the arena first (this predict overwrites it).
+    const copies: Tensor[] = [];
+    if (this.#returned.length) {
+      xs = xs.map((t) => {
+        if (!this.#returned.includes(t)) return t;
+        const c = Tensor.alloc(t.shape, `${this.name}.predict`);
+        c.view().set(t.view());
+        copies.push(c);
+        return c;
+      });
+    }
+    try {
+      const p = this.#ensurePlan(xs);
+      for (const t of this.#returned) t.dispose();
+      this.#returned.length = 0;
+      this.#run(p, xs);
+      const rt = this.#rt!;
+      const outs = p.outputViews.map((o) => {
+        const ptr = o.input === undefined ? o.ptr : xs[o.input]!.ptr();
+        if (options.copy || o.input !== undefined) {
+          const t = Tensor.alloc(o.shape, `${this.name}.predict`);
+          t.view().set(rt.f32(ptr, t.size));
+          return t;
+        }
+        const v = Tensor.borrow(o.shape, ptr, rt, this);
+        this.#returned.push(v);
+        return v;
+      });
+      return this.#multiOut ? outs : outs[0]!;
+    } finally {
+      for (const c of copies) c.dispose();
+    }
   }
 
   /** Sequential models build their graph lazily from the first input; functional ones have it already. */

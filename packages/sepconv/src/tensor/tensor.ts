@@ -30,6 +30,8 @@ export class Tensor {
   #ptr: number;
   #rt: Runtime;
   #owned: boolean;
+  /** What owns a borrowed view's memory (a model), kept alive as long as the view. */
+  #owner: object | undefined;
 
   /**
    * Wraps a buffer already allocated in wasm memory; most users want `tensor()` or `zeros()`.
@@ -48,9 +50,14 @@ export class Tensor {
     if (owned) leakGuard?.register(this, { rt, ptr, len: this.size }, this);
   }
 
-  /** A non-owning view of `shape` at `ptr` (a model arena slot); never frees the memory. */
-  static borrow(shape: Shape, ptr: number, rt: Runtime): Tensor {
-    return new Tensor([...shape], ptr, rt, false);
+  /**
+   * A non-owning view of `shape` at `ptr` (a model arena slot); never frees the memory.
+   * `owner` (the model) is kept reachable for as long as the view is.
+   */
+  static borrow(shape: Shape, ptr: number, rt: Runtime, owner?: object): Tensor {
+    const t = new Tensor([...shape], ptr, rt, false);
+    t.#owner = owner;
+    return t;
   }
 
   /** False for views into memory owned by something else (a model's arena). */
@@ -111,6 +118,7 @@ export class Tensor {
       leakGuard?.unregister(this);
       this.#rt.free(this.#ptr, this.size);
     }
+    this.#owner = undefined;
     this.#ptr = 0;
   }
 

@@ -287,6 +287,20 @@ describe(`layers vs TF.js (cpu backend), ${TEST_BUILD} build`, () => {
     }
   });
 
+  it('ResNet-style add -> ReLU fuses into the add (and matches TF.js)', () => {
+    let seed = 1100;
+    for (const s of SHAPES) {
+      const inp = input({ shape: s });
+      const a = layers.conv2d({ filters: s[2], kernelSize: 3, padding: 'same', name: `ra${seed}` }).apply(inp);
+      const m = model({ inputs: inp, outputs: layers.reLU().apply(layers.add().apply([a, inp])) });
+      expect(m.describePlan().map((p) => `${p.kind}:${p.activation}`)).toEqual(['conv:linear', 'add:relu']);
+      const ti = tfl.input({ shape: s });
+      const ta = tfl.layers.conv2d({ filters: s[2], kernelSize: 3, padding: 'same', name: `ra${seed}` }).apply(ti) as tfl.SymbolicTensor;
+      const t = tfl.model({ inputs: ti, outputs: tfl.layers.reLU().apply(tfl.layers.add().apply([ta, ti])) as tfl.SymbolicTensor });
+      compare(m, t, s, seed++);
+    }
+  });
+
   it('hard_swish and Normalization match their formulas', () => {
     const s = [4, 5, 3];
     const xData = randomArray(2 * 60, rng(5)).map((v) => v * 6);

@@ -70,7 +70,9 @@ describe('typed errors', () => {
     expect(() => m.setWeights({ ...full, 'c1/kernel': new Float32Array(17) })).toThrow(ShapeError);
     expect(() => m.setWeights({ ...full, 'c1/kernel': new Float32Array(17) })).toThrow(/c1\/kernel: expected 18 values for shape \[3, 3, 1, 2\], got 17 values/);
     expect(() => m.setWeights({ ...full, 'c1/kernel': [1, 2] as never })).toThrow(DTypeError);
-    expect(() => m.setWeights([] as never)).toThrow(DTypeError);
+    expect(() => m.setWeights([])).toThrow(/expected 6 arrays in weightSpecs\(\) order, got 0/);
+    expect(() => m.setWeights(null as never)).toThrow(DTypeError);
+    expect(() => m.setWeights(Object.values(full))).not.toThrow();
     // Per layer too.
     expect(() => m.getLayer('c1').setWeights([new Float32Array(18)])).toThrow(/expected 2 arrays/);
     expect(() => m.getLayer('c1').setWeights({ nope: new Float32Array(1) })).toThrow(/unknown weight name `nope`/);

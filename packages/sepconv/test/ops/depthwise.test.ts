@@ -64,6 +64,23 @@ describe(`depthwiseConv2d through the ${TEST_BUILD} wasm`, () => {
         }
   });
 
+  it('3x3 / 5x5 / Kx1 / 1xK fast paths: widths 1..6, channels around the tiles, C % 512 == 0, stride 1 / 2', () => {
+    let seed = 5000;
+    for (const k of [[3, 3], [5, 5], [5, 1], [1, 5]] as [number, number][])
+      for (const stride of [1, 2])
+        for (const c of [4, 12, 13, 512])
+          for (const w of c === 512 ? [1, 6] : [1, 2, 3, 4, 5, 6]) {
+            seed++;
+            const padding: Padding = seed % 3 === 0 ? 'valid' : seed % 3 === 1 ? 'same' : [2, 0, 0, 3];
+            try {
+              depthwiseGeometry('test', [2, 4, w, c], k, { strides: stride, padding });
+            } catch {
+              continue; // the kernel does not fit this input
+            }
+            check({ h: 4, w, c, m: 1, k, stride, dilation: 1, padding, bias: true, activation: activations[seed % 6]! }, seed);
+          }
+  });
+
   it('throws typed errors naming the problem, and stays usable afterwards', () => {
     using x = tensor(new Float32Array(2 * 5 * 5 * 4), [2, 5, 5, 4]);
     using f = tensor(new Float32Array(3 * 3 * 3), [3, 3, 3, 1]);

@@ -1,0 +1,26 @@
+import { runtime } from '../runtime/state.js';
+import { Tensor } from '../tensor/tensor.js';
+import { activationCode, type ActivationName } from './activation.js';
+import { outputFor, runInto } from './elementwise.js';
+import { expectTensor } from './validate.js';
+
+/** Keras spellings accepted besides sepconv's own names. */
+const ALIASES: Record<string, ActivationName> = { hard_swish: 'hardSwish', silu: 'swish', hardswish: 'hardSwish' };
+
+/**
+ * Applies an activation as a separate pass (sigmoid and swish through the vectorised polynomial
+ * exp, ~1e-7 relative). `out` may be `x` itself (in place) or a preallocated tensor.
+ */
+export function activation(x: Tensor, name: ActivationName | 'hard_swish' | 'silu', out?: Tensor): Tensor {
+  const op = 'activation';
+  const xs = expectTensor(op, 'x', x);
+  const act = activationCode(op, (ALIASES[name] ?? name) as ActivationName);
+  const o = outputFor(op, xs, out);
+  return runInto(op, o, out, (p) => runtime().kernels.activation_run(x.ptr(op), p, x.size, act));
+}
+
+export const relu = (x: Tensor, out?: Tensor): Tensor => activation(x, 'relu', out);
+export const relu6 = (x: Tensor, out?: Tensor): Tensor => activation(x, 'relu6', out);
+export const hardSwish = (x: Tensor, out?: Tensor): Tensor => activation(x, 'hardSwish', out);
+export const sigmoid = (x: Tensor, out?: Tensor): Tensor => activation(x, 'sigmoid', out);
+export const swish = (x: Tensor, out?: Tensor): Tensor => activation(x, 'swish', out);

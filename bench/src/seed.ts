@@ -63,7 +63,7 @@ function spatialCase(name: string, h: number, c: number, k = 5): SeedCase {
     standard: { input, convs: [convSpec(input, { k: [k, k], depthwise: true }, seed)] },
     separable: { input, convs: [convSpec(input, { k: [k, 1], depthwise: true, activation: 'linear', noBias: true }, seed + 2), convSpec(input, { k: [1, k], depthwise: true }, seed + 4)], spatial: true },
     stdDesc: `dw ${k}x${k} ${h}x${h}x${c}`,
-    sepDesc: `dw ${k}x1 + dw 1x${k}`,
+    sepDesc: `${k}x1 then 1x${k} depthwise`,
     formula: 2 / k,
   };
 }

@@ -86,6 +86,15 @@ describe('the packed package', () => {
     expect(r.code).toBe(0);
   });
 
+  it('the host-global scan sees references and ignores strings, property names and typeof tests', () => {
+    expect(hostGlobalRefs('const a = "pool window"; x.window = 1; ({ window: 2 }); // window', ['window'])).toEqual([]);
+    expect(hostGlobalRefs('f(window.innerWidth)', ['window'])).toHaveLength(1);
+    expect(hostGlobalRefs('const o = { process }', ['process'])).toHaveLength(1);
+    expect(hostGlobalRefs('if (typeof document !== "undefined") {}', ['document'])).toEqual([]);
+    expect(hostGlobalRefs('var $=()=>typeof process<"u"&&!!process.versions?.node;', ['process'])).toEqual([]);
+    expect(hostGlobalRefs('function f(window){return window}', ['window'])).toEqual([]);
+  });
+
   it('the web entries import no Node built-ins and touch no DOM or Node globals', async () => {
     const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
     for (const entry of WEB_ENTRIES) {

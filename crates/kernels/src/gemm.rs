@@ -12,7 +12,7 @@ use crate::lanes::{F32x4, NativeLanes};
 use crate::pack::pack_panels;
 
 /// Rows (pixels) per microkernel tile.
-// wasm simd128, Node 20, EPYC Zen3: 4x8 36 GFLOP/s on 14x14x512->512 vs 6x8 25 and 5x8 21 (V8 spills).
+// wasm simd128, Node 20, EPYC Zen3 (roof 43 GFLOP/s): 4x8 36 GFLOP/s on 14x14x512->512; 6x8 25 and 5x8 21 (V8 spills), 3x12 30.
 pub const GEMM_MR: usize = 4;
 /// Columns (output channels) per tile, a multiple of 4 lanes.
 pub const GEMM_NR: usize = 8;
@@ -20,6 +20,7 @@ pub const GEMM_NR: usize = 8;
 pub const NV: usize = GEMM_NR / 4;
 
 /// B panels are grouped so one group of panels stays in L2 while all of A streams past it.
+// K-blocking (partial sums through C, kc 256) measured 8% slower on every MobileNet shape: not used.
 const L2_PANEL_BYTES: usize = 192 * 1024;
 
 /// B `[K, N]` (+ bias) packed into NR-column panels.

@@ -199,6 +199,22 @@ unsafe fn fused_kw<V: crate::elementwise::MathLanes, const KW: usize, const S: u
                     for x in 0..in_w {
                         let t = tp.add((x + left) * cb_max);
                         let mut j = 0;
+                        // Four vectors per kernel-row step (the rolled ky loop costs less per multiply-add).
+                        while j + 16 <= cb {
+                            let off = x * c + c0 + j;
+                            let mut acc = [V::splat(0.0); 4];
+                            for ky in 0..kh {
+                                let r = rows.get_unchecked(ky).add(off);
+                                let wr = wv.as_ptr().add(ky * c + c0 + j);
+                                for (q, a) in acc.iter_mut().enumerate() {
+                                    *a = V::load(r.add(4 * q)).mul_add(V::load(wr.add(4 * q)), *a);
+                                }
+                            }
+                            for (q, a) in acc.iter().enumerate() {
+                                a.store(t.add(j + 4 * q));
+                            }
+                            j += 16;
+                        }
                         while j < cb {
                             let off = x * c + c0 + j;
                             let mut acc = V::splat(0.0);

@@ -468,31 +468,48 @@ export class SpatiallySeparableConv2D extends Layer {
 
   lower(ctx: LowerContext, [x]: number[]): number {
     const k = this.kernelSize;
-    const c = ctx.shape(x!)[2]!;
+    const [h, w, c] = ctx.shape(x!) as [number, number, number];
     const f = this.filters;
-    const kind = f === undefined ? 'depthwise' : 'conv';
-    const mid = f ?? c;
-    const v = emitConv(ctx, this, kind, x!, {
+    if (f === undefined) {
+      // One fused step over the geometry of the equivalent KxK depthwise conv.
+      const g = convGeometry(this.label, h, w, [k, k], this.strides, [1, 1], this.padding);
+      if (g.outH < 1 || g.outW < 1) throw new ShapeError(this.label, `an input at least as large as the ${k}x${k} kernel`, `input [N, ${h}, ${w}, ${c}]`);
+      return ctx.emit({
+        kind: 'spatial',
+        layer: this.name,
+        inputs: [x!],
+        output: ctx.value([g.outH, g.outW, c]),
+        macs: this.macs([[h, w, c]], [g.outH, g.outW]),
+        key: this.name,
+        weights: () => ({ vertical: this.weight('vertical_kernel'), horizontal: this.weight('horizontal_kernel'), bias: this.useBias ? this.weight('bias') : undefined }),
+        kernel: [k, k],
+        strides: this.strides,
+        pads: g.pads,
+        channels: c,
+        activation: this.activation,
+      });
+    }
+    const v = emitConv(ctx, this, 'conv', x!, {
       key: `${this.name}/vertical_kernel`,
       kernel: [k, 1],
       strides: [this.strides[0], 1],
       dilations: [1, 1],
       padding: this.padding,
-      outChannels: mid,
+      outChannels: f,
       activation: 'linear',
-      weights: () => ({ filter: this.weight('vertical_kernel'), filterShape: f === undefined ? [k, 1, c, 1] : [k, 1, c, f] }),
-      macsPerPixel: k * c * (f ?? 1),
+      weights: () => ({ filter: this.weight('vertical_kernel'), filterShape: [k, 1, c, f] }),
+      macsPerPixel: k * c * f,
     });
-    return emitConv(ctx, this, kind, v, {
+    return emitConv(ctx, this, 'conv', v, {
       key: `${this.name}/horizontal_kernel`,
       kernel: [1, k],
       strides: [1, this.strides[1]],
       dilations: [1, 1],
       padding: this.padding,
-      outChannels: mid,
+      outChannels: f,
       activation: this.activation,
-      weights: () => ({ filter: this.weight('horizontal_kernel'), filterShape: f === undefined ? [1, k, c, 1] : [1, k, f, f], bias: this.useBias ? this.weight('bias') : undefined }),
-      macsPerPixel: k * mid * (f ?? 1),
+      weights: () => ({ filter: this.weight('horizontal_kernel'), filterShape: [1, k, f, f], bias: this.useBias ? this.weight('bias') : undefined }),
+      macsPerPixel: k * f * f,
     });
   }
 

@@ -9,6 +9,7 @@ import { mul as mulOp, runAdd } from '../ops/elementwise.js';
 import { pad as padOp } from '../ops/pad.js';
 import { globalAvgPool, runPool } from '../ops/pool.js';
 import { softmax as softmaxOp } from '../ops/softmax.js';
+import { PackedSpatialWeights, runSpatial } from '../ops/spatial.js';
 import { convGeometry, type ConvGeometry } from '../ops/geometry.js';
 import type { Runtime } from '../runtime/state.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -56,7 +57,7 @@ export function fuse(low: Lowered): void {
     } else if (
       s.kind === 'activation' &&
       src &&
-      (isConv(src) || src.kind === 'affine' || (src.kind === 'add' && s.activation !== 'softmax')) &&
+      (isConv(src) || src.kind === 'affine' || src.kind === 'spatial' || (src.kind === 'add' && s.activation !== 'softmax')) &&
       (src.activation ?? 'linear') === 'linear' &&
       soleUse(src.output, u) &&
       keep.includes(src)
@@ -201,6 +202,27 @@ export function prepareRunner(s: Step, shapes: number[][], n: number, cache: Wei
       const g = geometryOf(s, inS);
       if (g.outH !== outS[1] || g.outW !== outS[2]) throw new ShapeError(s.layer, `output [${outS.join(', ')}]`, `[${g.outH}, ${g.outW}]`);
       const a = s.activation;
+      return (ins, out) => withSoftmax(a, (act) => runDepthwise(ins[0]!, w.packed, g, act, s.layer, out), () => out.view(s.layer), lastOut);
+    }
+    case 'spatial': {
+      const [kh, kw] = s.kernel;
+      const c = s.channels;
+      const g = convGeometry(s.layer, inS[1]!, inS[2]!, s.kernel, s.strides, [1, 1], [s.pads.top, s.pads.bottom, s.pads.left, s.pads.right]);
+      const a = s.activation;
+      if (has(rt, 'spatial_conv2d')) {
+        const w = cache.get(`spatial:${s.key}`, () => {
+          const { vertical, horizontal, bias } = s.weights();
+          return new WasmWeights(PackedSpatialWeights.pack(vertical, horizontal, kh, kw, c, 1, bias, s.layer), (vertical.length + horizontal.length + (bias?.length ?? 0)) * 4);
+        });
+        return (ins, out) => withSoftmax(a, (act) => runSpatial(ins[0]!, w.packed, g, act, s.layer, out), () => out.view(s.layer), lastOut);
+      }
+      // Without the fused kernel: the equivalent KxK depthwise kernel v[ky] * h[kx] (rank 1).
+      const w = cache.get(`spatial-full:${s.key}`, () => {
+        const { vertical, horizontal, bias } = s.weights();
+        const full = new Float32Array(kh * kw * c);
+        for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) for (let ch = 0; ch < c; ch++) full[(ky * kw + kx) * c + ch] = vertical[ky * c + ch]! * horizontal[kx * c + ch]!;
+        return packDepthwise(full, [kh, kw, c, 1], bias, s.layer);
+      });
       return (ins, out) => withSoftmax(a, (act) => runDepthwise(ins[0]!, w.packed, g, act, s.layer, out), () => out.view(s.layer), lastOut);
     }
     case 'conv': {

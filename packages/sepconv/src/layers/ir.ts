@@ -80,7 +80,20 @@ export interface AliasStep extends Base {
   kind: 'alias';
 }
 
-export type Step = ConvStep | AffineStep | ActivationStep | BinaryStep | GapStep | PoolStep | PadStep | AliasStep;
+/** Per-channel spatially separable conv (Kx1 then 1xK), one fused kernel over the equivalent KxK geometry. */
+export interface SpatialStep extends Base {
+  kind: 'spatial';
+  key: string;
+  /** vertical [K_h, C] and horizontal [K_w, C] (TF depthwise layouts), bias [C]. */
+  weights: () => { vertical: Float32Array; horizontal: Float32Array; bias?: Float32Array };
+  kernel: [number, number];
+  strides: [number, number];
+  pads: Pads;
+  channels: number;
+  activation: StepActivation;
+}
+
+export type Step = SpatialStep | ConvStep | AffineStep | ActivationStep | BinaryStep | GapStep | PoolStep | PadStep | AliasStep;
 
 export interface Lowered {
   steps: Step[];

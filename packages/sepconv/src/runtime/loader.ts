@@ -189,7 +189,7 @@ export async function initWith(host: HostDefaults, opts: InitOptions = {}): Prom
     order = [{ build: 'scalar', reason: 'this host does not validate wasm SIMD (simd128)' }];
   } else {
     order = [
-      { build: 'simd128', reason: `${host.name} validates wasm SIMD and the self-test passed` },
+      { build: 'simd128', reason: `${host.name} validates wasm SIMD` + (opts.selfTest === false ? ' (self-test skipped)' : ' and the self-test passed') },
       { build: 'scalar', reason: '' },
     ];
   }

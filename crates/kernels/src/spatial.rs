@@ -1,6 +1,8 @@
 //! Spatially separable depthwise convolution (the seed's section 3): a K x 1 pass then a 1 x K
-//! pass per channel, each through the depthwise row kernels (`dwconv` fast paths cover K x 1 and
-//! 1 x K for K in 3, 5, 7 at horizontal stride 1 or 2), with the intermediate in a scratch buffer.
+//! pass per channel. With C % 4 == 0 and K_w in 3, 5, 7 both passes are fused per output row and
+//! block of channels (the intermediate row stays in L1); otherwise each pass runs through the
+//! depthwise row kernels (`dwconv` fast paths cover K x 1 and 1 x K for K in 3, 5, 7) with the
+//! intermediate in a scratch buffer.
 //! A rank-r approximation of a full kernel (see `svd`) runs as r such pairs summed.
 
 use crate::activation::Activation;
@@ -130,8 +132,9 @@ pub fn spatial(v: &ConvGeometry, h: &ConvGeometry, w: &PackedSpatial, input: &[f
 }
 
 /// Channels per block of the fused kernel: the padded intermediate row of one block
-/// ((W + pads) x 64 floats, 14.5 KiB at W = 56) stays in L1 between the two passes.
-pub const FUSED_CHANNELS: usize = 64;
+/// ((W + pads) x 32 floats, 7.4 KiB at W = 56) stays in L1 between the two passes.
+// 5x1+1x5 on 56x56x128: 32 channels 0.66-0.69 ms, 64 0.66-0.70, 128 0.73-0.78 (Node 20 simd128, CPU-time medians).
+pub const FUSED_CHANNELS: usize = 32;
 
 /// The fused row kernel covers C % 4 == 0, K_w in 3, 5, 7, horizontal stride 1 / 2, dilation 1.
 fn fused_applies(v: &ConvGeometry, h: &ConvGeometry, w: &PackedSpatial) -> bool {
@@ -158,6 +161,7 @@ unsafe fn fused<V: crate::elementwise::MathLanes>(v: &ConvGeometry, h: &ConvGeom
     }
 }
 
+#[inline(never)] // one wasm function per instance: V8 compiles a single huge one worse (see dwconv::blocks_kernel)
 unsafe fn fused_kw<V: crate::elementwise::MathLanes, const KW: usize, const S: usize>(
     v: &ConvGeometry,
     h: &ConvGeometry,
@@ -196,6 +200,49 @@ unsafe fn fused_kw<V: crate::elementwise::MathLanes, const KW: usize, const S: u
                 while c0 < c {
                     let cb = cb_max.min(c - c0);
                     // K x 1: tmp[(x + left) * 64 + j] = sum_ky wv[ky, c0 + j] * in[row ky][x, c0 + j].
+                    if kh == KW {
+                        // Square kernels: K_h known, two channel vectors per pass over the row with their
+                        // 2 K weights in registers, x innermost.
+                        let mut j = 0;
+                        while j + 8 <= cb {
+                            let mut wk = [[V::splat(0.0); 2]; KW];
+                            for (ky, x) in wk.iter_mut().enumerate() {
+                                x[0] = V::load(wv.as_ptr().add(ky * c + c0 + j));
+                                x[1] = V::load(wv.as_ptr().add(ky * c + c0 + j + 4));
+                            }
+                            let mut rp = [core::ptr::null::<f32>(); KW];
+                            for (ky, p) in rp.iter_mut().enumerate() {
+                                *p = rows.get_unchecked(ky).add(c0 + j);
+                            }
+                            let mut t = tp.add(left * cb_max + j);
+                            for _ in 0..in_w {
+                                let mut a0 = V::load(rp[0]).mul(wk[0][0]);
+                                let mut a1 = V::load(rp[0].add(4)).mul(wk[0][1]);
+                                for ky in 1..KW {
+                                    a0 = V::load(rp[ky]).mul_add(wk[ky][0], a0);
+                                    a1 = V::load(rp[ky].add(4)).mul_add(wk[ky][1], a1);
+                                }
+                                a0.store(t);
+                                a1.store(t.add(4));
+                                for p in rp.iter_mut() {
+                                    *p = p.add(c);
+                                }
+                                t = t.add(cb_max);
+                            }
+                            j += 8;
+                        }
+                        while j < cb {
+                            for x in 0..in_w {
+                                let off = x * c + c0 + j;
+                                let mut acc = V::splat(0.0);
+                                for ky in 0..KW {
+                                    acc = V::load(rows.get_unchecked(ky).add(off)).mul_add(V::load(wv.as_ptr().add(ky * c + c0 + j)), acc);
+                                }
+                                acc.store(tp.add((x + left) * cb_max + j));
+                            }
+                            j += 4;
+                        }
+                    } else {
                     for x in 0..in_w {
                         let t = tp.add((x + left) * cb_max);
                         let mut j = 0;
@@ -225,43 +272,47 @@ unsafe fn fused_kw<V: crate::elementwise::MathLanes, const KW: usize, const S: u
                             j += 4;
                         }
                     }
-                    // 1 x K: 4 output pixels per block share the (3 * S + K_w) intermediate vectors they cover.
-                    let mut ox = 0;
-                    while ox < h.out_w {
-                        let step = if ox + 4 <= h.out_w { 4 } else { 1 };
-                        let mut j = 0;
-                        while j < cb {
-                            let ch = c0 + j;
+                    }
+                    // 1 x K, per channel vector: its K weights in registers, then blocks of 4 output
+                    // pixels sharing the (3 * S + K_w) intermediate vectors they cover.
+                    let act_here = if last { act } else { Activation::Linear };
+                    let mut j = 0;
+                    while j < cb {
+                        let ch = c0 + j;
+                        let mut wk = [V::splat(0.0); KW];
+                        for (kx, x) in wk.iter_mut().enumerate() {
+                            *x = V::load(wh.as_ptr().add(kx * c + ch));
+                        }
+                        let bias = V::load(w.bias.as_ptr().add(ch));
+                        let mut ox = 0;
+                        while ox + 4 <= h.out_w {
                             let o = orow.add(ox * c + ch);
                             let base = tp.add(ox * S * cb_max + j);
-                            let mut wk = [V::splat(0.0); KW];
-                            for (kx, x) in wk.iter_mut().enumerate() {
-                                *x = V::load(wh.as_ptr().add(kx * c + ch));
-                            }
-                            let init = |p: usize| if r == 0 { V::load(w.bias.as_ptr().add(ch)) } else { V::load(o.add(p * c)) };
-                            if step == 4 {
-                                let mut acc = [init(0), init(1), init(2), init(3)];
-                                for col in 0..3 * S + KW {
-                                    let x = V::load(base.add(col * cb_max));
-                                    for (p, a) in acc.iter_mut().enumerate() {
-                                        if col >= p * S && col - p * S < KW {
-                                            *a = x.mul_add(wk[col - p * S], *a);
-                                        }
+                            let mut acc = if r == 0 { [bias; 4] } else { [V::load(o), V::load(o.add(c)), V::load(o.add(2 * c)), V::load(o.add(3 * c))] };
+                            for col in 0..3 * S + KW {
+                                let x = V::load(base.add(col * cb_max));
+                                for (p, a) in acc.iter_mut().enumerate() {
+                                    if col >= p * S && col - p * S < KW {
+                                        *a = x.mul_add(wk[col - p * S], *a);
                                     }
                                 }
-                                for (p, a) in acc.iter().enumerate() {
-                                    crate::elementwise::apply_any(ep, if last { act } else { Activation::Linear }, *a).store(o.add(p * c));
-                                }
-                            } else {
-                                let mut a = init(0);
-                                for (kx, wkx) in wk.iter().enumerate() {
-                                    a = V::load(base.add(kx * cb_max)).mul_add(*wkx, a);
-                                }
-                                crate::elementwise::apply_any(ep, if last { act } else { Activation::Linear }, a).store(o);
                             }
-                            j += 4;
+                            for (p, a) in acc.iter().enumerate() {
+                                crate::elementwise::apply_any(ep, act_here, *a).store(o.add(p * c));
+                            }
+                            ox += 4;
                         }
-                        ox += step;
+                        while ox < h.out_w {
+                            let o = orow.add(ox * c + ch);
+                            let base = tp.add(ox * S * cb_max + j);
+                            let mut a = if r == 0 { bias } else { V::load(o) };
+                            for (kx, wkx) in wk.iter().enumerate() {
+                                a = V::load(base.add(kx * cb_max)).mul_add(*wkx, a);
+                            }
+                            crate::elementwise::apply_any(ep, act_here, a).store(o);
+                            ox += 1;
+                        }
+                        j += 4;
                     }
                     c0 += cb;
                 }
@@ -289,8 +340,11 @@ fn add_into<V: F32x4>(acc: &mut [f32], part: &[f32]) {
 use crate::kernels::KernelDescriptor;
 
 pub const KERNELS: &[KernelDescriptor] = &[
-    // Vertical pass: 1 vector x 4 pixels per block (K loads + 1 weight per kernel row, no column reuse).
+    // Fused, C % 4 == 0: per output row and 32-channel block, K x 1 into an L1 row (2 vectors x K_h
+    // weights in registers), then 1 x K in blocks of 4 pixels. 5x1+1x5 56x56x128: 0.66-0.70 ms vs the
+    // two-pass form 1.27-1.55 ms and our 5x5 depthwise 1.03-1.05 ms (1.5-1.6x; theory 2.5x).
+    KernelDescriptor { name: "spatial_fused_32c4w", op: "spatial", tile: (4, 32), summary: "K x 1 then 1 x K per channel, fused per row and 32-channel block (K_w = 3, 5, 7, stride 1 / 2)" },
+    // Fallback passes (C % 4 != 0, other K_w) through the depthwise row kernels: K x 1 and 1 x K at 1 vector x 4 pixels.
     KernelDescriptor { name: "dwconv_kx1_4c4w", op: "spatial", tile: (4, 4), summary: "K x 1 depthwise (K = 3, 5, 7), horizontal stride 1 / 2, any vertical stride" },
-    // Horizontal pass: 1 vector x 4 pixels, (OW - 1) * S + K loads shared by the block.
     KernelDescriptor { name: "dwconv_1xk_4c4w", op: "spatial", tile: (4, 4), summary: "1 x K depthwise (K = 3, 5, 7), horizontal stride 1 / 2" },
 ];

@@ -111,7 +111,7 @@ fn pack_rejects_wrong_sizes() {
 }
 
 /// The 3x3 / 5x5 stride 1 / 2 row kernels: widths 1..(block + 2), channels around the vector and
-/// the 8-channel packing tile, C % 512 == 0 (the whole-cache-line tile), every padding mode
+/// the 8-channel packing tile, C % 512 and C % 1024 == 0 (the L1-aliasing tiles), every padding mode
 /// including pads wider than the kernel (outputs that see only padding) and batch 2.
 fn fast_path_sweep<V: F32x4>() {
     let mut seed = 50_000;
@@ -133,7 +133,7 @@ fn fast_path_sweep<V: F32x4>() {
                     }
                 }
             }
-            for &c in &[512, 516] {
+            for &c in &[512, 516, 1024] {
                 for &w in &[1, 3, 6, 9] {
                     seed += 1;
                     let padding = paddings[seed as usize % paddings.len()];

@@ -1,5 +1,6 @@
 import { DisposedTensorError, OptionError, ShapeError } from '../errors.js';
-import { runtime, type Runtime } from '../runtime/state.js';
+import { runtime, type KernelExports, type Runtime } from '../runtime/state.js';
+import { PackedHandle, packFromArrays } from './packed.js';
 import { Tensor } from '../tensor/tensor.js';
 import { activationCode, type ActivationName } from './activation.js';
 import { convGeometry, pair, type ConvGeometry, type Padding, type Pair } from './geometry.js';
@@ -49,10 +50,9 @@ declare module '../runtime/state.js' {
 }
 
 /** Conv weights packed in wasm memory (per group, as GEMM panels), as a layer holds them. */
-export class PackedConvWeights {
-  #handle: number;
+export class PackedConvWeights extends PackedHandle {
   constructor(
-    readonly rt: Runtime,
+    rt: Runtime,
     handle: number,
     readonly kernelH: number,
     readonly kernelW: number,
@@ -61,7 +61,7 @@ export class PackedConvWeights {
     readonly outChannels: number,
     readonly groups: number,
   ) {
-    this.#handle = handle;
+    super(rt, handle);
   }
 
   /** Packs `[KH, KW, Cin/groups, Cout]` weights (TensorFlow layout) and an optional bias of Cout values. */
@@ -75,29 +75,12 @@ export class PackedConvWeights {
     }
     if (bias && bias.length !== cout) throw new ShapeError(op, `\`bias\` of ${cout} values`, `${bias.length} values`);
     const rt = runtime(`${op}()`);
-    const w = rt.upload(filter);
-    let b = 0;
-    try {
-      b = bias ? rt.upload(bias) : 0;
-      const handle = rt.call(op, (k) => k.conv_pack(w, b, kh, kw, cg * groups, cout, groups));
-      return new PackedConvWeights(rt, handle, kh, kw, cg * groups, cout, groups);
-    } finally {
-      rt.free(w, filter.length);
-      if (b) rt.free(b, bias!.length);
-    }
+    const handle = packFromArrays(rt, op, [filter, bias], (k, [w, b]) => k.conv_pack(w!, b!, kh, kw, cg * groups, cout, groups));
+    return new PackedConvWeights(rt, handle, kh, kw, cg * groups, cout, groups);
   }
 
-  get handle(): number {
-    return this.#handle;
-  }
-
-  get disposed(): boolean {
-    return this.#handle === 0;
-  }
-
-  dispose(): void {
-    if (this.#handle) this.rt.kernels.conv_free(this.#handle);
-    this.#handle = 0;
+  protected release(kernels: KernelExports, handle: number): void {
+    kernels.conv_free(handle);
   }
 }
 

@@ -1,5 +1,6 @@
 import { OptionError, ShapeError } from '../errors.js';
-import { runtime, type Runtime } from '../runtime/state.js';
+import { runtime, type KernelExports, type Runtime } from '../runtime/state.js';
+import { PackedHandle, packFromArrays } from './packed.js';
 import { Tensor } from '../tensor/tensor.js';
 import { activationCode, type ActivationName } from './activation.js';
 import { convGeometry, pair, type ConvGeometry, type Padding, type Pair } from './geometry.js';
@@ -47,45 +48,28 @@ declare module '../runtime/state.js' {
 }
 
 /** Depthwise weights packed in wasm memory, as a layer holds them. */
-export class PackedDepthwiseWeights {
-  #handle: number;
+export class PackedDepthwiseWeights extends PackedHandle {
   constructor(
-    readonly rt: Runtime,
+    rt: Runtime,
     handle: number,
     readonly kernelH: number,
     readonly kernelW: number,
     readonly channels: number,
     readonly multiplier: number,
   ) {
-    this.#handle = handle;
+    super(rt, handle);
   }
 
   /** Packs `[KH, KW, C, M]` weights (TensorFlow layout) and an optional bias of C*M values. */
   static pack(filter: Float32Array, filterShape: readonly number[], bias: Float32Array | undefined, op = OP): PackedDepthwiseWeights {
     const [kh, kw, c, m] = filterShape as [number, number, number, number];
     const rt = runtime(`${op}()`);
-    const w = rt.upload(filter);
-    const b = bias ? rt.upload(bias) : 0;
-    try {
-      const handle = rt.call(op, (k) => k.depthwise_pack(w, b, kh, kw, c, m));
-      return new PackedDepthwiseWeights(rt, handle, kh, kw, c, m);
-    } finally {
-      rt.free(w, filter.length);
-      if (b) rt.free(b, bias!.length);
-    }
+    const handle = packFromArrays(rt, op, [filter, bias], (k, [w, b]) => k.depthwise_pack(w!, b!, kh, kw, c, m));
+    return new PackedDepthwiseWeights(rt, handle, kh, kw, c, m);
   }
 
-  get handle(): number {
-    return this.#handle;
-  }
-
-  get disposed(): boolean {
-    return this.#handle === 0;
-  }
-
-  dispose(): void {
-    if (this.#handle) this.rt.kernels.depthwise_free(this.#handle);
-    this.#handle = 0;
+  protected release(kernels: KernelExports, handle: number): void {
+    kernels.depthwise_free(handle);
   }
 }
 

@@ -1,5 +1,6 @@
 import { DisposedTensorError, ShapeError } from '../errors.js';
-import { runtime, type Runtime } from '../runtime/state.js';
+import { runtime, type KernelExports, type Runtime } from '../runtime/state.js';
+import { PackedHandle, packFromArrays } from './packed.js';
 import { Tensor } from '../tensor/tensor.js';
 import { activationCode, type ActivationName } from './activation.js';
 import { shapeStr } from './validate.js';
@@ -13,17 +14,16 @@ declare module '../runtime/state.js' {
 }
 
 /** GEMM weights `[K, N]` (+ bias) packed once in wasm memory: what pointwise and dense layers hold. */
-export class PackedGemmWeights {
-  #handle: number;
+export class PackedGemmWeights extends PackedHandle {
   constructor(
-    readonly rt: Runtime,
+    rt: Runtime,
     handle: number,
     /** Reduction length: input channels / input features. */
     readonly k: number,
     /** Output channels / output features. */
     readonly n: number,
   ) {
-    this.#handle = handle;
+    super(rt, handle);
   }
 
   /** Packs row-major `weights` `[K, N]` and an optional bias of N values. */
@@ -33,29 +33,12 @@ export class PackedGemmWeights {
     }
     if (bias && bias.length !== n) throw new ShapeError(op, `\`bias\` of ${n} values`, `${bias.length} values`);
     const rt = runtime(`${op}()`);
-    const w = rt.upload(weights);
-    let b = 0;
-    try {
-      b = bias ? rt.upload(bias) : 0;
-      const handle = rt.call(op, (kx) => kx.gemm_pack(w, b, k, n));
-      return new PackedGemmWeights(rt, handle, k, n);
-    } finally {
-      rt.free(w, weights.length);
-      if (b) rt.free(b, bias!.length);
-    }
+    const handle = packFromArrays(rt, op, [weights, bias], (kx, [w, b]) => kx.gemm_pack(w!, b!, k, n));
+    return new PackedGemmWeights(rt, handle, k, n);
   }
 
-  get handle(): number {
-    return this.#handle;
-  }
-
-  get disposed(): boolean {
-    return this.#handle === 0;
-  }
-
-  dispose(): void {
-    if (this.#handle) this.rt.kernels.gemm_free(this.#handle);
-    this.#handle = 0;
+  protected release(kernels: KernelExports, handle: number): void {
+    kernels.gemm_free(handle);
   }
 }
 

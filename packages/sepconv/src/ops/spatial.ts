@@ -1,5 +1,6 @@
 import { OptionError, ShapeError } from '../errors.js';
-import { runtime, type Runtime } from '../runtime/state.js';
+import { runtime, type KernelExports, type Runtime } from '../runtime/state.js';
+import { PackedHandle, packFromArrays } from './packed.js';
 import { Tensor } from '../tensor/tensor.js';
 import { activationCode, type ActivationName } from './activation.js';
 import { conv2d } from './conv.js';
@@ -58,46 +59,29 @@ declare module '../runtime/state.js' {
 const OP = 'spatiallySeparableConv2d';
 
 /** Per-channel separable pairs packed in wasm memory (a rank-r sum when several), as a layer holds them. */
-export class PackedSpatialWeights {
-  #handle: number;
+export class PackedSpatialWeights extends PackedHandle {
   constructor(
-    readonly rt: Runtime,
+    rt: Runtime,
     handle: number,
     readonly kernelH: number,
     readonly kernelW: number,
     readonly channels: number,
     readonly rank: number,
   ) {
-    this.#handle = handle;
+    super(rt, handle);
   }
 
   /** `vertical` holds rank x [K_h, C] values, `horizontal` rank x [K_w, C] (TF depthwise layouts, concatenated). */
   static pack(vertical: Float32Array, horizontal: Float32Array, kernelH: number, kernelW: number, channels: number, rank: number, bias?: Float32Array, op = OP): PackedSpatialWeights {
     const rt = runtime(`${op}()`);
-    const v = rt.upload(vertical);
-    const h = rt.upload(horizontal);
-    const b = bias ? rt.upload(bias) : 0;
-    try {
-      const handle = rt.call(op, (k) => k.spatial_pack(v, h, b, kernelH, kernelW, channels, rank));
-      return new PackedSpatialWeights(rt, handle, kernelH, kernelW, channels, rank);
-    } finally {
-      rt.free(v, vertical.length);
-      rt.free(h, horizontal.length);
-      if (b) rt.free(b, bias!.length);
-    }
+    const handle = packFromArrays(rt, op, [vertical, horizontal, bias], (k, [v, h, b]) =>
+      k.spatial_pack(v!, h!, b!, kernelH, kernelW, channels, rank),
+    );
+    return new PackedSpatialWeights(rt, handle, kernelH, kernelW, channels, rank);
   }
 
-  get handle(): number {
-    return this.#handle;
-  }
-
-  get disposed(): boolean {
-    return this.#handle === 0;
-  }
-
-  dispose(): void {
-    if (this.#handle) this.rt.kernels.spatial_free(this.#handle);
-    this.#handle = 0;
+  protected release(kernels: KernelExports, handle: number): void {
+    kernels.spatial_free(handle);
   }
 }
 

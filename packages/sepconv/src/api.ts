@@ -8,7 +8,8 @@ export { conv2d, conv2dGeometry, runConv2d, PackedConvWeights, type Conv2dOption
 export { PackedGemmWeights, runPointwise, runDense } from './ops/gemm.js';
 export { pointwiseConv2d, type PointwiseConv2dOptions } from './ops/pointwise.js';
 export { dense, type DenseOptions } from './ops/dense.js';
-export { add, mul, runAdd, outputFor } from './ops/elementwise.js';
+export { add, mul, runAdd } from './ops/elementwise.js';
+export { outputFor } from './ops/output.js';
 export { activation, relu, relu6, hardSwish, sigmoid, swish } from './ops/activations.js';
 export { batchNorm, type BatchNormOptions } from './ops/batchnorm.js';
 export { softmax, type SoftmaxOptions } from './ops/softmax.js';

@@ -1,7 +1,7 @@
 import { runtime } from '../runtime/state.js';
 import { Tensor } from '../tensor/tensor.js';
 import { activationCode, type ActivationName } from './activation.js';
-import { outputFor, runInto } from './elementwise.js';
+import { outputFor, runInto } from './output.js';
 import { expectTensor } from './validate.js';
 
 /** Keras spellings accepted besides sepconv's own names. */

@@ -2,7 +2,7 @@ import { OptionError } from '../errors.js';
 import { runtime } from '../runtime/state.js';
 import { Tensor } from '../tensor/tensor.js';
 import { activationCode, type ActivationName } from './activation.js';
-import { outputFor, runInto } from './elementwise.js';
+import { outputFor, runInto } from './output.js';
 import { expectTensor, expectVector } from './validate.js';
 
 export interface BatchNormOptions {

@@ -1,5 +1,6 @@
 import { DisposedTensorError, OptionError, ShapeError } from '../errors.js';
 import { runtime, type KernelExports, type Runtime } from '../runtime/state.js';
+import { outputFor, runInto } from './output.js';
 import { PackedHandle, packFromArrays } from './packed.js';
 import { Tensor } from '../tensor/tensor.js';
 import { activationCode, type ActivationName } from './activation.js';
@@ -117,37 +118,28 @@ export function runConv2d(x: Tensor, w: PackedConvWeights, g: ConvGeometry, acti
   }
   const n = xs[0]!;
   const shape = [n, g.outH, g.outW, w.outChannels];
-  if (given && given.size !== shape.reduce((a, b) => a * b, 1)) {
-    throw new ShapeError(op, `an output buffer of shape ${shapeStr(shape)}`, `${shapeStr(given.shape)}`);
-  }
-  const out = given ?? Tensor.alloc(shape, op);
-  try {
-    w.rt.call(op, (k) =>
-      k.conv2d(
-        w.handle,
-        x.ptr(op),
-        x.size,
-        out.ptr(op),
-        out.size,
-        n,
-        g.inH,
-        g.inW,
-        g.strideH,
-        g.strideW,
-        g.dilationH,
-        g.dilationW,
-        g.pads.top,
-        g.pads.bottom,
-        g.pads.left,
-        g.pads.right,
-        act,
-      ),
-    );
-  } catch (e) {
-    if (!given) out.dispose();
-    throw e;
-  }
-  return out;
+  const out = outputFor(op, shape, given);
+  return runInto(op, out, given, (o) =>
+    w.rt.kernels.conv2d(
+      w.handle,
+      x.ptr(op),
+      x.size,
+      o,
+      out.size,
+      n,
+      g.inH,
+      g.inW,
+      g.strideH,
+      g.strideW,
+      g.dilationH,
+      g.dilationW,
+      g.pads.top,
+      g.pads.bottom,
+      g.pads.left,
+      g.pads.right,
+      act,
+    ),
+  );
 }
 
 /**

@@ -1,5 +1,6 @@
 import { OptionError, ShapeError } from '../errors.js';
 import { runtime, type KernelExports, type Runtime } from '../runtime/state.js';
+import { outputFor, runInto } from './output.js';
 import { PackedHandle, packFromArrays } from './packed.js';
 import { Tensor } from '../tensor/tensor.js';
 import { activationCode, type ActivationName } from './activation.js';
@@ -103,37 +104,28 @@ export function runDepthwise(x: Tensor, w: PackedDepthwiseWeights, g: ConvGeomet
   const act = activationCode(op, activation);
   const [n] = x.shape as [number];
   const shape = [n, g.outH, g.outW, w.channels * w.multiplier];
-  if (given && given.size !== shape.reduce((a, b) => a * b, 1)) {
-    throw new ShapeError(op, `an output buffer of shape ${shapeStr(shape)}`, `${shapeStr(given.shape)}`);
-  }
-  const out = given ?? Tensor.alloc(shape, op);
-  try {
-    w.rt.call(op, (k) =>
-      k.depthwise_conv2d(
-        w.handle,
-        x.ptr(op),
-        x.size,
-        out.ptr(op),
-        out.size,
-        n,
-        g.inH,
-        g.inW,
-        g.strideH,
-        g.strideW,
-        g.dilationH,
-        g.dilationW,
-        g.pads.top,
-        g.pads.bottom,
-        g.pads.left,
-        g.pads.right,
-        act,
-      ),
-    );
-  } catch (e) {
-    if (!given) out.dispose();
-    throw e;
-  }
-  return out;
+  const out = outputFor(op, shape, given);
+  return runInto(op, out, given, (o) =>
+    w.rt.kernels.depthwise_conv2d(
+      w.handle,
+      x.ptr(op),
+      x.size,
+      o,
+      out.size,
+      n,
+      g.inH,
+      g.inW,
+      g.strideH,
+      g.strideW,
+      g.dilationH,
+      g.dilationW,
+      g.pads.top,
+      g.pads.bottom,
+      g.pads.left,
+      g.pads.right,
+      act,
+    ),
+  );
 }
 
 /**

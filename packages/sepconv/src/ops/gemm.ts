@@ -1,5 +1,6 @@
 import { DisposedTensorError, ShapeError } from '../errors.js';
 import { runtime, type KernelExports, type Runtime } from '../runtime/state.js';
+import { outputFor, runInto } from './output.js';
 import { PackedHandle, packFromArrays } from './packed.js';
 import { Tensor } from '../tensor/tensor.js';
 import { activationCode, type ActivationName } from './activation.js';
@@ -44,17 +45,8 @@ export class PackedGemmWeights extends PackedHandle {
 
 function runGemm(x: Tensor, w: PackedGemmWeights, rows: number, shape: number[], act: number, op: string, given?: Tensor): Tensor {
   if (w.disposed) throw new DisposedTensorError(`${op}: packed weights [${w.k}, ${w.n}]`);
-  if (given && given.size !== shape.reduce((a, b) => a * b, 1)) {
-    throw new ShapeError(op, `an output buffer of shape ${shapeStr(shape)}`, `${shapeStr(given.shape)}`);
-  }
-  const out = given ?? Tensor.alloc(shape, op);
-  try {
-    w.rt.call(op, (k) => k.gemm_run(w.handle, x.ptr(op), x.size, out.ptr(op), out.size, rows, act));
-  } catch (e) {
-    if (!given) out.dispose();
-    throw e;
-  }
-  return out;
+  const out = outputFor(op, shape, given);
+  return runInto(op, out, given, (o) => w.rt.kernels.gemm_run(w.handle, x.ptr(op), x.size, o, out.size, rows, act));
 }
 
 /**

@@ -1,7 +1,7 @@
 import { OptionError } from '../errors.js';
 import { runtime } from '../runtime/state.js';
 import { Tensor } from '../tensor/tensor.js';
-import { outputFor, runInto } from './elementwise.js';
+import { outputFor, runInto } from './output.js';
 import { expectTensor } from './validate.js';
 
 /** [[top, bottom], [left, right]], or one number for all four sides, or [vertical, horizontal]. */

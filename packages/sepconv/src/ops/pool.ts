@@ -1,7 +1,7 @@
 import { OptionError, ShapeError } from '../errors.js';
 import { runtime } from '../runtime/state.js';
 import { Tensor } from '../tensor/tensor.js';
-import { outputFor, runInto } from './elementwise.js';
+import { outputFor, runInto } from './output.js';
 import { convGeometry, pair, type ConvGeometry, type Padding, type Pair } from './geometry.js';
 import { expectTensor, shapeStr } from './validate.js';
 

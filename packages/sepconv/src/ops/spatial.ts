@@ -4,7 +4,7 @@ import { PackedHandle, packFromArrays } from './packed.js';
 import { Tensor } from '../tensor/tensor.js';
 import { activationCode, type ActivationName } from './activation.js';
 import { conv2d } from './conv.js';
-import { outputFor, runInto } from './elementwise.js';
+import { outputFor, runInto } from './output.js';
 import { convGeometry, pair, type ConvGeometry, type Padding, type Pair } from './geometry.js';
 import { expectTensor, expectVector, shapeStr } from './validate.js';
 

@@ -21,42 +21,23 @@ export function layerFromKeras(l: FlatLayer): Layer {
   const c = l.config;
   const name = l.name;
   const padding = (p: unknown) => String(p ?? 'valid').toLowerCase() as 'same' | 'valid';
+  // The options every Keras conv layer shares, mapped once.
+  const convArgs = () => ({
+    name,
+    kernelSize: pair(c.kernel_size)!,
+    strides: pair(c.strides),
+    padding: padding(c.padding),
+    dilationRate: pair(c.dilation_rate),
+    activation: act(c.activation),
+    useBias: c.use_bias ?? true,
+  });
   switch (l.className) {
     case 'Conv2D':
-      return L.conv2d({
-        name,
-        filters: c.filters,
-        kernelSize: pair(c.kernel_size)!,
-        strides: pair(c.strides),
-        padding: padding(c.padding),
-        dilationRate: pair(c.dilation_rate),
-        groups: c.groups ?? 1,
-        activation: act(c.activation),
-        useBias: c.use_bias ?? true,
-      });
+      return L.conv2d({ ...convArgs(), filters: c.filters, groups: c.groups ?? 1 });
     case 'DepthwiseConv2D':
-      return L.depthwiseConv2d({
-        name,
-        kernelSize: pair(c.kernel_size)!,
-        depthMultiplier: c.depth_multiplier ?? 1,
-        strides: pair(c.strides),
-        padding: padding(c.padding),
-        dilationRate: pair(c.dilation_rate),
-        activation: act(c.activation),
-        useBias: c.use_bias ?? true,
-      });
+      return L.depthwiseConv2d({ ...convArgs(), depthMultiplier: c.depth_multiplier ?? 1 });
     case 'SeparableConv2D':
-      return L.separableConv2d({
-        name,
-        filters: c.filters,
-        kernelSize: pair(c.kernel_size)!,
-        strides: pair(c.strides),
-        padding: padding(c.padding),
-        dilationRate: pair(c.dilation_rate),
-        depthMultiplier: c.depth_multiplier ?? 1,
-        activation: act(c.activation),
-        useBias: c.use_bias ?? true,
-      });
+      return L.separableConv2d({ ...convArgs(), filters: c.filters, depthMultiplier: c.depth_multiplier ?? 1 });
     case 'BatchNormalization':
       return L.batchNormalization({ name, axis: -1, epsilon: c.epsilon ?? 1e-3, momentum: c.momentum, center: c.center ?? true, scale: c.scale ?? true });
     case 'ReLU': {

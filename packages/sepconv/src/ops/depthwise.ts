@@ -4,7 +4,7 @@ import { outputFor, runInto } from './output.js';
 import { PackedHandle, packFromArrays } from './packed.js';
 import { Tensor } from '../tensor/tensor.js';
 import { activationCode, type ActivationName } from './activation.js';
-import { convGeometry, pair, type ConvGeometry, type Padding, type Pair } from './geometry.js';
+import { convGeometry, pair, type ConvGeometry, type Padding, type Pair, kernelGeometryArgs } from './geometry.js';
 import { expectTensor, expectVector, shapeStr } from './validate.js';
 
 export interface DepthwiseConv2dOptions {
@@ -106,25 +106,7 @@ export function runDepthwise(x: Tensor, w: PackedDepthwiseWeights, g: ConvGeomet
   const shape = [n, g.outH, g.outW, w.channels * w.multiplier];
   const out = outputFor(op, shape, given);
   return runInto(op, out, given, (o) =>
-    w.rt.kernels.depthwise_conv2d(
-      w.handle,
-      x.ptr(op),
-      x.size,
-      o,
-      out.size,
-      n,
-      g.inH,
-      g.inW,
-      g.strideH,
-      g.strideW,
-      g.dilationH,
-      g.dilationW,
-      g.pads.top,
-      g.pads.bottom,
-      g.pads.left,
-      g.pads.right,
-      act,
-    ),
+    w.rt.kernels.depthwise_conv2d(w.handle, x.ptr(op), x.size, o, out.size, n, ...kernelGeometryArgs(g), act),
   );
 }
 

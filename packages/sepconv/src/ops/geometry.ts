@@ -87,3 +87,8 @@ export function convGeometry(
     outW,
   };
 }
+
+/** The geometry arguments of the conv and depthwise kernel bindings, in their order. */
+export function kernelGeometryArgs(g: ConvGeometry): [number, number, number, number, number, number, number, number, number, number] {
+  return [g.inH, g.inW, g.strideH, g.strideW, g.dilationH, g.dilationW, g.pads.top, g.pads.bottom, g.pads.left, g.pads.right];
+}

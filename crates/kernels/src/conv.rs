@@ -11,7 +11,7 @@
 //! - otherwise (groups > 1, horizontal dilation > 1): im2col of a small block of output pixels into
 //!   reused scratch (~`COL_BYTES`), then the GEMM on it, block after block.
 
-use crate::activation::{apply_in_place, Activation, Epilogue};
+use crate::activation::{Activation, Epilogue};
 use crate::gemm::{accumulate, bias_acc, gemm_strided, store, PackedGemm, GEMM_MR, GEMM_NR, NV};
 use crate::im2col::im2col_row;
 use crate::lanes::{F32x4, NativeLanes};
@@ -166,7 +166,7 @@ pub fn conv2d_path_with<V: F32x4>(g: &ConvGeometry, w: &PackedConv, input: &[f32
         ConvPath::Im2col => im2col_blocks::<V>(g, w, input, output, &ep),
     }
     if !act.is_fusable() {
-        apply_in_place(output, act);
+        crate::elementwise::activation_in_place(output, act);
     }
 }
 

@@ -69,6 +69,15 @@ impl PackedDepthwise {
         Ok(Self { data, kernel_h, kernel_w, channels, multiplier })
     }
 
+    /// Per-channel (scale, shift) of a 1x1 multiplier-1 depthwise conv (its weight and bias).
+    pub fn affine_params(&self) -> (Vec<f32>, Vec<f32>) {
+        let stride = (1 + self.kernel_h * self.kernel_w) * DW_CHANNEL_TILE;
+        let at = |ch: usize| (ch / DW_CHANNEL_TILE) * stride + ch % DW_CHANNEL_TILE;
+        let scale = (0..self.channels).map(|ch| self.data[at(ch) + DW_CHANNEL_TILE]).collect();
+        let shift = (0..self.channels).map(|ch| self.data[at(ch)]).collect();
+        (scale, shift)
+    }
+
     #[inline(always)]
     fn tile(&self, t: usize) -> &[f32] {
         let stride = (1 + self.kernel_h * self.kernel_w) * DW_CHANNEL_TILE;
@@ -98,6 +107,12 @@ pub fn check_depthwise(g: &ConvGeometry, w: &PackedDepthwise, input: &[f32], out
 /// Depthwise conv over NHWC `input` into NHWC `output`, generic over the lane type.
 pub fn depthwise_with<V: F32x4>(g: &ConvGeometry, w: &PackedDepthwise, input: &[f32], output: &mut [f32], act: Activation) {
     check_depthwise(g, w, input, output).expect("depthwise_with: bad arguments");
+    if is_channel_affine(g, w) {
+        let (scale, shift) = w.affine_params();
+        crate::elementwise::channel_affine_with::<NativeLanes>(input, output, w.channels, &scale, Some(&shift), 1, act)
+            .expect("depthwise 1x1: sizes checked");
+        return;
+    }
     let ep = Epilogue::<V>::new(act);
     if w.multiplier == 1 && fast_path::<V>(g, w, input, output, &ep) {
         // done by a 3x3 / 5x5 stride 1 / 2 row kernel
@@ -110,6 +125,19 @@ pub fn depthwise_with<V: F32x4>(g: &ConvGeometry, w: &PackedDepthwise, input: &[
         // Sigmoid / swish: the vectorised pass (polynomial exp), not fused into the row kernels' stores.
         crate::elementwise::activation_in_place(output, act);
     }
+}
+
+/// A 1x1, stride 1, unpadded, multiplier-1 depthwise conv is a per-channel affine map (batch-norm,
+/// rescaling): it streams through `channel_affine` instead of the conv kernels.
+fn is_channel_affine(g: &ConvGeometry, w: &PackedDepthwise) -> bool {
+    w.kernel_h == 1
+        && w.kernel_w == 1
+        && w.multiplier == 1
+        && g.stride_h == 1
+        && g.stride_w == 1
+        && g.pads.top + g.pads.bottom + g.pads.left + g.pads.right == 0
+        && g.out_h == g.in_h
+        && g.out_w == g.in_w
 }
 
 /// The general kernel only (no fast path): for benches and tests of the fallback.

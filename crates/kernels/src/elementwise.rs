@@ -11,8 +11,9 @@ use crate::lanes::{F32x4, NativeLanes, ScalarLanes};
 /// Division and exponent scaling, for exp / sigmoid / softmax.
 pub trait MathLanes: F32x4 {
     fn div(self, o: Self) -> Self;
-    /// 2^n for lanes holding integral values in [-126, 127].
-    fn pow2i(n: Self) -> Self;
+    /// 2^n from `t` = n + 1.5 * 2^23 with integral n in [-126, 127]: the low mantissa bits of `t` hold n,
+    /// so an integer add and a shift make the exponent (no float-to-int conversion, which V8 emulates).
+    fn pow2_from_rounded(t: Self) -> Self;
 }
 
 impl MathLanes for ScalarLanes {
@@ -21,8 +22,8 @@ impl MathLanes for ScalarLanes {
         Self([self.0[0] / o.0[0], self.0[1] / o.0[1], self.0[2] / o.0[2], self.0[3] / o.0[3]])
     }
     #[inline(always)]
-    fn pow2i(n: Self) -> Self {
-        Self(n.0.map(|x| f32::from_bits(((x as i32 + 127) as u32) << 23)))
+    fn pow2_from_rounded(t: Self) -> Self {
+        Self(t.0.map(|x| f32::from_bits(x.to_bits().wrapping_add(POW2_BIAS) << 23)))
     }
 }
 
@@ -34,10 +35,10 @@ impl MathLanes for crate::lanes::SseLanes {
         unsafe { Self(_mm_div_ps(self.0, o.0)) }
     }
     #[inline(always)]
-    fn pow2i(n: Self) -> Self {
+    fn pow2_from_rounded(t: Self) -> Self {
         use core::arch::x86_64::*;
         unsafe {
-            let i = _mm_add_epi32(_mm_cvtps_epi32(n.0), _mm_set1_epi32(127));
+            let i = _mm_add_epi32(_mm_castps_si128(t.0), _mm_set1_epi32(POW2_BIAS as i32));
             Self(_mm_castsi128_ps(_mm_slli_epi32::<23>(i)))
         }
     }
@@ -50,43 +51,122 @@ impl MathLanes for crate::lanes::WasmLanes {
         Self(core::arch::wasm32::f32x4_div(self.0, o.0))
     }
     #[inline(always)]
-    fn pow2i(n: Self) -> Self {
+    fn pow2_from_rounded(t: Self) -> Self {
         use core::arch::wasm32::*;
-        let i = i32x4_add(i32x4_trunc_sat_f32x4(n.0), i32x4_splat(127));
-        Self(i32x4_shl(i, 23))
+        Self(i32x4_shl(i32x4_add(t.0, i32x4_splat(POW2_BIAS as i32)), 23))
     }
 }
 
-/// e^x, vectorised: x = n ln2 + r with |r| <= ln2 / 2, e^r by Cephes' degree-6 polynomial, times 2^n.
-/// Relative error about 2e-7 over [-87, 88]; inputs are clamped to that range (e^-87 ~ 1.6e-38).
-#[inline(always)]
-pub fn exp<V: MathLanes>(x: V) -> V {
-    let x = x.max(V::splat(-87.0)).min(V::splat(88.0));
-    // round(x / ln2) by the 1.5 * 2^23 trick (|x / ln2| < 2^22 here).
-    let magic = V::splat(12_582_912.0);
-    let n = x.mul(V::splat(core::f32::consts::LOG2_E)).add(magic).sub(magic);
-    let r = x.sub(n.mul(V::splat(0.693_359_4))).sub(n.mul(V::splat(-2.121_944_4e-4)));
-    let mut p = V::splat(1.987_569_1e-4);
-    p = p.mul_add(r, V::splat(1.398_2e-3));
-    p = p.mul_add(r, V::splat(8.333_452e-3));
-    p = p.mul_add(r, V::splat(4.166_579_6e-2));
-    p = p.mul_add(r, V::splat(1.666_666_5e-1));
-    p = p.mul_add(r, V::splat(5.000_000_1e-1));
-    let y = p.mul(r.mul(r)).add(r).add(V::splat(1.0));
-    y.mul(V::pow2i(n))
+/// Added to the bits of n + 1.5 * 2^23 (0x4B40_0000 + n) to leave n + 127, the biased exponent.
+const POW2_BIAS: u32 = 127u32.wrapping_sub(0x4B40_0000);
+
+/// The constants of `exp`, splatted once per kernel call. Written inline, every use is a `v128.const`
+/// that V8 rebuilds through a general register in the loop (~4 instructions each, ~15 per exp);
+/// read through `read_volatile` LLVM cannot fold them back, so they stay in registers.
+#[derive(Clone, Copy)]
+pub struct ExpConsts<V: F32x4> {
+    lo: V,
+    hi: V,
+    log2e: V,
+    magic: V,
+    ln2_hi: V,
+    ln2_lo: V,
+    p: [V; 6],
+    one: V,
+    zero: V,
 }
 
-/// 1 / (1 + e^-x).
-#[inline(always)]
-pub fn sigmoid<V: MathLanes>(x: V) -> V {
-    let one = V::splat(1.0);
-    one.div(one.add(exp(V::splat(0.0).sub(x))))
+const EXP_CONSTS: [f32; 12] = [
+    -87.0,
+    88.0,
+    core::f32::consts::LOG2_E,
+    12_582_912.0,
+    0.693_359_4,
+    -2.121_944_4e-4,
+    1.987_569_1e-4,
+    1.398_2e-3,
+    8.333_452e-3,
+    4.166_579_6e-2,
+    1.666_666_5e-1,
+    5.000_000_1e-1,
+];
+
+impl<V: MathLanes> ExpConsts<V> {
+    #[inline(always)]
+    pub fn new() -> Self {
+        // SAFETY: reading a valid static.
+        let k = unsafe { core::ptr::read_volatile(&EXP_CONSTS) };
+        let s = V::splat;
+        Self {
+            lo: s(k[0]),
+            hi: s(k[1]),
+            log2e: s(k[2]),
+            magic: s(k[3]),
+            ln2_hi: s(k[4]),
+            ln2_lo: s(k[5]),
+            p: [s(k[6]), s(k[7]), s(k[8]), s(k[9]), s(k[10]), s(k[11])],
+            one: s(1.0),
+            zero: s(0.0),
+        }
+    }
+
+    /// e^x, vectorised: x = n ln2 + r with |r| <= ln2 / 2, e^r by Cephes' degree-6 polynomial, times 2^n.
+    /// Relative error about 2e-7 over [-87, 88]; inputs are clamped to that range (e^-87 ~ 1.6e-38).
+    #[inline(always)]
+    pub fn exp(&self, x: V) -> V {
+        let x = x.max(self.lo).min(self.hi);
+        // round(x / ln2) by the 1.5 * 2^23 trick (|x / ln2| < 2^22 here).
+        let t = x.mul(self.log2e).add(self.magic);
+        let n = t.sub(self.magic);
+        let r = x.sub(n.mul(self.ln2_hi)).sub(n.mul(self.ln2_lo));
+        let [p0, p1, p2, p3, p4, p5] = self.p;
+        let p = p0.mul_add(r, p1).mul_add(r, p2).mul_add(r, p3).mul_add(r, p4).mul_add(r, p5);
+        let y = p.mul(r.mul(r)).add(r).add(self.one);
+        y.mul(V::pow2_from_rounded(t))
+    }
+
+    /// 1 / (1 + e^-x).
+    #[inline(always)]
+    pub fn sigmoid(&self, x: V) -> V {
+        self.one.div(self.one.add(self.exp(self.zero.sub(x))))
+    }
+
+    /// x / (1 + e^-x).
+    #[inline(always)]
+    pub fn swish(&self, x: V) -> V {
+        x.div(self.one.add(self.exp(self.zero.sub(x))))
+    }
 }
 
-/// x / (1 + e^-x).
-#[inline(always)]
-pub fn swish<V: MathLanes>(x: V) -> V {
-    x.div(V::splat(1.0).add(exp(V::splat(0.0).sub(x))))
+impl<V: MathLanes> Default for ExpConsts<V> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Any activation, fused into a store: clamps / hard-swish through the epilogue, sigmoid / swish
+/// through the fast exp. Built once per kernel call.
+#[derive(Clone, Copy)]
+pub struct AnyEpilogue<V: F32x4> {
+    ep: Epilogue<V>,
+    exp: ExpConsts<V>,
+    act: Activation,
+}
+
+impl<V: MathLanes> AnyEpilogue<V> {
+    #[inline(always)]
+    pub fn new(act: Activation) -> Self {
+        Self { ep: Epilogue::new(act), exp: ExpConsts::new(), act }
+    }
+
+    #[inline(always)]
+    pub fn apply(&self, x: V) -> V {
+        match self.act {
+            Activation::Sigmoid => self.exp.sigmoid(x),
+            Activation::Swish => self.exp.swish(x),
+            _ => self.ep.apply(x),
+        }
+    }
 }
 
 /// Applies `f` to every 4 lanes of `input`, writing `output`; the tail goes through a padded vector.
@@ -143,9 +223,10 @@ fn check_same(op: &str, a: usize, b: usize, out: usize) -> Result<(), String> {
 /// Activation as a separate pass (the fast path for sigmoid and swish after a kernel).
 pub fn activation_with<V: MathLanes>(input: &[f32], output: &mut [f32], act: Activation) -> Result<(), String> {
     check_same("activation", input.len(), output.len(), output.len())?;
+    let k = ExpConsts::<V>::new();
     match act {
-        Activation::Sigmoid => map::<V>(input, output, sigmoid),
-        Activation::Swish => map::<V>(input, output, swish),
+        Activation::Sigmoid => map::<V>(input, output, |x| k.sigmoid(x)),
+        Activation::Swish => map::<V>(input, output, |x| k.swish(x)),
         _ => {
             let ep = Epilogue::<V>::new(act);
             map::<V>(input, output, |x| ep.apply(x));
@@ -155,10 +236,11 @@ pub fn activation_with<V: MathLanes>(input: &[f32], output: &mut [f32], act: Act
 }
 
 pub fn activation_in_place_with<V: MathLanes>(data: &mut [f32], act: Activation) {
+    let k = ExpConsts::<V>::new();
     match act {
         Activation::Linear => {}
-        Activation::Sigmoid => map_in_place::<V>(data, sigmoid),
-        Activation::Swish => map_in_place::<V>(data, swish),
+        Activation::Sigmoid => map_in_place::<V>(data, |x| k.sigmoid(x)),
+        Activation::Swish => map_in_place::<V>(data, |x| k.swish(x)),
         _ => {
             let ep = Epilogue::<V>::new(act);
             map_in_place::<V>(data, |x| ep.apply(x));
@@ -174,21 +256,10 @@ pub fn activation_in_place(data: &mut [f32], act: Activation) {
     activation_in_place_with::<NativeLanes>(data, act)
 }
 
-/// Applies `act` to `acc` and stores it: clamps / hard-swish through the epilogue, sigmoid / swish
-/// through the fast exp (so ops with their own loops can fuse any activation into the store).
-#[inline(always)]
-pub fn apply_any<V: MathLanes>(ep: &Epilogue<V>, act: Activation, x: V) -> V {
-    match act {
-        Activation::Sigmoid => sigmoid(x),
-        Activation::Swish => swish(x),
-        _ => ep.apply(x),
-    }
-}
-
 /// out = act(a + b), same shapes.
 pub fn add_with<V: MathLanes>(a: &[f32], b: &[f32], out: &mut [f32], act: Activation) -> Result<(), String> {
     check_same("add", a.len(), b.len(), out.len())?;
-    let ep = Epilogue::<V>::new(act);
+    let ep = AnyEpilogue::<V>::new(act);
     let n = a.len();
     let body = n & !3;
     let (ap, bp, op) = (a.as_ptr(), b.as_ptr(), out.as_mut_ptr());
@@ -196,12 +267,12 @@ pub fn add_with<V: MathLanes>(a: &[f32], b: &[f32], out: &mut [f32], act: Activa
     // SAFETY: i + 4 <= body <= every length.
     unsafe {
         while i < body {
-            apply_any(&ep, act, V::load(ap.add(i)).add(V::load(bp.add(i)))).store(op.add(i));
+            ep.apply(V::load(ap.add(i)).add(V::load(bp.add(i)))).store(op.add(i));
             i += 4;
         }
     }
     for i in body..n {
-        out[i] = apply_any(&ep, act, V::splat(a[i] + b[i])).to_array()[0];
+        out[i] = ep.apply(V::splat(a[i] + b[i])).to_array()[0];
     }
     Ok(())
 }
@@ -261,9 +332,13 @@ pub fn channel_affine_with<V: MathLanes>(
     if scale.len() != groups * channels || shift.is_some_and(|s| s.len() != groups * channels) {
         return Err(format!("channel op: scale / shift must have {groups} x {channels} values"));
     }
-    let ep = Epilogue::<V>::new(act);
+    let ep = AnyEpilogue::<V>::new(act);
     let pixels_per_group = x.len() / channels / groups;
     let c4 = channels & !3;
+    if channels % 4 != 0 && channels <= SMALL_CHANNELS {
+        channel_affine_periodic(x, out, channels, scale, shift, groups, &ep);
+        return Ok(());
+    }
     for g in 0..groups {
         let sc = &scale[g * channels..(g + 1) * channels];
         let sh = shift.map(|s| &s[g * channels..(g + 1) * channels]);
@@ -280,17 +355,67 @@ pub fn channel_affine_with<V: MathLanes>(
                         Some(sh) => V::load(sh.as_ptr().add(j)),
                         None => V::load(zero.as_ptr()),
                     };
-                    apply_any(&ep, act, V::load(xp.add(j)).mul_add(s, t)).store(op.add(j));
+                    ep.apply(V::load(xp.add(j)).mul_add(s, t)).store(op.add(j));
                     j += 4;
                 }
             }
             for j in c4..channels {
                 let v = x[base + j] * sc[j] + sh.map_or(0.0, |s| s[j]);
-                out[base + j] = apply_any(&ep, act, V::splat(v)).to_array()[0];
+                out[base + j] = ep.apply(V::splat(v)).to_array()[0];
             }
         }
     }
     Ok(())
+}
+
+/// Channel counts up to this, when not a multiple of 4, run `channel_affine_periodic`.
+const SMALL_CHANNELS: usize = 64;
+
+/// Few channels not a multiple of 4 (an RGB input's rescaling / normalization): the scale / shift
+/// pattern repeats every lcm(C, 4) values, so whole vectors stream over the flat data.
+fn channel_affine_periodic<V: MathLanes>(
+    x: &[f32],
+    out: &mut [f32],
+    channels: usize,
+    scale: &[f32],
+    shift: Option<&[f32]>,
+    groups: usize,
+    ep: &AnyEpilogue<V>,
+) {
+    let period = channels * 4 / gcd(channels, 4);
+    let per_group = x.len() / groups;
+    let mut sc = vec![0.0f32; period];
+    let mut sh = vec![0.0f32; period];
+    for g in 0..groups {
+        for i in 0..period {
+            sc[i] = scale[g * channels + i % channels];
+            sh[i] = shift.map_or(0.0, |s| s[g * channels + i % channels]);
+        }
+        let (xs, os) = (&x[g * per_group..(g + 1) * per_group], &mut out[g * per_group..(g + 1) * per_group]);
+        let whole = per_group / period * period;
+        let (xp, op) = (xs.as_ptr(), os.as_mut_ptr());
+        let mut i = 0;
+        // SAFETY: i + period <= whole <= the group's length; period is a multiple of 4.
+        unsafe {
+            while i < whole {
+                let mut j = 0;
+                while j < period {
+                    let v = V::load(xp.add(i + j)).mul_add(V::load(sc.as_ptr().add(j)), V::load(sh.as_ptr().add(j)));
+                    ep.apply(v).store(op.add(i + j));
+                    j += 4;
+                }
+                i += period;
+            }
+        }
+        for i in whole..per_group {
+            let v = xs[i] * sc[i % period] + sh[i % period];
+            os[i] = ep.apply(V::splat(v)).to_array()[0];
+        }
+    }
+}
+
+fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 { a } else { gcd(b, a % b) }
 }
 
 /// `a * b` where `b` broadcasts over pixels: `b` has `groups` x `channels` values ([N,1,1,C] with

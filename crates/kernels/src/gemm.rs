@@ -7,7 +7,7 @@
 //! step loads NR/4 B vectors and load-splats one A value per row. Bias is the accumulators'
 //! initial value; clamp / hard-swish are applied in the store; sigmoid / swish in a second pass.
 
-use crate::activation::{apply_in_place, Activation, Epilogue};
+use crate::activation::{Activation, Epilogue};
 use crate::lanes::{F32x4, NativeLanes};
 use crate::pack::pack_panels;
 
@@ -79,12 +79,26 @@ pub fn check_gemm(m: usize, w: &PackedGemm, a: &[f32], c: &[f32]) -> Result<(), 
 /// C = act(A * B + bias) over dense rows (`a`: m x K, `c`: m x N), generic over the lanes.
 pub fn gemm_with<V: F32x4>(m: usize, w: &PackedGemm, a: &[f32], c: &mut [f32], act: Activation) {
     check_gemm(m, w, a, c).expect("gemm_with: bad arguments");
-    // SAFETY: sizes checked above; rows are dense (lda = K, ldc = N).
-    unsafe { gemm_strided::<V>(m, a.as_ptr(), w.k, w, c.as_mut_ptr(), w.n, &Epilogue::new(act)) };
-    if !act.is_fusable() {
-        apply_in_place(c, act);
+    let ep = Epilogue::new(act);
+    if act.is_fusable() {
+        // SAFETY: sizes checked above; rows are dense (lda = K, ldc = N).
+        unsafe { gemm_strided::<V>(m, a.as_ptr(), w.k, w, c.as_mut_ptr(), w.n, &ep) };
+        return;
+    }
+    // Sigmoid / swish: row blocks of ~64 KiB of output, each run through the vectorised pass while in cache.
+    let rows = (SEPARATE_PASS_BYTES / (4 * w.n.max(1))).max(GEMM_MR) / GEMM_MR * GEMM_MR;
+    let mut i = 0;
+    while i < m {
+        let r = rows.min(m - i);
+        // SAFETY: rows i..i + r of A and C lie inside the checked buffers.
+        unsafe { gemm_strided::<V>(r, a.as_ptr().add(i * w.k), w.k, w, c.as_mut_ptr().add(i * w.n), w.n, &ep) };
+        crate::elementwise::activation_in_place(&mut c[i * w.n..(i + r) * w.n], act);
+        i += r;
     }
 }
+
+/// Output bytes a GEMM writes before a non-fused activation pass runs over them (L2-resident).
+const SEPARATE_PASS_BYTES: usize = 64 * 1024;
 
 /// GEMM with this build's lanes.
 pub fn gemm(m: usize, w: &PackedGemm, a: &[f32], c: &mut [f32], act: Activation) {

@@ -1,10 +1,11 @@
 //! Softmax over the last axis (rows of `len` contiguous values), with the fast vector exp.
 
-use crate::elementwise::{exp, MathLanes};
+use crate::elementwise::{ExpConsts, MathLanes};
 use crate::lanes::NativeLanes;
 
 /// out[r, i] = e^(x[r, i] - max_r) / sum_r, for every row r of `len` values.
 pub fn softmax_with<V: MathLanes>(x: &[f32], out: &mut [f32], len: usize) -> Result<(), String> {
+    let k = ExpConsts::<V>::new();
     if len == 0 || x.len() % len != 0 || out.len() != x.len() {
         return Err(format!("softmax: input has {} values and output {}; both must be equal and a multiple of the axis length {len}", x.len(), out.len()));
     }
@@ -28,7 +29,7 @@ pub fn softmax_with<V: MathLanes>(x: &[f32], out: &mut [f32], len: usize) -> Res
         unsafe {
             let mut i = 0;
             while i < body {
-                let e = exp(V::load(row.as_ptr().add(i)).sub(mv));
+                let e = k.exp(V::load(row.as_ptr().add(i)).sub(mv));
                 e.store(orow.as_mut_ptr().add(i));
                 sum = sum.add(e);
                 i += 4;
@@ -38,7 +39,7 @@ pub fn softmax_with<V: MathLanes>(x: &[f32], out: &mut [f32], len: usize) -> Res
         if body < len {
             let mut t = [m; 4];
             t[..len - body].copy_from_slice(&row[body..]);
-            let e = exp(V::from_array(t).sub(mv)).to_array();
+            let e = k.exp(V::from_array(t).sub(mv)).to_array();
             for (k, o) in orow[body..].iter_mut().enumerate() {
                 *o = e[k];
                 total += e[k];

@@ -171,7 +171,7 @@ unsafe fn fused_kw<V: crate::elementwise::MathLanes, const KW: usize, const S: u
     tmp: &mut [f32],
     act: Activation,
 ) {
-    use crate::activation::Epilogue;
+    use crate::elementwise::AnyEpilogue;
     let c = w.channels;
     let kh = w.kernel_h;
     let (in_h, in_w) = (v.in_h, v.in_w);
@@ -180,8 +180,8 @@ unsafe fn fused_kw<V: crate::elementwise::MathLanes, const KW: usize, const S: u
     tmp.fill(0.0);
     let zero = vec![0.0f32; in_w * c];
     let rank = w.raw.len();
-    let ep_last = Epilogue::<V>::new(act);
-    let ep_lin = Epilogue::<V>::new(Activation::Linear);
+    let ep_last = AnyEpilogue::<V>::new(act);
+    let ep_lin = AnyEpilogue::<V>::new(Activation::Linear);
     let inp = input.as_ptr();
     let outp = output.as_mut_ptr();
     let tp = tmp.as_mut_ptr();
@@ -275,7 +275,6 @@ unsafe fn fused_kw<V: crate::elementwise::MathLanes, const KW: usize, const S: u
                     }
                     // 1 x K, per channel vector: its K weights in registers, then blocks of 4 output
                     // pixels sharing the (3 * S + K_w) intermediate vectors they cover.
-                    let act_here = if last { act } else { Activation::Linear };
                     let mut j = 0;
                     while j < cb {
                         let ch = c0 + j;
@@ -298,7 +297,7 @@ unsafe fn fused_kw<V: crate::elementwise::MathLanes, const KW: usize, const S: u
                                 }
                             }
                             for (p, a) in acc.iter().enumerate() {
-                                crate::elementwise::apply_any(ep, act_here, *a).store(o.add(p * c));
+                                ep.apply(*a).store(o.add(p * c));
                             }
                             ox += 4;
                         }
@@ -309,7 +308,7 @@ unsafe fn fused_kw<V: crate::elementwise::MathLanes, const KW: usize, const S: u
                             for (kx, wkx) in wk.iter().enumerate() {
                                 a = V::load(base.add(kx * cb_max)).mul_add(*wkx, a);
                             }
-                            crate::elementwise::apply_any(ep, act_here, a).store(o);
+                            ep.apply(a).store(o);
                             ox += 1;
                         }
                         j += 4;

@@ -48,6 +48,11 @@ fn sweep<V: F32x4>() {
         seed += 1;
         run_case::<V>(m, k, n, true, Activation::Relu6, seed);
     }
+    // Sigmoid / swish run per block of 64 KiB of output rows: several blocks and a ragged last one.
+    for &(m, k, n, act) in &[(2051, 5, 9, Activation::Swish), (1500, 3, 24, Activation::Sigmoid)] {
+        seed += 1;
+        run_case::<V>(m, k, n, true, act, seed);
+    }
 }
 
 #[test]

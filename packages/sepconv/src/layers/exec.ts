@@ -21,7 +21,7 @@ const isConv = (s: Step): s is ConvStep => CONV_KINDS.has(s.kind);
 
 /**
  * Fuses in place: ZeroPadding2D -> conv/depthwise becomes explicit pads; conv -> BN (affine) folds into
- * the conv's weights; conv/affine -> activation goes into the epilogue. Only when the intermediate value
+ * the conv's weights; affine -> affine composes; conv/affine -> activation goes into the epilogue. Only when the intermediate value
  * has exactly one consumer and is not a model output.
  */
 export function fuse(low: Lowered): void {
@@ -49,6 +49,23 @@ export function fuse(low: Lowered): void {
       keep.splice(keep.indexOf(src), 1);
     } else if (s.kind === 'affine' && src && isConv(src) && src.activation === 'linear' && soleUse(src.output, u) && keep.includes(src)) {
       (src.post ??= []).push({ scale: s.scale, shift: s.shift, layer: s.layer });
+      src.key += `+${s.key}`;
+      src.activation = s.activation;
+      src.output = s.output;
+      producer.set(s.output, src);
+      continue;
+    } else if (s.kind === 'affine' && src?.kind === 'affine' && src.activation === 'linear' && soleUse(src.output, u) && keep.includes(src)) {
+      // affine after affine (Rescaling -> Normalization): one map, x * (s1 s2) + (t1 s2 + t2)
+      const [s1, t1, s2, t2] = [src.scale, src.shift, s.scale, s.shift];
+      src.scale = () => {
+        const b = s2();
+        return s1().map((v, i) => v * b[i]!);
+      };
+      src.shift = () => {
+        const b = s2();
+        const c = t2();
+        return t1().map((v, i) => v * b[i]! + c[i]!);
+      };
       src.key += `+${s.key}`;
       src.activation = s.activation;
       src.output = s.output;

@@ -187,7 +187,18 @@ export abstract class Layer {
     }
     this.#defs = defs;
     this.#buildShapes = inputShapes.map((s) => [...s]);
-    for (const d of defs) this.#values.set(d.name, initValues(`${this.name}/${d.name}`, d));
+    // Initial values are made on first read: a model whose weights are loaded never pays for them.
+  }
+
+  #value(local: string): Float32Array | undefined {
+    let v = this.#values.get(local);
+    if (!v) {
+      const def = this.#defs?.find((d) => d.name === local);
+      if (!def) return undefined;
+      v = initValues(`${this.name}/${def.name}`, def);
+      this.#values.set(local, v);
+    }
+    return v;
   }
 
   protected requireBuilt(what: string): WeightDef[] {
@@ -226,7 +237,7 @@ export abstract class Layer {
 
   /** Copies of the weights, in `weightSpecs()` order. */
   getWeights(): Float32Array[] {
-    return (this.#defs ?? []).map((d) => this.#values.get(d.name)!.slice());
+    return (this.#defs ?? []).map((d) => this.#value(d.name)!.slice());
   }
 
   /**
@@ -265,13 +276,13 @@ export abstract class Layer {
 
   /** The stored weight (no copy): for lowering and packing, not for users. */
   weight(local: string): Float32Array {
-    const v = this.#values.get(local);
+    const v = this.#value(local);
     if (!v) throw new ShapeError(this.label, `a weight \`${local}\``, 'none (layer not built?)');
     return v;
   }
 
   hasWeight(local: string): boolean {
-    return this.#values.has(local);
+    return this.#defs?.some((d) => d.name === local) ?? false;
   }
 
   /** Keras count: every weight, trainable or not (BN moving stats, Normalization mean/variance/count). */

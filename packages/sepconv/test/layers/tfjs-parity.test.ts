@@ -292,6 +292,16 @@ describe(`layers vs TF.js (cpu backend), ${TEST_BUILD} build`, () => {
       compare(...seqBoth(s, [layers.zeroPadding2d({ padding: [[1, 2], [0, 3]] })], [tfl.layers.zeroPadding2d({ padding: [[1, 2], [0, 3]] })]), s, seed++);
       compare(...seqBoth(s, [layers.zeroPadding2d({ padding: 2 }), layers.conv2d({ filters: 3, kernelSize: 3 })], [tfl.layers.zeroPadding2d({ padding: 2 }), tfl.layers.conv2d({ filters: 3, kernelSize: 3 })]), s, seed++);
       compare(...seqBoth(s, [layers.rescaling({ scale: 1 / 127.5, offset: -1 })], [tfl.layers.rescaling({ scale: 1 / 127.5, offset: -1 })]), s, seed++);
+      // consecutive per-channel maps compose into one (exec.ts fuse), then the swish pass
+      compare(
+        ...seqBoth(
+          s,
+          [layers.rescaling({ scale: 0.5, offset: 0.25 }), layers.rescaling({ scale: 3, offset: -1 }), layers.batchNormalization(), layers.activation({ activation: 'swish' })],
+          [tfl.layers.rescaling({ scale: 0.5, offset: 0.25 }), tfl.layers.rescaling({ scale: 3, offset: -1 }), tfl.layers.batchNormalization(), tfl.layers.activation({ activation: 'swish' })],
+        ),
+        s,
+        seed++,
+      );
     }
   });
 

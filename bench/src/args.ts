@@ -8,6 +8,8 @@ export interface BenchArgs {
   engines: Set<string> | undefined;
   runs: number;
   warmup: number;
+  /** Each fast engine warms up for at least this long per case (V8 tiers wasm up ~0.5 s after first use). */
+  warmupMs: number;
   /** Seconds an engine marked slow (scalar, tfjs-cpu) may spend per model before it stops taking rounds. */
   slowBudget: number;
   /** Models above this many GMACs are not run on the slow engines. */
@@ -35,6 +37,8 @@ export const HELP = `node bench/run.mjs [flags]        (pnpm bench -- [flags])
   --engines e1,e2      ${ENGINES.join(',')} (default all)
   --runs N             timed runs per case (default 20; >= 20 for the published table)
   --warmup N           warm-up rounds (default 3)
+  --warmup-ms T        and more warm-up rounds until each fast engine ran T ms on the case (default 300; V8
+                       runs new wasm code unoptimized until its optimized code lands, ~0.5 s after first use)
   --slow-budget S      seconds the slow engines (sepconv-scalar, tfjs-cpu) may spend per model (default 20)
   --slow-max-gmac G    models above G GMACs skip TF.js cpu (default 1: only the MobileNets and EfficientNet-B0;
                        it takes ~40 s per ResNet-50 run)
@@ -55,6 +59,7 @@ export function parseArgs(argv: string[], root: string): BenchArgs {
     engines: undefined,
     runs: 20,
     warmup: 3,
+    warmupMs: 300,
     slowBudget: 20,
     slowMaxGmac: 1,
     scalarMaxGmac: 5,
@@ -78,6 +83,7 @@ export function parseArgs(argv: string[], root: string): BenchArgs {
       case '--engines': a.engines = new Set(list(val())); break;
       case '--runs': a.runs = Number(val()); runsGiven = true; break;
       case '--warmup': a.warmup = Number(val()); break;
+      case '--warmup-ms': a.warmupMs = Number(val()); break;
       case '--slow-budget': a.slowBudget = Number(val()); break;
       case '--slow-max-gmac': a.slowMaxGmac = Number(val()); break;
       case '--scalar-max-gmac': a.scalarMaxGmac = Number(val()); break;
@@ -98,11 +104,12 @@ export function parseArgs(argv: string[], root: string): BenchArgs {
   if (a.quick) {
     if (!runsGiven) a.runs = 3;
     a.warmup = Math.min(a.warmup, 1);
+    a.warmupMs = 0;
     a.slowBudget = Math.min(a.slowBudget, 2);
     a.writeResults = false;
     if (!outGiven) a.outDir = `${process.env.TMPDIR ?? '/tmp'}/sepconv-bench-quick-${process.pid}`;
   }
-  if (!(a.runs >= 1) || !(a.warmup >= 0)) throw new Error('bench: --runs must be >= 1 and --warmup >= 0');
+  if (!(a.runs >= 1) || !(a.warmup >= 0) || !(a.warmupMs >= 0)) throw new Error('bench: --runs must be >= 1, --warmup and --warmup-ms >= 0');
   return a;
 }
 

@@ -63,7 +63,7 @@ export async function measureChain(ctx: Ctx, c: { name: string; family: string; 
     }
     contenders.push({ id, run: b.run, before: b.before, ...(SLOW.includes(id) ? { budgetMs: ctx.args.slowBudget * 1000 / 10, minRuns: Math.min(3, ctx.args.runs) } : {}) });
   }
-  const timed = await interleave(contenders, { warmup: ctx.args.warmup, runs: ctx.args.runs, tick: () => ctx.tick() });
+  const timed = await interleave(contenders, { warmup: ctx.args.warmup, warmupMs: ctx.args.warmupMs, runs: ctx.args.runs, tick: () => ctx.tick() });
   ctx.roof.sample(3);
   const roof = ctx.roof.result().gflops;
   for (const [id, t] of timed) {

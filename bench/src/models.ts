@@ -319,7 +319,7 @@ export async function runModels(ctx: Ctx, defs: ModelDef[], ids: EngineId[]): Pr
       before: b.before,
       ...(SLOW.includes(id) ? { budgetMs: ctx.args.slowBudget * 1000, minRuns: 1 } : {}),
     }));
-    const timed = await interleave(contenders, { warmup: ctx.args.warmup, runs: ctx.args.runs, tick: () => ctx.tick() });
+    const timed = await interleave(contenders, { warmup: ctx.args.warmup, warmupMs: ctx.args.warmupMs, runs: ctx.args.runs, tick: () => ctx.tick() });
     for (const [id, b] of built) {
       const t = timed.get(id)!;
       const m: ModelResult['engines'][EngineId] = t.stats.runs ? { median: t.stats.median, min: t.stats.min, runs: t.stats.runs } : { error: t.error ?? 'no runs' };

@@ -95,7 +95,7 @@ export async function runSeed(ctx: Ctx, cases: SeedCase[]): Promise<SeedRow[]> {
       built.push([`${id}/separable`, id, 'separable', await buildChain(ctx.engines, id, c.separable, hashSeed(c.name))]);
     }
     const contenders: Contender[] = built.filter(([, , , b]) => !('na' in b)).map(([key, , , b]) => ({ id: key, run: (b as any).run, before: (b as any).before }));
-    const timed = await interleave(contenders, { warmup: ctx.args.warmup, runs: ctx.args.runs, tick: () => ctx.tick() });
+    const timed = await interleave(contenders, { warmup: ctx.args.warmup, warmupMs: ctx.args.warmupMs, runs: ctx.args.runs, tick: () => ctx.tick() });
     for (const id of ids) {
       const side = (which: 'standard' | 'separable'): EngineMeasure => {
         const b = built.find(([, i, w]) => i === id && w === which)![3];

@@ -31,6 +31,11 @@ export interface Contender {
 
 export interface RoundOptions {
   warmup: number;
+  /**
+   * Keep warming up (past `warmup` rounds, up to 200) until every fast contender has run this long:
+   * V8 runs new wasm code in its baseline tier until the optimized code lands, ~0.5 s after first use here.
+   */
+  warmupMs?: number;
   runs: number;
   /** Called after every round (progress bar). */
   tick?: () => void;
@@ -38,19 +43,26 @@ export interface RoundOptions {
   between?: () => void;
 }
 
+const MAX_WARMUP_ROUNDS = 200;
+
 export async function interleave(contenders: Contender[], o: RoundOptions): Promise<Map<string, { stats: Stats; samples: number[]; error?: string }>> {
   const samples = new Map<string, number[]>(contenders.map((c) => [c.id, []]));
   const spent = new Map<string, number>(contenders.map((c) => [c.id, 0]));
   const errors = new Map<string, string>();
-  const total = o.warmup + o.runs;
-  for (let r = 0; r < total; r++) {
+  const warmSpent = new Map<string, number>(contenders.map((c) => [c.id, 0]));
+  const stillWarming = (r: number): boolean =>
+    r < o.warmup || (r < MAX_WARMUP_ROUNDS && contenders.some((c) => c.budgetMs === undefined && !errors.has(c.id) && warmSpent.get(c.id)! < (o.warmupMs ?? 0)));
+  let warmRounds = Infinity;
+  for (let r = 0; r < warmRounds + o.runs; r++) {
+    if (warmRounds === Infinity && !stillWarming(r)) warmRounds = r;
+    const warming = r < warmRounds;
     const n = contenders.length;
     for (let k = 0; k < n; k++) {
       const c = contenders[(k + r) % n]!;
       if (errors.has(c.id)) continue;
       const done = samples.get(c.id)!.length;
-      if (c.budgetMs !== undefined && r >= o.warmup && done >= (c.minRuns ?? 3) && spent.get(c.id)! > c.budgetMs) continue;
-      if (c.budgetMs !== undefined && r > 0 && r < o.warmup && spent.get(c.id)! > c.budgetMs / 4) continue; // one warm-up is enough for slow ones
+      if (c.budgetMs !== undefined && !warming && done >= (c.minRuns ?? 3) && spent.get(c.id)! > c.budgetMs) continue;
+      if (c.budgetMs !== undefined && r > 0 && warming && (r >= o.warmup || spent.get(c.id)! > c.budgetMs / 4)) continue; // one warm-up is enough for slow ones
       try {
         const pre = c.before?.();
         if (pre && typeof (pre as Promise<unknown>).then === 'function') await pre;
@@ -59,13 +71,14 @@ export async function interleave(contenders: Contender[], o: RoundOptions): Prom
         if (ret && typeof (ret as Promise<unknown>).then === 'function') await ret;
         const dt = performance.now() - t0;
         spent.set(c.id, spent.get(c.id)! + dt);
-        if (r >= o.warmup) samples.get(c.id)!.push(dt);
+        if (warming) warmSpent.set(c.id, warmSpent.get(c.id)! + dt);
+        else samples.get(c.id)!.push(dt);
       } catch (e) {
         errors.set(c.id, e instanceof Error ? e.message : String(e));
       }
     }
     o.between?.();
-    o.tick?.();
+    if (!warming || r < o.warmup) o.tick?.();
   }
   return new Map(contenders.map((c) => [c.id, { stats: stats(samples.get(c.id)!), samples: samples.get(c.id)!, ...(errors.has(c.id) ? { error: errors.get(c.id) } : {}) }]));
 }

@@ -179,7 +179,7 @@ fn im2col_blocks<V: F32x4>(g: &ConvGeometry, w: &PackedConv, input: &[f32], outp
     let k = g.kernel_h * g.kernel_w * cg;
     let block = ((COL_BYTES / 4 / k) / GEMM_MR * GEMM_MR).max(GEMM_MR);
     let total = g.batch * g.out_h * g.out_w;
-    let mut col = vec![0.0f32; block.min(total) * k];
+    let mut col = crate::pack::AlignedF32::zeros(block.min(total) * k);
     let mut q0 = 0;
     while q0 < total {
         let rows = block.min(total - q0);
@@ -215,7 +215,7 @@ fn direct<V: F32x4>(g: &ConvGeometry, w: &PackedConv, input: &[f32], output: &mu
     }
     let border_block = ((COL_BYTES / 4 / k) / GEMM_MR * GEMM_MR).max(GEMM_MR);
     let border_max = ox_lo.max(g.out_w - ox_hi).min(border_block);
-    let mut col = vec![0.0f32; border_max * k];
+    let mut col = crate::pack::AlignedF32::zeros(border_max * k);
     let mut segs: Vec<(usize, usize)> = Vec::with_capacity(g.kernel_h);
     let inp = input.as_ptr();
     let out = output.as_mut_ptr();

@@ -16,7 +16,7 @@ pub const DW_CHANNEL_TILE: usize = 8;
 /// Weights of a depthwise conv, packed for the kernel.
 #[derive(Clone, Debug)]
 pub struct PackedDepthwise {
-    pub data: Vec<f32>,
+    pub data: crate::pack::AlignedF32,
     pub kernel_h: usize,
     pub kernel_w: usize,
     pub channels: usize,
@@ -58,7 +58,7 @@ impl PackedDepthwise {
         }
         let tiles = oc.div_ceil(DW_CHANNEL_TILE);
         let stride = (1 + taps) * DW_CHANNEL_TILE;
-        let mut data = vec![0.0f32; tiles * stride];
+        let mut data = crate::pack::AlignedF32::zeros(tiles * stride);
         for ch in 0..oc {
             let base = (ch / DW_CHANNEL_TILE) * stride + ch % DW_CHANNEL_TILE;
             data[base] = bias.map_or(0.0, |b| b[ch]);
@@ -350,7 +350,7 @@ pub unsafe fn blocks_kernel<V: F32x4, const KH: usize, const KW: usize, const S:
     let ox_lo = left.div_ceil(S).min(g.out_w);
     let ox_hi = if g.in_w + left >= KW { ((g.in_w + left - KW) / S + 1).min(g.out_w) } else { 0 }.max(ox_lo);
     let needs_zero = g.pads.top > 0 || g.pads.bottom > 0;
-    let zero = vec![0.0f32; if needs_zero { g.in_w * c } else { 0 }];
+    let zero = crate::pack::AlignedF32::zeros(if needs_zero { g.in_w * c } else { 0 });
     let wp = w.data.as_ptr();
     let inp = input.as_ptr();
     let outp = output.as_mut_ptr();

@@ -26,7 +26,7 @@ const L2_PANEL_BYTES: usize = 192 * 1024;
 /// B `[K, N]` (+ bias) packed into NR-column panels.
 #[derive(Clone, Debug)]
 pub struct PackedGemm {
-    pub data: Vec<f32>,
+    pub data: crate::pack::AlignedF32,
     pub k: usize,
     pub n: usize,
 }

@@ -178,7 +178,7 @@ unsafe fn fused_kw<V: crate::elementwise::MathLanes, const KW: usize, const S: u
     let left = h.pads.left;
     let cb_max = FUSED_CHANNELS;
     tmp.fill(0.0);
-    let zero = vec![0.0f32; in_w * c];
+    let zero = crate::pack::AlignedF32::zeros(in_w * c);
     let rank = w.raw.len();
     let ep_last = AnyEpilogue::<V>::new(act);
     let ep_lin = AnyEpilogue::<V>::new(Activation::Linear);

@@ -33,7 +33,7 @@ Options:
   --size <n>           input size when the model's is unknown (default: the model's, else 224)
   --normalize <mode>   pixel scaling: unit (x/255, default; what nsfwjs feeds), mobilenet (x/127.5-1), raw
   --top <k>            classes shown per photo (default 3)
-  --runs <n>           timed runs per engine (default 10, after 3 warm-ups)
+  --runs <n>           timed runs per engine (default 10, after >= 3 warm-ups and >= 1 s)
   --no-tfjs            skip the TF.js-wasm comparison
   --no-summary         skip the summary() table
   --build <b>          sepconv wasm build: simd128 | scalar (default: the best the host runs)
@@ -89,8 +89,10 @@ const specs = (args.model ?? ['nsfw', 'nsfw-mid']).map((m) => {
 });
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+// Warm-up: at least 3 runs and 1 s, so V8 has swapped in its optimized wasm (it runs new wasm code
+// unoptimized first) for both engines before the clock starts.
 function time(fn) {
-  for (let i = 0; i < 3; i++) fn();
+  for (let i = 0, t0 = performance.now(); i < 3 || performance.now() - t0 < 1000; i++) fn();
   const ts = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();

@@ -33,7 +33,7 @@ Options:
   --size <n>           input size when the model's is unknown (default: the model's, else 224)
   --normalize <mode>   pixel scaling: unit (x/255, default; what nsfwjs feeds), mobilenet (x/127.5-1), raw
   --top <k>            classes shown per photo (default 3)
-  --runs <n>           timed runs per engine (default 10, after >= 3 warm-ups and >= 1 s)
+  --runs <n>           timed runs per engine, engines taking turns (default 10, after >= 3 warm-ups and >= 1 s)
   --no-tfjs            skip the TF.js-wasm comparison
   --no-summary         skip the summary() table
   --build <b>          sepconv wasm build: simd128 | scalar (default: the best the host runs)
@@ -89,17 +89,20 @@ const specs = (args.model ?? ['nsfw', 'nsfw-mid']).map((m) => {
 });
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-// Warm-up: at least 3 runs and 1 s, so V8 has swapped in its optimized wasm (it runs new wasm code
-// unoptimized first) for both engines before the clock starts.
-function time(fn) {
-  for (let i = 0, t0 = performance.now(); i < 3 || performance.now() - t0 < 1000; i++) fn();
-  const ts = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    fn();
-    ts.push(performance.now() - t0);
+// Warm-up: at least 3 runs and 1 s per engine, so V8 has swapped in its optimized wasm (it runs new
+// wasm code unoptimized first); then the engines take turns, in alternating order, run by run.
+function timeInterleaved(fns) {
+  for (const fn of fns) for (let i = 0, t0 = performance.now(); i < 3 || performance.now() - t0 < 1000; i++) fn();
+  const ts = fns.map(() => []);
+  for (let r = 0; r < runs; r++) {
+    for (let j = 0; j < fns.length; j++) {
+      const k = r % 2 ? fns.length - 1 - j : j;
+      const t0 = performance.now();
+      fns[k]();
+      ts[k].push(performance.now() - t0);
+    }
   }
-  return { median: median(ts), min: Math.min(...ts) };
+  return ts.map((t) => ({ median: median(t), min: Math.min(...t) }));
 }
 const scale = (x) => (args.normalize === 'mobilenet' ? x.map((v) => v * 2 - 1) : args.normalize === 'raw' ? x.map((v) => v * 255) : x);
 
@@ -183,13 +186,9 @@ for (const spec of specs) {
 
   // Latency, batch 1, same input, single thread for both.
   const xt = sc.tensor(firstInput, [1, size, size, 3]);
-  const ours = time(() => model.predict(xt));
-  let theirs;
-  if (ref) {
-    const xr = tj.tf.tensor(firstInput, [1, size, size, 3]);
-    theirs = time(() => tj.tf.tidy(() => ref.predict(xr).dataSync()));
-    xr.dispose();
-  }
+  const xr = ref ? tj.tf.tensor(firstInput, [1, size, size, 3]) : undefined;
+  const [ours, theirs] = timeInterleaved([() => model.predict(xt), ...(ref ? [() => tj.tf.tidy(() => ref.predict(xr).dataSync())] : [])]);
+  xr?.dispose();
   xt.dispose();
   const s = model.summary();
   const gmacs = s.totalMacs / 1e9;

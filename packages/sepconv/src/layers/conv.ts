@@ -104,8 +104,8 @@ export function emitPointwise(ctx: LowerContext, layer: Layer, x: number, o: { k
 
 // ---------------------------------------------------------------------------------------------
 
-export interface Conv2DArgs extends LayerArgs {
-  filters: number;
+/** The window options Conv2D, DepthwiseConv2D and SeparableConv2D share (Keras defaults). */
+export interface WindowedConvArgs extends LayerArgs {
   kernelSize: Pair;
   /** Default 1. */
   strides?: Pair;
@@ -113,40 +113,63 @@ export interface Conv2DArgs extends LayerArgs {
   padding?: Padding;
   /** Default 1. */
   dilationRate?: Pair;
-  /** Default 1. */
-  groups?: number;
   activation?: LayerActivation | null;
   /** Default true. */
   useBias?: boolean;
 }
 
-export class Conv2D extends Layer {
-  readonly className: string = 'Conv2D';
-  readonly filters: number;
+/**
+ * A layer sliding a kernel window over H x W: parses the shared window options once. Subclasses name
+ * themselves with a `className` getter, so errors raised while parsing already carry the right label.
+ */
+export abstract class WindowedConv extends Layer {
   readonly kernelSize: [number, number];
   readonly strides: [number, number];
   readonly padding: Padding;
   readonly dilationRate: [number, number];
-  readonly groups: number;
   readonly activation: StepActivation;
   readonly useBias: boolean;
+
+  protected constructor(args: WindowedConvArgs, prefix: string) {
+    super(args, prefix);
+    const op = this.label;
+    this.kernelSize = pair(op, 'kernelSize', args.kernelSize, 1);
+    this.strides = pair(op, 'strides', args.strides, 1);
+    this.dilationRate = pair(op, 'dilationRate', args.dilationRate, 1);
+    this.padding = paddingOption(op, args.padding, 'valid');
+    this.activation = stepActivation(op, args.activation);
+    this.useBias = args.useBias ?? true;
+  }
+
+  /** Output [OH, OW] for a per-sample input shape; ShapeError naming the layer when it does not fit. */
+  protected outputSize(s: SymShape): [number | null, number | null] {
+    return spatialOut(this.label, s, this.kernelSize, this.strides, this.dilationRate, this.padding);
+  }
+}
+
+export interface Conv2DArgs extends WindowedConvArgs {
+  filters: number;
+  /** Default 1. */
+  groups?: number;
+}
+
+export class Conv2D extends WindowedConv {
+  get className(): string {
+    return 'Conv2D';
+  }
+  readonly filters: number;
+  readonly groups: number;
 
   constructor(args: Conv2DArgs, prefix = 'conv2d') {
     super(args, prefix);
     const op = this.label;
     this.filters = positiveInt(op, 'filters', args.filters);
-    this.kernelSize = pair(op, 'kernelSize', args.kernelSize, 1);
-    this.strides = pair(op, 'strides', args.strides, 1);
-    this.dilationRate = pair(op, 'dilationRate', args.dilationRate, 1);
-    this.padding = paddingOption(op, args.padding, 'valid');
     this.groups = positiveInt(op, 'groups', args.groups, 1);
-    this.activation = stepActivation(op, args.activation);
-    this.useBias = args.useBias ?? true;
     if (this.filters % this.groups !== 0) throw new OptionError(op, 'groups', `a divisor of filters (${this.filters})`, this.groups);
   }
 
   computeOutputShape([s]: SymShape[]): SymShape {
-    const [oh, ow] = spatialOut(this.label, s!, this.kernelSize, this.strides, this.dilationRate, this.padding);
+    const [oh, ow] = this.outputSize(s!);
     const c = channels(this.label, s!);
     if (c % this.groups !== 0) throw new ShapeError(this.label, `input channels divisible by groups (${this.groups})`, `${c} channels`);
     return [oh, ow, this.filters];
@@ -203,7 +226,9 @@ export interface PointwiseConv2DArgs extends LayerArgs {
 
 /** A 1x1, stride-1 Conv2D (its weights keep the Keras `[1, 1, Cin, Cout]` kernel shape). */
 export class PointwiseConv2D extends Conv2D {
-  override readonly className: string = 'PointwiseConv2D';
+  override get className(): string {
+    return 'PointwiseConv2D';
+  }
   constructor(args: PointwiseConv2DArgs) {
     super({ ...args, kernelSize: 1, strides: 1, padding: 'valid' }, 'pointwise_conv2d');
   }
@@ -213,44 +238,28 @@ export class PointwiseConv2D extends Conv2D {
   }
 }
 
-export interface DepthwiseConv2DArgs extends LayerArgs {
-  kernelSize: Pair;
+export interface DepthwiseConv2DArgs extends WindowedConvArgs {
   /** Default 1. */
   depthMultiplier?: number;
-  strides?: Pair;
-  padding?: Padding;
-  dilationRate?: Pair;
-  activation?: LayerActivation | null;
-  useBias?: boolean;
 }
 
-export class DepthwiseConv2D extends Layer {
-  readonly className = 'DepthwiseConv2D';
-  readonly kernelSize: [number, number];
+export class DepthwiseConv2D extends WindowedConv {
+  get className(): string {
+    return 'DepthwiseConv2D';
+  }
   readonly depthMultiplier: number;
-  readonly strides: [number, number];
-  readonly padding: Padding;
-  readonly dilationRate: [number, number];
-  readonly activation: StepActivation;
-  readonly useBias: boolean;
 
   constructor(args: DepthwiseConv2DArgs) {
     super(args, 'depthwise_conv2d');
     const op = this.label;
-    this.kernelSize = pair(op, 'kernelSize', args.kernelSize, 1);
     this.depthMultiplier = positiveInt(op, 'depthMultiplier', args.depthMultiplier, 1);
-    this.strides = pair(op, 'strides', args.strides, 1);
-    this.dilationRate = pair(op, 'dilationRate', args.dilationRate, 1);
-    this.padding = paddingOption(op, args.padding, 'valid');
-    this.activation = stepActivation(op, args.activation);
-    this.useBias = args.useBias ?? true;
     if ((this.strides[0] > 1 || this.strides[1] > 1) && (this.dilationRate[0] > 1 || this.dilationRate[1] > 1)) {
       throw new OptionError(op, 'strides', '1 when dilationRate > 1 (TensorFlow rule)', args.strides);
     }
   }
 
   computeOutputShape([s]: SymShape[]): SymShape {
-    const [oh, ow] = spatialOut(this.label, s!, this.kernelSize, this.strides, this.dilationRate, this.padding);
+    const [oh, ow] = this.outputSize(s!);
     return [oh, ow, channels(this.label, s!) * this.depthMultiplier];
   }
 
@@ -295,44 +304,28 @@ export class DepthwiseConv2D extends Layer {
   }
 }
 
-export interface SeparableConv2DArgs extends LayerArgs {
+export interface SeparableConv2DArgs extends WindowedConvArgs {
   filters: number;
-  kernelSize: Pair;
-  strides?: Pair;
-  padding?: Padding;
-  dilationRate?: Pair;
   depthMultiplier?: number;
-  activation?: LayerActivation | null;
-  useBias?: boolean;
 }
 
 /** Keras SeparableConv2D: depthwise (no bias) then pointwise with bias and activation. */
-export class SeparableConv2D extends Layer {
-  readonly className = 'SeparableConv2D';
+export class SeparableConv2D extends WindowedConv {
+  get className(): string {
+    return 'SeparableConv2D';
+  }
   readonly filters: number;
-  readonly kernelSize: [number, number];
-  readonly strides: [number, number];
-  readonly padding: Padding;
-  readonly dilationRate: [number, number];
   readonly depthMultiplier: number;
-  readonly activation: StepActivation;
-  readonly useBias: boolean;
 
   constructor(args: SeparableConv2DArgs) {
     super(args, 'separable_conv2d');
     const op = this.label;
     this.filters = positiveInt(op, 'filters', args.filters);
-    this.kernelSize = pair(op, 'kernelSize', args.kernelSize, 1);
-    this.strides = pair(op, 'strides', args.strides, 1);
-    this.dilationRate = pair(op, 'dilationRate', args.dilationRate, 1);
-    this.padding = paddingOption(op, args.padding, 'valid');
     this.depthMultiplier = positiveInt(op, 'depthMultiplier', args.depthMultiplier, 1);
-    this.activation = stepActivation(op, args.activation);
-    this.useBias = args.useBias ?? true;
   }
 
   computeOutputShape([s]: SymShape[]): SymShape {
-    const [oh, ow] = spatialOut(this.label, s!, this.kernelSize, this.strides, this.dilationRate, this.padding);
+    const [oh, ow] = this.outputSize(s!);
     channels(this.label, s!);
     return [oh, ow, this.filters];
   }

@@ -2,7 +2,6 @@
 
 use crate::{activation, slice, slice_mut};
 use sepconv_kernels::dwconv::{self, PackedDepthwise};
-use sepconv_kernels::shape::{ConvGeometry, Padding};
 use wasm_bindgen::prelude::*;
 
 /// Packs depthwise weights `[KH, KW, C, M]` (+ optional bias, `bias_ptr` 0 for none); returns a handle.
@@ -29,9 +28,7 @@ pub unsafe fn depthwise_pack(
 /// `handle` must come from `depthwise_pack` and not be freed twice.
 #[wasm_bindgen]
 pub unsafe fn depthwise_free(handle: *mut PackedDepthwise) {
-    if !handle.is_null() {
-        drop(Box::from_raw(handle));
-    }
+    crate::free_handle(handle);
 }
 
 /// Depthwise conv with explicit pads (TypeScript resolves 'same'/'valid').
@@ -60,8 +57,8 @@ pub unsafe fn depthwise_conv2d(
     activation_code: u32,
 ) -> Result<(), String> {
     let w = handle.as_ref().ok_or("depthwise handle is null (disposed layer?)")?;
-    let padding = Padding::Explicit { top: pad_top, bottom: pad_bottom, left: pad_left, right: pad_right };
-    let g = ConvGeometry::new(batch, in_h, in_w, (w.kernel_h, w.kernel_w), (stride_h, stride_w), (dilation_h, dilation_w), padding)?;
+    let pads = [pad_top, pad_bottom, pad_left, pad_right];
+    let g = crate::explicit_geometry(batch, in_h, in_w, (w.kernel_h, w.kernel_w), (stride_h, stride_w), (dilation_h, dilation_w), pads)?;
     let input = slice(input_ptr, input_len);
     let output = slice_mut(output_ptr, output_len);
     dwconv::check_depthwise(&g, w, input, output)?;

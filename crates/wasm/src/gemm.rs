@@ -20,9 +20,7 @@ pub unsafe fn gemm_pack(weights_ptr: *const f32, bias_ptr: *const f32, k: usize,
 /// `handle` must come from `gemm_pack` and not be freed twice.
 #[wasm_bindgen]
 pub unsafe fn gemm_free(handle: *mut PackedGemm) {
-    if !handle.is_null() {
-        drop(Box::from_raw(handle));
-    }
+    crate::free_handle(handle);
 }
 
 /// `rows` x K input (NHWC pixels for pointwise, batch rows for dense) times the packed weights.

@@ -3,6 +3,7 @@
 //! still re-checks through the kernels crate and returns an error string instead of trapping.
 
 use sepconv_kernels::activation::Activation;
+use sepconv_kernels::shape::{ConvGeometry, Padding};
 use std::alloc::{alloc_zeroed, dealloc, Layout};
 use wasm_bindgen::prelude::*;
 
@@ -49,6 +50,29 @@ pub(crate) unsafe fn slice<'a>(ptr: *const f32, len: usize) -> &'a [f32] {
 
 pub(crate) unsafe fn slice_mut<'a>(ptr: *mut f32, len: usize) -> &'a mut [f32] {
     if len == 0 { &mut [] } else { std::slice::from_raw_parts_mut(ptr, len) }
+}
+
+/// Drops a handle made by `Box::into_raw` (null: nothing to do).
+///
+/// # Safety
+/// `handle` must come from `Box::into_raw` and not be freed twice.
+pub(crate) unsafe fn free_handle<T>(handle: *mut T) {
+    if !handle.is_null() {
+        drop(Box::from_raw(handle));
+    }
+}
+
+/// A window geometry with explicit pads `[top, bottom, left, right]` (TypeScript resolves 'same' / 'valid').
+pub(crate) fn explicit_geometry(
+    batch: usize,
+    in_h: usize,
+    in_w: usize,
+    kernel: (usize, usize),
+    stride: (usize, usize),
+    dilation: (usize, usize),
+    [top, bottom, left, right]: [usize; 4],
+) -> Result<ConvGeometry, String> {
+    ConvGeometry::new(batch, in_h, in_w, kernel, stride, dilation, Padding::Explicit { top, bottom, left, right })
 }
 
 pub(crate) fn activation(code: u32) -> Result<Activation, String> {

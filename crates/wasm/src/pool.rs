@@ -2,7 +2,6 @@
 
 use crate::{slice, slice_mut};
 use sepconv_kernels::pool::{self, PoolKind};
-use sepconv_kernels::shape::{ConvGeometry, Padding};
 use wasm_bindgen::prelude::*;
 
 /// Pools NHWC input with explicit pads; `kind` 0 = average (excluding padding), 1 = max.
@@ -35,8 +34,7 @@ pub unsafe fn pool2d(
         1 => PoolKind::Max,
         k => return Err(format!("unknown pool kind {k}")),
     };
-    let padding = Padding::Explicit { top: pad_top, bottom: pad_bottom, left: pad_left, right: pad_right };
-    let g = ConvGeometry::new(batch, in_h, in_w, (pool_h, pool_w), (stride_h, stride_w), (1, 1), padding)?;
+    let g = crate::explicit_geometry(batch, in_h, in_w, (pool_h, pool_w), (stride_h, stride_w), (1, 1), [pad_top, pad_bottom, pad_left, pad_right])?;
     pool::pool(&g, channels, slice(input_ptr, input_len), slice_mut(output_ptr, output_len), kind)
 }
 

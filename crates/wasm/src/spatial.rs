@@ -38,9 +38,7 @@ pub unsafe fn spatial_pack(
 /// `handle` must come from `spatial_pack` and not be freed twice.
 #[wasm_bindgen]
 pub unsafe fn spatial_free(handle: *mut SpatialHandle) {
-    if !handle.is_null() {
-        drop(Box::from_raw(handle));
-    }
+    crate::free_handle(handle);
 }
 
 /// Runs the separable conv with explicit 2-D pads (TypeScript resolves 'same' / 'valid').

@@ -82,16 +82,3 @@ impl<V: F32x4> Epilogue<V> {
         self.apply(V::splat(x)).to_array()[0]
     }
 }
-
-/// Applies any activation in place: the separate pass for the ones kernels do not fuse.
-pub fn apply_in_place(data: &mut [f32], act: Activation) {
-    match act {
-        Activation::Linear => {}
-        Activation::Sigmoid => data.iter_mut().for_each(|x| *x = 1.0 / (1.0 + (-*x).exp())),
-        Activation::Swish => data.iter_mut().for_each(|x| *x /= 1.0 + (-*x).exp()),
-        _ => {
-            let ep = Epilogue::<crate::lanes::ScalarLanes>::new(act);
-            data.iter_mut().for_each(|x| *x = ep.apply_scalar(*x));
-        }
-    }
-}

@@ -14,6 +14,7 @@
 use crate::activation::{Activation, Epilogue};
 use crate::gemm::{accumulate, bias_acc, gemm_strided, store, PackedGemm, GEMM_MR, GEMM_NR, NV};
 use crate::im2col::im2col_row;
+use crate::elementwise::MathLanes;
 use crate::lanes::{F32x4, NativeLanes};
 use crate::shape::ConvGeometry;
 
@@ -135,7 +136,7 @@ fn direct_ok(g: &ConvGeometry, w: &PackedConv) -> bool {
 }
 
 /// Conv over NHWC `input` into NHWC `output`, generic over the lane type.
-pub fn conv2d_with<V: F32x4>(g: &ConvGeometry, w: &PackedConv, input: &[f32], output: &mut [f32], act: Activation) {
+pub fn conv2d_with<V: MathLanes>(g: &ConvGeometry, w: &PackedConv, input: &[f32], output: &mut [f32], act: Activation) {
     let path = conv_path(g, w);
     conv2d_path_with::<V>(g, w, input, output, act, path)
 }
@@ -147,7 +148,7 @@ pub fn conv2d(g: &ConvGeometry, w: &PackedConv, input: &[f32], output: &mut [f32
 
 /// Conv through a chosen path (tests and benches compare them). `Gemm` and `Direct` need one group;
 /// `Gemm` also a 1x1 stride-1 unpadded kernel; `Direct` horizontal dilation 1. Others fall back to `Im2col`.
-pub fn conv2d_path_with<V: F32x4>(g: &ConvGeometry, w: &PackedConv, input: &[f32], output: &mut [f32], act: Activation, path: ConvPath) {
+pub fn conv2d_path_with<V: MathLanes>(g: &ConvGeometry, w: &PackedConv, input: &[f32], output: &mut [f32], act: Activation, path: ConvPath) {
     check_conv(g, w, input, output).expect("conv2d_with: bad arguments");
     let ep = Epilogue::<V>::new(act);
     let path = match path {
@@ -166,7 +167,7 @@ pub fn conv2d_path_with<V: F32x4>(g: &ConvGeometry, w: &PackedConv, input: &[f32
         ConvPath::Im2col => im2col_blocks::<V>(g, w, input, output, &ep),
     }
     if !act.is_fusable() {
-        crate::elementwise::activation_in_place(output, act);
+        crate::elementwise::activation_in_place_with::<V>(output, act);
     }
 }
 

@@ -6,6 +6,7 @@
 //! registers, and clips the tap range once per pixel so the tap loop has no border branch.
 
 use crate::activation::{Activation, Epilogue};
+use crate::elementwise::MathLanes;
 use crate::lanes::{F32x4, NativeLanes};
 use crate::shape::ConvGeometry;
 
@@ -105,11 +106,11 @@ pub fn check_depthwise(g: &ConvGeometry, w: &PackedDepthwise, input: &[f32], out
 }
 
 /// Depthwise conv over NHWC `input` into NHWC `output`, generic over the lane type.
-pub fn depthwise_with<V: F32x4>(g: &ConvGeometry, w: &PackedDepthwise, input: &[f32], output: &mut [f32], act: Activation) {
+pub fn depthwise_with<V: MathLanes>(g: &ConvGeometry, w: &PackedDepthwise, input: &[f32], output: &mut [f32], act: Activation) {
     check_depthwise(g, w, input, output).expect("depthwise_with: bad arguments");
     if is_channel_affine(g, w) {
         let (scale, shift) = w.affine_params();
-        crate::elementwise::channel_affine_with::<NativeLanes>(input, output, w.channels, &scale, Some(&shift), 1, act)
+        crate::elementwise::channel_affine_with::<V>(input, output, w.channels, &scale, Some(&shift), 1, act)
             .expect("depthwise 1x1: sizes checked");
         return;
     }
@@ -123,7 +124,7 @@ pub fn depthwise_with<V: F32x4>(g: &ConvGeometry, w: &PackedDepthwise, input: &[
     }
     if !act.is_fusable() {
         // Sigmoid / swish: the vectorised pass (polynomial exp), not fused into the row kernels' stores.
-        crate::elementwise::activation_in_place(output, act);
+        crate::elementwise::activation_in_place_with::<V>(output, act);
     }
 }
 
@@ -138,21 +139,6 @@ fn is_channel_affine(g: &ConvGeometry, w: &PackedDepthwise) -> bool {
         && g.pads.top + g.pads.bottom + g.pads.left + g.pads.right == 0
         && g.out_h == g.in_h
         && g.out_w == g.in_w
-}
-
-/// The general kernel only (no fast path): for benches and tests of the fallback.
-#[doc(hidden)]
-pub fn depthwise_general(g: &ConvGeometry, w: &PackedDepthwise, input: &[f32], output: &mut [f32], act: Activation) {
-    check_depthwise(g, w, input, output).expect("depthwise_general: bad arguments");
-    let ep = Epilogue::<NativeLanes>::new(act);
-    if w.multiplier == 1 {
-        depthwise_m1::<NativeLanes>(g, w, input, output, &ep);
-    } else {
-        depthwise_multiplier::<NativeLanes>(g, w, input, output, &ep);
-    }
-    if !act.is_fusable() {
-        crate::activation::apply_in_place(output, act);
-    }
 }
 
 /// Depthwise conv with this build's lanes.

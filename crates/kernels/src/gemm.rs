@@ -8,6 +8,7 @@
 //! initial value; clamp / hard-swish are applied in the store; sigmoid / swish in a second pass.
 
 use crate::activation::{Activation, Epilogue};
+use crate::elementwise::MathLanes;
 use crate::lanes::{F32x4, NativeLanes};
 use crate::pack::pack_panels;
 
@@ -77,7 +78,7 @@ pub fn check_gemm(m: usize, w: &PackedGemm, a: &[f32], c: &[f32]) -> Result<(), 
 }
 
 /// C = act(A * B + bias) over dense rows (`a`: m x K, `c`: m x N), generic over the lanes.
-pub fn gemm_with<V: F32x4>(m: usize, w: &PackedGemm, a: &[f32], c: &mut [f32], act: Activation) {
+pub fn gemm_with<V: MathLanes>(m: usize, w: &PackedGemm, a: &[f32], c: &mut [f32], act: Activation) {
     check_gemm(m, w, a, c).expect("gemm_with: bad arguments");
     let ep = Epilogue::new(act);
     if act.is_fusable() {
@@ -92,7 +93,7 @@ pub fn gemm_with<V: F32x4>(m: usize, w: &PackedGemm, a: &[f32], c: &mut [f32], a
         let r = rows.min(m - i);
         // SAFETY: rows i..i + r of A and C lie inside the checked buffers.
         unsafe { gemm_strided::<V>(r, a.as_ptr().add(i * w.k), w.k, w, c.as_mut_ptr().add(i * w.n), w.n, &ep) };
-        crate::elementwise::activation_in_place(&mut c[i * w.n..(i + r) * w.n], act);
+        crate::elementwise::activation_in_place_with::<V>(&mut c[i * w.n..(i + r) * w.n], act);
         i += r;
     }
 }
@@ -106,7 +107,7 @@ pub fn gemm(m: usize, w: &PackedGemm, a: &[f32], c: &mut [f32], act: Activation)
 }
 
 /// Pointwise (1x1, stride 1) conv over NHWC: the GEMM with M = N*H*W pixels, K = Cin, N = Cout.
-pub fn pointwise_with<V: F32x4>(pixels: usize, w: &PackedGemm, input: &[f32], output: &mut [f32], act: Activation) {
+pub fn pointwise_with<V: MathLanes>(pixels: usize, w: &PackedGemm, input: &[f32], output: &mut [f32], act: Activation) {
     gemm_with::<V>(pixels, w, input, output, act)
 }
 

@@ -4,7 +4,8 @@
 
 use sepconv_kernels::activation::Activation;
 use sepconv_kernels::conv::{conv2d_path_with, conv_path, ConvPath, PackedConv};
-use sepconv_kernels::lanes::{F32x4, ScalarLanes};
+use sepconv_kernels::elementwise::MathLanes;
+use sepconv_kernels::lanes::ScalarLanes;
 use sepconv_kernels::reference::conv_f64;
 use sepconv_kernels::shape::{ConvGeometry, Padding};
 use sepconv_kernels::testing::{first_mismatch, Rng};
@@ -25,7 +26,7 @@ struct Case {
     act: Activation,
 }
 
-fn run_case<V: F32x4>(cs: Case, seed: u64, path: ConvPath) -> bool {
+fn run_case<V: MathLanes>(cs: Case, seed: u64, path: ConvPath) -> bool {
     let g = match ConvGeometry::new(cs.batch, cs.h, cs.w, cs.k, cs.stride, cs.dilation, cs.padding) {
         Ok(g) => g,
         Err(_) => return false,
@@ -46,7 +47,7 @@ fn run_case<V: F32x4>(cs: Case, seed: u64, path: ConvPath) -> bool {
     true
 }
 
-fn sweep<V: F32x4>() {
+fn sweep<V: MathLanes>() {
     let paddings = [
         Padding::Same,
         Padding::Valid,

@@ -2,7 +2,8 @@
 
 use sepconv_kernels::activation::Activation;
 use sepconv_kernels::dwconv::{depthwise_with, PackedDepthwise, DW_CHANNEL_TILE};
-use sepconv_kernels::lanes::{F32x4, ScalarLanes};
+use sepconv_kernels::elementwise::MathLanes;
+use sepconv_kernels::lanes::ScalarLanes;
 use sepconv_kernels::reference::depthwise_f64;
 use sepconv_kernels::shape::{ConvGeometry, Padding};
 use sepconv_kernels::testing::{first_mismatch, Rng};
@@ -21,7 +22,7 @@ struct Case {
     act: Activation,
 }
 
-fn run_case<V: F32x4>(case: Case, seed: u64) {
+fn run_case<V: MathLanes>(case: Case, seed: u64) {
     let mut rng = Rng::new(seed);
     let g = match ConvGeometry::new(2, case.h, case.w, case.k, (case.stride, case.stride), (case.dilation, case.dilation), case.padding) {
         Ok(g) => g,
@@ -46,7 +47,7 @@ fn channel_sweep() -> Vec<usize> {
     vec![1, 3, 4, 5, t - 1, t, t + 1, 2 * t, 2 * t + 3, 4 * t]
 }
 
-fn sweep<V: F32x4>() {
+fn sweep<V: MathLanes>() {
     let mut seed = 1;
     let paddings = [
         Padding::Same,
@@ -113,7 +114,7 @@ fn pack_rejects_wrong_sizes() {
 /// The 3x3 / 5x5 stride 1 / 2 row kernels: widths 1..(block + 2), channels around the vector and
 /// the 8-channel packing tile, C % 512 and C % 1024 == 0 (the L1-aliasing tiles), every padding mode
 /// including pads wider than the kernel (outputs that see only padding) and batch 2.
-fn fast_path_sweep<V: F32x4>() {
+fn fast_path_sweep<V: MathLanes>() {
     let mut seed = 50_000;
     let paddings = [
         Padding::Same,

@@ -3,7 +3,8 @@
 
 use sepconv_kernels::activation::{Activation, Epilogue};
 use sepconv_kernels::gemm::{gemm_strided_mr, gemm_with, PackedGemm, GEMM_MR, GEMM_NR};
-use sepconv_kernels::lanes::{F32x4, ScalarLanes};
+use sepconv_kernels::elementwise::MathLanes;
+use sepconv_kernels::lanes::ScalarLanes;
 use sepconv_kernels::reference::gemm_f64;
 use sepconv_kernels::testing::{first_mismatch, Rng};
 
@@ -11,7 +12,7 @@ fn scale(k: usize) -> f64 {
     (k as f64).sqrt().max(1.0)
 }
 
-fn run_case<V: F32x4>(m: usize, k: usize, n: usize, bias: bool, act: Activation, seed: u64) {
+fn run_case<V: MathLanes>(m: usize, k: usize, n: usize, bias: bool, act: Activation, seed: u64) {
     let mut rng = Rng::new(seed);
     let a = rng.vec(m * k);
     let b = rng.vec(k * n);
@@ -31,7 +32,7 @@ fn around(t: usize) -> Vec<usize> {
     v
 }
 
-fn sweep<V: F32x4>() {
+fn sweep<V: MathLanes>() {
     let mut seed = 0;
     let ks = [1usize, 2, 3, 4, 5, 7, 8, 16, 17, 33, 64, 100];
     for &m in &around(GEMM_MR) {

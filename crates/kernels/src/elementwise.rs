@@ -169,47 +169,40 @@ impl<V: MathLanes> AnyEpilogue<V> {
     }
 }
 
-/// Applies `f` to every 4 lanes of `input`, writing `output`; the tail goes through a padded vector.
+/// Applies `f` to every 4 lanes of the `n` values at `src`, writing them at `dst` (which may be `src`:
+/// each vector is loaded before it is stored); the tail goes through a padded vector.
+///
+/// # Safety
+/// `src` readable and `dst` writable for `n` f32s.
 #[inline(always)]
-fn map<V: F32x4>(input: &[f32], output: &mut [f32], f: impl Fn(V) -> V) {
-    let n = input.len().min(output.len());
+unsafe fn map<V: F32x4>(src: *const f32, dst: *mut f32, n: usize, f: impl Fn(V) -> V) {
     let body = n & !3;
-    let (ip, op) = (input.as_ptr(), output.as_mut_ptr());
     let mut i = 0;
-    // SAFETY: i + 4 <= body <= both lengths.
-    unsafe {
-        while i < body {
-            f(V::load(ip.add(i))).store(op.add(i));
-            i += 4;
-        }
+    while i < body {
+        f(V::load(src.add(i))).store(dst.add(i));
+        i += 4;
     }
     if body < n {
         let mut t = [0.0f32; 4];
-        t[..n - body].copy_from_slice(&input[body..n]);
+        core::ptr::copy(src.add(body), t.as_mut_ptr(), n - body);
         let r = f(V::from_array(t)).to_array();
-        output[body..n].copy_from_slice(&r[..n - body]);
+        core::ptr::copy(r.as_ptr(), dst.add(body), n - body);
     }
 }
 
-/// Same as `map`, in place.
-#[inline(always)]
-fn map_in_place<V: F32x4>(data: &mut [f32], f: impl Fn(V) -> V) {
-    let n = data.len();
-    let body = n & !3;
-    let p = data.as_mut_ptr();
-    let mut i = 0;
-    // SAFETY: i + 4 <= body <= n.
-    unsafe {
-        while i < body {
-            f(V::load(p.add(i))).store(p.add(i));
-            i += 4;
+/// `act` over `n` values from `src` into `dst` (may be the same buffer): one monomorphic loop per kind.
+///
+/// # Safety
+/// As `map`.
+unsafe fn activation_raw<V: MathLanes>(src: *const f32, dst: *mut f32, n: usize, act: Activation) {
+    let k = ExpConsts::<V>::new();
+    match act {
+        Activation::Sigmoid => map::<V>(src, dst, n, |x| k.sigmoid(x)),
+        Activation::Swish => map::<V>(src, dst, n, |x| k.swish(x)),
+        _ => {
+            let ep = Epilogue::<V>::new(act);
+            map::<V>(src, dst, n, |x| ep.apply(x));
         }
-    }
-    if body < n {
-        let mut t = [0.0f32; 4];
-        t[..n - body].copy_from_slice(&data[body..]);
-        let r = f(V::from_array(t)).to_array();
-        data[body..].copy_from_slice(&r[..n - body]);
     }
 }
 
@@ -223,28 +216,16 @@ fn check_same(op: &str, a: usize, b: usize, out: usize) -> Result<(), String> {
 /// Activation as a separate pass (the fast path for sigmoid and swish after a kernel).
 pub fn activation_with<V: MathLanes>(input: &[f32], output: &mut [f32], act: Activation) -> Result<(), String> {
     check_same("activation", input.len(), output.len(), output.len())?;
-    let k = ExpConsts::<V>::new();
-    match act {
-        Activation::Sigmoid => map::<V>(input, output, |x| k.sigmoid(x)),
-        Activation::Swish => map::<V>(input, output, |x| k.swish(x)),
-        _ => {
-            let ep = Epilogue::<V>::new(act);
-            map::<V>(input, output, |x| ep.apply(x));
-        }
-    }
+    // SAFETY: both buffers hold `input.len()` values (checked above).
+    unsafe { activation_raw::<V>(input.as_ptr(), output.as_mut_ptr(), input.len(), act) };
     Ok(())
 }
 
 pub fn activation_in_place_with<V: MathLanes>(data: &mut [f32], act: Activation) {
-    let k = ExpConsts::<V>::new();
-    match act {
-        Activation::Linear => {}
-        Activation::Sigmoid => map_in_place::<V>(data, |x| k.sigmoid(x)),
-        Activation::Swish => map_in_place::<V>(data, |x| k.swish(x)),
-        _ => {
-            let ep = Epilogue::<V>::new(act);
-            map_in_place::<V>(data, |x| ep.apply(x));
-        }
+    if act != Activation::Linear {
+        let p = data.as_mut_ptr();
+        // SAFETY: `p` addresses `data.len()` values, read then written vector by vector.
+        unsafe { activation_raw::<V>(p, p, data.len(), act) };
     }
 }
 

@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { rng } from './rng.js';
 
 export { tf, tfl };
 
@@ -75,17 +76,6 @@ export function linearHead<T extends { config: any }>(config: T): T {
   return c;
 }
 
-/** Seeded uniform [-1, 1) (mulberry32), as packages/sepconv/test/helpers.ts. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  };
-}
 
 /** Random weights that keep activations O(1): kernels U(±sqrt(3/fan_in)), BN stats near identity. */
 export function randomWeight(name: string, shape: number[], next: () => number): Float32Array {

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as sc from 'sepconv';
-import { initTfjsCpu, linearHead, rng, saveArtifacts, seedWeights, tf, tfl, tfjsFromKerasConfig, tfjsPredict, type Artifacts } from '../engines/tfjs-layers.js';
+import { initTfjsCpu, linearHead, saveArtifacts, seedWeights, tf, tfl, tfjsFromKerasConfig, tfjsPredict, type Artifacts } from '../engines/tfjs-layers.js';
+import { rng } from '../engines/rng.js';
 
 let artifacts: Artifacts;
 let x: Float32Array;

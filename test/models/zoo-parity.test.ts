@@ -5,7 +5,8 @@
 // max |ours - tfjs| <= 1e-4 * (1 + |tfjs|). Small alpha/resolution for most, one full size each.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as sc from 'sepconv';
-import { initTfjsCpu, linearHead, rng, saveArtifacts, seedWeights, tfjsFromKerasConfig, tfjsPredict, toTfjsLayers } from '../engines/tfjs-layers.js';
+import { initTfjsCpu, linearHead, saveArtifacts, seedWeights, tfjsFromKerasConfig, tfjsPredict, toTfjsLayers } from '../engines/tfjs-layers.js';
+import { rng } from '../engines/rng.js';
 
 beforeAll(async () => {
   await sc.init();

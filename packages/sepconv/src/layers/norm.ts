@@ -4,27 +4,43 @@ import { OptionError, ShapeError } from '../errors.js';
 import type { LowerContext, StepActivation } from './ir.js';
 import { Layer, symShapeStr, type LayerArgs, type SymShape, type WeightDef } from './layer.js';
 
-/** Emits the affine step of a BatchNormalization whose weights are `<prefix>gamma` etc. on `layer`. */
-export function bnAffine(ctx: LowerContext, layer: Layer, x: number, prefix: string, epsilon: number, activation: StepActivation, key: string): number {
+/**
+ * Emits `y = x * scale[c] + shift[c]` (then `activation`) over value `x`; `scale` / `shift` are given the
+ * channel count and run when the step's weights are packed.
+ */
+function emitAffine(
+  ctx: LowerContext,
+  layer: Layer,
+  x: number,
+  key: string,
+  activation: StepActivation,
+  scale: (c: number) => Float32Array,
+  shift: (c: number) => Float32Array,
+): number {
   const shape = ctx.shape(x);
   const c = shape[shape.length - 1]!;
-  const scale = (): Float32Array => {
+  const out = ctx.value(shape);
+  return ctx.emit({ kind: 'affine', layer: layer.name, inputs: [x], output: out, macs: 0, key, scale: () => scale(c), shift: () => shift(c), activation });
+}
+
+/** Emits the affine step of a BatchNormalization whose weights are `<prefix>gamma` etc. on `layer`. */
+export function bnAffine(ctx: LowerContext, layer: Layer, x: number, prefix: string, epsilon: number, activation: StepActivation, key: string): number {
+  const scale = (c: number): Float32Array => {
     const gamma = layer.hasWeight(`${prefix}gamma`) ? layer.weight(`${prefix}gamma`) : undefined;
     const v = layer.weight(`${prefix}moving_variance`);
     const out = new Float32Array(c);
     for (let i = 0; i < c; i++) out[i] = (gamma ? gamma[i]! : 1) / Math.sqrt(v[i]! + epsilon);
     return out;
   };
-  const shift = (): Float32Array => {
+  const shift = (c: number): Float32Array => {
     const beta = layer.hasWeight(`${prefix}beta`) ? layer.weight(`${prefix}beta`) : undefined;
     const m = layer.weight(`${prefix}moving_mean`);
-    const s = scale();
+    const s = scale(c);
     const out = new Float32Array(c);
     for (let i = 0; i < c; i++) out[i] = (beta ? beta[i]! : 0) - m[i]! * s[i]!;
     return out;
   };
-  const out = ctx.value(shape);
-  return ctx.emit({ kind: 'affine', layer: layer.name, inputs: [x], output: out, macs: 0, key, scale, shift, activation });
+  return emitAffine(ctx, layer, x, key, activation, scale, shift);
 }
 
 function lastDim(label: string, s: SymShape): number {
@@ -118,20 +134,15 @@ export class Rescaling extends Layer {
   }
 
   lower(ctx: LowerContext, [x]: number[]): number {
-    const shape = ctx.shape(x!);
-    const c = shape[shape.length - 1]!;
-    const out = ctx.value(shape);
-    return ctx.emit({
-      kind: 'affine',
-      layer: this.name,
-      inputs: [x!],
-      output: out,
-      macs: 0,
-      key: this.name,
-      scale: () => new Float32Array(c).fill(this.scale),
-      shift: () => new Float32Array(c).fill(this.offset),
-      activation: 'linear',
-    });
+    return emitAffine(
+      ctx,
+      this,
+      x!,
+      this.name,
+      'linear',
+      (c) => new Float32Array(c).fill(this.scale),
+      (c) => new Float32Array(c).fill(this.offset),
+    );
   }
 
   getConfig(): Record<string, unknown> {
@@ -187,28 +198,16 @@ export class Normalization extends Layer {
   }
 
   lower(ctx: LowerContext, [x]: number[]): number {
-    const shape = ctx.shape(x!);
-    const c = shape[shape.length - 1]!;
-    const scale = (): Float32Array => {
+    const scale = (c: number): Float32Array => {
       const v = this.weight('variance');
       return Float32Array.from({ length: c }, (_, i) => 1 / Math.max(Math.sqrt(v[i]!), 1e-7));
     };
-    const out = ctx.value(shape);
-    return ctx.emit({
-      kind: 'affine',
-      layer: this.name,
-      inputs: [x!],
-      output: out,
-      macs: 0,
-      key: this.name,
-      scale,
-      shift: () => {
-        const m = this.weight('mean');
-        const s = scale();
-        return Float32Array.from({ length: c }, (_, i) => -m[i]! * s[i]!);
-      },
-      activation: 'linear',
-    });
+    const shift = (c: number): Float32Array => {
+      const m = this.weight('mean');
+      const s = scale(c);
+      return Float32Array.from({ length: c }, (_, i) => -m[i]! * s[i]!);
+    };
+    return emitAffine(ctx, this, x!, this.name, 'linear', scale, shift);
   }
 
   getConfig(): Record<string, unknown> {

@@ -4,7 +4,7 @@ import { outputFor, runInto } from './output.js';
 import { PackedHandle, packFromArrays } from './packed.js';
 import { Tensor } from '../tensor/tensor.js';
 import { activationCode, type ActivationName } from './activation.js';
-import { convGeometry, pair, type ConvGeometry, type Padding, type Pair, kernelGeometryArgs } from './geometry.js';
+import { conv2dGeometry, type ConvGeometry, type Padding, type Pair, kernelGeometryArgs } from './geometry.js';
 import { expectTensor, expectVector, shapeStr } from './validate.js';
 
 export interface Conv2dOptions {
@@ -85,25 +85,7 @@ export class PackedConvWeights extends PackedHandle {
   }
 }
 
-/** Resolves strides / dilations / padding for a conv over NHWC `xShape`; throws when the kernel does not fit. */
-export function conv2dGeometry(
-  op: string,
-  xShape: readonly number[],
-  kernel: [number, number],
-  options: Pick<Conv2dOptions, 'strides' | 'padding' | 'dilations'>,
-): ConvGeometry {
-  const strides = pair(op, 'strides', options.strides, 1);
-  const dilations = pair(op, 'dilations', options.dilations, 1);
-  const g = convGeometry(op, xShape[1]!, xShape[2]!, kernel, strides, dilations, options.padding ?? 'valid');
-  if (g.outH < 1 || g.outW < 1) {
-    throw new ShapeError(
-      op,
-      `an input at least as large as the dilated ${kernel[0]}x${kernel[1]} kernel with padding ${JSON.stringify(options.padding ?? 'valid')}`,
-      `input ${shapeStr(xShape)}`,
-    );
-  }
-  return g;
-}
+export { conv2dGeometry };
 
 /**
  * Runs packed conv weights over NHWC `x`; the core shared by the op and the layers.

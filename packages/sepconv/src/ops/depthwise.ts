@@ -4,7 +4,7 @@ import { outputFor, runInto } from './output.js';
 import { PackedHandle, packFromArrays } from './packed.js';
 import { Tensor } from '../tensor/tensor.js';
 import { activationCode, type ActivationName } from './activation.js';
-import { convGeometry, pair, type ConvGeometry, type Padding, type Pair, kernelGeometryArgs } from './geometry.js';
+import { conv2dGeometry, pair, type ConvGeometry, type Padding, type Pair, kernelGeometryArgs } from './geometry.js';
 import { expectTensor, expectVector, shapeStr } from './validate.js';
 
 export interface DepthwiseConv2dOptions {
@@ -85,15 +85,7 @@ export function depthwiseGeometry(
   if ((strides[0] > 1 || strides[1] > 1) && (dilations[0] > 1 || dilations[1] > 1)) {
     throw new OptionError(op, 'strides', '1 when dilations > 1 (TensorFlow rule)', options.strides);
   }
-  const g = convGeometry(op, xShape[1]!, xShape[2]!, kernel, strides, dilations, options.padding ?? 'valid');
-  if (g.outH < 1 || g.outW < 1) {
-    throw new ShapeError(
-      op,
-      `an input at least as large as the dilated ${kernel[0]}x${kernel[1]} kernel with padding ${JSON.stringify(options.padding ?? 'valid')}`,
-      `input ${shapeStr(xShape)}`,
-    );
-  }
-  return g;
+  return conv2dGeometry(op, xShape, kernel, options);
 }
 
 /**

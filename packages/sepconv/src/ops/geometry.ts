@@ -1,4 +1,5 @@
-import { OptionError } from '../errors.js';
+import { OptionError, ShapeError } from '../errors.js';
+import { shapeStr } from './validate.js';
 
 /** 'same' and 'valid' follow TensorFlow; explicit pads are [top, bottom, left, right]. */
 export type Padding = 'same' | 'valid' | readonly [number, number, number, number];
@@ -91,4 +92,24 @@ export function convGeometry(
 /** The geometry arguments of the conv and depthwise kernel bindings, in their order. */
 export function kernelGeometryArgs(g: ConvGeometry): [number, number, number, number, number, number, number, number, number, number] {
   return [g.inH, g.inW, g.strideH, g.strideW, g.dilationH, g.dilationW, g.pads.top, g.pads.bottom, g.pads.left, g.pads.right];
+}
+
+/** Resolves strides / dilations / padding for a conv over NHWC `xShape`; throws when the kernel does not fit. */
+export function conv2dGeometry(
+  op: string,
+  xShape: readonly number[],
+  kernel: [number, number],
+  options: { strides?: Pair; padding?: Padding; dilations?: Pair },
+): ConvGeometry {
+  const strides = pair(op, 'strides', options.strides, 1);
+  const dilations = pair(op, 'dilations', options.dilations, 1);
+  const g = convGeometry(op, xShape[1]!, xShape[2]!, kernel, strides, dilations, options.padding ?? 'valid');
+  if (g.outH < 1 || g.outW < 1) {
+    throw new ShapeError(
+      op,
+      `an input at least as large as the dilated ${kernel[0]}x${kernel[1]} kernel with padding ${JSON.stringify(options.padding ?? 'valid')}`,
+      `input ${shapeStr(xShape)}`,
+    );
+  }
+  return g;
 }

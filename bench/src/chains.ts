@@ -95,6 +95,20 @@ function buildOurs(e: Engines, build: 'simd128' | 'scalar', ch: Chain, xData: Fl
   const owned: { dispose(): void }[] = [];
   const x = sc.tensor(xData, ch.input);
   owned.push(x);
+  // `run` writes `last`; every tensor and packed weight in `owned` is freed by dispose.
+  const impl = (run: () => void, last: sc.Tensor): Impl => ({
+    run,
+    before: use,
+    output: async () => {
+      use();
+      run();
+      return last.data();
+    },
+    dispose: () => {
+      use();
+      for (const t of owned.reverse()) t.dispose();
+    },
+  });
   const PackedSpatial = sc.spatialOps.PackedSpatialWeights;
   const runSpatial = sc.fn(sc.spatialOps, 'runSpatial');
   if (ch.spatial && PackedSpatial && runSpatial) {
@@ -105,20 +119,7 @@ function buildOurs(e: Engines, build: 'simd128' | 'scalar', ch: Chain, xData: Fl
     const g = sc.spatialOps.spatialGeometry('bench', ch.input, [v.filterShape[0]!, h.filterShape[1]!], { padding: h.padding });
     const out = sc.Tensor.alloc(outShape(ch.input, { ...h, filterShape: [v.filterShape[0]!, h.filterShape[1]!, c, 1] }), 'bench');
     owned.push(out);
-    const run = () => runSpatial(x, packed, g, h.activation as any, 'bench', out);
-    return {
-      run,
-      before: use,
-      output: async () => {
-        use();
-        run();
-        return out.data();
-      },
-      dispose: () => {
-        use();
-        for (const t of owned.reverse()) t.dispose();
-      },
-    };
+    return impl(() => runSpatial(x, packed, g, h.activation as any, 'bench', out), out);
   }
   let cur: sc.Tensor = x;
   let shape = ch.input;
@@ -150,23 +151,9 @@ function buildOurs(e: Engines, build: 'simd128' | 'scalar', ch: Chain, xData: Fl
     cur = out;
     shape = o;
   }
-  const last = cur;
-  const run = () => {
+  return impl(() => {
     for (const f of steps) f();
-  };
-  return {
-    run,
-    before: use,
-    output: async () => {
-      use();
-      run();
-      return last.data();
-    },
-    dispose: () => {
-      use();
-      for (const t of owned.reverse()) t.dispose();
-    },
-  };
+  }, cur);
 }
 
 function buildTf(e: Engines, backend: 'wasm' | 'cpu', ch: Chain, xData: Float32Array): Built {

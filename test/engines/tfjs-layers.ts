@@ -176,6 +176,17 @@ interface SepconvModel {
   outputs: { node?: SepconvNode }[];
 }
 
+/** The window options Conv2D, DepthwiseConv2D and SeparableConv2D share, from a sepconv layer config (Keras defaults). */
+function windowOptions(c: any) {
+  return {
+    strides: c.strides ?? 1,
+    padding: c.padding ?? 'valid',
+    dilationRate: c.dilationRate ?? 1,
+    activation: tfActivation(c.activation) as any,
+    useBias: c.useBias ?? true,
+  };
+}
+
 function tfActivation(a: unknown): string {
   if (a === undefined || a === null) return 'linear';
   if (a === 'silu') return 'swish';
@@ -231,11 +242,7 @@ export async function toTfjsLayers(model: SepconvModel): Promise<tfl.LayersModel
           name,
           filters: c.filters,
           kernelSize: c.kernelSize ?? 1,
-          strides: c.strides ?? 1,
-          padding: c.padding ?? 'valid',
-          dilationRate: c.dilationRate ?? 1,
-          activation: tfActivation(c.activation) as any,
-          useBias: c.useBias ?? true,
+          ...windowOptions(c),
         });
         if ((c.groups ?? 1) !== 1) throw new Error(`${name}: tfjs-layers has no grouped Conv2D`);
         break;
@@ -244,11 +251,7 @@ export async function toTfjsLayers(model: SepconvModel): Promise<tfl.LayersModel
           name,
           kernelSize: c.kernelSize,
           depthMultiplier: c.depthMultiplier ?? 1,
-          strides: c.strides ?? 1,
-          padding: c.padding ?? 'valid',
-          dilationRate: c.dilationRate ?? 1,
-          activation: tfActivation(c.activation) as any,
-          useBias: c.useBias ?? true,
+          ...windowOptions(c),
         });
         break;
       case 'SeparableConv2D':
@@ -257,11 +260,7 @@ export async function toTfjsLayers(model: SepconvModel): Promise<tfl.LayersModel
           filters: c.filters,
           kernelSize: c.kernelSize,
           depthMultiplier: c.depthMultiplier ?? 1,
-          strides: c.strides ?? 1,
-          padding: c.padding ?? 'valid',
-          dilationRate: c.dilationRate ?? 1,
-          activation: tfActivation(c.activation) as any,
-          useBias: c.useBias ?? true,
+          ...windowOptions(c),
         });
         break;
       case 'BatchNormalization':

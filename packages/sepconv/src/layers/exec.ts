@@ -36,6 +36,12 @@ export function fuse(low: Lowered): void {
   const producer = new Map<number, Step>();
   for (const s of low.steps) producer.set(s.output, s);
 
+  // `src` takes over step `s`: its activation and its output value.
+  const absorb = (src: Step & { activation?: StepActivation }, s: Step & { activation: StepActivation }): void => {
+    src.activation = s.activation;
+    src.output = s.output;
+    producer.set(s.output, src);
+  };
   const keep: Step[] = [];
   for (const s of low.steps) {
     if (s.kind === 'pad') {
@@ -50,9 +56,7 @@ export function fuse(low: Lowered): void {
     } else if (s.kind === 'affine' && src && isConv(src) && src.activation === 'linear' && soleUse(src.output, u) && keep.includes(src)) {
       (src.post ??= []).push({ scale: s.scale, shift: s.shift, layer: s.layer });
       src.key += `+${s.key}`;
-      src.activation = s.activation;
-      src.output = s.output;
-      producer.set(s.output, src);
+      absorb(src, s);
       continue;
     } else if (s.kind === 'affine' && src?.kind === 'affine' && src.activation === 'linear' && soleUse(src.output, u) && keep.includes(src)) {
       // affine after affine (Rescaling -> Normalization): one map, x * (s1 s2) + (t1 s2 + t2)
@@ -67,9 +71,7 @@ export function fuse(low: Lowered): void {
         return t1().map((v, i) => v * b[i]! + c[i]!);
       };
       src.key += `+${s.key}`;
-      src.activation = s.activation;
-      src.output = s.output;
-      producer.set(s.output, src);
+      absorb(src, s);
       continue;
     } else if (
       s.kind === 'activation' &&
@@ -79,9 +81,7 @@ export function fuse(low: Lowered): void {
       soleUse(src.output, u) &&
       keep.includes(src)
     ) {
-      src.activation = s.activation;
-      src.output = s.output;
-      producer.set(s.output, src);
+      absorb(src, s);
       continue;
     }
     keep.push(s);

@@ -77,3 +77,23 @@ mod tests {
         assert!(second[GEMM_NR + 1..2 * GEMM_NR].iter().all(|&v| v == 0.0));
     }
 }
+
+/// Floats per 64-byte cache line.
+pub const LINE_F32: usize = 16;
+
+/// Reads one float of every cache line of `p[..len]`: a software prefetch (wasm has none). Kernels
+/// call it on the rows they need next while they compute on the current ones, so the misses of a
+/// cold input (another engine or layer ran in between) overlap the arithmetic instead of stalling it.
+///
+/// # Safety
+/// `p[..len]` must be readable.
+// Not inlined: one small function instead of an unrolled copy in each of the ~20 row kernels.
+#[inline(never)]
+pub unsafe fn touch(p: *const f32, len: usize) {
+    let mut i = 0;
+    while i < len {
+        // Volatile: the value is unused, the load must stay.
+        core::ptr::read_volatile(p.add(i));
+        i += LINE_F32;
+    }
+}

@@ -11,9 +11,8 @@ import { globalAvgPool, runPool } from '../ops/pool.js';
 import { softmax as softmaxOp } from '../ops/softmax.js';
 import { PackedSpatialWeights, runSpatial } from '../ops/spatial.js';
 import { convGeometry, type ConvGeometry } from '../ops/geometry.js';
-import type { Runtime } from '../runtime/state.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { activationJS, binaryJS, convJS, gapJS, gemmJS, padJS, poolJS, softmaxRows } from './fallback.js';
+import { activationJS, binaryJS, poolJS, softmaxRows } from './fallback.js';
 import type { AffineStep, ConvStep, ConvWeights, Lowered, Step, StepActivation } from './ir.js';
 
 const CONV_KINDS = new Set(['conv', 'depthwise', 'pointwise', 'dense']);
@@ -143,14 +142,6 @@ export function foldedWeights(s: ConvStep): ConvWeights {
   return { filter, filterShape: shape, bias };
 }
 
-class JsWeights implements CachedWeights {
-  constructor(readonly w: ConvWeights) {}
-  get bytes(): number {
-    return (this.w.filter.length + (this.w.bias?.length ?? 0)) * 4;
-  }
-  dispose(): void {}
-}
-
 class WasmWeights<T extends { dispose(): void }> implements CachedWeights {
   constructor(
     readonly packed: T,
@@ -159,11 +150,6 @@ class WasmWeights<T extends { dispose(): void }> implements CachedWeights {
   dispose(): void {
     this.packed.dispose();
   }
-}
-
-/** Whether this instance exports a kernel family (wasm builds without it fall back to the JS kernels). */
-function has(rt: Runtime, fn: string): boolean {
-  return typeof (rt.kernels as unknown as Record<string, unknown>)[fn] === 'function';
 }
 
 function packDepthwise(filter: Float32Array, shape: number[], bias: Float32Array | undefined, op: string): WasmWeights<PackedDepthwiseWeights> {
@@ -204,7 +190,7 @@ function withSoftmax(a: StepActivation, run: (act: Exclude<StepActivation, 'soft
 }
 
 /** Builds the runner of one step (packing its weights through the cache). */
-export function prepareRunner(s: Step, shapes: number[][], n: number, cache: WeightCache, rt: Runtime): Runner {
+export function prepareRunner(s: Step, shapes: number[][], n: number, cache: WeightCache): Runner {
   const io = ioShapes(s, shapes, n);
   const inS = io.ins[0]!;
   const outS = io.out;
@@ -226,49 +212,30 @@ export function prepareRunner(s: Step, shapes: number[][], n: number, cache: Wei
       const c = s.channels;
       const g = convGeometry(s.layer, inS[1]!, inS[2]!, s.kernel, s.strides, [1, 1], [s.pads.top, s.pads.bottom, s.pads.left, s.pads.right]);
       const a = s.activation;
-      if (has(rt, 'spatial_conv2d')) {
-        const w = cache.get(`spatial:${s.key}`, () => {
-          const { vertical, horizontal, bias } = s.weights();
-          return new WasmWeights(PackedSpatialWeights.pack(vertical, horizontal, kh, kw, c, 1, bias, s.layer), (vertical.length + horizontal.length + (bias?.length ?? 0)) * 4);
-        });
-        return (ins, out) => withSoftmax(a, (act) => runSpatial(ins[0]!, w.packed, g, act, s.layer, out), () => out.view(s.layer), lastOut);
-      }
-      // Without the fused kernel: the equivalent KxK depthwise kernel v[ky] * h[kx] (rank 1).
-      const w = cache.get(`spatial-full:${s.key}`, () => {
+      const w = cache.get(`spatial:${s.key}`, () => {
         const { vertical, horizontal, bias } = s.weights();
-        const full = new Float32Array(kh * kw * c);
-        for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) for (let ch = 0; ch < c; ch++) full[(ky * kw + kx) * c + ch] = vertical[ky * c + ch]! * horizontal[kx * c + ch]!;
-        return packDepthwise(full, [kh, kw, c, 1], bias, s.layer);
+        return new WasmWeights(PackedSpatialWeights.pack(vertical, horizontal, kh, kw, c, 1, bias, s.layer), (vertical.length + horizontal.length + (bias?.length ?? 0)) * 4);
       });
-      return (ins, out) => withSoftmax(a, (act) => runDepthwise(ins[0]!, w.packed, g, act, s.layer, out), () => out.view(s.layer), lastOut);
+      return (ins, out) => withSoftmax(a, (act) => runSpatial(ins[0]!, w.packed, g, act, s.layer, out), () => out.view(s.layer), lastOut);
     }
     case 'conv': {
       const g = geometryOf(s, inS);
       const groups = s.groups ?? 1;
-      if (has(rt, 'conv2d')) {
-        const w = cache.get(`wasm:${s.key}`, () => {
-          const f = foldedWeights(s);
-          return new WasmWeights(PackedConvWeights.pack(f.filter, f.filterShape, f.bias, groups, s.layer), (f.filter.length + (f.bias?.length ?? 0)) * 4);
-        });
-        const a = s.activation;
-        return (ins, out) => withSoftmax(a, (act) => runConv2d(ins[0]!, w.packed, g, act, s.layer, out), () => out.view(s.layer), lastOut);
-      }
-      const w = cache.get(s.key, () => new JsWeights(foldedWeights(s)));
-      return (ins, out) => convJS(ins[0]!.view(s.layer), n, lastIn, out.view(s.layer), w.w.filter, w.w.bias, g, lastOut, groups, s.activation);
+      const w = cache.get(`wasm:${s.key}`, () => {
+        const f = foldedWeights(s);
+        return new WasmWeights(PackedConvWeights.pack(f.filter, f.filterShape, f.bias, groups, s.layer), (f.filter.length + (f.bias?.length ?? 0)) * 4);
+      });
+      const a = s.activation;
+      return (ins, out) => withSoftmax(a, (act) => runConv2d(ins[0]!, w.packed, g, act, s.layer, out), () => out.view(s.layer), lastOut);
     }
     case 'pointwise':
     case 'dense': {
-      const rows = inS[0]!;
-      if (has(rt, 'gemm_run')) {
-        const w = cache.get(`wasm:${s.key}`, () => {
-          const f = foldedWeights(s);
-          return new WasmWeights(PackedGemmWeights.pack(f.filter, lastIn, lastOut, f.bias, s.layer), (f.filter.length + (f.bias?.length ?? 0)) * 4);
-        });
-        const a = s.activation;
-        return (ins, out) => withSoftmax(a, (act) => runDense(ins[0]!, w.packed, act, s.layer, out), () => out.view(s.layer), lastOut);
-      }
-      const w = cache.get(s.key, () => new JsWeights(foldedWeights(s)));
-      return (ins, out) => gemmJS(ins[0]!.view(s.layer), rows, lastIn, out.view(s.layer), w.w.filter, lastOut, w.w.bias, s.activation);
+      const w = cache.get(`wasm:${s.key}`, () => {
+        const f = foldedWeights(s);
+        return new WasmWeights(PackedGemmWeights.pack(f.filter, lastIn, lastOut, f.bias, s.layer), (f.filter.length + (f.bias?.length ?? 0)) * 4);
+      });
+      const a = s.activation;
+      return (ins, out) => withSoftmax(a, (act) => runDense(ins[0]!, w.packed, act, s.layer, out), () => out.view(s.layer), lastOut);
     }
     case 'affine': {
       const a = s as AffineStep;
@@ -278,23 +245,17 @@ export function prepareRunner(s: Step, shapes: number[][], n: number, cache: Wei
     }
     case 'activation': {
       const act = s.activation;
-      if (act === 'softmax') {
-        if (has(rt, 'softmax_run')) return (ins, out) => softmaxOp(ins[0]!, {}, out);
-        return (ins, out) => activationJS(ins[0]!.view(s.layer), out.view(s.layer), lastOut, 'softmax');
-      }
-      if (has(rt, 'activation_run')) return (ins, out) => activationOp(ins[0]!, act, out);
-      const w = cache.get(`identity:${lastIn}`, () => packDepthwise(new Float32Array(lastIn).fill(1), [1, 1, lastIn, 1], undefined, s.layer));
-      const g = convGeometry(s.layer, inS[1]!, inS[2]!, [1, 1], [1, 1], [1, 1], 'valid');
-      return (ins, out) => runDepthwise(ins[0]!, w.packed, g, act, s.layer, out);
+      if (act === 'softmax') return (ins, out) => softmaxOp(ins[0]!, {}, out);
+      return (ins, out) => activationOp(ins[0]!, act, out);
     }
     case 'add':
     case 'mul': {
       const kind = s.kind;
       const a = s.activation ?? 'linear';
       const sameShape = io.ins[0]!.length === io.ins[1]!.length && io.ins[0]!.every((d, i) => d === io.ins[1]![i]);
-      if (kind === 'add' && sameShape && a !== 'softmax' && has(rt, 'add_run')) return (ins, out) => runAdd(ins[0]!, ins[1]!, a, s.layer, out);
+      if (kind === 'add' && sameShape && a !== 'softmax') return (ins, out) => runAdd(ins[0]!, ins[1]!, a, s.layer, out);
       const rank4Gate = inS.length === 4 && io.ins[1]!.length === 4 && io.ins[1]![1] === 1 && io.ins[1]![2] === 1;
-      if (kind === 'mul' && (sameShape || rank4Gate) && has(rt, 'mul_channels_run')) return (ins, out) => mulOp(ins[0]!, ins[1]!, out);
+      if (kind === 'mul' && (sameShape || rank4Gate)) return (ins, out) => mulOp(ins[0]!, ins[1]!, out);
       return (ins, out) => {
         const y = out.view(s.layer);
         binaryJS(kind, ins[0]!.view(s.layer), ins[1]!.view(s.layer), y, n, lastOut);
@@ -302,9 +263,7 @@ export function prepareRunner(s: Step, shapes: number[][], n: number, cache: Wei
       };
     }
     case 'gap': {
-      if (has(rt, 'global_avg_pool')) return (ins, out) => globalAvgPool(ins[0]!, {}, out);
-      const hw = inS[1]! * inS[2]!;
-      return (ins, out) => gapJS(ins[0]!.view(s.layer), n, hw, lastIn, out.view(s.layer));
+      return (ins, out) => globalAvgPool(ins[0]!, {}, out);
     }
     case 'avgPool':
     case 'maxPool': {
@@ -312,13 +271,12 @@ export function prepareRunner(s: Step, shapes: number[][], n: number, cache: Wei
       const mode = s.kind === 'avgPool' ? 'avg' : 'max';
       // The wasm pool refuses pads as wide as the window ('same' never makes those).
       const padsOk = g.pads.top < g.kernelH && g.pads.bottom < g.kernelH && g.pads.left < g.kernelW && g.pads.right < g.kernelW;
-      if (padsOk && has(rt, 'pool2d')) return (ins, out) => runPool(ins[0]!, g, mode === 'avg' ? 0 : 1, s.layer, out);
+      if (padsOk) return (ins, out) => runPool(ins[0]!, g, mode === 'avg' ? 0 : 1, s.layer, out);
       return (ins, out) => poolJS(mode, ins[0]!.view(s.layer), n, lastIn, g, out.view(s.layer));
     }
     case 'pad': {
       const p = s.pads;
-      if (has(rt, 'pad_run')) return (ins, out) => padOp(ins[0]!, [[p.top, p.bottom], [p.left, p.right]], 0, out);
-      return (ins, out) => padJS(ins[0]!.view(s.layer), n, inS[1]!, inS[2]!, lastIn, s.pads, out.view(s.layer));
+      return (ins, out) => padOp(ins[0]!, [[p.top, p.bottom], [p.left, p.right]], 0, out);
     }
     case 'alias':
       // Shares its input's memory; only runs (a copy) when the input lives outside the arena.

@@ -339,7 +339,7 @@ export class Model {
       const ext: [number, number, number, number[]][] = [];
       steps.forEach((s, i) => {
         const io = ioShapes(s, shapes, n);
-        runners.push(s.kind === 'alias' && !aliasCopies.has(s) ? () => {} : prepareRunner(s, shapes, n, this.#cache, rt));
+        runners.push(s.kind === 'alias' && !aliasCopies.has(s) ? () => {} : prepareRunner(s, shapes, n, this.#cache));
         ins.push(
           s.inputs.map((v, j) => {
             if (external.has(root[v]!)) {

@@ -1,5 +1,4 @@
 import { ShapeError } from '../errors.js';
-import { gemmJS } from '../layers/fallback.js';
 import { runtime } from '../runtime/state.js';
 import { Tensor } from '../tensor/tensor.js';
 import { activationCode, type ActivationName } from './activation.js';
@@ -44,24 +43,17 @@ export function separableConv2d(x: Tensor, depthwiseFilter: Tensor, pointwiseFil
   const g = depthwiseGeometry(OP, xs, [ds[0]!, ds[1]!], options);
   activationCode(OP, options.activation);
   const bias = options.bias === undefined ? undefined : expectVector(OP, 'bias', options.bias, f);
-  const rt = runtime(`${OP}()`);
+  runtime(`${OP}()`); // throws NotInitializedError naming this op
   const dw = PackedDepthwiseWeights.pack(depthwiseFilter.data(), ds, undefined, OP);
   let mid: Tensor | undefined;
   try {
     mid = runDepthwise(x, dw, g, 'linear', OP);
-    if (typeof (rt.kernels as unknown as Record<string, unknown>).gemm_run === 'function') {
-      const pw = PackedGemmWeights.pack(pointwiseFilter.data(), cm, f, bias, OP);
-      try {
-        return runPointwise(mid, pw, options.activation, OP);
-      } finally {
-        pw.dispose();
-      }
+    const pw = PackedGemmWeights.pack(pointwiseFilter.data(), cm, f, bias, OP);
+    try {
+      return runPointwise(mid, pw, options.activation, OP);
+    } finally {
+      pw.dispose();
     }
-    // Builds without the GEMM kernels: the plain-JS GEMM over views.
-    const out = Tensor.alloc([xs[0]!, g.outH, g.outW, f], OP);
-    const w = pointwiseFilter.data();
-    gemmJS(mid.view(OP), xs[0]! * g.outH * g.outW, cm, out.view(OP), w, f, bias, options.activation ?? 'linear');
-    return out;
   } finally {
     mid?.dispose();
     dw.dispose();

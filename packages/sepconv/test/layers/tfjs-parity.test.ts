@@ -5,7 +5,6 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { input, layers, model, sequential, tensor, type Layer, type Model, type Tensor } from '../../src/entry/node.js';
-import { runtime } from '../../src/runtime/state.js';
 import { initForTest, randomArray, rng, TEST_BUILD } from '../helpers.js';
 
 beforeAll(async () => {
@@ -164,30 +163,6 @@ describe(`layers vs TF.js (cpu backend), ${TEST_BUILD} build`, () => {
         );
         compare(m2, t2, s, seed++);
       }
-  });
-
-  it('SpatiallySeparableConv2D on builds without the fused kernel (equivalent KxK depthwise) gives the same output', () => {
-    const k = runtime().kernels as unknown as Record<string, unknown>;
-    const fused = k.spatial_conv2d;
-    const s = [9, 8, 5];
-    const next = rng(77);
-    const xData = randomArray(2 * 9 * 8 * 5, next);
-    const run = () => {
-      const m = sequential([layers.spatiallySeparableConv2d({ kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', name: 'ss' })], { inputShape: s });
-      m.setWeights({ 'ss/vertical_kernel': randomArray(15, rng(1)), 'ss/horizontal_kernel': randomArray(15, rng(2)), 'ss/bias': randomArray(5, rng(3)) });
-      using x = tensor(xData, [2, ...s]);
-      const y = (m.predict(x) as Tensor).data();
-      m.dispose();
-      return y;
-    };
-    const a = run();
-    try {
-      k.spatial_conv2d = undefined;
-      const b = run();
-      expect(maxRelErr(b, a)).toBeLessThanOrEqual(TOL);
-    } finally {
-      k.spatial_conv2d = fused;
-    }
   });
 
   it("DepthwiseSeparableConv (the seed's PyTorch block) vs dw -> BN -> ReLU6 -> pw -> BN -> ReLU6", () => {

@@ -352,7 +352,7 @@ pub unsafe fn blocks_kernel<V: F32x4, const KH: usize, const KW: usize, const S:
                     *row = inp.add((n * g.in_h + iy as usize) * g.in_w * c);
                 }
             }
-            let ahead = RowsAhead::new(g, KH, c, n, oy, inp, outp);
+            let ahead = RowsAhead::new(g, c, n, oy, inp, outp, g.out_w * c);
             let orow = outp.add((n * g.out_h + oy) * g.out_w * c);
             let pixel = |ox: usize| {
                 edge_pixel_all::<V, KH, KW, S>(g.kernel_h, &rows, wp, ox, left, g.in_w, c, orow, ep);
@@ -409,10 +409,11 @@ pub unsafe fn blocks_kernel<V: F32x4, const KH: usize, const KW: usize, const S:
     }
 }
 
-/// What the row kernel touches ahead of use (`pack::touch`, a software prefetch): the input rows the
-/// next output row adds and the next output row itself (so its stores hit), block by block.
-/// -18% on a cold cache (interleaved A/B, MobileNet shapes). Not generic: one copy for all row kernels.
-struct RowsAhead {
+/// What a row kernel touches ahead of use (`pack::touch`, a software prefetch): the input rows the
+/// next output row adds and the next output row itself (so its stores hit). The depthwise row kernels
+/// touch them block by block (-18% on a cold cache, interleaved A/B on MobileNet shapes), the fused
+/// spatial kernel a whole row at a time. Not generic: one copy for all row kernels.
+pub(crate) struct RowsAhead {
     rows: [*const f32; 4],
     n_rows: usize,
     row_len: usize,
@@ -421,8 +422,11 @@ struct RowsAhead {
 }
 
 impl RowsAhead {
+    /// For output row `oy` of image `n` under `g` (its vertical taps and stride), with output rows
+    /// `out_row_len` floats apart in `outp`.
     #[inline(never)]
-    unsafe fn new(g: &ConvGeometry, kh: usize, c: usize, n: usize, oy: usize, inp: *const f32, outp: *const f32) -> Self {
+    pub(crate) unsafe fn new(g: &ConvGeometry, c: usize, n: usize, oy: usize, inp: *const f32, outp: *const f32, out_row_len: usize) -> Self {
+        let kh = g.kernel_h;
         let mut ahead = Self { rows: [core::ptr::null(); 4], n_rows: 0, row_len: g.in_w * c, out_next: core::ptr::null() };
         if oy + 1 >= g.out_h {
             return ahead;
@@ -433,13 +437,13 @@ impl RowsAhead {
             ahead.rows[ahead.n_rows] = inp.add((n * g.in_h + iy) * ahead.row_len);
             ahead.n_rows += 1;
         }
-        ahead.out_next = outp.add((n * g.out_h + oy + 1) * g.out_w * c);
+        ahead.out_next = outp.add((n * g.out_h + oy + 1) * out_row_len);
         ahead
     }
 
     /// Touches `in_len` floats from `in_off` of each next row (clipped to the row) and `out_len` from `out_off` of the next output row.
     #[inline(never)]
-    unsafe fn touch(&self, in_off: usize, in_len: usize, out_off: usize, out_len: usize) {
+    pub(crate) unsafe fn touch(&self, in_off: usize, in_len: usize, out_off: usize, out_len: usize) {
         let span = in_len.min(self.row_len - in_off);
         for r in &self.rows[..self.n_rows] {
             crate::pack::touch(r.add(in_off), span);

@@ -196,15 +196,10 @@ unsafe fn fused_kw<V: crate::elementwise::MathLanes, const KW: usize, const S: u
                     *row = if iy >= 0 && (iy as usize) < in_h { inp.add((n * in_h + iy as usize) * in_w * c) } else { zero.as_ptr() };
                 }
                 let orow = outp.add((n * h.out_h + oy) * h.out_w * c);
-                // The input row the next output row adds and the next output row, touched ahead of use
-                // (`pack::touch`): -5% and -4% on a cold cache.
-                if oy + 1 < h.out_h {
-                    let iy = (oy + 1) * v.stride_h + kh - 1;
-                    if iy >= v.pads.top && iy - v.pads.top < in_h {
-                        crate::pack::touch(inp.add((n * in_h + iy - v.pads.top) * in_w * c), in_w * c);
-                    }
-                    crate::pack::touch(orow.add(h.out_w * c), h.out_w * c);
-                }
+                // The input rows the next output row adds and the next output row, touched ahead of use:
+                // -5% and -4% on a cold cache.
+                let ahead = crate::dwconv::RowsAhead::new(v, c, n, oy, inp, outp, h.out_w * c);
+                ahead.touch(0, in_w * c, 0, h.out_w * c);
                 let mut c0 = 0;
                 while c0 < c {
                     let cb = cb_max.min(c - c0);

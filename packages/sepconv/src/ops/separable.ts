@@ -1,5 +1,4 @@
 import { ShapeError } from '../errors.js';
-import { runtime } from '../runtime/state.js';
 import { Tensor } from '../tensor/tensor.js';
 import { activationCode, type ActivationName } from './activation.js';
 import { depthwiseGeometry, PackedDepthwiseWeights, runDepthwise } from './depthwise.js';
@@ -43,7 +42,6 @@ export function separableConv2d(x: Tensor, depthwiseFilter: Tensor, pointwiseFil
   const g = depthwiseGeometry(OP, xs, [ds[0]!, ds[1]!], options);
   activationCode(OP, options.activation);
   const bias = options.bias === undefined ? undefined : expectVector(OP, 'bias', options.bias, f);
-  runtime(`${OP}()`); // throws NotInitializedError naming this op
   const dw = PackedDepthwiseWeights.pack(depthwiseFilter.data(), ds, undefined, OP);
   let mid: Tensor | undefined;
   try {

@@ -20,6 +20,15 @@ mkdir -p "$out_wasm" "$out_glue"
 wasm_opt=node_modules/binaryen/bin/wasm-opt
 features=(--enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
   --enable-mutable-globals --enable-reference-types --enable-multivalue)
+# binaryen's -O3 inlines every function that has one caller, whatever its size, which undoes the
+# kernels' #[inline(never)]: all 22 depthwise row kernels became one 144 KB function, and V8 compiles
+# that worse (interleaved cold A/B: depthwise 3x3 x0.74-0.97 time, 5x5 x0.86, fused 5x1+1x5 x0.89
+# with them kept apart; pointwise unchanged). Keep every #[inline(never)] kernel a function of its own
+# (passes run in command-line order: the marks must come before -O3).
+keep_separate=()
+for f in dwconv::blocks_kernel dwconv::RowsAhead spatial::fused_kw gemm::gemm_strided_mr gemm::row_block conv::direct_block pack::touch; do
+  keep_separate+=("--no-inline=*sepconv_kernels::$f*")
+done
 # wasm-pack runs the cargo on PATH: make it the one that has the wasm32 std.
 export PATH="$(dirname "$WASM_CARGO"):$PATH"
 
@@ -31,7 +40,7 @@ for build in simd128 scalar; do
   RUSTFLAGS="$flags" CARGO_TARGET_DIR="$PWD/target/wasm-$build" \
     wasm-pack --quiet build crates/wasm --release --target web --mode no-install --no-pack \
       --out-dir "$PWD/$staging" --out-name sepconv_wasm >/dev/null
-  "$wasm_opt" -O3 "${features[@]}" "$staging/sepconv_wasm_bg.wasm" -o "$out_wasm/sepconv-$build.wasm"
+  "$wasm_opt" "${keep_separate[@]}" -O3 "${features[@]}" "$staging/sepconv_wasm_bg.wasm" -o "$out_wasm/sepconv-$build.wasm"
 done
 
 # The glue depends only on the exported signatures, so both builds must have produced the same file.

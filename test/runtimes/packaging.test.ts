@@ -14,6 +14,7 @@ import { BIN, packed, type Packed } from './support/package.js';
 import { DOM_GLOBALS, hostGlobalRefs, NODE_GLOBALS } from './support/globals.js';
 import { fixtureDir } from './support/project.js';
 import { run } from './support/proc.js';
+import { functionBodySizes } from './support/wasm-code.js';
 
 let pkg: Packed;
 let manifest: { exports: Record<string, unknown>; sideEffects: unknown; type: string };
@@ -53,6 +54,17 @@ describe('the packed package', () => {
     for (const f of files) expect(f).toMatch(/^package\/(package\.json|dist\/.+\.(js|cjs|d\.ts|d\.cts)|wasm\/sepconv-(simd128|scalar)\.wasm|types\/wasm\.d\.c?ts|README\.md|LICENSE)$/);
     expect(manifest.sideEffects).toBe(false);
     expect(manifest.type).toBe('module');
+  });
+
+  it('keeps each kernel a wasm function of its own in both builds (binaryen must not inline them into one)', () => {
+    // V8 compiles one huge function worse: with the 22 depthwise row kernels inlined into a 144 KB
+    // function the depthwise convs ran 3-26% slower (scripts/build-wasm.sh keeps them apart).
+    for (const build of ['simd128', 'scalar']) {
+      const sizes = functionBodySizes(readFileSync(join(pkg.pkg, `wasm/sepconv-${build}.wasm`)));
+      const largest = Math.max(...sizes);
+      expect(sizes.length, `${build}: functions`).toBeGreaterThan(150);
+      expect(largest, `${build}: largest function body, bytes`).toBeLessThan(32 * 1024);
+    }
   });
 
   it('has every exports target, with types for every JS entry under every condition', () => {

@@ -319,7 +319,8 @@ fn fast_path<V: F32x4>(g: &ConvGeometry, w: &PackedDepthwise, input: &[f32], out
 /// # Safety
 /// Buffers must match `g` and `w` (`check_depthwise`), multiplier 1, dilation 1, KH x KW = kernel, S = horizontal stride.
 // Never inlined: inlined into `fast_path`, the ~20 instances make one huge wasm function that V8
-// compiles worse (measured: 7.9 vs 9.2 GFLOP/s on 14x14x512 s2, 8.2 vs 10.8 on 14x14x512 s1).
+// compiles worse (measured: 7.9 vs 9.2 GFLOP/s on 14x14x512 s2, 8.2 vs 10.8 on 14x14x512 s1). binaryen's
+// -O3 would inline it as well (one caller): scripts/build-wasm.sh marks it --no-inline.
 #[doc(hidden)]
 #[inline(never)]
 pub unsafe fn blocks_kernel<V: F32x4, const KH: usize, const KW: usize, const S: usize, const CV: usize, const OW: usize>(

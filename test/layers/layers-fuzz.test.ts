@@ -25,6 +25,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as sc from 'sepconv';
 import { rng } from '../engines/rng.js';
+import { seededWeights, setBoth } from './same-weights.js';
 
 type OpType =
   | 'conv2d'
@@ -378,33 +379,6 @@ function describeCase(c: Case): string {
     ? c.nodes.map((n) => op(n.op)).join(' -> ')
     : c.nodes.map((n, i) => `v${i + 1}=${op(n.op)}(${n.from.map((f) => `v${f}`).join(',')})`).join('; ') + (c.outputs ? `; outputs ${c.outputs.map((o) => `v${o}`).join(',')}` : '');
   return `#${c.id} [${c.family}] ${io}${c.reweight ? ' (new weights before the 2nd)' : ''}: ${graph}`;
-}
-
-/** Seeded weights for every weight of `m` (BN variances positive). */
-function seededWeights(m: any, seed: number): Map<string, Float32Array> {
-  const w = rng(seed);
-  const map = new Map<string, Float32Array>();
-  for (const spec of m.weightSpecs()) {
-    const n = spec.shape.reduce((a: number, b: number) => a * b, 1);
-    const v = Float32Array.from({ length: n }, () => w() * 0.5);
-    if (spec.name.endsWith('moving_variance')) for (let i = 0; i < n; i++) v[i] = Math.abs(v[i]!) + 0.5;
-    map.set(spec.name, v);
-  }
-  return map;
-}
-
-/** The same weights into both models (tfjs in Keras order, layer by layer). */
-function setBoth(m: any, t: any, map: Map<string, Float32Array>): void {
-  m.setWeights(map);
-  let copied = 0;
-  for (const l of t.layers) {
-    if (!l.weights.length) continue;
-    const specs = m.getLayer(l.name).weightSpecs();
-    expect(specs.map((s: { shape: number[] }) => s.shape)).toEqual(l.weights.map((x: any) => x.shape));
-    l.setWeights(specs.map((spec: { name: string; shape: number[] }) => tf.tensor(map.get(spec.name)!, spec.shape)));
-    copied += specs.length;
-  }
-  expect(copied).toBe(map.size);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as sc from 'sepconv';
 import { rng } from '../engines/rng.js';
+import { seededWeights, setBoth } from './same-weights.js';
 
 beforeAll(async () => {
   await sc.init();
@@ -96,24 +97,8 @@ describe('public layers through the built package vs tfjs-layers', () => {
     const ti = tfl.input({ shape: S, name: 'input_1' });
     const t = tfl.model({ inputs: ti, outputs: build(theirs, ti) });
     // Same seeded weights, layer by layer (Keras weight order in both).
-    const next = rng(3);
-    const map = new Map<string, Float32Array>();
-    for (const spec of m.weightSpecs()) {
-      const n = spec.shape.reduce((a: number, b: number) => a * b, 1);
-      const v = Float32Array.from({ length: n }, () => next() * 0.5);
-      if (spec.name.endsWith('moving_variance')) for (let i = 0; i < n; i++) v[i] = Math.abs(v[i]!) + 0.5;
-      map.set(spec.name, v);
-    }
-    m.setWeights(map);
-    let copied = 0;
-    for (const l of t.layers) {
-      if (!l.weights.length) continue;
-      const specs = m.getLayer(l.name).weightSpecs();
-      expect(specs.length).toBe(l.weights.length);
-      l.setWeights(specs.map((spec: { name: string; shape: number[] }) => tf.tensor(map.get(spec.name)!, spec.shape)));
-      copied += specs.length;
-    }
-    expect(copied).toBe(map.size);
+    const map = seededWeights(m, 3);
+    setBoth(m, t, map);
     expect(m.countParams()).toBe(t.countParams());
 
     const x = Float32Array.from({ length: 2 * S.reduce((a, b) => a * b, 1) }, rng(4));

@@ -58,7 +58,7 @@ describe('the packed package', () => {
 
   it('keeps each kernel a wasm function of its own in both builds (binaryen must not inline them into one)', () => {
     // V8 compiles one huge function worse: with the 22 depthwise row kernels inlined into a 144 KB
-    // function the depthwise convs ran 3-26% slower (scripts/build-wasm.sh keeps them apart).
+    // function the depthwise convs took 3-35% longer (scripts/build-wasm.sh keeps them apart).
     for (const build of ['simd128', 'scalar']) {
       const sizes = functionBodySizes(readFileSync(join(pkg.pkg, `wasm/sepconv-${build}.wasm`)));
       const largest = Math.max(...sizes);

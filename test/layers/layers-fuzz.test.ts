@@ -11,9 +11,10 @@
 // SEPCONV_FUZZ_SEED=<n> runs another seed.
 //
 // Configs tfjs-layers itself rejects (an error building the model, or a layer output dim < 1) are regenerated.
-// A config tfjs accepts but sepconv rejects fails its test (a finding). Not swept: activations sepconv does
-// not offer (tanh, hard_sigmoid, elu, ...; it rejects them with an OptionError), ReLU maxValue other than 6
-// or negativeSlope != 0 (rejected likewise), Conv2D groups (tfjs-layers has none).
+// A config tfjs accepts but sepconv rejects fails its test (a finding). Activations: the kernels' own
+// (relu, relu6, sigmoid, swish) and the ones computed in JS after the kernel (tanh, elu, selu, softplus,
+// softsign, hardSigmoid, mish, gelu, gelu_new). Not swept: logSoftmax, ReLU maxValue other than 6 or
+// negativeSlope != 0 (sepconv rejects them with an OptionError), Conv2D groups (tfjs-layers has none).
 //
 // tfjs quirk worked around: tfjs-layers' DepthwiseConv2D ignores `dilationRate` (call() passes null and
 // computeOutputShape() drops it; "TODO(cais): Add support for dilation"), unlike Keras. Dilated depthwise
@@ -152,7 +153,9 @@ const chance = (p: number): boolean => (next() + 1) / 2 < p;
 const KERNELS: (number | [number, number])[] = [1, 2, 3, 3, 4, 5, 5, [1, 3], [3, 1], [5, 2], [2, 5], [1, 5], [3, 5], [4, 1], [2, 3]];
 const STRIDES: (number | [number, number])[] = [1, 1, 1, 2, 2, 3, [1, 2], [2, 1], [3, 2], [2, 3], [1, 3]];
 const DILATIONS: (number | [number, number])[] = [2, 3, [1, 2], [2, 1], [3, 2], [2, 3]];
-const ACTS = ['linear', 'relu', 'relu6', 'sigmoid', 'swish'] as const;
+const KERNEL_ACTS = ['linear', 'relu', 'relu6', 'sigmoid', 'swish'] as const;
+const JS_ACTS = ['tanh', 'elu', 'selu', 'softplus', 'softsign', 'hardSigmoid', 'mish', 'gelu', 'gelu_new'] as const;
+const ACTS = [...KERNEL_ACTS, ...KERNEL_ACTS, ...JS_ACTS] as const;
 const CHANNELS = [1, 3, 4, 5, 8, 9, 1, 3, 4, 5, 8, 9, 2, 6, 7, 10, 11, 12, 13];
 
 function inputShape(): [number, number, number, number] {
@@ -184,7 +187,7 @@ function bn(): Op {
 
 function actLayer(softmax = false): Op {
   if (chance(0.3)) return { type: 'reLU', opts: chance(0.7) ? { maxValue: 6 } : {} };
-  return { type: 'activation', opts: { activation: pick(['relu', 'relu6', 'sigmoid', 'swish', 'linear', ...(softmax ? ['softmax'] : [])]) } };
+  return { type: 'activation', opts: { activation: pick([...ACTS, ...(softmax ? ['softmax'] : [])]) } };
 }
 
 function conv(): Op {

@@ -34,6 +34,11 @@ export const SUPPORTED_GRAPH_OPS = [
   'Relu6',
   'Sigmoid',
   'Softmax',
+  'Tanh',
+  'Elu',
+  'Selu',
+  'Softplus',
+  'Softsign',
   'AvgPool',
   'MaxPool',
   'Mean',
@@ -283,7 +288,17 @@ export function convertGraphModel(
   };
   const isChannelConst = (c: Const, x: Sym): boolean => c.values.length === 1 || (c.values.length === x.shape[x.shape.length - 1] && c.shape.slice(0, -1).every((d) => d === 1));
 
-  const ACT: Record<string, string> = { Relu: 'relu', Relu6: 'relu6', Sigmoid: 'sigmoid', Softmax: 'softmax' };
+  const ACT: Record<string, string> = {
+    Relu: 'relu',
+    Relu6: 'relu6',
+    Sigmoid: 'sigmoid',
+    Softmax: 'softmax',
+    Tanh: 'tanh',
+    Elu: 'elu',
+    Selu: 'selu',
+    Softplus: 'softplus',
+    Softsign: 'softsign',
+  };
   const constBinary: Record<string, (a: number, b: number) => number> = {
     Add: (a, b) => a + b,
     AddV2: (a, b) => a + b,
@@ -461,7 +476,7 @@ export function convertGraphModel(
             const s = scale!.map((g, i) => g / Math.sqrt(variance![i]! + eps));
             foldAffine(l, s, offset!.map((b, i) => b - mean![i]! * s[i]!));
           } else if (ACT[op] && op !== 'Softmax') setActivation(l, ACT[op]!);
-          else if (op === 'LeakyRelu' || op === 'Elu' || op === 'Prelu') fail(n, `fused activation ${op} is not supported`);
+          else if (op === 'LeakyRelu' || op === 'Prelu') fail(n, `fused activation ${op} is not supported`);
           else fail(n, `fused op ${op} is not supported`);
         }
         values.set(n.name, out);
@@ -572,6 +587,11 @@ export function convertGraphModel(
       case 'Relu':
       case 'Relu6':
       case 'Sigmoid':
+      case 'Tanh':
+      case 'Elu':
+      case 'Selu':
+      case 'Softplus':
+      case 'Softsign':
       case 'Softmax': {
         const x = get(n, 0);
         const l = n.op === 'Softmax' ? undefined : absorber(n, x);

@@ -4,6 +4,7 @@
 // no weights and no wasm memory. The model zoo describes its architectures in this form too, so
 // counting EfficientNet-B7's 66M parameters allocates nothing.
 import { ModelFormatError } from '../errors.js';
+import { ACTIVATION_NAMES } from '../layers/activations.js';
 
 /** A Keras layer as serialized in model.json. */
 export interface KerasLayerJSON {
@@ -255,8 +256,8 @@ function activationName(v: unknown): string {
   return String(v);
 }
 
-/** Keras activation names sepconv runs. */
-export const SUPPORTED_ACTIVATIONS = new Set(['linear', 'relu', 'relu6', 'sigmoid', 'swish', 'silu', 'hard_swish', 'hard_silu', 'softmax']);
+/** Keras activation names sepconv runs (the layers' names). */
+export const SUPPORTED_ACTIVATIONS = new Set(ACTIVATION_NAMES);
 
 const prod = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 

@@ -4,6 +4,7 @@ import { ShapeError } from '../errors.js';
 import { PackedConvWeights, runConv2d } from '../ops/conv.js';
 import { PackedDepthwiseWeights, runDepthwise } from '../ops/depthwise.js';
 import { PackedGemmWeights, runDense } from '../ops/gemm.js';
+import type { ActivationName } from '../ops/activation.js';
 import { activation as activationOp } from '../ops/activations.js';
 import { mul as mulOp, runAdd } from '../ops/elementwise.js';
 import { pad as padOp } from '../ops/pad.js';
@@ -12,7 +13,8 @@ import { softmax as softmaxOp } from '../ops/softmax.js';
 import { PackedSpatialWeights, runSpatial } from '../ops/spatial.js';
 import { convGeometry, type ConvGeometry } from '../ops/geometry.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { activationJS, binaryJS, poolJS, softmaxRows } from './fallback.js';
+import { isKernelActivation } from './activations.js';
+import { activationJS, binaryJS, poolJS } from './fallback.js';
 import type { AffineStep, ConvStep, ConvWeights, Lowered, Step, StepActivation } from './ir.js';
 
 const CONV_KINDS = new Set(['conv', 'depthwise', 'pointwise', 'dense']);
@@ -182,11 +184,12 @@ function geometryOf(s: ConvStep, inShape: number[]): ConvGeometry {
 
 export type Runner = (ins: Tensor[], out: Tensor) => void;
 
-function withSoftmax(a: StepActivation, run: (act: Exclude<StepActivation, 'softmax'>) => void, out: () => Float32Array, c: number): void {
-  if (a === 'softmax') {
-    run('linear');
-    softmaxRows(out(), c);
-  } else run(a);
+/** Runs a kernel with its activation fused, or linear and then the activation in JS (softmax, and those the kernels lack). */
+function withActivation(a: StepActivation, run: (act: ActivationName) => void, out: () => Float32Array, c: number): void {
+  if (isKernelActivation(a)) return run(a);
+  run('linear');
+  const y = out();
+  activationJS(y, y, c, a);
 }
 
 /** Builds the runner of one step (packing its weights through the cache). */
@@ -205,7 +208,7 @@ export function prepareRunner(s: Step, shapes: number[][], n: number, cache: Wei
       const g = geometryOf(s, inS);
       if (g.outH !== outS[1] || g.outW !== outS[2]) throw new ShapeError(s.layer, `output [${outS.join(', ')}]`, `[${g.outH}, ${g.outW}]`);
       const a = s.activation;
-      return (ins, out) => withSoftmax(a, (act) => runDepthwise(ins[0]!, w.packed, g, act, s.layer, out), () => out.view(s.layer), lastOut);
+      return (ins, out) => withActivation(a, (act) => runDepthwise(ins[0]!, w.packed, g, act, s.layer, out), () => out.view(s.layer), lastOut);
     }
     case 'spatial': {
       const [kh, kw] = s.kernel;
@@ -216,7 +219,7 @@ export function prepareRunner(s: Step, shapes: number[][], n: number, cache: Wei
         const { vertical, horizontal, bias } = s.weights();
         return new WasmWeights(PackedSpatialWeights.pack(vertical, horizontal, kh, kw, c, 1, bias, s.layer), (vertical.length + horizontal.length + (bias?.length ?? 0)) * 4);
       });
-      return (ins, out) => withSoftmax(a, (act) => runSpatial(ins[0]!, w.packed, g, act, s.layer, out), () => out.view(s.layer), lastOut);
+      return (ins, out) => withActivation(a, (act) => runSpatial(ins[0]!, w.packed, g, act, s.layer, out), () => out.view(s.layer), lastOut);
     }
     case 'conv': {
       const g = geometryOf(s, inS);
@@ -226,7 +229,7 @@ export function prepareRunner(s: Step, shapes: number[][], n: number, cache: Wei
         return new WasmWeights(PackedConvWeights.pack(f.filter, f.filterShape, f.bias, groups, s.layer), (f.filter.length + (f.bias?.length ?? 0)) * 4);
       });
       const a = s.activation;
-      return (ins, out) => withSoftmax(a, (act) => runConv2d(ins[0]!, w.packed, g, act, s.layer, out), () => out.view(s.layer), lastOut);
+      return (ins, out) => withActivation(a, (act) => runConv2d(ins[0]!, w.packed, g, act, s.layer, out), () => out.view(s.layer), lastOut);
     }
     case 'pointwise':
     case 'dense': {
@@ -235,17 +238,18 @@ export function prepareRunner(s: Step, shapes: number[][], n: number, cache: Wei
         return new WasmWeights(PackedGemmWeights.pack(f.filter, lastIn, lastOut, f.bias, s.layer), (f.filter.length + (f.bias?.length ?? 0)) * 4);
       });
       const a = s.activation;
-      return (ins, out) => withSoftmax(a, (act) => runDense(ins[0]!, w.packed, act, s.layer, out), () => out.view(s.layer), lastOut);
+      return (ins, out) => withActivation(a, (act) => runDense(ins[0]!, w.packed, act, s.layer, out), () => out.view(s.layer), lastOut);
     }
     case 'affine': {
       const a = s as AffineStep;
       const w = cache.get(`affine:${a.key}`, () => packDepthwise(a.scale(), [1, 1, lastIn, 1], a.shift(), s.layer));
       const g = convGeometry(s.layer, inS[1]!, inS[2]!, [1, 1], [1, 1], [1, 1], 'valid');
-      return (ins, out) => withSoftmax(a.activation, (act) => runDepthwise(ins[0]!, w.packed, g, act, s.layer, out), () => out.view(s.layer), lastOut);
+      return (ins, out) => withActivation(a.activation, (act) => runDepthwise(ins[0]!, w.packed, g, act, s.layer, out), () => out.view(s.layer), lastOut);
     }
     case 'activation': {
       const act = s.activation;
       if (act === 'softmax') return (ins, out) => softmaxOp(ins[0]!, {}, out);
+      if (!isKernelActivation(act)) return (ins, out) => activationJS(ins[0]!.view(s.layer), out.view(s.layer), lastOut, act);
       return (ins, out) => activationOp(ins[0]!, act, out);
     }
     case 'add':
@@ -253,7 +257,7 @@ export function prepareRunner(s: Step, shapes: number[][], n: number, cache: Wei
       const kind = s.kind;
       const a = s.activation ?? 'linear';
       const sameShape = io.ins[0]!.length === io.ins[1]!.length && io.ins[0]!.every((d, i) => d === io.ins[1]![i]);
-      if (kind === 'add' && sameShape && a !== 'softmax') return (ins, out) => runAdd(ins[0]!, ins[1]!, a, s.layer, out);
+      if (kind === 'add' && sameShape && isKernelActivation(a)) return (ins, out) => runAdd(ins[0]!, ins[1]!, a, s.layer, out);
       const rank4Gate = inS.length === 4 && io.ins[1]!.length === 4 && io.ins[1]![1] === 1 && io.ins[1]![2] === 1;
       if (kind === 'mul' && (sameShape || rank4Gate)) return (ins, out) => mulOp(ins[0]!, ins[1]!, out);
       return (ins, out) => {

@@ -4,10 +4,12 @@
 // in between, so memory cannot grow under them).
 import { applyActivation } from '../ops/activation.js';
 import type { ConvGeometry } from '../ops/geometry.js';
+import { applyJsActivation, isKernelActivation } from './activations.js';
 import type { StepActivation } from './ir.js';
 
 function act(a: StepActivation, v: number): number {
-  return a === 'softmax' ? v : applyActivation(a, v);
+  if (a === 'softmax') return v;
+  return isKernelActivation(a) ? applyActivation(a, v) : applyJsActivation(a, v);
 }
 
 /** Softmax over the last axis (rows of `c`), in place. */

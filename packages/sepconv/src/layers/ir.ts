@@ -3,8 +3,14 @@
 import type { ActivationName } from '../ops/activation.js';
 import type { Pads } from '../ops/geometry.js';
 
-/** Activations a step can apply (the epilogue ones, plus softmax which always runs as its own pass). */
-export type StepActivation = ActivationName | 'softmax';
+/**
+ * Activations a step can apply: the kernels' epilogue ones, softmax (always its own pass), and the
+ * elementwise ones the kernels lack, which run in JS after the kernel (`JsActivation`).
+ */
+export type StepActivation = ActivationName | 'softmax' | JsActivation;
+
+/** Elementwise activations computed in JS (TF.js / Keras definitions): `applyJsActivation`. */
+export type JsActivation = 'tanh' | 'elu' | 'selu' | 'softplus' | 'softsign' | 'hardSigmoid' | 'mish' | 'gelu' | 'geluNew';
 
 export interface ConvWeights {
   /** TF layout: conv [KH,KW,Cin/groups,Cout], depthwise [KH,KW,C,M], pointwise/dense [Cin,Cout]. */

@@ -183,13 +183,13 @@ describe('model sources and validation', () => {
     const layers = cfg.modelTopology.model_config.config.layers;
     layers[1].class_name = 'Conv3D';
     layers[5].class_name = 'LSTM';
-    layers[6].config.activation = 'gelu';
+    layers[6].config.activation = 'log_softmax';
     const e = await readModel({ 'model.json': JSON.stringify(cfg), 'w.bin': data }).catch((x) => x);
     expect(e).toBeInstanceOf(ModelFormatError);
     expect(e.message).toMatch(/3 layer\(s\) sepconv does not support/);
     expect(e.message).toMatch(/ {2}c1 \(Conv3D\)/);
     expect(e.message).toMatch(/ {2}gap \(LSTM\)/);
-    expect(e.message).toMatch(/ {2}fc \(Dense with activation 'gelu'\)/);
+    expect(e.message).toMatch(/ {2}fc \(Dense with activation 'log_softmax'\)/);
   });
 
   it('reads Keras 3 inbound-node syntax (keras_history) and batch_shape', () => {
@@ -319,6 +319,43 @@ describe('graph models', () => {
     m.dispose();
   });
 
+  it('Tanh, Elu, Selu, Softplus, Softsign after a conv (alone and as fused ops) fold into it and match their definitions', () => {
+    const defs: Record<string, [string, (v: number) => number]> = {
+      Tanh: ['tanh', Math.tanh],
+      Elu: ['elu', (v) => (v > 0 ? v : Math.exp(v) - 1)],
+      Selu: ['selu', (v) => 1.0507009873554805 * (v > 0 ? v : 1.6732632423543772 * (Math.exp(v) - 1))],
+      Softplus: ['softplus', (v) => Math.log(1 + Math.exp(v))],
+      Softsign: ['softsign', (v) => v / (1 + Math.abs(v))],
+    };
+    const xs = [-3, -0.7, 0.4, 2.5];
+    for (const [op, [name, f]] of Object.entries(defs)) {
+      for (const fused of [false, true]) {
+        const conv = fused
+          ? node('conv', '_FusedConv2D', ['x', 'w', 'b'], { strides: ints(1, 1, 1, 1), padding: str('SAME'), fused_ops: { list: { s: ['BiasAdd', op].map((o) => Buffer.from(o).toString('base64')) } } })
+          : node('conv', 'Conv2D', ['x', 'w'], { strides: ints(1, 1, 1, 1), padding: str('SAME') });
+        const g: GraphNode[] = [
+          node('x', 'Placeholder', [], { shape: { shape: { dim: [{ size: '1' }, { size: '2' }, { size: '2' }, { size: '1' }] } } }),
+          node('w', 'Const'),
+          ...(fused ? [node('b', 'Const'), conv] : [conv, node('act', op, ['conv'])]),
+        ];
+        const k = new Map<string, { shape: number[]; values: Float32Array }>([
+          ['w', { shape: [1, 1, 1, 1], values: Float32Array.from([1.5]) }],
+          ['b', { shape: [1], values: Float32Array.from([fused ? 0.25 : 0]) }],
+        ]);
+        const { graph, weights } = convertGraphModel(g, k);
+        expect(graph.layers.map((l) => l.className), op).toEqual(['InputLayer', 'Conv2D']);
+        expect(graph.layers[1]!.config.activation).toBe(name);
+        const m = modelFromGraph(graph);
+        m.setWeights(weights);
+        const x = tensor(xs, [1, 2, 2, 1]);
+        const got = (m.predict(x) as any).data() as Float32Array;
+        xs.forEach((v, i) => expect(Math.abs(got[i]! - f(1.5 * v + (fused ? 0.25 : 0))), `${op} fused=${fused} at ${v}`).toBeLessThanOrEqual(1e-6));
+        x.dispose();
+        m.dispose();
+      }
+    }
+  });
+
   it('ClipByValue(0, 6) is relu6 and ExpandDims a reshape', () => {
     const g: GraphNode[] = [
       node('x', 'Placeholder', [], { shape: { shape: { dim: [{ size: '1' }, { size: '2' }, { size: '2' }, { size: '1' }] } } }),
@@ -373,7 +410,7 @@ describe('graph models', () => {
 
   it('a graph with ops sepconv lacks fails at load with ONE error listing every unsupported node', () => {
     const bad = nodes.map((n) =>
-      n.name === 'm/conv/Relu6' ? { ...n, op: 'Elu' } : n.name === 'm/Mean' ? { ...n, op: 'ResizeBilinear' } : n,
+      n.name === 'm/conv/Relu6' ? { ...n, op: 'LeakyRelu' } : n.name === 'm/Mean' ? { ...n, op: 'ResizeBilinear' } : n,
     );
     const e = (() => {
       try {
@@ -384,7 +421,7 @@ describe('graph models', () => {
     })();
     expect(e).toBeInstanceOf(ModelFormatError);
     expect(e!.message).toMatch(/2 node\(s\) with ops sepconv does not support/);
-    expect(e!.message).toMatch(/m\/conv\/Relu6 \(Elu\)/);
+    expect(e!.message).toMatch(/m\/conv\/Relu6 \(LeakyRelu\)/);
     expect(e!.message).toMatch(/m\/Mean \(ResizeBilinear\)/);
   });
 

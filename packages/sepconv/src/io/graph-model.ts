@@ -12,6 +12,19 @@ export interface GraphNode {
   attr?: Record<string, any>;
 }
 
+/** Activation ops and the layer activation each becomes (folded into the op before it where it can). */
+const ACT: Record<string, string> = {
+  Relu: 'relu',
+  Relu6: 'relu6',
+  Sigmoid: 'sigmoid',
+  Softmax: 'softmax',
+  Tanh: 'tanh',
+  Elu: 'elu',
+  Selu: 'selu',
+  Softplus: 'softplus',
+  Softsign: 'softsign',
+};
+
 /** Ops the graph importer maps (Const/Placeholder/Identity included). */
 export const SUPPORTED_GRAPH_OPS = [
   'Const',
@@ -30,15 +43,7 @@ export const SUPPORTED_GRAPH_OPS = [
   'Sub',
   'Mul',
   'RealDiv',
-  'Relu',
-  'Relu6',
-  'Sigmoid',
-  'Softmax',
-  'Tanh',
-  'Elu',
-  'Selu',
-  'Softplus',
-  'Softsign',
+  ...Object.keys(ACT),
   'AvgPool',
   'MaxPool',
   'Mean',
@@ -288,17 +293,6 @@ export function convertGraphModel(
   };
   const isChannelConst = (c: Const, x: Sym): boolean => c.values.length === 1 || (c.values.length === x.shape[x.shape.length - 1] && c.shape.slice(0, -1).every((d) => d === 1));
 
-  const ACT: Record<string, string> = {
-    Relu: 'relu',
-    Relu6: 'relu6',
-    Sigmoid: 'sigmoid',
-    Softmax: 'softmax',
-    Tanh: 'tanh',
-    Elu: 'elu',
-    Selu: 'selu',
-    Softplus: 'softplus',
-    Softsign: 'softsign',
-  };
   const constBinary: Record<string, (a: number, b: number) => number> = {
     Add: (a, b) => a + b,
     AddV2: (a, b) => a + b,

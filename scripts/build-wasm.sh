@@ -26,7 +26,7 @@ features=(--enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int -
 # with them kept apart; pointwise unchanged). Keep every #[inline(never)] kernel a function of its own
 # (passes run in command-line order: the marks must come before -O3).
 keep_separate=()
-for f in dwconv::blocks_kernel dwconv::RowsAhead spatial::fused_kw gemm::gemm_strided_mr gemm::row_block conv::direct_block pack::touch; do
+for f in dwconv::blocks_kernel dwconv::RowsAhead spatial::ring_kernel gemm::gemm_strided_mr gemm::row_block conv::direct_block pack::touch; do
   keep_separate+=("--no-inline=*sepconv_kernels::$f*")
 done
 # wasm-pack runs the cargo on PATH: make it the one that has the wasm32 std.

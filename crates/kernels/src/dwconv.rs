@@ -445,7 +445,7 @@ impl RowsAhead {
     /// Touches `in_len` floats from `in_off` of each next row (clipped to the row) and `out_len` from `out_off` of the next output row.
     #[inline(never)]
     pub(crate) unsafe fn touch(&self, in_off: usize, in_len: usize, out_off: usize, out_len: usize) {
-        let span = in_len.min(self.row_len - in_off);
+        let span = in_len.min(self.row_len.saturating_sub(in_off));
         for r in &self.rows[..self.n_rows] {
             crate::pack::touch(r.add(in_off), span);
         }

@@ -58,7 +58,8 @@ fn kx1_and_1xk_passes_sse_lanes() {
 }
 
 fn separable_case<V: MathLanes>(k: (usize, usize), rank: usize, stride: (usize, usize), padding: Padding, c: usize, act: Activation, seed: u64) {
-    let (h, w) = (9, 11);
+    // Sizes around the fused kernel's 4-pixel blocks and border columns, channels across its 16-channel blocks.
+    let (h, w) = [(9, 11), (5, 23), (12, 3), (1, 1), (7, 2), (3, 8)][seed as usize % 6];
     let Ok(g) = ConvGeometry::new(2, h, w, k, stride, (1, 1), padding) else { return };
     let (gv, gh) = pass_geometries(2, h, w, k, stride, (1, 1), g.pads).unwrap();
     assert_eq!((gh.out_h, gh.out_w), (g.out_h, g.out_w));
@@ -81,11 +82,11 @@ fn separable_sweep<V: MathLanes>() {
     let mut seed = 500;
     for &k in &[(3, 3), (5, 5), (7, 7), (3, 5), (1, 3)] {
         for &rank in &[1, 2, 3] {
-            for &stride in &[(1, 1), (2, 2), (1, 2)] {
+            for &stride in &[(1, 1), (2, 2), (1, 2), (2, 1), (3, 3)] {
                 for &padding in &[Padding::Same, Padding::Valid, Padding::Explicit { top: 1, bottom: 3, left: 2, right: 0 }] {
                     seed += 1;
                     let act = Activation::ALL[seed as usize % Activation::ALL.len()];
-                    separable_case::<V>(k, rank, stride, padding, [4, 7, 12][seed as usize % 3], act, seed);
+                    separable_case::<V>(k, rank, stride, padding, [4, 7, 12, 20, 36][seed as usize % 5], act, seed);
                 }
             }
         }

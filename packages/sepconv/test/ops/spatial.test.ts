@@ -24,10 +24,11 @@ describe(`spatially separable conv through the ${TEST_BUILD} wasm`, () => {
     let seed = 1;
     for (const [kh, kw] of [[3, 3], [5, 5], [7, 7], [3, 5], [1, 3]] as const)
       for (const rank of [1, 2])
-        for (const strides of [1, 2, [1, 2]] as const)
+        for (const strides of [1, 2, [1, 2], [2, 1], 3] as const)
           for (const padding of ['same', 'valid', [1, 2, 0, 3]] as Padding[]) {
-            const c = [4, 5, 12][seed % 3]!;
-            const [h, w] = [9, 10];
+            // Channels across the fused kernel's 16-channel blocks, widths around its 4-pixel blocks and borders.
+            const c = [4, 5, 12, 20, 36][seed % 5]!;
+            const [h, w] = ([[9, 10], [5, 23], [12, 3], [1, 1], [7, 2], [3, 8]] as const)[seed % 6]!;
             const next = rng(seed++);
             const xd = randomArray(2 * h * w * c, next);
             const vs = Array.from({ length: rank }, () => randomArray(kh * c, next));
@@ -37,6 +38,11 @@ describe(`spatially separable conv through the ${TEST_BUILD} wasm`, () => {
             using x = tensor(xd, [2, h, w, c]);
             const pairs = vs.map((v, r) => ({ vertical: tensor(v, [kh, 1, c, 1]), horizontal: tensor(hs[r]!, [1, kw, c, 1]) }));
             try {
+              const [padH, padW] = padding === 'same' ? [kh, kw] : padding === 'valid' ? [h, w] : [h + padding[0] + padding[1], w + padding[2] + padding[3]];
+              if (padH < kh || padW < kw) {
+                expect(() => spatiallySeparableConv2d(x, rank === 1 ? pairs[0]! : pairs, { strides, padding, bias })).toThrow(ShapeError);
+                continue;
+              }
               using y = spatiallySeparableConv2d(x, rank === 1 ? pairs[0]! : pairs, { strides, padding, bias, activation: act });
               const g = depthwiseGeometry('test', [2, h, w, c], [kh, kw], { strides, padding });
               expect(y.shape).toEqual([2, g.outH, g.outW, c]);

@@ -3,8 +3,8 @@
 // fan-out graphs) sweeping what a trained Keras model may hold: Conv2D / DepthwiseConv2D / SeparableConv2D
 // (kernels 1-5 incl. non-square, strides 1-3 incl. non-square, dilation 1-3 with stride 1, same/valid,
 // bias on/off, activations, depth multipliers), Max/AveragePooling2D, GlobalAveragePooling2D, Flatten,
-// Dense, ZeroPadding2D (asymmetric), BatchNormalization (center/scale off), ReLU/Activation, Dropout, Add,
-// Multiply. Inputs: batch 1-2, H, W in 1..19 (incl. smaller than the kernel), 1-13 channels; 30% of models
+// Dense, ZeroPadding2D (asymmetric), BatchNormalization (center/scale off), ReLU (maxValue any) / LeakyReLU /
+// PReLU (shared axes or none) / Activation, Dropout, Add, Multiply, Concatenate. Inputs: batch 1-2, H, W in 1..19 (incl. smaller than the kernel), 1-13 channels; 30% of models
 // declare [null, null, C]. Each model predicts twice (the other batch size, a new H x W when the input is
 // dynamic, and for 30% new weights in between). Same seeded weights in both; tolerance
 // max |ours - tfjs| <= 1e-4 * (1 + |tfjs|). Each test's name is its full config (reproducible alone);
@@ -13,8 +13,9 @@
 // Configs tfjs-layers itself rejects (an error building the model, or a layer output dim < 1) are regenerated.
 // A config tfjs accepts but sepconv rejects fails its test (a finding). Activations: the kernels' own
 // (relu, relu6, sigmoid, swish) and the ones computed in JS after the kernel (tanh, elu, selu, softplus,
-// softsign, hardSigmoid, mish, gelu, gelu_new). Not swept: logSoftmax, ReLU maxValue other than 6 or
-// negativeSlope != 0 (sepconv rejects them with an OptionError), Conv2D groups (tfjs-layers has none).
+// softsign, hardSigmoid, mish, gelu, gelu_new). Not swept: logSoftmax (sepconv rejects it with an OptionError),
+// ReLU negativeSlope / threshold (tfjs-layers has neither; test/layers/relu-general.test.ts checks them against
+// their definition), Conv2D groups (tfjs-layers has none).
 //
 // tfjs quirk worked around: tfjs-layers' DepthwiseConv2D ignores `dilationRate` (call() passes null and
 // computeOutputShape() drops it; "TODO(cais): Add support for dilation"), unlike Keras. Dilated depthwise
@@ -39,6 +40,9 @@ type OpType =
   | 'batchNormalization'
   | 'activation'
   | 'reLU'
+  | 'leakyReLU'
+  | 'prelu'
+  | 'concatenate'
   | 'dense'
   | 'reshape'
   | 'flatten'
@@ -186,7 +190,9 @@ function bn(): Op {
 }
 
 function actLayer(softmax = false): Op {
-  if (chance(0.3)) return { type: 'reLU', opts: chance(0.7) ? { maxValue: 6 } : {} };
+  if (chance(0.3)) return { type: 'reLU', opts: chance(0.7) ? { maxValue: pick([6, 6, 6, 1, 3.5]) } : {} };
+  if (chance(0.15)) return { type: 'leakyReLU', opts: chance(0.3) ? {} : { alpha: pick([0.01, 0.1, 0.2]) } };
+  if (chance(0.15)) return { type: 'prelu', opts: { sharedAxes: pick([[1, 2], [1, 2], null, [1], [2]]) } };
   return { type: 'activation', opts: { activation: pick([...ACTS, ...(softmax ? ['softmax'] : [])]) } };
 }
 
@@ -300,6 +306,20 @@ const FAMILIES: [string, number, Gen][] = [
         // the gate as a multiply (SE) or, now and then, a broadcast add of a [1, 1, C] bias
         { op: { type: chance(0.75) ? 'multiply' : 'add', opts: {} }, from: chance(0.5) ? [0, 4] : [4, 0] },
       ];
+      return { input: inp, nodes };
+    },
+  ],
+  [
+    'concatenate',
+    6,
+    () => {
+      // Branches of the same H x W joined on the channel axis (Inception / SqueezeNet fire modules), maybe with the input.
+      const inp = inputShape();
+      const nodes: GNode[] = [{ op: sameConv(inp[3]), from: [0] }];
+      nodes.push({ op: { type: 'conv2d', opts: { filters: int(1, 9), kernelSize: pick([1, 3]), padding: 'same', activation: pick(ACTS) } }, from: [0] });
+      const from = chance(0.4) ? [1, 0, 2] : [1, 2];
+      nodes.push({ op: { type: 'concatenate', opts: chance(0.5) ? {} : { axis: 3 } }, from });
+      if (chance(0.5)) nodes.push({ op: pick([conv(), dw(), bn(), actLayer()]), from: [3] });
       return { input: inp, nodes };
     },
   ],

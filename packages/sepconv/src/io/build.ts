@@ -40,15 +40,15 @@ export function layerFromKeras(l: FlatLayer): Layer {
       return L.separableConv2d({ ...convArgs(), filters: c.filters, depthMultiplier: c.depth_multiplier ?? 1 });
     case 'BatchNormalization':
       return L.batchNormalization({ name, axis: -1, epsilon: c.epsilon ?? 1e-3, momentum: c.momentum, center: c.center ?? true, scale: c.scale ?? true });
-    case 'ReLU': {
-      const negativeSlope = c.negative_slope ?? 0;
-      const threshold = c.threshold ?? 0;
-      const mv = c.max_value ?? null;
-      if (negativeSlope !== 0 || threshold !== 0 || (mv !== null && mv !== 6)) {
-        throw new ModelFormatError(`layer '${name}' (ReLU): only max_value null or 6 with negative_slope 0 and threshold 0 is supported, got ${JSON.stringify({ max_value: mv, negative_slope: negativeSlope, threshold })}`);
-      }
-      return L.reLU({ name, maxValue: mv });
-    }
+    case 'ReLU':
+      return L.reLU({ name, maxValue: c.max_value ?? null, negativeSlope: c.negative_slope ?? 0, threshold: c.threshold ?? 0 });
+    case 'LeakyReLU':
+      // Keras 2 / tfjs-layers: alpha; Keras 3: negative_slope.
+      return L.leakyReLU({ name, alpha: c.alpha ?? c.negative_slope ?? 0.3 });
+    case 'PReLU':
+      return L.prelu({ name, sharedAxes: c.shared_axes ?? null });
+    case 'Concatenate':
+      return L.concatenate({ name, axis: c.axis ?? -1 });
     case 'Activation':
       return L.activation({ name, activation: act(c.activation) });
     case 'Softmax':

@@ -68,6 +68,8 @@ export const SUPPORTED_GRAPH_OPS = [
   'Square',
   'Maximum',
   'Minimum',
+  'LeakyRelu',
+  'Prelu',
 ] as const;
 
 const SUPPORTED = new Set<string>(SUPPORTED_GRAPH_OPS);
@@ -228,6 +230,15 @@ export function convertGraphModel(
     layerOf.set(name, l);
     for (const [k, v] of Object.entries(w)) weights.set(`${name}/${k}`, v);
     return { kind: 'sym', layer: name, shape };
+  };
+  const leakyLayer = (n: GraphNode, x: Sym, alpha: number): Sym => addLayer(n, 'LeakyReLU', { alpha }, [x], x.shape);
+  /** A PReLU from TF's Prelu(x, alpha): alpha per channel ([C] or [1, 1, C]) or of the sample's shape. */
+  const preluLayer = (n: GraphNode, x: Sym, alpha: Const): Sym => {
+    const c = x.shape[x.shape.length - 1]!;
+    const size = prod(alpha.shape);
+    if (size === c) return addLayer(n, 'PReLU', { shared_axes: x.shape.slice(0, -1).map((_, i) => i + 1) }, [x], x.shape, { alpha: Float32Array.from(alpha.values) });
+    if (size === prod(x.shape)) return addLayer(n, 'PReLU', { shared_axes: null }, [x], x.shape, { alpha: Float32Array.from(alpha.values) });
+    return fail(n, `a per-channel or per-element alpha, got shape ${JSON.stringify(alpha.shape)} for input ${JSON.stringify(x.shape)}`);
   };
   const padding = (n: GraphNode): { pad: 'same' | 'valid'; explicit?: [[number, number], [number, number]] } => {
     const p = (attrStr(n, 'padding') ?? 'VALID').toUpperCase();
@@ -457,9 +468,10 @@ export function convertGraphModel(
           ? addLayer(n, 'DepthwiseConv2D', { ...common, depth_multiplier: cout }, [x], [oh, ow, c * cout], { depthwise_kernel: Float32Array.from(f.values) })
           : addLayer(n, 'Conv2D', { ...common, filters: cout, groups }, [x], [oh, ow, cout], { kernel: Float32Array.from(f.values) });
         const l = layerOf.get(out.layer)!;
-        // Fused epilogue: BiasAdd or FusedBatchNorm, then an activation.
+        // Fused epilogue: BiasAdd or FusedBatchNorm, then an activation (LeakyRelu / Prelu: a layer after the conv).
         const fused = attrStrs(n, 'fused_ops');
         let argi = 2;
+        let post: Sym | undefined;
         for (const op of fused) {
           if (op === 'BiasAdd') {
             foldAffine(l, undefined, constOf(n, argi++).values);
@@ -470,10 +482,31 @@ export function convertGraphModel(
             const s = scale!.map((g, i) => g / Math.sqrt(variance![i]! + eps));
             foldAffine(l, s, offset!.map((b, i) => b - mean![i]! * s[i]!));
           } else if (ACT[op] && op !== 'Softmax') setActivation(l, ACT[op]!);
-          else if (op === 'LeakyRelu' || op === 'Prelu') fail(n, `fused activation ${op} is not supported`);
+          else if (op === 'LeakyRelu') post = leakyLayer({ ...n, name: `${n.name}/leaky_relu` }, out, attrF(n, 'leakyrelu_alpha', 0.2));
+          else if (op === 'Prelu') post = preluLayer({ ...n, name: `${n.name}/prelu` }, out, constOf(n, argi++));
           else fail(n, `fused op ${op} is not supported`);
         }
-        values.set(n.name, out);
+        values.set(n.name, post ?? out);
+        break;
+      }
+      case 'LeakyRelu':
+        values.set(n.name, leakyLayer(n, symOf(n, 0), attrF(n, 'alpha', 0.2)));
+        break;
+      case 'Prelu':
+        values.set(n.name, preluLayer(n, symOf(n, 0), constOf(n, 1)));
+        break;
+      case 'ConcatV2': {
+        const ins = dataInputs(n);
+        const parts = ins.slice(0, -1).map((_, i) => symOf(n, i));
+        const rank = parts[0]!.shape.length;
+        let axis = constOf(n, ins.length - 1).values[0]!;
+        if (axis < 0) axis += rank + 1;
+        if (axis !== rank) fail(n, `only concatenation along the channel (last) axis is supported, got axis ${axis}`);
+        if (parts.some((p) => p.shape.length !== rank || p.shape.slice(0, -1).some((d, i) => d !== parts[0]!.shape[i]))) {
+          fail(n, `inputs ${parts.map((p) => JSON.stringify(p.shape)).join(' and ')} differ outside the channel axis`);
+        }
+        const shape = [...parts[0]!.shape.slice(0, -1), parts.reduce((a, p) => a + p.shape[rank - 1]!, 0)];
+        values.set(n.name, addLayer(n, 'Concatenate', { axis: -1 }, parts, shape));
         break;
       }
       case 'MatMul':

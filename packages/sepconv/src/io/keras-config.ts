@@ -73,8 +73,11 @@ export const SUPPORTED_LAYER_CLASSES = [
   'SeparableConv2D',
   'BatchNormalization',
   'ReLU',
+  'LeakyReLU',
+  'PReLU',
   'Activation',
   'Softmax',
+  'Concatenate',
   'ZeroPadding2D',
   'Add',
   'Multiply',
@@ -379,12 +382,30 @@ export function inferGraph(graph: FlatGraph, inputShape?: readonly number[]): Gr
         break;
       }
       case 'ReLU':
+      case 'LeakyReLU':
       case 'Activation':
       case 'Softmax':
       case 'Dropout':
       case 'Rescaling':
         out = one();
         break;
+      case 'PReLU': {
+        const s = one();
+        const shared: number[] = c.shared_axes == null ? [] : Array.isArray(c.shared_axes) ? c.shared_axes : [c.shared_axes];
+        if (shared.some((a) => !Number.isInteger(a) || a < 1 || a > s.length)) fail(`layer '${name}' (PReLU): shared_axes ${JSON.stringify(c.shared_axes)} do not fit input ${fmt(s)}`);
+        w('alpha', s.map((d, i) => (shared.includes(i + 1) ? 1 : d)));
+        out = s;
+        break;
+      }
+      case 'Concatenate': {
+        if (ins.length < 2) fail(`layer '${name}' (Concatenate): expected at least 2 inputs, got ${ins.length}`);
+        const rank = ins[0]!.length;
+        const axis = c.axis ?? -1;
+        if (axis !== -1 && axis !== rank) fail(`layer '${name}' (Concatenate): only the channel axis (-1) is supported, got axis ${axis}`);
+        if (ins.some((s) => s.length !== rank || s.slice(0, -1).some((d, i) => d !== ins[0]![i]))) fail(`layer '${name}' (Concatenate): inputs ${ins.map(fmt).join(' and ')} differ outside the channel axis`);
+        out = [...ins[0]!.slice(0, -1), ins.reduce((a, s) => a + s[rank - 1]!, 0)];
+        break;
+      }
       case 'ZeroPadding2D': {
         const [h, wd, ch] = image();
         const [[t, b], [le, r]] = zeroPadding(c.padding ?? 1);

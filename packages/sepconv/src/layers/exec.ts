@@ -14,7 +14,7 @@ import { PackedSpatialWeights, runSpatial } from '../ops/spatial.js';
 import { convGeometry, type ConvGeometry } from '../ops/geometry.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { isKernelActivation } from './activations.js';
-import { activationJS, binaryJS, poolJS } from './fallback.js';
+import { activationJS, binaryJS, concatJS, leakyJS, poolJS } from './fallback.js';
 import type { AffineStep, ConvStep, ConvWeights, Lowered, Step, StepActivation } from './ir.js';
 
 const CONV_KINDS = new Set(['conv', 'depthwise', 'pointwise', 'dense']);
@@ -265,6 +265,15 @@ export function prepareRunner(s: Step, shapes: number[][], n: number, cache: Wei
         binaryJS(kind, ins[0]!.view(s.layer), ins[1]!.view(s.layer), y, n, lastOut);
         if (a !== 'linear') activationJS(y, y, lastOut, a);
       };
+    }
+    case 'leaky': {
+      const slope = s.slope();
+      const { threshold, maxValue } = s;
+      return (ins, out) => leakyJS(ins[0]!.view(s.layer), out.view(s.layer), slope, threshold, maxValue);
+    }
+    case 'concat': {
+      const widths = s.inputs.map((v) => shapes[v]![shapes[v]!.length - 1]!);
+      return (ins, out) => concatJS(ins.map((t) => t.view(s.layer)), widths, out.view(s.layer), lastOut);
     }
     case 'gap': {
       return (ins, out) => globalAvgPool(ins[0]!, {}, out);

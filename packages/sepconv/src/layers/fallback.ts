@@ -1,5 +1,6 @@
 // Plain-JS kernels over views of wasm memory, for the few step shapes the wasm ops do not take:
-// broadcast add / mul, pools whose pads are as wide as the window, softmax on a non-final step.
+// broadcast add / mul, pools whose pads are as wide as the window, softmax on a non-final step,
+// Keras ReLU / LeakyReLU / PReLU in their general forms, channel concatenation.
 // They allocate nothing in wasm; each takes fresh views right before computing (no wasm call happens
 // in between, so memory cannot grow under them).
 import { applyActivation } from '../ops/activation.js';
@@ -70,4 +71,28 @@ export function poolJS(mode: 'avg' | 'max', x: Float32Array, n: number, c: numbe
           }
           y[((b * g.outH + oy) * g.outW + ox) * c + i] = mode === 'avg' ? acc / count : acc;
         }
+}
+
+/** y = min(x, maxValue) where x >= threshold, else slope * (x - threshold); `slope` cycles over `x`. */
+export function leakyJS(x: Float32Array, y: Float32Array, slope: Float32Array, threshold: number, maxValue: number): void {
+  const m = slope.length;
+  for (let base = 0; base < x.length; base += m) {
+    const end = Math.min(m, x.length - base);
+    for (let j = 0; j < end; j++) {
+      const v = x[base + j]!;
+      y[base + j] = v >= threshold ? Math.min(v, maxValue) : slope[j]! * (v - threshold);
+    }
+  }
+}
+
+/** Concatenates rows of `widths[i]` values from each input into rows of `total` values. */
+export function concatJS(xs: Float32Array[], widths: number[], y: Float32Array, total: number): void {
+  const rows = y.length / total;
+  let off = 0;
+  xs.forEach((x, i) => {
+    const w = widths[i]!;
+    if (w >= 64) for (let r = 0; r < rows; r++) y.set(x.subarray(r * w, r * w + w), r * total + off);
+    else for (let r = 0; r < rows; r++) for (let j = 0; j < w; j++) y[r * total + off + j] = x[r * w + j]!;
+    off += w;
+  });
 }

@@ -65,6 +65,22 @@ export interface BinaryStep extends Base {
   activation?: StepActivation;
 }
 
+/**
+ * Keras ReLU / LeakyReLU / PReLU: y = min(x, maxValue) where x >= threshold, else slope * (x - threshold).
+ * `slope` holds one value, one per channel, or one per element of a sample (cycled over a sample).
+ */
+export interface LeakyStep extends Base {
+  kind: 'leaky';
+  slope: () => Float32Array;
+  threshold: number;
+  maxValue: number;
+}
+
+/** Concatenation along the channel (last) axis. */
+export interface ConcatStep extends Base {
+  kind: 'concat';
+}
+
 export interface GapStep extends Base {
   kind: 'gap';
 }
@@ -99,7 +115,7 @@ export interface SpatialStep extends Base {
   activation: StepActivation;
 }
 
-export type Step = SpatialStep | ConvStep | AffineStep | ActivationStep | BinaryStep | GapStep | PoolStep | PadStep | AliasStep;
+export type Step = SpatialStep | ConvStep | AffineStep | ActivationStep | LeakyStep | ConcatStep | BinaryStep | GapStep | PoolStep | PadStep | AliasStep;
 
 export interface Lowered {
   steps: Step[];

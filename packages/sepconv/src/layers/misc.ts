@@ -53,28 +53,176 @@ export class Activation extends Layer {
 }
 
 export interface ReLUArgs extends LayerArgs {
-  /** undefined/null: relu; 6: relu6. */
+  /** Upper clip; undefined/null: none. */
   maxValue?: number | null;
-  /** Only 0. */
+  /** Slope below the threshold. Default 0. */
   negativeSlope?: number;
-  /** Only 0. */
+  /** Default 0. */
   threshold?: number;
 }
 
+/**
+ * Keras ReLU: min(x, maxValue) for x >= threshold, negativeSlope * (x - threshold) below. relu and
+ * relu6 run in the kernels (fused into the op before them); other settings run as a JS pass.
+ */
 export class ReLU extends Activation {
   override readonly className: string = 'ReLU';
   readonly maxValue: number | null;
+  readonly negativeSlope: number;
+  readonly threshold: number;
   constructor(args: ReLUArgs = {}) {
     const mv = args.maxValue ?? null;
     const label = `${args.name ?? 're_lu'} (ReLU)`;
-    if (mv !== null && mv !== 6) throw new OptionError(label, 'maxValue', 'null (relu) or 6 (relu6)', mv);
-    if (args.negativeSlope !== undefined && args.negativeSlope !== 0) throw new OptionError(label, 'negativeSlope', '0', args.negativeSlope);
-    if (args.threshold !== undefined && args.threshold !== 0) throw new OptionError(label, 'threshold', '0', args.threshold);
-    super({ ...args, activation: 'relu' }, 're_lu', mv === 6 ? 'relu6' : 'relu');
+    const finite = (k: string, v: unknown): number => {
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new OptionError(label, k, 'a finite number', v);
+      return v;
+    };
+    if (mv !== null && !(finite('maxValue', mv) >= 0)) throw new OptionError(label, 'maxValue', 'null or a number >= 0', mv);
+    const slope = finite('negativeSlope', args.negativeSlope ?? 0);
+    const threshold = finite('threshold', args.threshold ?? 0);
+    const plain = slope === 0 && threshold === 0 && (mv === null || mv === 6);
+    super({ ...args, activation: 'relu' }, 're_lu', plain && mv === 6 ? 'relu6' : 'relu');
     this.maxValue = mv;
+    this.negativeSlope = slope;
+    this.threshold = threshold;
+  }
+  /** True when the kernels run it (relu / relu6). */
+  get isKernelReLU(): boolean {
+    return this.negativeSlope === 0 && this.threshold === 0 && (this.maxValue === null || this.maxValue === 6);
+  }
+  override lower(ctx: LowerContext, inputs: number[]): number {
+    if (this.isKernelReLU) return super.lower(ctx, inputs);
+    const slope = Float32Array.of(this.negativeSlope);
+    return emitLeaky(ctx, this, inputs[0]!, () => slope, this.threshold, this.maxValue ?? Infinity);
   }
   override getConfig(): Record<string, unknown> {
-    return { name: this.name, maxValue: this.maxValue, negativeSlope: 0, threshold: 0 };
+    return { name: this.name, maxValue: this.maxValue, negativeSlope: this.negativeSlope, threshold: this.threshold };
+  }
+}
+
+function emitLeaky(ctx: LowerContext, layer: Layer, x: number, slope: () => Float32Array, threshold: number, maxValue: number): number {
+  return ctx.emit({ kind: 'leaky', layer: layer.name, inputs: [x], output: ctx.value(ctx.shape(x)), macs: 0, slope, threshold, maxValue });
+}
+
+export interface LeakyReLUArgs extends LayerArgs {
+  /** Slope for x < 0. Default 0.3 (Keras, tfjs-layers). */
+  alpha?: number;
+}
+
+/** x for x >= 0, alpha * x below. */
+export class LeakyReLU extends Layer {
+  readonly className = 'LeakyReLU';
+  readonly alpha: number;
+  constructor(args: LeakyReLUArgs = {}) {
+    super(args, 'leaky_re_lu');
+    const a = args.alpha ?? 0.3;
+    if (typeof a !== 'number' || !Number.isFinite(a)) throw new OptionError(this.label, 'alpha', 'a finite number', a);
+    this.alpha = a;
+  }
+  computeOutputShape([s]: SymShape[]): SymShape {
+    return [...s!];
+  }
+  lower(ctx: LowerContext, [x]: number[]): number {
+    const slope = Float32Array.of(this.alpha);
+    return emitLeaky(ctx, this, x!, () => slope, 0, Infinity);
+  }
+  getConfig(): Record<string, unknown> {
+    return { name: this.name, alpha: this.alpha };
+  }
+}
+
+export interface PReLUArgs extends LayerArgs {
+  /** Axes (1-based, batch is 0) that share one alpha, e.g. [1, 2]: one alpha per channel. Default none. */
+  sharedAxes?: number | readonly number[] | null;
+}
+
+/** x for x >= 0, alpha * x below, with a learned alpha (weight `alpha`: the input shape, shared axes 1). */
+export class PReLU extends Layer {
+  readonly className = 'PReLU';
+  readonly sharedAxes: number[];
+  constructor(args: PReLUArgs = {}) {
+    super(args, 'p_re_lu');
+    const sa = args.sharedAxes ?? [];
+    const list = typeof sa === 'number' ? [sa] : [...sa];
+    if (!list.every((a) => Number.isInteger(a) && a >= 1)) throw new OptionError(this.label, 'sharedAxes', 'axes >= 1 (0 is the batch)', sa);
+    this.sharedAxes = list;
+  }
+  computeOutputShape([s]: SymShape[]): SymShape {
+    return [...s!];
+  }
+  alphaShape(s: SymShape): number[] {
+    for (const a of this.sharedAxes) if (a > s.length) throw new ShapeError(this.label, `an input with axis ${a} (sharedAxes)`, symShapeStr(s));
+    return s.map((d, i) => (this.sharedAxes.includes(i + 1) ? 1 : (d as number)));
+  }
+  protected weightDefs([s]: SymShape[]): WeightDef[] {
+    return [{ name: 'alpha', shape: this.alphaShape(s!), init: 'zeros' }];
+  }
+  lower(ctx: LowerContext, [x]: number[]): number {
+    const shape = ctx.shape(x!);
+    const as = this.alphaShape(shape);
+    const size = shape.reduce((a, b) => a * b, 1);
+    const c = shape[shape.length - 1]!;
+    // Per channel (the usual sharedAxes [1, 2]) stays [C]; any other sharing is broadcast to the sample.
+    const perChannel = as.slice(0, -1).every((d) => d === 1);
+    return emitLeaky(ctx, this, x!, () => {
+      const a = this.weight('alpha');
+      if (perChannel || as.length === 0) return a.length === c ? a : a.slice(0, c);
+      const full = new Float32Array(size);
+      const strides = as.map((_, i) => as.slice(i + 1).reduce((p, q) => p * q, 1));
+      const dims = shape.map((_, i) => shape.slice(i + 1).reduce((p, q) => p * q, 1));
+      for (let e = 0; e < size; e++) {
+        let k = 0;
+        for (let i = 0; i < shape.length; i++) {
+          const idx = Math.floor(e / dims[i]!) % shape[i]!;
+          k += (as[i] === 1 ? 0 : idx) * strides[i]!;
+        }
+        full[e] = a[k]!;
+      }
+      return full;
+    }, 0, Infinity);
+  }
+  getConfig(): Record<string, unknown> {
+    return { name: this.name, sharedAxes: this.sharedAxes.length ? this.sharedAxes : null };
+  }
+}
+
+export interface ConcatenateArgs extends LayerArgs {
+  /** Only the channel axis: -1 (default) or the last axis. */
+  axis?: number;
+}
+
+/** Concatenation along the channel axis; every other dimension must agree. */
+export class Concatenate extends Layer {
+  readonly className = 'Concatenate';
+  readonly axis: number;
+  constructor(args: ConcatenateArgs = {}) {
+    super(args, 'concatenate');
+    const axis = args.axis ?? -1;
+    if (!Number.isInteger(axis)) throw new OptionError(this.label, 'axis', 'an integer', axis);
+    this.axis = axis;
+  }
+  override get arity(): 'many' {
+    return 'many';
+  }
+  computeOutputShape(shapes: SymShape[]): SymShape {
+    const rank = shapes[0]!.length;
+    if (this.axis !== -1 && this.axis !== rank) throw new OptionError(this.label, 'axis', `-1 or ${rank} (the channel axis)`, this.axis);
+    if (shapes.length < 2) throw new ShapeError(this.label, 'at least 2 inputs', `${shapes.length}`);
+    for (const s of shapes) {
+      if (s.length !== rank || !s.slice(0, -1).every((d, i) => d === null || shapes[0]![i] === null || d === shapes[0]![i])) {
+        throw new ShapeError(this.label, `inputs that agree in every axis but the last`, shapes.map(symShapeStr).join(' and '));
+      }
+    }
+    const last = shapes.map((s) => s[rank - 1]);
+    return [...shapes[0]!.slice(0, -1).map((d, i) => d ?? shapes.find((s) => s[i] !== null)?.[i] ?? null), last.some((d) => d === null) ? null : last.reduce((a: number, b) => a + b!, 0)];
+  }
+  lower(ctx: LowerContext, inputs: number[]): number {
+    const shapes = inputs.map((v) => ctx.shape(v));
+    const out = [...shapes[0]!.slice(0, -1), shapes.reduce((a, s) => a + s[s.length - 1]!, 0)];
+    return ctx.emit({ kind: 'concat', layer: this.name, inputs: [...inputs], output: ctx.value(out), macs: 0 });
+  }
+  getConfig(): Record<string, unknown> {
+    return { name: this.name, axis: this.axis };
   }
 }
 

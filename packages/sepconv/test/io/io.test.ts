@@ -356,6 +356,54 @@ describe('graph models', () => {
     }
   });
 
+  it('LeakyRelu and Prelu (standalone and fused into the conv) and ConcatV2 on the channel axis', () => {
+    const xs = [-3, -0.7, 0.4, 2.5];
+    const shape4 = { shape: { shape: { dim: [{ size: '1' }, { size: '2' }, { size: '2' }, { size: '1' }] } } };
+    const fusedOps = (...ops: string[]) => ({ list: { s: ops.map((o) => Buffer.from(o).toString('base64')) } });
+    const conv = (name: string, input: string, w: string, extra: string[], fused: string[], attr: Record<string, unknown> = {}) =>
+      fused.length
+        ? node(name, '_FusedConv2D', [input, w, ...extra], { strides: ints(1, 1, 1, 1), padding: str('SAME'), fused_ops: fusedOps(...fused), ...attr })
+        : node(name, 'Conv2D', [input, w], { strides: ints(1, 1, 1, 1), padding: str('SAME') });
+    const g: GraphNode[] = [
+      node('x', 'Placeholder', [], shape4),
+      node('w1', 'Const'),
+      node('w2', 'Const'),
+      node('b', 'Const'),
+      node('alpha', 'Const'),
+      // Branch 1: fused BiasAdd + LeakyRelu (alpha 0.1). Branch 2: conv, then a standalone Prelu per channel.
+      conv('c1', 'x', 'w1', ['b'], ['BiasAdd', 'LeakyRelu'], { leakyrelu_alpha: { f: 0.1 } }),
+      conv('c2', 'x', 'w2', [], []),
+      node('p2', 'Prelu', ['c2', 'alpha']),
+      // Branch 3: conv with fused BiasAdd + Prelu; branch 4: a standalone LeakyRelu of the input (TF's default alpha 0.2).
+      conv('c3', 'x', 'w2', ['b', 'alpha'], ['BiasAdd', 'Prelu']),
+      node('l4', 'LeakyRelu', ['x']),
+      node('axis', 'Const'),
+      node('cat', 'ConcatV2', ['c1', 'p2', 'c3', 'l4', 'axis']),
+    ];
+    const k = new Map<string, { shape: number[]; values: Float32Array }>([
+      ['w1', { shape: [1, 1, 1, 1], values: Float32Array.from([1.5]) }],
+      ['w2', { shape: [1, 1, 1, 1], values: Float32Array.from([-2]) }],
+      ['b', { shape: [1], values: Float32Array.from([0.25]) }],
+      ['alpha', { shape: [1], values: Float32Array.from([0.3]) }],
+      ['axis', { shape: [], values: Float32Array.from([-1]) }],
+    ]);
+    const { graph, weights } = convertGraphModel(g, k);
+    expect(graph.layers.map((l) => l.className)).toEqual(['InputLayer', 'Conv2D', 'LeakyReLU', 'Conv2D', 'PReLU', 'Conv2D', 'PReLU', 'LeakyReLU', 'Concatenate']);
+    const m = modelFromGraph(graph);
+    m.setWeights(weights);
+    const x = tensor(xs, [1, 2, 2, 1]);
+    const y = m.predict(x) as any;
+    expect(y.shape).toEqual([1, 2, 2, 4]);
+    const got = y.data() as Float32Array;
+    const leaky = (v: number, a: number) => (v >= 0 ? v : a * v);
+    xs.forEach((v, i) => {
+      const want = [leaky(1.5 * v + 0.25, 0.1), leaky(-2 * v, 0.3), leaky(-2 * v + 0.25, 0.3), leaky(v, 0.2)];
+      want.forEach((wv, j) => expect(Math.abs(got[4 * i + j]! - wv), `pixel ${i} channel ${j}`).toBeLessThanOrEqual(1e-6));
+    });
+    x.dispose();
+    m.dispose();
+  });
+
   it('ClipByValue(0, 6) is relu6 and ExpandDims a reshape', () => {
     const g: GraphNode[] = [
       node('x', 'Placeholder', [], { shape: { shape: { dim: [{ size: '1' }, { size: '2' }, { size: '2' }, { size: '1' }] } } }),
@@ -410,7 +458,7 @@ describe('graph models', () => {
 
   it('a graph with ops sepconv lacks fails at load with ONE error listing every unsupported node', () => {
     const bad = nodes.map((n) =>
-      n.name === 'm/conv/Relu6' ? { ...n, op: 'LeakyRelu' } : n.name === 'm/Mean' ? { ...n, op: 'ResizeBilinear' } : n,
+      n.name === 'm/conv/Relu6' ? { ...n, op: 'Erf' } : n.name === 'm/Mean' ? { ...n, op: 'ResizeBilinear' } : n,
     );
     const e = (() => {
       try {
@@ -421,7 +469,7 @@ describe('graph models', () => {
     })();
     expect(e).toBeInstanceOf(ModelFormatError);
     expect(e!.message).toMatch(/2 node\(s\) with ops sepconv does not support/);
-    expect(e!.message).toMatch(/m\/conv\/Relu6 \(LeakyRelu\)/);
+    expect(e!.message).toMatch(/m\/conv\/Relu6 \(Erf\)/);
     expect(e!.message).toMatch(/m\/Mean \(ResizeBilinear\)/);
   });
 

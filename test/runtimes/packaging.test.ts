@@ -62,7 +62,8 @@ describe('the packed package', () => {
     for (const build of ['simd128', 'scalar']) {
       const sizes = functionBodySizes(readFileSync(join(pkg.pkg, `wasm/sepconv-${build}.wasm`)));
       const largest = Math.max(...sizes);
-      expect(sizes.length, `${build}: functions`).toBeGreaterThan(150);
+      // 151 / 153 functions kept apart; inlined, the row kernels alone would drop it below 130.
+      expect(sizes.length, `${build}: functions`).toBeGreaterThan(140);
       expect(largest, `${build}: largest function body, bytes`).toBeLessThan(32 * 1024);
     }
   });

@@ -255,7 +255,7 @@ fn depthwise_multiplier<V: F32x4>(g: &ConvGeometry, w: &PackedDepthwise, input: 
 }
 
 // ---------------------------------------------------------------------------------------------
-// Fast paths: multiplier 1, dilation 1, 3x3 / 5x5 / Kx1 / 1xK, horizontal stride 1 or 2.
+// Fast paths: multiplier 1, dilation 1, 3x3 / 5x5, horizontal stride 1 or 2.
 //
 // Per output row the KH input rows are resolved once into pointers (a shared zero row stands in
 // for rows in the padding, so no tap tests a row). Interior columns run in blocks of OW adjacent
@@ -265,8 +265,9 @@ fn depthwise_multiplier<V: F32x4>(g: &ConvGeometry, w: &PackedDepthwise, input: 
 
 /// Runs a fast row kernel when the geometry has one; false leaves the work to the general kernel.
 /// Tiles are `blocks_kernel::<KH, KW, SW, CV vectors, OW pixels>`; the measurements are on `KERNELS`.
-/// Covers 3x3 and 5x5, and the spatially separable halves K x 1 and 1 x K (K in 3, 5, 7), at
-/// horizontal stride 1 or 2 (any vertical stride), dilation 1, multiplier 1, at least 4 channels.
+/// Covers 3x3 and 5x5 at horizontal stride 1 or 2 (any vertical stride), dilation 1, multiplier 1,
+/// at least 4 channels. (K x 1 / 1 x K instances were dropped: the fused spatial kernel covers those
+/// passes, and their 12 instances were 60 KB of the module, 15 KiB gzip.)
 fn fast_path<V: F32x4>(g: &ConvGeometry, w: &PackedDepthwise, input: &[f32], output: &mut [f32], ep: &Epilogue<V>) -> bool {
     if g.dilation_h != 1 || g.dilation_w != 1 || w.channels < 4 || g.stride_w > 2 {
         return false;
@@ -293,18 +294,6 @@ fn fast_path<V: F32x4>(g: &ConvGeometry, w: &PackedDepthwise, input: &[f32], out
             (3, 3, 2, _) => go!(3, 3, 2, 4, 2),
             (5, 5, 1, _) => go!(5, 5, 1, 4, 2),
             (5, 5, 2, _) => go!(5, 5, 2, 4, 2),
-            (3, 1, 1, _) => go!(3, 1, 1, 1, 4),
-            (5, 1, 1, _) => go!(5, 1, 1, 1, 4),
-            (7, 1, 1, _) => go!(7, 1, 1, 1, 4),
-            (1, 3, 1, _) => go!(1, 3, 1, 1, 4),
-            (1, 5, 1, _) => go!(1, 5, 1, 1, 4),
-            (1, 7, 1, _) => go!(1, 7, 1, 1, 4),
-            (3, 1, 2, _) => go!(3, 1, 2, 1, 4),
-            (5, 1, 2, _) => go!(5, 1, 2, 1, 4),
-            (7, 1, 2, _) => go!(7, 1, 2, 1, 4),
-            (1, 3, 2, _) => go!(1, 3, 2, 1, 4),
-            (1, 5, 2, _) => go!(1, 5, 2, 1, 4),
-            (1, 7, 2, _) => go!(1, 7, 2, 1, 4),
             _ => return false,
         }
     }

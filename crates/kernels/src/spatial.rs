@@ -1,8 +1,7 @@
 //! Spatially separable depthwise convolution (the seed's section 3): a K x 1 pass then a 1 x K
 //! pass per channel. With C % 4 == 0 and a square K in 3, 5, 7 both passes are fused (`ring_kernel`:
-//! horizontal pass first, into a ring of K rows per channel block); otherwise each pass runs through the
-//! depthwise row kernels (`dwconv` fast paths cover K x 1 and 1 x K for K in 3, 5, 7) with the
-//! intermediate in a scratch buffer.
+//! horizontal pass first, into a ring of K rows per channel block); otherwise each pass runs through
+//! the general depthwise kernel with the intermediate in a scratch buffer.
 //! A rank-r approximation of a full kernel (see `svd`) runs as r such pairs summed.
 
 use crate::activation::Activation;
@@ -349,7 +348,7 @@ pub const KERNELS: &[KernelDescriptor] = &[
     // x0.81 warm, x0.84 cold, now 1.85x (cold) - 1.99x (warm) faster than our 5x5 depthwise (theory 2.5x).
     // 16 channels per block beat 8 (x1.04) and 32 (x1.06); pixel-outer vertical order was x1.10 slower.
     KernelDescriptor { name: "spatial_ring_16c4w", op: "spatial", tile: (4, 16), summary: "K x 1 then 1 x K per channel, horizontal first into a ring of K rows per 16-channel block (square K = 3, 5, 7, stride 1 / 2)" },
-    // Fallback passes (C % 4 != 0, other K_w) through the depthwise row kernels: K x 1 and 1 x K at 1 vector x 4 pixels.
-    KernelDescriptor { name: "dwconv_kx1_4c4w", op: "spatial", tile: (4, 4), summary: "K x 1 depthwise (K = 3, 5, 7), horizontal stride 1 / 2, any vertical stride" },
-    KernelDescriptor { name: "dwconv_1xk_4c4w", op: "spatial", tile: (4, 4), summary: "1 x K depthwise (K = 3, 5, 7), horizontal stride 1 / 2" },
+    // Other cases (C % 4 != 0, non-square K, other K_w or strides) run two passes of the general
+    // depthwise kernel (`dwconv_kxk_8c`). A K_h != K_w ring variant (runtime slot stride) cost the
+    // square kernels x1.07 (warm A/B), so it was not kept.
 ];

@@ -62,8 +62,8 @@ describe('the packed package', () => {
     for (const build of ['simd128', 'scalar']) {
       const sizes = functionBodySizes(readFileSync(join(pkg.pkg, `wasm/sepconv-${build}.wasm`)));
       const largest = Math.max(...sizes);
-      // 151 / 153 functions kept apart; inlined, the row kernels alone would drop it below 130.
-      expect(sizes.length, `${build}: functions`).toBeGreaterThan(140);
+      // 145 / 147 functions with the kernels kept apart; inlined, the row kernels alone drop it below 125.
+      expect(sizes.length, `${build}: functions`).toBeGreaterThan(135);
       expect(largest, `${build}: largest function body, bytes`).toBeLessThan(32 * 1024);
     }
   });

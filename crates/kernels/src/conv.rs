@@ -255,15 +255,17 @@ fn direct<V: F32x4>(g: &ConvGeometry, w: &PackedConv, input: &[f32], output: &mu
                     ox += GEMM_MR;
                 }
                 let (a_off, c) = ((ox - ox_lo) * lda, out.add(out_row + ox * cout));
+                // The remainder is below GEMM_MR: the guards drop the instances that cannot run.
                 match ox_hi - ox {
                     0 => {}
                     1 => direct_block::<V, 1>(inp, a_off, lda, &segs, kc, gw, c, cout, ep),
                     2 => direct_block::<V, 2>(inp, a_off, lda, &segs, kc, gw, c, cout, ep),
                     3 => direct_block::<V, 3>(inp, a_off, lda, &segs, kc, gw, c, cout, ep),
-                    4 => direct_block::<V, 4>(inp, a_off, lda, &segs, kc, gw, c, cout, ep),
-                    5 => direct_block::<V, 5>(inp, a_off, lda, &segs, kc, gw, c, cout, ep),
-                    6 => direct_block::<V, 6>(inp, a_off, lda, &segs, kc, gw, c, cout, ep),
-                    _ => direct_block::<V, 7>(inp, a_off, lda, &segs, kc, gw, c, cout, ep),
+                    4 if GEMM_MR > 4 => direct_block::<V, 4>(inp, a_off, lda, &segs, kc, gw, c, cout, ep),
+                    5 if GEMM_MR > 5 => direct_block::<V, 5>(inp, a_off, lda, &segs, kc, gw, c, cout, ep),
+                    6 if GEMM_MR > 6 => direct_block::<V, 6>(inp, a_off, lda, &segs, kc, gw, c, cout, ep),
+                    7 if GEMM_MR > 7 => direct_block::<V, 7>(inp, a_off, lda, &segs, kc, gw, c, cout, ep),
+                    _ => unreachable!("remainder of {} pixels with GEMM_MR {GEMM_MR}", ox_hi - ox),
                 }
             }
         }

@@ -158,15 +158,17 @@ pub unsafe fn gemm_strided_mr<V: F32x4, const MR: usize>(
             i += MR;
         }
         let (ai, ci) = (a.add(i * lda), c.add(i * ldc));
+        // The remainder is below MR: the guards drop the instances that cannot run.
         match m - i {
             0 => {}
             1 => row_block::<V, 1>(ai, lda, w, p0, p1, ci, ldc, ep),
             2 => row_block::<V, 2>(ai, lda, w, p0, p1, ci, ldc, ep),
             3 => row_block::<V, 3>(ai, lda, w, p0, p1, ci, ldc, ep),
-            4 => row_block::<V, 4>(ai, lda, w, p0, p1, ci, ldc, ep),
-            5 => row_block::<V, 5>(ai, lda, w, p0, p1, ci, ldc, ep),
-            6 => row_block::<V, 6>(ai, lda, w, p0, p1, ci, ldc, ep),
-            _ => row_block::<V, 7>(ai, lda, w, p0, p1, ci, ldc, ep),
+            4 if MR > 4 => row_block::<V, 4>(ai, lda, w, p0, p1, ci, ldc, ep),
+            5 if MR > 5 => row_block::<V, 5>(ai, lda, w, p0, p1, ci, ldc, ep),
+            6 if MR > 6 => row_block::<V, 6>(ai, lda, w, p0, p1, ci, ldc, ep),
+            7 if MR > 7 => row_block::<V, 7>(ai, lda, w, p0, p1, ci, ldc, ep),
+            _ => unreachable!("remainder of {} rows with MR {MR}", m - i),
         }
         p0 = p1;
     }

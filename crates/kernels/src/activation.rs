@@ -77,6 +77,17 @@ impl<V: F32x4> Epilogue<V> {
         }
     }
 
+    /// True when `apply` is a clamp only (not hard-swish): kernels can run `clamp` in a loop without the test.
+    #[inline(always)]
+    pub fn is_clamp(&self) -> bool {
+        !self.hard_swish
+    }
+
+    #[inline(always)]
+    pub fn clamp(&self, v: V) -> V {
+        v.max(self.min).min(self.max)
+    }
+
     #[inline(always)]
     pub fn apply_scalar(&self, x: f32) -> f32 {
         self.apply(V::splat(x)).to_array()[0]

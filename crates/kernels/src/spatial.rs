@@ -227,23 +227,25 @@ unsafe fn ring_kernel<V: crate::elementwise::MathLanes, const K: usize, const S:
                         let mut t = block.add(4 * j) as *const f32;
                         let mut o = orow.add(ch);
                         macro_rules! vertical {
-                            ($init:expr) => {
+                            ($init:expr, $epi:expr) => {
                                 for _ in 0..out_w {
                                     let mut acc = $init(o);
                                     for (s, wks) in wk.iter().enumerate() {
                                         acc = V::load(t.add(s * CB)).mul_add(*wks, acc);
                                     }
-                                    ep.apply(acc).store(o);
+                                    $epi(acc).store(o);
                                     t = t.add(xs);
                                     o = o.add(c);
                                 }
                             };
                         }
-                        if r == 0 {
-                            let bias = V::load(w.bias.as_ptr().add(ch));
-                            vertical!(|_: *mut f32| bias);
-                        } else {
-                            vertical!(|p: *mut f32| V::load(p));
+                        // The clamp-only epilogue (every activation but hard-swish) without its per-vector test.
+                        let bias = V::load(w.bias.as_ptr().add(ch));
+                        match (r == 0, ep.is_clamp()) {
+                            (true, true) => vertical!(|_: *mut f32| bias, |a: V| ep.clamp(a)),
+                            (false, true) => vertical!(|p: *mut f32| V::load(p), |a: V| ep.clamp(a)),
+                            (true, false) => vertical!(|_: *mut f32| bias, |a: V| ep.apply(a)),
+                            (false, false) => vertical!(|p: *mut f32| V::load(p), |a: V| ep.apply(a)),
                         }
                     }
                     c0 += CB;
@@ -347,6 +349,8 @@ pub const KERNELS: &[KernelDescriptor] = &[
     // row from it. Interleaved A/B against the vertical-first kernel it replaced (5x1+1x5 56x56x128):
     // x0.81 warm, x0.84 cold, now 1.85x (cold) - 1.99x (warm) faster than our 5x5 depthwise (theory 2.5x).
     // 16 channels per block beat 8 (x1.04) and 32 (x1.06); pixel-outer vertical order was x1.10 slower.
+    // The vertical pass without hard-swish's per-vector test: x0.966 warm, x0.962 cold (in the depthwise
+    // row kernels the same split was x0.99 and slower on 56x56 shapes, so they keep the test).
     KernelDescriptor { name: "spatial_ring_16c4w", op: "spatial", tile: (4, 16), summary: "K x 1 then 1 x K per channel, horizontal first into a ring of K rows per 16-channel block (square K = 3, 5, 7, stride 1 / 2)" },
     // Other cases (C % 4 != 0, non-square K, other K_w or strides) run two passes of the general
     // depthwise kernel (`dwconv_kxk_8c`). A K_h != K_w ring variant (runtime slot stride) cost the

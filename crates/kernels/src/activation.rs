@@ -68,7 +68,7 @@ impl<V: F32x4> Epilogue<V> {
 
     #[inline(always)]
     pub fn apply(&self, v: V) -> V {
-        let v = v.max(self.min).min(self.max);
+        let v = self.clamp(v);
         if self.hard_swish {
             let gate = v.add(V::splat(3.0)).max(V::splat(0.0)).min(V::splat(6.0));
             v.mul(gate).mul(V::splat(1.0 / 6.0))

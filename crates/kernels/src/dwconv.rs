@@ -307,7 +307,7 @@ fn fast_path<V: F32x4>(g: &ConvGeometry, w: &PackedDepthwise, input: &[f32], out
 ///
 /// # Safety
 /// Buffers must match `g` and `w` (`check_depthwise`), multiplier 1, dilation 1, KH x KW = kernel, S = horizontal stride.
-// Never inlined: inlined into `fast_path`, the ~20 instances make one huge wasm function that V8
+// Never inlined: inlined into `fast_path`, the instances make one huge wasm function that V8
 // compiles worse (measured: 7.9 vs 9.2 GFLOP/s on 14x14x512 s2, 8.2 vs 10.8 on 14x14x512 s1). binaryen's
 // -O3 would inline it as well (one caller): scripts/build-wasm.sh marks it --no-inline.
 #[doc(hidden)]
@@ -402,7 +402,7 @@ pub unsafe fn blocks_kernel<V: F32x4, const KH: usize, const KW: usize, const S:
 /// What a row kernel touches ahead of use (`pack::touch`, a software prefetch): the input rows the
 /// next output row adds and the next output row itself (so its stores hit). The depthwise row kernels
 /// touch them block by block (-18% on a cold cache, interleaved A/B on MobileNet shapes), the fused
-/// spatial kernel a whole row at a time. Not generic: one copy for all row kernels.
+/// spatial kernel one slice per channel block. Not generic: one copy for all row kernels.
 pub(crate) struct RowsAhead {
     rows: [*const f32; 4],
     n_rows: usize,

@@ -234,11 +234,11 @@ export function convertGraphModel(
   const leakyLayer = (n: GraphNode, x: Sym, alpha: number): Sym => addLayer(n, 'LeakyReLU', { alpha }, [x], x.shape);
   /** A PReLU from TF's Prelu(x, alpha): alpha per channel ([C] or [1, 1, C]) or of the sample's shape. */
   const preluLayer = (n: GraphNode, x: Sym, alpha: Const): Sym => {
-    const c = x.shape[x.shape.length - 1]!;
     const size = prod(alpha.shape);
-    if (size === c) return addLayer(n, 'PReLU', { shared_axes: x.shape.slice(0, -1).map((_, i) => i + 1) }, [x], x.shape, { alpha: Float32Array.from(alpha.values) });
-    if (size === prod(x.shape)) return addLayer(n, 'PReLU', { shared_axes: null }, [x], x.shape, { alpha: Float32Array.from(alpha.values) });
-    return fail(n, `a per-channel or per-element alpha, got shape ${JSON.stringify(alpha.shape)} for input ${JSON.stringify(x.shape)}`);
+    const perChannel = size === x.shape[x.shape.length - 1];
+    if (!perChannel && size !== prod(x.shape)) fail(n, `a per-channel or per-element alpha, got shape ${JSON.stringify(alpha.shape)} for input ${JSON.stringify(x.shape)}`);
+    const shared = perChannel ? x.shape.slice(0, -1).map((_, i) => i + 1) : null;
+    return addLayer(n, 'PReLU', { shared_axes: shared }, [x], x.shape, { alpha: Float32Array.from(alpha.values) });
   };
   const padding = (n: GraphNode): { pad: 'same' | 'valid'; explicit?: [[number, number], [number, number]] } => {
     const p = (attrStr(n, 'padding') ?? 'VALID').toUpperCase();

@@ -70,6 +70,8 @@ export class ReLU extends Activation {
   readonly maxValue: number | null;
   readonly negativeSlope: number;
   readonly threshold: number;
+  /** True when the kernels run it (relu / relu6). */
+  readonly isKernelReLU: boolean;
   constructor(args: ReLUArgs = {}) {
     const mv = args.maxValue ?? null;
     const label = `${args.name ?? 're_lu'} (ReLU)`;
@@ -85,10 +87,7 @@ export class ReLU extends Activation {
     this.maxValue = mv;
     this.negativeSlope = slope;
     this.threshold = threshold;
-  }
-  /** True when the kernels run it (relu / relu6). */
-  get isKernelReLU(): boolean {
-    return this.negativeSlope === 0 && this.threshold === 0 && (this.maxValue === null || this.maxValue === 6);
+    this.isKernelReLU = plain;
   }
   override lower(ctx: LowerContext, inputs: number[]): number {
     if (this.isKernelReLU) return super.lower(ctx, inputs);
@@ -161,12 +160,11 @@ export class PReLU extends Layer {
     const shape = ctx.shape(x!);
     const as = this.alphaShape(shape);
     const size = shape.reduce((a, b) => a * b, 1);
-    const c = shape[shape.length - 1]!;
-    // Per channel (the usual sharedAxes [1, 2]) stays [C]; any other sharing is broadcast to the sample.
+    // Per channel (the usual sharedAxes [1, 2]: alpha [1, 1, C]) stays [C]; any other sharing is broadcast to the sample.
     const perChannel = as.slice(0, -1).every((d) => d === 1);
     return emitLeaky(ctx, this, x!, () => {
       const a = this.weight('alpha');
-      if (perChannel || as.length === 0) return a.length === c ? a : a.slice(0, c);
+      if (perChannel) return a;
       const full = new Float32Array(size);
       const strides = as.map((_, i) => as.slice(i + 1).reduce((p, q) => p * q, 1));
       const dims = shape.map((_, i) => shape.slice(i + 1).reduce((p, q) => p * q, 1));

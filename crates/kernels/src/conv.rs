@@ -149,7 +149,7 @@ pub fn conv2d(g: &ConvGeometry, w: &PackedConv, input: &[f32], output: &mut [f32
 /// Conv through a chosen path (tests and benches compare them). `Gemm` and `Direct` need one group;
 /// `Gemm` also a 1x1 stride-1 unpadded kernel; `Direct` horizontal dilation 1. Others fall back to `Im2col`.
 pub fn conv2d_path_with<V: MathLanes>(g: &ConvGeometry, w: &PackedConv, input: &[f32], output: &mut [f32], act: Activation, path: ConvPath) {
-    check_conv(g, w, input, output).expect("conv2d_with: bad arguments");
+    crate::shape::expect_ok(check_conv(g, w, input, output), "conv2d_with");
     let ep = Epilogue::<V>::new(act);
     let path = match path {
         ConvPath::Gemm if gemm_ok(g, w) => ConvPath::Gemm,

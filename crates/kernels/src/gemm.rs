@@ -79,7 +79,7 @@ pub fn check_gemm(m: usize, w: &PackedGemm, a: &[f32], c: &[f32]) -> Result<(), 
 
 /// C = act(A * B + bias) over dense rows (`a`: m x K, `c`: m x N), generic over the lanes.
 pub fn gemm_with<V: MathLanes>(m: usize, w: &PackedGemm, a: &[f32], c: &mut [f32], act: Activation) {
-    check_gemm(m, w, a, c).expect("gemm_with: bad arguments");
+    crate::shape::expect_ok(check_gemm(m, w, a, c), "gemm_with");
     let ep = Epilogue::new(act);
     if act.is_fusable() {
         // SAFETY: sizes checked above; rows are dense (lda = K, ldc = N).

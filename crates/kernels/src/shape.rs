@@ -108,7 +108,7 @@ impl ConvGeometry {
             return Err(format!("kernel size must be positive, got {}x{}", kernel.0, kernel.1));
         }
         if stride.0 == 0 || stride.1 == 0 || dilation.0 == 0 || dilation.1 == 0 {
-            return Err(format!("stride and dilation must be positive, got stride {stride:?} dilation {dilation:?}"));
+            return Err(format!("stride and dilation must be positive, got stride {}x{} dilation {}x{}", stride.0, stride.1, dilation.0, dilation.1));
         }
         let pads = padding.resolve(in_h, in_w, kernel, stride, dilation);
         let out_h = out_len(in_h, pads.top, pads.bottom, kernel.0, stride.0, dilation.0);
@@ -129,8 +129,8 @@ impl ConvGeometry {
                 out_w,
             }),
             _ => Err(format!(
-                "kernel {}x{} (dilation {:?}) does not fit input {}x{} with padding {:?}",
-                kernel.0, kernel.1, dilation, in_h, in_w, pads
+                "kernel {}x{} (dilation {}x{}) does not fit input {}x{} with padding top {} bottom {} left {} right {}",
+                kernel.0, kernel.1, dilation.0, dilation.1, in_h, in_w, pads.top, pads.bottom, pads.left, pads.right
             )),
         }
     }
@@ -158,6 +158,14 @@ impl ConvGeometry {
 
     pub fn taps(&self) -> usize {
         self.kernel_h * self.kernel_w
+    }
+}
+
+/// Panics with the check's message: for the safe `*_with` entry points, whose callers pass sizes
+/// they computed (a `Result::expect` would pull `Debug` formatting into the wasm).
+pub(crate) fn expect_ok(r: Result<(), String>, op: &str) {
+    if let Err(e) = r {
+        panic!("{op}: {e}");
     }
 }
 

@@ -17,14 +17,17 @@ mod spatial;
 /// Alignment of every buffer handed out: one 128-bit vector.
 const ALIGN: usize = 16;
 
-fn layout(len: usize) -> Layout {
-    Layout::from_size_align(len.max(1) * 4, ALIGN).expect("buffer too large")
+fn layout(len: usize) -> Option<Layout> {
+    Layout::from_size_align(len.max(1).checked_mul(4)?, ALIGN).ok()
 }
 
 /// Allocates `len` zeroed f32s in wasm memory; returns 0 when memory cannot grow.
 #[wasm_bindgen]
 pub fn alloc_f32(len: usize) -> *mut f32 {
-    unsafe { alloc_zeroed(layout(len)) as *mut f32 }
+    match layout(len) {
+        Some(l) => unsafe { alloc_zeroed(l) as *mut f32 },
+        None => std::ptr::null_mut(),
+    }
 }
 
 /// Frees a buffer from `alloc_f32` (same `len`).
@@ -33,8 +36,8 @@ pub fn alloc_f32(len: usize) -> *mut f32 {
 /// `ptr` must come from `alloc_f32(len)` and not be freed twice.
 #[wasm_bindgen]
 pub unsafe fn free_f32(ptr: *mut f32, len: usize) {
-    if !ptr.is_null() {
-        dealloc(ptr as *mut u8, layout(len));
+    if let (false, Some(l)) = (ptr.is_null(), layout(len)) {
+        dealloc(ptr as *mut u8, l);
     }
 }
 

@@ -1,24 +1,72 @@
-// A tiny Keras-functional builder: the zoo's architectures are written with it as config tables
-// walked by loops, and it emits a Keras `model_config` (what a TF.js layers model.json holds), so
-// one description serves counting (no weights), building sepconv models, and building the same
-// network in @tensorflow/tfjs-layers for parity tests.
+// The zoo's architectures are written once, as config tables walked by loops, against `Arch`: a
+// tiny Keras-functional builder interface. Two builders implement it. `ArchBuilder` emits a Keras
+// `model_config` (what a TF.js layers model.json holds) for counting with no weights and for
+// building the same network in @tensorflow/tfjs-layers; `LayerArchBuilder` (arch-layers.ts) builds
+// sepconv layers directly, so an app that builds one model does not bundle the Keras importer.
 import { OptionError } from '../errors.js';
 import { inferGraph, normalizeKerasConfig, type GraphInfo, type KerasLayerJSON, type KerasModelConfig } from '../io/keras-config.js';
 
 /** A symbolic output of a layer in an ArchBuilder: the layer's name. */
 export type Ref = string;
 
-export class ArchBuilder {
-  readonly layers: KerasLayerJSON[] = [];
+export type Pads2d = [[number, number], [number, number]];
+export interface ArchConvOptions { filters: number; kernel: number; strides?: number; padding?: 'same' | 'valid'; useBias?: boolean; activation?: string }
+export interface ArchDepthwiseOptions { kernel: number; strides?: number; padding?: 'same' | 'valid'; multiplier?: number; useBias?: boolean }
+export interface ArchSeparableOptions { filters: number; kernel: number; padding?: 'same' | 'valid'; useBias?: boolean }
+
+/** The layer vocabulary of the zoo, over a builder's symbolic tensors `R`. */
+export interface Arch<R> {
+  /** Keras's automatic names: `conv2d`, `conv2d_1`, ... */
+  autoName(base: string): string;
+  input(shape: readonly number[], name?: string): R;
+  conv2d(x: R, name: string, o: ArchConvOptions): R;
+  depthwise(x: R, name: string, o: ArchDepthwiseOptions): R;
+  separable(x: R, name: string, o: ArchSeparableOptions): R;
+  bn(x: R, name: string, epsilon?: number, momentum?: number): R;
+  relu6(x: R, name: string): R;
+  act(x: R, name: string, activation: string): R;
+  pad(x: R, name: string, padding: Pads2d): R;
+  add(xs: R[], name: string): R;
+  multiply(xs: R[], name: string): R;
+  gap(x: R, name: string): R;
+  maxPool(x: R, name: string, pool: number, strides: number, padding: 'same' | 'valid'): R;
+  dense(x: R, name: string, units: number, activation?: string): R;
+  dropout(x: R, name: string, rate: number, noiseShape?: (number | null)[] | null): R;
+  reshape(x: R, name: string, targetShape: number[]): R;
+  rescaling(x: R, name: string, scale: number, offset: number): R;
+  /** Keras `Normalization` with mean / variance as weights (set by the model's weights). */
+  normalization(x: R, name: string): R;
+}
+
+/** An architecture with its options applied: a name and a body that any `Arch` builder can run. */
+export interface ArchSpec {
+  readonly name: string;
+  build<R>(b: Arch<R>): R;
+}
+
+/** Keras's automatic layer names, per builder. */
+export class ArchNames {
   readonly #counters = new Map<string, number>();
 
-  constructor(readonly name: string) {}
-
-  /** Keras's automatic names: `conv2d`, `conv2d_1`, ... */
   autoName(base: string): string {
     const n = this.#counters.get(base) ?? 0;
     this.#counters.set(base, n + 1);
     return n === 0 ? base : `${base}_${n}`;
+  }
+}
+
+/** The Keras `model_config` of an architecture. */
+export function archConfig(spec: ArchSpec): KerasModelConfig {
+  const b = new ArchBuilder(spec.name);
+  return b.build(spec.build(b));
+}
+
+/** Emits the Keras `model_config` of what is built with it. */
+export class ArchBuilder extends ArchNames implements Arch<Ref> {
+  readonly layers: KerasLayerJSON[] = [];
+
+  constructor(readonly name: string) {
+    super();
   }
 
   input(shape: readonly number[], name = 'input_1'): Ref {
@@ -42,7 +90,7 @@ export class ArchBuilder {
     return name;
   }
 
-  conv2d(x: Ref, name: string, o: { filters: number; kernel: number; strides?: number; padding?: 'same' | 'valid'; useBias?: boolean; activation?: string }): Ref {
+  conv2d(x: Ref, name: string, o: ArchConvOptions): Ref {
     return this.layer(
       'Conv2D',
       name,
@@ -60,7 +108,7 @@ export class ArchBuilder {
     );
   }
 
-  depthwise(x: Ref, name: string, o: { kernel: number; strides?: number; padding?: 'same' | 'valid'; multiplier?: number; useBias?: boolean }): Ref {
+  depthwise(x: Ref, name: string, o: ArchDepthwiseOptions): Ref {
     return this.layer(
       'DepthwiseConv2D',
       name,
@@ -78,7 +126,7 @@ export class ArchBuilder {
     );
   }
 
-  separable(x: Ref, name: string, o: { filters: number; kernel: number; padding?: 'same' | 'valid'; useBias?: boolean }): Ref {
+  separable(x: Ref, name: string, o: ArchSeparableOptions): Ref {
     return this.layer(
       'SeparableConv2D',
       name,
@@ -109,7 +157,7 @@ export class ArchBuilder {
     return this.layer('Activation', name, { activation }, x);
   }
 
-  pad(x: Ref, name: string, padding: [[number, number], [number, number]]): Ref {
+  pad(x: Ref, name: string, padding: Pads2d): Ref {
     return this.layer('ZeroPadding2D', name, { padding, data_format: 'channels_last' }, x);
   }
 
@@ -139,6 +187,14 @@ export class ArchBuilder {
 
   reshape(x: Ref, name: string, targetShape: number[]): Ref {
     return this.layer('Reshape', name, { target_shape: targetShape }, x);
+  }
+
+  rescaling(x: Ref, name: string, scale: number, offset: number): Ref {
+    return this.layer('Rescaling', name, { scale, offset }, x);
+  }
+
+  normalization(x: Ref, name: string): Ref {
+    return this.layer('Normalization', name, { axis: -1, mean: null, variance: null }, x);
   }
 
   /** The Keras `model_config` (class 'Functional', Keras 2 serialization). */
@@ -177,11 +233,4 @@ export function correctPad(size: [number, number], kernel: number): [[number, nu
 export function checkPositiveInt(op: string, option: string, v: unknown): number {
   if (!Number.isInteger(v) || (v as number) < 1) throw new OptionError(op, option, 'a positive integer', v);
   return v as number;
-}
-
-/** Spatial size of a ref, from the shapes inferred so far. */
-export function spatial(b: ArchBuilder, ref: Ref): [number, number] {
-  const info = inferGraph(normalizeKerasConfig(b.build(ref)));
-  const s = info.outputShape;
-  return [s[0]!, s[1]!];
 }

@@ -4,7 +4,7 @@
 // filters via make_divisible(filters * width, 8), repeats via ceil(depth * repeats).
 import { OptionError } from '../errors.js';
 import type { KerasModelConfig } from '../io/keras-config.js';
-import { ArchBuilder, checkPositiveInt, correctPad, makeDivisible } from './arch.js';
+import { archConfig, type Arch, type ArchSpec, checkPositiveInt, correctPad, makeDivisible } from './arch.js';
 
 export type EfficientNetVariant = 'b0' | 'b1' | 'b2' | 'b3' | 'b4' | 'b5' | 'b6' | 'b7';
 
@@ -42,7 +42,7 @@ export const EFFICIENTNET_BLOCKS: readonly { k: number; repeats: number; fin: nu
 
 const DROP_CONNECT = 0.2;
 
-export function efficientnetConfig(variant: EfficientNetVariant, options: EfficientNetOptions = {}): KerasModelConfig {
+export function efficientnetArch(variant: EfficientNetVariant, options: EfficientNetOptions = {}): ArchSpec {
   const op = 'efficientnet';
   const scaling = EFFICIENTNET_SCALING[variant];
   if (!Object.hasOwn(EFFICIENTNET_SCALING, variant)) throw new OptionError(op, 'variant', "'b0' … 'b7'", variant);
@@ -52,59 +52,68 @@ export function efficientnetConfig(variant: EfficientNetVariant, options: Effici
   const classes = checkPositiveInt(op, 'classes', options.classes ?? 1000);
   const filters = (f: number) => makeDivisible(f * width, 8);
   const repeats = (r: number) => Math.ceil(depth * r);
-  const b = new ArchBuilder(`efficientnet${variant}`);
-  let x = b.input([res, res, 3]);
-  x = b.layer('Rescaling', 'rescaling', { scale: 1 / 255, offset: 0 }, x);
-  x = b.layer('Normalization', 'normalization', { axis: -1, mean: null, variance: null }, x);
-  x = b.pad(x, 'stem_conv_pad', correctPad([res, res], 3));
-  let size = Math.ceil(res / 2);
-  x = b.conv2d(x, 'stem_conv', { filters: filters(32), kernel: 3, strides: 2, padding: 'valid', useBias: false });
-  x = b.bn(x, 'stem_bn');
-  x = b.act(x, 'stem_activation', 'swish');
-  const total = EFFICIENTNET_BLOCKS.reduce((a, s) => a + repeats(s.repeats), 0);
-  let blockIndex = 0;
-  EFFICIENTNET_BLOCKS.forEach((stage, i) => {
-    const n = repeats(stage.repeats);
-    for (let j = 0; j < n; j++) {
-      const fin = j === 0 ? filters(stage.fin) : filters(stage.fout);
-      const fout = filters(stage.fout);
-      const stride = j === 0 ? stage.stride : 1;
-      const name = `block${i + 1}${String.fromCharCode(97 + j)}_`;
-      const dropRate = (DROP_CONNECT * blockIndex) / total;
-      const inputs = x;
-      const expanded = fin * stage.expand;
-      if (stage.expand !== 1) {
-        x = b.conv2d(x, `${name}expand_conv`, { filters: expanded, kernel: 1, padding: 'same', useBias: false });
-        x = b.bn(x, `${name}expand_bn`);
-        x = b.act(x, `${name}expand_activation`, 'swish');
+  return {
+    name: `efficientnet${variant}`,
+    build<R>(b: Arch<R>): R {
+      let x = b.input([res, res, 3]);
+      x = b.rescaling(x, 'rescaling', 1 / 255, 0);
+      x = b.normalization(x, 'normalization');
+      x = b.pad(x, 'stem_conv_pad', correctPad([res, res], 3));
+      let size = Math.ceil(res / 2);
+      x = b.conv2d(x, 'stem_conv', { filters: filters(32), kernel: 3, strides: 2, padding: 'valid', useBias: false });
+      x = b.bn(x, 'stem_bn');
+      x = b.act(x, 'stem_activation', 'swish');
+      const total = EFFICIENTNET_BLOCKS.reduce((a, s) => a + repeats(s.repeats), 0);
+      let blockIndex = 0;
+      EFFICIENTNET_BLOCKS.forEach((stage, i) => {
+        const n = repeats(stage.repeats);
+        for (let j = 0; j < n; j++) {
+          const fin = j === 0 ? filters(stage.fin) : filters(stage.fout);
+          const fout = filters(stage.fout);
+          const stride = j === 0 ? stage.stride : 1;
+          const name = `block${i + 1}${String.fromCharCode(97 + j)}_`;
+          const dropRate = (DROP_CONNECT * blockIndex) / total;
+          const inputs = x;
+          const expanded = fin * stage.expand;
+          if (stage.expand !== 1) {
+            x = b.conv2d(x, `${name}expand_conv`, { filters: expanded, kernel: 1, padding: 'same', useBias: false });
+            x = b.bn(x, `${name}expand_bn`);
+            x = b.act(x, `${name}expand_activation`, 'swish');
+          }
+          if (stride === 2) x = b.pad(x, `${name}dwconv_pad`, correctPad([size, size], stage.k));
+          x = b.depthwise(x, `${name}dwconv`, { kernel: stage.k, strides: stride, padding: stride === 2 ? 'valid' : 'same', useBias: false });
+          x = b.bn(x, `${name}bn`);
+          x = b.act(x, `${name}activation`, 'swish');
+          const fse = Math.max(1, Math.floor(fin * stage.se));
+          let se = b.gap(x, `${name}se_squeeze`);
+          se = b.reshape(se, `${name}se_reshape`, [1, 1, expanded]);
+          se = b.conv2d(se, `${name}se_reduce`, { filters: fse, kernel: 1, padding: 'same', activation: 'swish' });
+          se = b.conv2d(se, `${name}se_expand`, { filters: expanded, kernel: 1, padding: 'same', activation: 'sigmoid' });
+          x = b.multiply([x, se], `${name}se_excite`);
+          x = b.conv2d(x, `${name}project_conv`, { filters: fout, kernel: 1, padding: 'same', useBias: false });
+          x = b.bn(x, `${name}project_bn`);
+          if (stride === 1 && fin === fout) {
+            if (dropRate > 0) x = b.dropout(x, `${name}drop`, dropRate, [null, 1, 1, 1]);
+            x = b.add([x, inputs], `${name}add`);
+          }
+          if (stride === 2) size = Math.ceil(size / 2);
+          blockIndex++;
+        }
+      });
+      x = b.conv2d(x, 'top_conv', { filters: filters(1280), kernel: 1, padding: 'same', useBias: false });
+      x = b.bn(x, 'top_bn');
+      x = b.act(x, 'top_activation', 'swish');
+      if (options.includeTop ?? true) {
+        x = b.gap(x, 'avg_pool');
+        if (dropout > 0) x = b.dropout(x, 'top_dropout', dropout);
+        x = b.dense(x, 'predictions', classes, 'softmax');
       }
-      if (stride === 2) x = b.pad(x, `${name}dwconv_pad`, correctPad([size, size], stage.k));
-      x = b.depthwise(x, `${name}dwconv`, { kernel: stage.k, strides: stride, padding: stride === 2 ? 'valid' : 'same', useBias: false });
-      x = b.bn(x, `${name}bn`);
-      x = b.act(x, `${name}activation`, 'swish');
-      const fse = Math.max(1, Math.floor(fin * stage.se));
-      let se = b.gap(x, `${name}se_squeeze`);
-      se = b.reshape(se, `${name}se_reshape`, [1, 1, expanded]);
-      se = b.conv2d(se, `${name}se_reduce`, { filters: fse, kernel: 1, padding: 'same', activation: 'swish' });
-      se = b.conv2d(se, `${name}se_expand`, { filters: expanded, kernel: 1, padding: 'same', activation: 'sigmoid' });
-      x = b.multiply([x, se], `${name}se_excite`);
-      x = b.conv2d(x, `${name}project_conv`, { filters: fout, kernel: 1, padding: 'same', useBias: false });
-      x = b.bn(x, `${name}project_bn`);
-      if (stride === 1 && fin === fout) {
-        if (dropRate > 0) x = b.dropout(x, `${name}drop`, dropRate, [null, 1, 1, 1]);
-        x = b.add([x, inputs], `${name}add`);
-      }
-      if (stride === 2) size = Math.ceil(size / 2);
-      blockIndex++;
-    }
-  });
-  x = b.conv2d(x, 'top_conv', { filters: filters(1280), kernel: 1, padding: 'same', useBias: false });
-  x = b.bn(x, 'top_bn');
-  x = b.act(x, 'top_activation', 'swish');
-  if (options.includeTop ?? true) {
-    x = b.gap(x, 'avg_pool');
-    if (dropout > 0) x = b.dropout(x, 'top_dropout', dropout);
-    x = b.dense(x, 'predictions', classes, 'softmax');
-  }
-  return b.build(x);
+      return x;
+    },
+  };
+}
+
+/** The Keras `model_config` of efficientnetArch (what a TF.js layers model.json holds). */
+export function efficientnetConfig(variant: EfficientNetVariant, options: EfficientNetOptions = {}): KerasModelConfig {
+  return archConfig(efficientnetArch(variant, options));
 }

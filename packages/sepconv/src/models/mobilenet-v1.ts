@@ -3,7 +3,7 @@
 // (`int(filters * alpha)`), the resolution multiplier ρ is the input size.
 import { OptionError } from '../errors.js';
 import type { KerasModelConfig } from '../io/keras-config.js';
-import { ArchBuilder, checkPositiveInt } from './arch.js';
+import { archConfig, type Arch, type ArchSpec, checkPositiveInt } from './arch.js';
 
 export interface MobileNetV1Options {
   /** Width multiplier α. Default 1. */
@@ -37,7 +37,7 @@ export const MOBILENET_V1_BLOCKS: readonly (readonly [filters: number, stride: 1
   [1024, 1],
 ];
 
-export function mobilenetV1Config(options: MobileNetV1Options = {}): KerasModelConfig {
+export function mobilenetV1Arch(options: MobileNetV1Options = {}): ArchSpec {
   const op = 'mobilenetV1';
   const alpha = options.alpha ?? 1;
   if (!(alpha > 0)) throw new OptionError(op, 'alpha', 'a positive number', alpha);
@@ -45,29 +45,38 @@ export function mobilenetV1Config(options: MobileNetV1Options = {}): KerasModelC
   if (res < 32) throw new OptionError(op, 'resolution', 'at least 32', res);
   const classes = checkPositiveInt(op, 'classes', options.classes ?? 1000);
   const dm = checkPositiveInt(op, 'depthMultiplier', options.depthMultiplier ?? 1);
-  const b = new ArchBuilder(`mobilenet_${alpha.toFixed(2)}_${res}`);
-  let x = b.input([res, res, 3]);
-  x = b.conv2d(x, 'conv1', { filters: Math.floor(32 * alpha), kernel: 3, strides: 2, padding: 'same', useBias: false });
-  x = b.bn(x, 'conv1_bn');
-  x = b.relu6(x, 'conv1_relu');
-  MOBILENET_V1_BLOCKS.forEach(([filters, stride], i) => {
-    const id = i + 1;
-    if (stride === 2) x = b.pad(x, `conv_pad_${id}`, [[0, 1], [0, 1]]);
-    x = b.depthwise(x, `conv_dw_${id}`, { kernel: 3, strides: stride, padding: stride === 1 ? 'same' : 'valid', multiplier: dm, useBias: false });
-    x = b.bn(x, `conv_dw_${id}_bn`);
-    x = b.relu6(x, `conv_dw_${id}_relu`);
-    x = b.conv2d(x, `conv_pw_${id}`, { filters: Math.floor(filters * alpha), kernel: 1, padding: 'same', useBias: false });
-    x = b.bn(x, `conv_pw_${id}_bn`);
-    x = b.relu6(x, `conv_pw_${id}_relu`);
-  });
-  if (options.includeTop ?? true) {
-    const c = Math.floor(1024 * alpha);
-    x = b.gap(x, 'global_average_pooling2d');
-    x = b.reshape(x, 'reshape_1', [1, 1, c]);
-    x = b.dropout(x, 'dropout', options.dropout ?? 1e-3);
-    x = b.conv2d(x, 'conv_preds', { filters: classes, kernel: 1, padding: 'same' });
-    x = b.reshape(x, 'reshape_2', [classes]);
-    x = b.act(x, 'predictions', 'softmax');
-  }
-  return b.build(x);
+  return {
+    name: `mobilenet_${alpha.toFixed(2)}_${res}`,
+    build<R>(b: Arch<R>): R {
+      let x = b.input([res, res, 3]);
+      x = b.conv2d(x, 'conv1', { filters: Math.floor(32 * alpha), kernel: 3, strides: 2, padding: 'same', useBias: false });
+      x = b.bn(x, 'conv1_bn');
+      x = b.relu6(x, 'conv1_relu');
+      MOBILENET_V1_BLOCKS.forEach(([filters, stride], i) => {
+        const id = i + 1;
+        if (stride === 2) x = b.pad(x, `conv_pad_${id}`, [[0, 1], [0, 1]]);
+        x = b.depthwise(x, `conv_dw_${id}`, { kernel: 3, strides: stride, padding: stride === 1 ? 'same' : 'valid', multiplier: dm, useBias: false });
+        x = b.bn(x, `conv_dw_${id}_bn`);
+        x = b.relu6(x, `conv_dw_${id}_relu`);
+        x = b.conv2d(x, `conv_pw_${id}`, { filters: Math.floor(filters * alpha), kernel: 1, padding: 'same', useBias: false });
+        x = b.bn(x, `conv_pw_${id}_bn`);
+        x = b.relu6(x, `conv_pw_${id}_relu`);
+      });
+      if (options.includeTop ?? true) {
+        const c = Math.floor(1024 * alpha);
+        x = b.gap(x, 'global_average_pooling2d');
+        x = b.reshape(x, 'reshape_1', [1, 1, c]);
+        x = b.dropout(x, 'dropout', options.dropout ?? 1e-3);
+        x = b.conv2d(x, 'conv_preds', { filters: classes, kernel: 1, padding: 'same' });
+        x = b.reshape(x, 'reshape_2', [classes]);
+        x = b.act(x, 'predictions', 'softmax');
+      }
+      return x;
+    },
+  };
+}
+
+/** The Keras `model_config` of mobilenetV1Arch (what a TF.js layers model.json holds). */
+export function mobilenetV1Config(options: MobileNetV1Options = {}): KerasModelConfig {
+  return archConfig(mobilenetV1Arch(options));
 }

@@ -1,10 +1,9 @@
 // Xception (Chollet 2017): entry flow, middle flow (8 repeats), exit flow; depthwise-separable
 // convs with residual 1x1 shortcuts. Layer for layer as Keras Applications' `Xception` (the
 // shortcut convs, their BNs and the adds carry Keras's automatic names conv2d, batch_normalization, add...).
-import { checkPositiveInt } from './arch.js';
 import { OptionError } from '../errors.js';
 import type { KerasModelConfig } from '../io/keras-config.js';
-import { ArchBuilder } from './arch.js';
+import { archConfig, checkPositiveInt, type Arch, type ArchSpec } from './arch.js';
 
 export interface XceptionOptions {
   /** Default 1000. */
@@ -24,57 +23,66 @@ export const XCEPTION_DOWN_BLOCKS: readonly { block: number; filters: [number, n
 ];
 export const XCEPTION_MIDDLE = { first: 5, repeats: 8, filters: 728 };
 
-export function xceptionConfig(options: XceptionOptions = {}): KerasModelConfig {
+export function xceptionArch(options: XceptionOptions = {}): ArchSpec {
   const op = 'xception';
   const classes = checkPositiveInt(op, 'classes', options.classes ?? 1000);
   const res = checkPositiveInt(op, 'resolution', options.resolution ?? 299);
   if (res < 71) throw new OptionError(op, 'resolution', 'at least 71', res);
-  const b = new ArchBuilder('xception');
-  const sep = (x: string, name: string, filters: number) => b.separable(x, name, { filters, kernel: 3, padding: 'same', useBias: false });
-  let x = b.input([res, res, 3]);
-  x = b.conv2d(x, 'block1_conv1', { filters: 32, kernel: 3, strides: 2, useBias: false });
-  x = b.bn(x, 'block1_conv1_bn');
-  x = b.act(x, 'block1_conv1_act', 'relu');
-  x = b.conv2d(x, 'block1_conv2', { filters: 64, kernel: 3, useBias: false });
-  x = b.bn(x, 'block1_conv2_bn');
-  x = b.act(x, 'block1_conv2_act', 'relu');
+  return {
+    name: 'xception',
+    build<R>(b: Arch<R>): R {
+      const sep = (x: R, name: string, filters: number) => b.separable(x, name, { filters, kernel: 3, padding: 'same', useBias: false });
+      let x = b.input([res, res, 3]);
+      x = b.conv2d(x, 'block1_conv1', { filters: 32, kernel: 3, strides: 2, useBias: false });
+      x = b.bn(x, 'block1_conv1_bn');
+      x = b.act(x, 'block1_conv1_act', 'relu');
+      x = b.conv2d(x, 'block1_conv2', { filters: 64, kernel: 3, useBias: false });
+      x = b.bn(x, 'block1_conv2_bn');
+      x = b.act(x, 'block1_conv2_act', 'relu');
 
-  const down = ({ block, filters, preRelu }: (typeof XCEPTION_DOWN_BLOCKS)[number]): void => {
-    let r = b.conv2d(x, b.autoName('conv2d'), { filters: filters[1], kernel: 1, strides: 2, padding: 'same', useBias: false });
-    r = b.bn(r, b.autoName('batch_normalization'));
-    const p = `block${block}`;
-    if (preRelu) x = b.act(x, `${p}_sepconv1_act`, 'relu');
-    x = sep(x, `${p}_sepconv1`, filters[0]);
-    x = b.bn(x, `${p}_sepconv1_bn`);
-    x = b.act(x, `${p}_sepconv2_act`, 'relu');
-    x = sep(x, `${p}_sepconv2`, filters[1]);
-    x = b.bn(x, `${p}_sepconv2_bn`);
-    x = b.maxPool(x, `${p}_pool`, 3, 2, 'same');
-    x = b.add([x, r], b.autoName('add'));
+      const down = ({ block, filters, preRelu }: (typeof XCEPTION_DOWN_BLOCKS)[number]): void => {
+        let r = b.conv2d(x, b.autoName('conv2d'), { filters: filters[1], kernel: 1, strides: 2, padding: 'same', useBias: false });
+        r = b.bn(r, b.autoName('batch_normalization'));
+        const p = `block${block}`;
+        if (preRelu) x = b.act(x, `${p}_sepconv1_act`, 'relu');
+        x = sep(x, `${p}_sepconv1`, filters[0]);
+        x = b.bn(x, `${p}_sepconv1_bn`);
+        x = b.act(x, `${p}_sepconv2_act`, 'relu');
+        x = sep(x, `${p}_sepconv2`, filters[1]);
+        x = b.bn(x, `${p}_sepconv2_bn`);
+        x = b.maxPool(x, `${p}_pool`, 3, 2, 'same');
+        x = b.add([x, r], b.autoName('add'));
+      };
+      XCEPTION_DOWN_BLOCKS.slice(0, 3).forEach(down);
+      for (let i = 0; i < XCEPTION_MIDDLE.repeats; i++) {
+        const r = x;
+        const p = `block${XCEPTION_MIDDLE.first + i}`;
+        for (let j = 1; j <= 3; j++) {
+          x = b.act(x, `${p}_sepconv${j}_act`, 'relu');
+          x = sep(x, `${p}_sepconv${j}`, XCEPTION_MIDDLE.filters);
+          x = b.bn(x, `${p}_sepconv${j}_bn`);
+        }
+        x = b.add([x, r], b.autoName('add'));
+      }
+      down(XCEPTION_DOWN_BLOCKS[3]!);
+      for (const [j, filters] of [
+        [1, 1536],
+        [2, 2048],
+      ] as const) {
+        x = sep(x, `block14_sepconv${j}`, filters);
+        x = b.bn(x, `block14_sepconv${j}_bn`);
+        x = b.act(x, `block14_sepconv${j}_act`, 'relu');
+      }
+      if (options.includeTop ?? true) {
+        x = b.gap(x, 'avg_pool');
+        x = b.dense(x, 'predictions', classes, 'softmax');
+      }
+      return x;
+    },
   };
-  XCEPTION_DOWN_BLOCKS.slice(0, 3).forEach(down);
-  for (let i = 0; i < XCEPTION_MIDDLE.repeats; i++) {
-    const r = x;
-    const p = `block${XCEPTION_MIDDLE.first + i}`;
-    for (let j = 1; j <= 3; j++) {
-      x = b.act(x, `${p}_sepconv${j}_act`, 'relu');
-      x = sep(x, `${p}_sepconv${j}`, XCEPTION_MIDDLE.filters);
-      x = b.bn(x, `${p}_sepconv${j}_bn`);
-    }
-    x = b.add([x, r], b.autoName('add'));
-  }
-  down(XCEPTION_DOWN_BLOCKS[3]!);
-  for (const [j, filters] of [
-    [1, 1536],
-    [2, 2048],
-  ] as const) {
-    x = sep(x, `block14_sepconv${j}`, filters);
-    x = b.bn(x, `block14_sepconv${j}_bn`);
-    x = b.act(x, `block14_sepconv${j}_act`, 'relu');
-  }
-  if (options.includeTop ?? true) {
-    x = b.gap(x, 'avg_pool');
-    x = b.dense(x, 'predictions', classes, 'softmax');
-  }
-  return b.build(x);
+}
+
+/** The Keras `model_config` of xceptionArch (what a TF.js layers model.json holds). */
+export function xceptionConfig(options: XceptionOptions = {}): KerasModelConfig {
+  return archConfig(xceptionArch(options));
 }

@@ -2,9 +2,19 @@
 // width-multiplier counts, and counting without weights or wasm for the big models.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { describeConfig, makeDivisible, correctPad } from '../../src/models/arch.js';
+import { modelFromKerasConfig } from '../../src/io/build.js';
+import type { Model } from '../../src/models/graph.js';
 import {
+  archConfig,
+  archModel,
   efficientnet,
+  efficientnetArch,
   efficientnetConfig,
+  mobilenetV1Arch,
+  mobilenetV2Arch,
+  resnet50Arch,
+  xceptionArch,
+  type ArchSpec,
   mobilenetV1,
   mobilenetV1Config,
   mobilenetV2,
@@ -186,6 +196,64 @@ describe('zoo models built with the layers API', () => {
     x.dispose();
     m.dispose();
   });
+});
+
+// The zoo builds layers directly (archModel); configs go through the Keras importer. Both must
+// give the same model: layer for layer, weight for weight, output for output.
+describe('archModel builds what the Keras importer builds from archConfig', () => {
+  beforeAll(initForTest);
+  const SPECS: [string, () => ArchSpec, number][] = [
+    ['MobileNetV1 alpha 0.25, depth multiplier 2', () => mobilenetV1Arch({ alpha: 0.25, resolution: 40, classes: 7, depthMultiplier: 2 }), 40],
+    ['MobileNetV2 alpha 0.35', () => mobilenetV2Arch({ alpha: 0.35, resolution: 35, classes: 5 }), 35],
+    ['Xception, no top', () => xceptionArch({ resolution: 71, includeTop: false }), 71],
+    ['EfficientNet-B0', () => efficientnetArch('b0', { resolution: 33, classes: 4 }), 33],
+    ['ResNet-50', () => resnet50Arch({ resolution: 32, classes: 6 }), 32],
+    [
+      'a user architecture (README example shape)',
+      () => ({
+        name: 'tiny_user_net',
+        build: (b) => {
+          const x = b.input([13, 13, 3]);
+          let y = b.conv2d(x, 'stem', { filters: 8, kernel: 3, strides: 2, padding: 'same', activation: 'relu' });
+          y = b.separable(y, 'sep', { filters: 8, kernel: 3, padding: 'same' });
+          y = b.act(b.bn(y, 'sep_bn'), 'sep_act', 'hard_swish');
+          y = b.maxPool(b.add([y, b.depthwise(y, 'dw', { kernel: 5, padding: 'same', multiplier: 1 })], 'sum'), 'pool', 2, 2, 'valid');
+          return b.dense(b.gap(y, 'gap'), 'head', 3, 'softmax');
+        },
+      }),
+      13,
+    ],
+  ];
+  const layerView = (m: Model) => m.layers.map((l) => [l.name, l.className, l.getConfig()]);
+  for (const [label, spec, res] of SPECS) {
+    it(label, () => {
+      const direct = archModel(spec());
+      const imported = modelFromKerasConfig(archConfig(spec()));
+      expect(direct.name).toBe(imported.name);
+      expect(layerView(direct)).toEqual(layerView(imported));
+      expect(direct.weightSpecs()).toEqual(imported.weightSpecs());
+      const weights = imported.getWeights();
+      const directWeights = direct.getWeights();
+      expect([...directWeights.keys()]).toEqual([...weights.keys()]);
+      const bytes = (w: Float32Array) => Buffer.from(w.buffer, w.byteOffset, w.byteLength);
+      expect([...weights].filter(([name, w]) => !bytes(w).equals(bytes(directWeights.get(name)!))).map(([name]) => name)).toEqual([]);
+      // Kernels keep their (name-seeded) initial values; BN statistics and biases get random ones.
+      const next = rng(11);
+      for (const [name, w] of weights) {
+        if (w.length <= 4096) weights.set(name, name.endsWith('variance') ? w.map(() => 1 + Math.abs(next())) : randomArray(w.length, next).map((v) => 0.2 * v));
+      }
+      direct.setWeights(weights);
+      imported.setWeights(weights);
+      const x = tensor(randomArray(res * res * 3, next), [1, res, res, 3]);
+      const a = (direct.predict(x, { copy: true }) as ReturnType<typeof tensor>).data();
+      const b = (imported.predict(x, { copy: true }) as ReturnType<typeof tensor>).data();
+      expect(a.length).toBeGreaterThan(0);
+      expect(Array.from(a)).toEqual(Array.from(b));
+      x.dispose();
+      direct.dispose();
+      imported.dispose();
+    });
+  }
 });
 
 describe('helpers', () => {

@@ -3,7 +3,7 @@
 import { keep } from './args.js';
 import { convSpec, type Chain } from './chains.js';
 import type { EngineId } from './engines/index.js';
-import { measureChain, type ChainResult, type Ctx } from './measure.js';
+import { measureChain, measurePaired, type ChainResult, type Ctx, type PairedResult } from './measure.js';
 import { hashSeed } from './rng.js';
 import { mobilenetV1Layers, mobilenetV2Blocks } from './shapes.js';
 
@@ -73,4 +73,14 @@ export async function runKernels(ctx: Ctx, cases: KernelCase[], ids: EngineId[])
     out.push(await measureChain(ctx, { ...c, seed: hashSeed(c.name) }, ids));
   }
   return out;
+}
+
+/** The spatial-separation target's pair (our 5x5 depthwise, our 5x1 + 1x5), timed in one loop with TF.js-wasm's two. */
+export const SPATIAL_PAIR_ENGINES: EngineId[] = ['sepconv-simd128', 'tfjs-wasm'];
+
+export async function runSpatialPair(ctx: Ctx, cases: KernelCase[], ids: EngineId[]): Promise<PairedResult | undefined> {
+  const pair = [cases.find((c) => c.family === 'dw5x5'), cases.find((c) => c.family === 'dw5x1+1x5')];
+  if (!pair[0] || !pair[1] || !ids.includes('sepconv-simd128')) return undefined;
+  ctx.log(`kernel pair ${pair[0].name} / ${pair[1].name}`);
+  return measurePaired(ctx, pair.map((c) => ({ name: c!.name, chain: c!.chain, seed: hashSeed(c!.name) })), ids);
 }

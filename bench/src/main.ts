@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { HELP, parseArgs, type BenchArgs } from './args.js';
 import { ALL_ENGINES, Engines, ROOT, type EngineId } from './engines/index.js';
-import { KERNEL_ENGINES, runKernels, selectedKernelCases } from './kernels.js';
+import { KERNEL_ENGINES, runKernels, runSpatialPair, selectedKernelCases, SPATIAL_PAIR_ENGINES } from './kernels.js';
 import type { Ctx } from './measure.js';
 import { Roof } from './roof.js';
 import { MODEL_ENGINES, runModels, selectedModels } from './models.js';
@@ -48,7 +48,8 @@ export async function main(argv: string[]): Promise<number> {
   const seedRows = args.suites.has('seed') ? selectedSeedRows(args) : [];
   const models = args.suites.has('models') ? selectedModels(args) : [];
   const rounds = args.warmup + args.runs;
-  const total = (kernelCases.length + seedRows.length + models.length) * rounds + (args.suites.has('coldstart') ? 1 : 0) + (args.suites.has('size') ? 1 : 0);
+  const hasPair = ['dw5x5', 'dw5x1+1x5'].every((f) => kernelCases.some((c) => c.family === f));
+  const total = (kernelCases.length + (hasPair ? 1 : 0) + seedRows.length + models.length) * rounds + (args.suites.has('coldstart') ? 1 : 0) + (args.suites.has('size') ? 1 : 0);
 
   let bar: any;
   if (args.progress) {
@@ -93,6 +94,7 @@ export async function main(argv: string[]): Promise<number> {
     // models first: wasm memories only grow, so their heap sizes are not inflated by the big kernel cases
     if (models.length) await suite('models', async () => void (results.models = await runModels(ctx, models, MODEL_ENGINES.filter(want))));
     if (kernelCases.length) await suite('kernels', async () => void (results.kernels = await runKernels(ctx, kernelCases, KERNEL_ENGINES.filter(want))));
+    if (hasPair) await suite('kernel pair', async () => void (results.spatialPair = await runSpatialPair(ctx, kernelCases, SPATIAL_PAIR_ENGINES.filter(want))));
     if (seedRows.length) await suite('seed', async () => void (results.seed = await runSeed(ctx, seedRows)));
     if (args.suites.has('coldstart')) {
       ctx.log('cold start (child processes)');

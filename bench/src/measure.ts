@@ -78,3 +78,34 @@ export async function measureChain(ctx: Ctx, c: { name: string; family: string; 
   for (const b of built.values()) if (!('na' in b)) await b.dispose();
   return res;
 }
+
+/** Cases measured against each other in one interleaved loop: per engine, per case, median and min. */
+export interface PairedResult {
+  cases: string[];
+  engines: Partial<Record<EngineId, EngineMeasure[]>>;
+}
+
+/**
+ * Times several cases in ONE interleaved loop (every round runs each case on each engine), so a
+ * ratio between two of our kernels is not moved by the host drifting between two separate cases.
+ */
+export async function measurePaired(ctx: Ctx, cases: { name: string; chain: Chain; seed: number }[], ids: EngineId[]): Promise<PairedResult> {
+  const res: PairedResult = { cases: cases.map((c) => c.name), engines: {} };
+  const contenders: Contender[] = [];
+  const builtAll: Built[] = [];
+  for (const id of ids) {
+    const builts: Built[] = [];
+    for (const c of cases) builts.push(await buildChain(ctx.engines, id, c.chain, c.seed));
+    builtAll.push(...builts);
+    if (builts.some((b) => 'na' in b)) continue;
+    builts.forEach((b, i) => contenders.push({ id: `${id}#${i}`, run: (b as Impl).run, before: (b as Impl).before }));
+  }
+  const timed = await interleave(contenders, { warmup: ctx.args.warmup, warmupMs: ctx.args.warmupMs, runs: ctx.args.runs, tick: () => ctx.tick() });
+  for (const [key, t] of timed) {
+    const [id, i] = key.split('#') as [EngineId, string];
+    const list = (res.engines[id] ??= []);
+    list[Number(i)] = t.error && t.stats.runs === 0 ? { error: t.error } : { median: t.stats.median, min: t.stats.min, runs: t.stats.runs };
+  }
+  for (const b of builtAll) if (!('na' in b)) await b.dispose();
+  return res;
+}

@@ -70,6 +70,16 @@ describe('bench --quick', () => {
     expect(results.kernels.find((k: any) => k.family === 'dw3x3').engines['sepconv-simd128'].runs).toBeGreaterThan(0);
   });
 
+  it('times the spatial pair (our 5x5 and our 5x1 + 1x5, with TF.js-wasm) in one loop and reports their ratio', () => {
+    expect(results.spatialPair.cases).toEqual([results.kernels.find((k: any) => k.family === 'dw5x5').name, results.kernels.find((k: any) => k.family === 'dw5x1+1x5').name]);
+    for (const id of ['sepconv-simd128', 'tfjs-wasm']) {
+      const ms = results.spatialPair.engines[id];
+      expect(ms, id).toHaveLength(2);
+      for (const m of ms) expect(m.runs, `${id}: ${JSON.stringify(m)}`).toBeGreaterThan(0);
+    }
+    expect(md).toContain('timed in one interleaved loop');
+  });
+
   it('runs the seed table and the whole-model suite with the same weights in every engine', () => {
     expect(results.seed.length).toBeGreaterThanOrEqual(2);
     for (const s of results.seed) expect(s.theory).toBeGreaterThan(1);

@@ -1,6 +1,7 @@
 // Builds an architecture straight into sepconv layers: the zoo's path to a model, which reaches
 // only the layer classes the zoo uses (not the Keras importer). Options map exactly as
 // `layerFromKeras` maps the configs `ArchBuilder` emits, so both paths give the same model.
+import { OptionError } from '../errors.js';
 import { Conv2D, Dense, DepthwiseConv2D, SeparableConv2D } from '../layers/conv.js';
 import type { Layer, SymbolicTensor } from '../layers/layer.js';
 import { Activation, Dropout, GlobalAveragePooling2D, Merge, Pooling2D, ReLU, Reshape, ZeroPadding2D } from '../layers/misc.js';
@@ -11,7 +12,7 @@ import { input, model, type Model } from './graph.js';
 
 type Sym = SymbolicTensor;
 const on = (layer: Layer, x: Sym | Sym[]): Sym => layer.apply(x);
-const window = (k: number, s = 1) => ({ kernelSize: [k, k] as [number, number], strides: [s, s] as [number, number], dilationRate: [1, 1] as [number, number] });
+const squareWindow = (k: number, s = 1) => ({ kernelSize: [k, k] as [number, number], strides: [s, s] as [number, number], dilationRate: [1, 1] as [number, number] });
 
 export class LayerArchBuilder extends ArchNames implements Arch<Sym> {
   inputs: Sym | undefined;
@@ -23,15 +24,15 @@ export class LayerArchBuilder extends ArchNames implements Arch<Sym> {
 
   conv2d(x: Sym, name: string, o: ArchConvOptions): Sym {
     const activation = (o.activation ?? 'linear') as LayerActivation;
-    return on(new Conv2D({ name, ...window(o.kernel, o.strides), padding: o.padding ?? 'valid', activation, useBias: o.useBias ?? true, filters: o.filters }), x);
+    return on(new Conv2D({ name, ...squareWindow(o.kernel, o.strides), padding: o.padding ?? 'valid', activation, useBias: o.useBias ?? true, filters: o.filters }), x);
   }
 
   depthwise(x: Sym, name: string, o: ArchDepthwiseOptions): Sym {
-    return on(new DepthwiseConv2D({ name, ...window(o.kernel, o.strides), padding: o.padding ?? 'valid', useBias: o.useBias ?? true, depthMultiplier: o.multiplier ?? 1 }), x);
+    return on(new DepthwiseConv2D({ name, ...squareWindow(o.kernel, o.strides), padding: o.padding ?? 'valid', useBias: o.useBias ?? true, depthMultiplier: o.multiplier ?? 1 }), x);
   }
 
   separable(x: Sym, name: string, o: ArchSeparableOptions): Sym {
-    return on(new SeparableConv2D({ name, ...window(o.kernel), padding: o.padding ?? 'valid', useBias: o.useBias ?? true, filters: o.filters }), x);
+    return on(new SeparableConv2D({ name, ...squareWindow(o.kernel), padding: o.padding ?? 'valid', useBias: o.useBias ?? true, filters: o.filters }), x);
   }
 
   bn(x: Sym, name: string, epsilon = 1e-3, momentum = 0.99): Sym {
@@ -91,5 +92,6 @@ export class LayerArchBuilder extends ArchNames implements Arch<Sym> {
 export function archModel(spec: ArchSpec): Model {
   const b = new LayerArchBuilder();
   const outputs = spec.build(b);
-  return model({ inputs: b.inputs!, outputs, name: spec.name });
+  if (!b.inputs) throw new OptionError('archModel', 'build', 'a function that starts from b.input(shape)', spec.build);
+  return model({ inputs: b.inputs, outputs, name: spec.name });
 }

@@ -256,6 +256,12 @@ describe('archModel builds what the Keras importer builds from archConfig', () =
   }
 });
 
+describe('archModel errors', () => {
+  it('names an architecture that never calls input()', () => {
+    expect(() => archModel({ name: 'no_input', build: (b) => b.input as never })).toThrow(/archModel.*b\.input/);
+  });
+});
+
 describe('helpers', () => {
   it('makeDivisible is the seed section 7.2 function', () => {
     // def make_divisible(v, divisor=8): new_v = max(divisor, int(v + divisor / 2) // divisor * divisor); if new_v < 0.9 * v: new_v += divisor

@@ -48,10 +48,13 @@ export function seedSpec(rows: { layer: string; series: string; speedup: number 
   };
 }
 
-export function rooflineSpec(points: { kernel: string; engine: string; intensity: number; gflops: number; family: string }[], roof: number): any {
+export function rooflineSpec(points: { kernel: string; engine: string; intensity: number; gflops: number; family: string }[], roof: number, memoryGbps?: number): any {
+  // The memory slope from the lowest intensity plotted up to the ridge point, where it meets the roof.
+  const lo = Math.min(...points.map((p) => p.intensity)) / 1.5;
+  const slope = memoryGbps ? [{ intensity: lo, bound: memoryGbps * lo }, { intensity: roof / memoryGbps, bound: roof }].filter((p) => p.intensity >= lo) : [];
   return {
     ...base,
-    title: `Kernels against the measured f32x4 mul+add roof (${roof.toFixed(1)} GFLOP/s)`,
+    title: `Kernels against the measured f32x4 mul+add roof (${roof.toFixed(1)} GFLOP/s)${memoryGbps ? ` and memory roof (${memoryGbps.toFixed(1)} GB/s)` : ''}`,
     width: 640,
     height: 360,
     layer: [
@@ -71,6 +74,15 @@ export function rooflineSpec(points: { kernel: string; engine: string; intensity
         mark: { type: 'rule', strokeDash: [6, 4], color: 'black' },
         encoding: { y: { field: 'roof', type: 'quantitative' } },
       },
+      ...(slope.length === 2
+        ? [
+            {
+              data: { values: slope },
+              mark: { type: 'line', strokeDash: [2, 3], color: 'gray' },
+              encoding: { x: { field: 'intensity', type: 'quantitative', scale: { type: 'log' } }, y: { field: 'bound', type: 'quantitative', scale: { type: 'log' } } },
+            },
+          ]
+        : []),
     ],
   };
 }

@@ -5,7 +5,7 @@ import { HELP, parseArgs, type BenchArgs } from './args.js';
 import { ALL_ENGINES, Engines, ROOT, type EngineId } from './engines/index.js';
 import { KERNEL_ENGINES, runKernels, runSpatialPair, selectedKernelCases, SPATIAL_PAIR_ENGINES } from './kernels.js';
 import type { Ctx } from './measure.js';
-import { Roof } from './roof.js';
+import { MemoryRoof, Roof } from './roof.js';
 import { MODEL_ENGINES, runModels, selectedModels } from './models.js';
 import { runSeed, selectedSeedRows } from './seed.js';
 import { measureSizes } from './size.js';
@@ -43,6 +43,8 @@ export async function main(argv: string[]): Promise<number> {
   const engines = await Engines.load(want);
   const roof = new Roof();
   for (let i = 0; i < (args.quick ? 2 : 10); i++) roof.sample(args.quick ? 5 : 20);
+  const memoryRoof = new MemoryRoof(args.quick ? 16 : 64);
+  for (let i = 0; i < (args.quick ? 2 : 5); i++) memoryRoof.sample();
 
   const kernelCases = args.suites.has('kernels') ? selectedKernelCases({ args } as Ctx) : [];
   const seedRows = args.suites.has('seed') ? selectedSeedRows(args) : [];
@@ -77,6 +79,7 @@ export async function main(argv: string[]): Promise<number> {
     host: hostInfo(),
     engines: Object.fromEntries(ALL_ENGINES.map((id) => [id, engines.info.get(id)])),
     roof: roof.result(),
+    memoryRoof: memoryRoof.result(),
     kernels: [],
     seed: [],
     models: [],
@@ -111,6 +114,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   for (let i = 0; i < (args.quick ? 1 : 5); i++) roof.sample(args.quick ? 5 : 20);
   results.roof = roof.result();
+  for (let i = 0; i < (args.quick ? 1 : 5); i++) memoryRoof.sample();
+  results.memoryRoof = memoryRoof.result();
   results.seconds = (performance.now() - t0) / 1000;
   mkdirSync(args.outDir, { recursive: true });
   const files = await writeReport(results, args);

@@ -6,7 +6,7 @@ import { latencySpec, renderSvg, rooflineSpec, seedSpec } from './charts.js';
 import { ROOT, type EngineId, type LoadInfo } from './engines/index.js';
 import type { ChainResult, PairedResult } from './measure.js';
 import type { ModelResult } from './models.js';
-import type { RoofResult } from './roof.js';
+import type { MemoryRoofResult, RoofResult } from './roof.js';
 import type { SeedRow } from './seed.js';
 
 export interface BenchResults {
@@ -16,6 +16,8 @@ export interface BenchResults {
   host: Record<string, unknown>;
   engines: Record<string, LoadInfo | undefined>;
   roof: RoofResult;
+  /** Streaming copy rate (read + write), the roofline's slope; absent in results from before it was measured. */
+  memoryRoof?: MemoryRoofResult;
   kernels: ChainResult[];
   /** Our 5x5 depthwise and our 5x1 + 1x5 (and TF.js-wasm's two), timed in one interleaved loop. */
   spatialPair?: PairedResult;
@@ -49,6 +51,25 @@ function over(a: { median?: number } | undefined, b: { median?: number } | undef
 /** The same from the fastest run of each (less sensitive to a loaded machine). */
 function overMin(a: { min?: number } | undefined, b: { min?: number } | undefined): number | undefined {
   return a?.min && b?.min ? b.min / a.min : undefined;
+}
+
+/** Per kernel family, each engine's share of the roofline bound min(roof, memory roof x intensity) (medians over the shapes). */
+function attainableSentence(r: BenchResults): string | undefined {
+  const bw = r.memoryRoof?.gbps;
+  if (!bw || !Number.isFinite(r.roof.gflops)) return undefined;
+  const fams: [string, string][] = [['dw3x3', 'depthwise 3x3'], ['pw', 'pointwise'], ['conv3x3', 'standard 3x3']];
+  const med = (v: number[]) => v.sort((a, b) => a - b)[Math.floor(v.length / 2)];
+  const parts = fams.flatMap(([fam, label]) => {
+    const ks = r.kernels.filter((k) => k.family === fam && !k.net.startsWith('quick'));
+    if (!ks.length) return [];
+    const bounds = ks.map((k) => Math.min(r.roof.gflops, (bw * 2 * k.macs) / k.bytes));
+    const share = (id: EngineId) => ks.map((k, i) => (k.engines[id]?.gflops ?? NaN) / bounds[i]!).filter(Number.isFinite);
+    const o = share('sepconv-simd128');
+    const t = share('tfjs-wasm');
+    const memBound = ks.filter((_, i) => bounds[i]! < r.roof.gflops).length;
+    return [`${label}: bound ${f(Math.min(...bounds), 1)}–${f(Math.max(...bounds), 1)} GFLOP/s (${memBound} of ${ks.length} shapes memory-bound), ours ${pct(med(o))} of it, TF.js-wasm ${pct(med(t))}`];
+  });
+  return parts.length ? `Against the roofline (min of the roof and ${f(bw, 1)} GB/s x intensity; medians over the shapes): ${parts.join('; ')}.` : undefined;
 }
 
 function targetLine(ok: boolean | undefined, text: string): string {
@@ -137,6 +158,8 @@ export function seedMarkdown(r: BenchResults): string {
     `Share of the theoretical speed-up actually obtained, depthwise-separable rows: ours ${eff('sepconv-simd128')}, TF.js-wasm ${eff('tfjs-wasm')}.` +
     (why.length ? ` Why measured and theoretical speed-ups differ (the seed's section 7): a MAC does not cost the same in every kernel. ${why.join('; ')}. ` +
       `The depthwise conv does only K² MACs per value it loads, so it runs far below the roof, while the standard and pointwise convs are GEMMs that reuse each loaded value many times: the separable pair removes most of the MACs but keeps the slowest ones, so its speed-up stays below the MAC ratio unless the standard conv itself runs slowly on that shape (the rows above 100%).` : ''));
+  const bound = attainableSentence(r);
+  if (bound) L.push('', bound);
   const ex = r.seed.find((s) => s.name.startsWith("seed's example"));
   if (ex) L.push('', `The seed's example (224x224x128 -> 256, 3x3) is ${(ex.macsStandard / 1e9).toFixed(2)} G MACs for the standard conv (3x3x128x256 = 294,912 weights per output pixel x 50,176 pixels), not the "about 188 million" the seed writes; the separable pair is ${(ex.macsSeparable / 1e6).toFixed(0)} M MACs.`);
   return L.join('\n');
@@ -248,6 +271,7 @@ export function markdown(r: BenchResults, charts: Record<string, string>): strin
   L.push('', `Host: ${r.host.cpu}, ${r.host.cores} cores, ${r.host.platform}, Node ${r.host.node} (V8 ${r.host.v8}); load average at start ${load}. ` +
     `Everything runs single-threaded in one Node process, engines interleaved round-robin (rotating order) after warm-up; median and min of the timed runs.`);
   L.push('', `**Roof:** ${f(r.roof.gflops, 1)} GFLOP/s, the best of a hand-assembled wasm f32x4 mul+add kernel (${r.roof.variant}; variants ${r.roof.variants.map((v) => `${v.variant}: ${f(v.gflops, 1)}`).join(', ')}), sampled throughout the run.`);
+  if (r.memoryRoof) L.push('', `**Memory roof:** ${f(r.memoryRoof.gbps, 1)} GB/s (bytes read + bytes written), the best of a hand-assembled wasm v128 copy between two ${r.memoryRoof.bufferMiB} MiB buffers, sampled at the start and the end. A kernel that streams its input and output from memory can reach at most min(roof, memory roof x intensity).`);
   L.push('', '| engine | status | version | load ms |', '|---|---|---|--:|');
   for (const [id, i] of Object.entries(r.engines)) L.push(`| ${SHORT[id] ?? id} | ${i?.ok ? 'ok' : `not available: ${i?.error ?? '?'}`} | ${i?.version ?? ''} | ${f(i?.loadMs, 0)} |`);
   if (r.kernels.length) {
@@ -308,7 +332,7 @@ export async function writeReport(r: BenchResults, args: BenchArgs): Promise<str
   ]);
   if (seedRows.length) await svg('seed', seedSpec(seedRows));
   const pts = r.kernels.flatMap((k) => Object.entries(k.engines).filter(([, m]) => m?.gflops).map(([e, m]) => ({ kernel: k.name, engine: SHORT[e] ?? e, family: k.family, intensity: (2 * k.macs) / k.bytes, gflops: m!.gflops! })));
-  if (pts.length && Number.isFinite(r.roof.gflops)) await svg('roofline', rooflineSpec(pts, r.roof.gflops));
+  if (pts.length && Number.isFinite(r.roof.gflops)) await svg('roofline', rooflineSpec(pts, r.roof.gflops, r.memoryRoof?.gbps));
   const md = markdown(r, charts);
   const mdFile = join(dir, `${stamp}.md`);
   writeFileSync(mdFile, md);

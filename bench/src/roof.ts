@@ -125,3 +125,63 @@ export class Roof {
     return { gflops: top.gflops, variant: top.variant, variants, seconds: 0 };
   }
 }
+
+const V128_STORE = 0x0b;
+
+/**
+ * `(func (export "stream") (param $src i32) (param $dst i32) (param $n i32))`: copies n x 64 bytes,
+ * four v128 load/store pairs per iteration, over a memory of `pages` 64 KiB pages (exported).
+ */
+export function streamModuleBytes(pages: number): Uint8Array {
+  const body: number[] = [0x03, 0x40]; // loop
+  for (let i = 0; i < 4; i++) body.push(...get(1), ...get(0), ...simd(V128_LOAD, 4, ...uleb(16 * i)), ...simd(V128_STORE, 4, ...uleb(16 * i)));
+  body.push(...get(0), 0x41, ...sleb(64), 0x6a, ...set(0)); // src += 64
+  body.push(...get(1), 0x41, ...sleb(64), 0x6a, ...set(1)); // dst += 64
+  body.push(...get(2), 0x41, 1, 0x6b, 0x22, 2, 0x0d, 0, 0x0b, 0x0b); // n = n - 1 (tee); br_if 0; end loop; end
+  const func = [...vec([]), ...body];
+  const bytes = [
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, vec([[0x60, ...vec([[I32], [I32], [I32]]), ...vec([])]])), // type: (i32, i32, i32) -> ()
+    ...section(3, vec([[0]])),
+    ...section(5, vec([[0x00, ...uleb(pages)]])),
+    ...section(7, vec([[...str('stream'), 0x00, 0], [...str('memory'), 0x02, 0]])),
+    ...section(10, vec([[...uleb(func.length), ...func]])),
+  ];
+  return new Uint8Array(bytes);
+}
+
+export interface MemoryRoofResult {
+  /** Best rate of bytes read + bytes written, GB/s. */
+  gbps: number;
+  bufferMiB: number;
+}
+
+/**
+ * The memory roof: a wasm v128 copy between two buffers far larger than the caches, counted as bytes
+ * read + bytes written (the same bytes the kernels' intensity counts); the best rate seen.
+ */
+export class MemoryRoof {
+  private fn: (src: number, dst: number, n: number) => void;
+  private readonly bytes: number;
+  private best = 0;
+
+  constructor(bufferMiB = 64) {
+    this.bytes = bufferMiB << 20;
+    const pages = (2 * this.bytes) / 65536 + 1;
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(streamModuleBytes(pages) as Uint8Array<ArrayBuffer>));
+    new Float32Array((inst.exports.memory as WebAssembly.Memory).buffer).fill(0.5);
+    this.fn = inst.exports.stream as (src: number, dst: number, n: number) => void;
+  }
+
+  sample(): void {
+    const n = this.bytes / 64;
+    const t0 = performance.now();
+    this.fn(65536, 65536 + this.bytes, n);
+    const ms = performance.now() - t0;
+    this.best = Math.max(this.best, (2 * this.bytes) / (ms * 1e6));
+  }
+
+  result(): MemoryRoofResult {
+    return { gbps: this.best, bufferMiB: this.bytes >> 20 };
+  }
+}

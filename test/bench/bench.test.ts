@@ -45,9 +45,13 @@ describe('bench --quick', () => {
     expect(md).toContain('## Whole models');
   });
 
-  it('measures the roof with the hand-assembled wasm kernel', () => {
+  it('measures the roof with the hand-assembled wasm kernel, and the memory roof with a wasm copy', () => {
     expect(results.roof.gflops).toBeGreaterThan(0);
     expect(results.roof.variants.length).toBeGreaterThan(1);
+    expect(results.memoryRoof.gbps).toBeGreaterThan(0.1);
+    expect(md).toContain('**Memory roof:**');
+    const roofline = files.find((x) => x.endsWith('-roofline.svg'))!;
+    expect(readFileSync(join(out, roofline), 'utf8')).toContain('memory roof');
   });
 
   it('loads every engine in one process', () => {

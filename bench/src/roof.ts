@@ -70,13 +70,17 @@ export function roofModuleBytes(nacc = 8, nb = 4): Uint8Array {
     [1, I32],
     [1 + nb + nacc, V128],
   ]);
-  const func = [...locals, ...body];
+  return oneFunctionModule('roof', [I32], [F32], [...locals, ...body], 1);
+}
+
+/** A module of one exported function `name` (params -> results, `func` = locals + body) and an exported memory of `pages`. */
+function oneFunctionModule(name: string, params: number[], results: number[], func: number[], pages: number): Uint8Array {
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([[0x60, ...vec([[I32]]), ...vec([[F32]])]])), // type: (i32) -> f32
+    ...section(1, vec([[0x60, ...vec(params.map((t) => [t])), ...vec(results.map((t) => [t]))]])),
     ...section(3, vec([[0]])), // function 0 has type 0
-    ...section(5, vec([[0x00, 1]])), // memory min 1 page
-    ...section(7, vec([[...str('roof'), 0x00, 0], [...str('memory'), 0x02, 0]])),
+    ...section(5, vec([[0x00, ...uleb(pages)]])), // memory, min `pages`
+    ...section(7, vec([[...str(name), 0x00, 0], [...str('memory'), 0x02, 0]])),
     ...section(10, vec([[...uleb(func.length), ...func]])),
   ];
   return new Uint8Array(bytes);
@@ -138,16 +142,7 @@ export function streamModuleBytes(pages: number): Uint8Array {
   body.push(...get(0), 0x41, ...sleb(64), 0x6a, ...set(0)); // src += 64
   body.push(...get(1), 0x41, ...sleb(64), 0x6a, ...set(1)); // dst += 64
   body.push(...get(2), 0x41, 1, 0x6b, 0x22, 2, 0x0d, 0, 0x0b, 0x0b); // n = n - 1 (tee); br_if 0; end loop; end
-  const func = [...vec([]), ...body];
-  const bytes = [
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([[0x60, ...vec([[I32], [I32], [I32]]), ...vec([])]])), // type: (i32, i32, i32) -> ()
-    ...section(3, vec([[0]])),
-    ...section(5, vec([[0x00, ...uleb(pages)]])),
-    ...section(7, vec([[...str('stream'), 0x00, 0], [...str('memory'), 0x02, 0]])),
-    ...section(10, vec([[...uleb(func.length), ...func]])),
-  ];
-  return new Uint8Array(bytes);
+  return oneFunctionModule('stream', [I32, I32, I32], [], [...vec([]), ...body], pages);
 }
 
 export interface MemoryRoofResult {

@@ -78,9 +78,16 @@ export async function runKernels(ctx: Ctx, cases: KernelCase[], ids: EngineId[])
 /** The spatial-separation target's pair (our 5x5 depthwise, our 5x1 + 1x5), timed in one loop with TF.js-wasm's two. */
 export const SPATIAL_PAIR_ENGINES: EngineId[] = ['sepconv-simd128', 'tfjs-wasm'];
 
+/** The selected 5x5 depthwise case and 5x1 + 1x5 case, when both are. */
+export function spatialPairCases(cases: KernelCase[]): [KernelCase, KernelCase] | undefined {
+  const d5 = cases.find((c) => c.family === 'dw5x5');
+  const sp = cases.find((c) => c.family === 'dw5x1+1x5');
+  return d5 && sp ? [d5, sp] : undefined;
+}
+
 export async function runSpatialPair(ctx: Ctx, cases: KernelCase[], ids: EngineId[]): Promise<PairedResult | undefined> {
-  const pair = [cases.find((c) => c.family === 'dw5x5'), cases.find((c) => c.family === 'dw5x1+1x5')];
-  if (!pair[0] || !pair[1] || !ids.includes('sepconv-simd128')) return undefined;
+  const pair = spatialPairCases(cases);
+  if (!pair || !ids.includes('sepconv-simd128')) return undefined;
   ctx.log(`kernel pair ${pair[0].name} / ${pair[1].name}`);
-  return measurePaired(ctx, pair.map((c) => ({ name: c!.name, chain: c!.chain, seed: hashSeed(c!.name) })), ids);
+  return measurePaired(ctx, pair.map((c) => ({ name: c.name, chain: c.chain, seed: hashSeed(c.name) })), ids);
 }

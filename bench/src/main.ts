@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { HELP, parseArgs, type BenchArgs } from './args.js';
 import { ALL_ENGINES, Engines, ROOT, type EngineId } from './engines/index.js';
-import { KERNEL_ENGINES, runKernels, runSpatialPair, selectedKernelCases, SPATIAL_PAIR_ENGINES } from './kernels.js';
+import { KERNEL_ENGINES, runKernels, runSpatialPair, selectedKernelCases, SPATIAL_PAIR_ENGINES, spatialPairCases } from './kernels.js';
 import type { Ctx } from './measure.js';
 import { MemoryRoof, Roof } from './roof.js';
 import { MODEL_ENGINES, runModels, selectedModels } from './models.js';
@@ -50,7 +50,7 @@ export async function main(argv: string[]): Promise<number> {
   const seedRows = args.suites.has('seed') ? selectedSeedRows(args) : [];
   const models = args.suites.has('models') ? selectedModels(args) : [];
   const rounds = args.warmup + args.runs;
-  const hasPair = ['dw5x5', 'dw5x1+1x5'].every((f) => kernelCases.some((c) => c.family === f));
+  const hasPair = spatialPairCases(kernelCases) !== undefined;
   const total = (kernelCases.length + (hasPair ? 1 : 0) + seedRows.length + models.length) * rounds + (args.suites.has('coldstart') ? 1 : 0) + (args.suites.has('size') ? 1 : 0);
 
   let bar: any;

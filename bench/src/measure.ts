@@ -2,7 +2,7 @@ import type { BenchArgs } from './args.js';
 import { buildChain, chainBytes, chainMacs, maxAbsDiff, type Built, type Chain, type Impl } from './chains.js';
 import type { EngineId, Engines } from './engines/index.js';
 import type { Roof } from './roof.js';
-import { interleave, type Contender } from './timing.js';
+import { interleave, type Contender, type Stats } from './timing.js';
 
 export interface EngineMeasure {
   median?: number;
@@ -37,6 +37,12 @@ export interface Ctx {
 
 export const SLOW: EngineId[] = ['sepconv-scalar', 'tfjs-cpu'];
 
+/** An engine's timing as reported: median, min and runs, and the error if one stopped it. */
+function measureOf(t: { stats: Stats; error?: string }): EngineMeasure {
+  if (t.error && t.stats.runs === 0) return { error: t.error };
+  return { median: t.stats.median, min: t.stats.min, runs: t.stats.runs, ...(t.error ? { error: t.error } : {}) };
+}
+
 export async function measureChain(ctx: Ctx, c: { name: string; family: string; net: string; chain: Chain; seed: number }, ids: EngineId[]): Promise<ChainResult> {
   const built = new Map<EngineId, Built>();
   for (const id of ids) built.set(id, await buildChain(ctx.engines, id, c.chain, c.seed));
@@ -67,12 +73,11 @@ export async function measureChain(ctx: Ctx, c: { name: string; family: string; 
   ctx.roof.sample(3);
   const roof = ctx.roof.result().gflops;
   for (const [id, t] of timed) {
-    const m: EngineMeasure = t.error && t.stats.runs === 0 ? { error: t.error } : { median: t.stats.median, min: t.stats.min, runs: t.stats.runs };
+    const m = measureOf(t);
     if (m.median) {
       m.gflops = (2 * res.macs) / (m.median * 1e6);
       m.roofShare = m.gflops / roof;
     }
-    if (t.error) m.error = t.error;
     res.engines[id as EngineId] = m;
   }
   for (const b of built.values()) if (!('na' in b)) await b.dispose();
@@ -104,7 +109,7 @@ export async function measurePaired(ctx: Ctx, cases: { name: string; chain: Chai
   for (const [key, t] of timed) {
     const [id, i] = key.split('#') as [EngineId, string];
     const list = (res.engines[id] ??= []);
-    list[Number(i)] = t.error && t.stats.runs === 0 ? { error: t.error } : { median: t.stats.median, min: t.stats.min, runs: t.stats.runs };
+    list[Number(i)] = measureOf(t);
   }
   for (const b of builtAll) if (!('na' in b)) await b.dispose();
   return res;

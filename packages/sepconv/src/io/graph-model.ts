@@ -2,7 +2,7 @@
 // graph the layers importer produces: convolutions with their bias-add, batch norm, multiplies and
 // activations folded in, constant subgraphs evaluated, and every op we cannot run reported at once.
 import { ModelFormatError } from '../errors.js';
-import type { FlatGraph, FlatLayer } from './keras-config.js';
+import { channelConcatShape, type FlatGraph, type FlatLayer } from './keras-config.js';
 import type { NamedWeights } from './weights.js';
 
 export interface GraphNode {
@@ -502,10 +502,7 @@ export function convertGraphModel(
         let axis = constOf(n, ins.length - 1).values[0]!;
         if (axis < 0) axis += rank + 1;
         if (axis !== rank) fail(n, `only concatenation along the channel (last) axis is supported, got axis ${axis}`);
-        if (parts.some((p) => p.shape.length !== rank || p.shape.slice(0, -1).some((d, i) => d !== parts[0]!.shape[i]))) {
-          fail(n, `inputs ${parts.map((p) => JSON.stringify(p.shape)).join(' and ')} differ outside the channel axis`);
-        }
-        const shape = [...parts[0]!.shape.slice(0, -1), parts.reduce((a, p) => a + p.shape[rank - 1]!, 0)];
+        const shape = channelConcatShape(parts.map((p) => p.shape)) ?? fail(n, `inputs ${parts.map((p) => JSON.stringify(p.shape)).join(' and ')} differ outside the channel axis`);
         values.set(n.name, addLayer(n, 'Concatenate', { axis: -1 }, parts, shape));
         break;
       }

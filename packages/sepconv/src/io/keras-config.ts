@@ -399,11 +399,11 @@ export function inferGraph(graph: FlatGraph, inputShape?: readonly number[]): Gr
       }
       case 'Concatenate': {
         if (ins.length < 2) fail(`layer '${name}' (Concatenate): expected at least 2 inputs, got ${ins.length}`);
-        const rank = ins[0]!.length;
         const axis = c.axis ?? -1;
-        if (axis !== -1 && axis !== rank) fail(`layer '${name}' (Concatenate): only the channel axis (-1) is supported, got axis ${axis}`);
-        if (ins.some((s) => s.length !== rank || s.slice(0, -1).some((d, i) => d !== ins[0]![i]))) fail(`layer '${name}' (Concatenate): inputs ${ins.map(fmt).join(' and ')} differ outside the channel axis`);
-        out = [...ins[0]!.slice(0, -1), ins.reduce((a, s) => a + s[rank - 1]!, 0)];
+        if (axis !== -1 && axis !== ins[0]!.length) fail(`layer '${name}' (Concatenate): only the channel axis (-1) is supported, got axis ${axis}`);
+        const joined = channelConcatShape(ins);
+        if (!joined) fail(`layer '${name}' (Concatenate): inputs ${ins.map(fmt).join(' and ')} differ outside the channel axis`);
+        out = joined;
         break;
       }
       case 'ZeroPadding2D': {
@@ -486,6 +486,14 @@ export function inferGraph(graph: FlatGraph, inputShape?: readonly number[]): Gr
     params: infos.reduce((a, l) => a + l.params, 0),
     macs: infos.reduce((a, l) => a + l.macs, 0),
   };
+}
+
+/** The shape of shapes joined along the last (channel) axis; undefined when they differ in rank or another axis. */
+export function channelConcatShape(shapes: readonly (readonly number[])[]): number[] | undefined {
+  const first = shapes[0]!;
+  const rank = first.length;
+  if (shapes.some((s) => s.length !== rank || s.slice(0, -1).some((d, i) => d !== first[i]))) return undefined;
+  return [...first.slice(0, -1), shapes.reduce((a, s) => a + s[rank - 1]!, 0)];
 }
 
 /** The Keras activation name as sepconv's layers take it. */

@@ -34,7 +34,8 @@ fn around(t: usize) -> Vec<usize> {
 
 fn sweep<V: MathLanes>() {
     let mut seed = 0;
-    let ks = [1usize, 2, 3, 4, 5, 7, 8, 16, 17, 33, 64, 100];
+    // Around the microkernel's 8-step trip: every remainder of K mod 8, and whole trips.
+    let ks = [1usize, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 24, 33, 64, 100];
     for &m in &around(GEMM_MR) {
         for &n in &around(GEMM_NR) {
             for &k in &ks {

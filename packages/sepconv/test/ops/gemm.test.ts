@@ -14,11 +14,11 @@ beforeAll(async () => {
 const activations: ActivationName[] = ['linear', 'relu', 'relu6', 'hardSwish', 'sigmoid', 'swish'];
 
 describe(`packed GEMM through the ${TEST_BUILD} wasm`, () => {
-  it('runDense matches the reference for sizes around the 4x8 tile', () => {
+  it('runDense matches the reference for sizes around the 4x8 tile and the 8-step k trip', () => {
     let seed = 1;
     for (const m of [1, 3, 4, 5, 9, 13])
       for (const n of [1, 7, 8, 9, 17, 24])
-        for (const k of [1, 2, 3, 5, 8, 33]) {
+        for (const k of [1, 2, 3, 5, 7, 8, 9, 16, 17, 33]) {
           seed++;
           const next = rng(seed);
           const a = randomArray(m * k, next);

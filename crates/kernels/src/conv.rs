@@ -22,6 +22,13 @@ use crate::shape::ConvGeometry;
 // Not tuned: sized to sit in L2 beside the B panels; with it im2col 3x3/1 56x56x64->64 runs 30-35 GFLOP/s.
 pub const COL_BYTES: usize = 48 * 1024;
 
+/// Weights past this size (they come from L3 or memory) are streamed once per block of at least
+/// LARGE_B_ROWS pixels, whatever the column buffer then takes.
+// 3x3 7x7x512->512 (9.4 MB packed): A/B x0.87 with 64-row blocks (12-row blocks x1.00). At 590 KB -
+// 2.4 MB (3x3 over 128 / 256 channels) larger blocks were slower (x1.02-1.18), so they keep ~48 KB.
+pub const LARGE_B_BYTES: usize = 4 << 20;
+pub const LARGE_B_ROWS: usize = 64;
+
 /// The direct path is taken when one kernel row spans at most this many inputs (KW * Cin).
 // wasm simd128, Node 20: stem 3x3/2 224x224x3->32 direct 28 GFLOP/s vs im2col 18; but 3x3/1
 // 56x56x64->64 direct 24 vs im2col 30 and 28x28x128->128 21 vs 25 (border pixels take 1-row tiles).
@@ -178,7 +185,9 @@ fn im2col_blocks<V: F32x4>(g: &ConvGeometry, w: &PackedConv, input: &[f32], outp
     let cg = cin / w.groups;
     let ng = cout / w.groups;
     let k = g.kernel_h * g.kernel_w * cg;
-    let block = ((COL_BYTES / 4 / k) / GEMM_MR * GEMM_MR).max(GEMM_MR);
+    let b_bytes = w.gemms.iter().map(|gw| gw.data.len() * 4).max().unwrap_or(0);
+    let min_rows = if b_bytes > LARGE_B_BYTES { LARGE_B_ROWS } else { GEMM_MR };
+    let block = ((COL_BYTES / 4 / k) / GEMM_MR * GEMM_MR).max(min_rows);
     let total = g.batch * g.out_h * g.out_w;
     let mut col = crate::pack::AlignedF32::zeros(block.min(total) * k);
     let mut q0 = 0;

@@ -116,6 +116,10 @@ fn sweep<V: MathLanes>() {
             }
         }
     }
+    // Weights past LARGE_B_BYTES (4.7 MB packed): im2col blocks of 64 pixels, a ragged last block.
+    seed += 1;
+    let big = Case { batch: 1, h: 9, w: 9, cin: 256, cout: 512, groups: 1, k: (3, 3), stride: (1, 1), dilation: (1, 1), padding: Padding::Same, bias: true, act: Activation::Relu6 };
+    ran += run_case::<V>(big, seed, ConvPath::Im2col) as usize;
     assert!(ran > 300, "only {ran} cases ran");
 }
 

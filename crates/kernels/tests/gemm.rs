@@ -50,6 +50,11 @@ fn sweep<V: MathLanes>() {
         seed += 1;
         run_case::<V>(m, k, n, true, Activation::Relu6, seed);
     }
+    // Long K (ResNet / Xception pointwise and dense): K mod 8 = 1 and 0, edge panels, row remainders.
+    for &(m, k, n, act) in &[(7, 1025, 11, Activation::Relu6), (5, 2048, 24, Activation::HardSwish), (6, 1537, 9, Activation::Relu), (3, 1100, 8, Activation::Swish)] {
+        seed += 1;
+        run_case::<V>(m, k, n, true, act, seed);
+    }
     // Sigmoid / swish run per block of 64 KiB of output rows: several blocks and a ragged last one.
     for &(m, k, n, act) in &[(2051, 5, 9, Activation::Swish), (1500, 3, 24, Activation::Sigmoid)] {
         seed += 1;

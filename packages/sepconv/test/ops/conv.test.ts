@@ -71,6 +71,11 @@ describe(`conv2d through the ${TEST_BUILD} wasm`, () => {
     check({ n: 1, h: 32, w: 33, cin: 3, cout: 32, groups: 1, k: [3, 3], strides: [2, 2], dilations: [1, 1], padding: 'same', bias: true, activation: 'relu6' }, 9);
   });
 
+  it('matches the reference when the weights come from memory (im2col blocks of 64 pixels)', () => {
+    // 3x3 x 256 -> 512 packs to 4.7 MB, past LARGE_B_BYTES: 81 pixels = a 64-pixel block and a ragged one.
+    check({ n: 1, h: 9, w: 9, cin: 256, cout: 512, groups: 1, k: [3, 3], strides: [1, 1], dilations: [1, 1], padding: 'same', bias: true, activation: 'relu6' }, 31);
+  });
+
   it('runConv2d packs once and writes into a given output', () => {
     const next = rng(77);
     const xShape = [1, 8, 8, 5];

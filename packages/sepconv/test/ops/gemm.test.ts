@@ -34,6 +34,23 @@ describe(`packed GEMM through the ${TEST_BUILD} wasm`, () => {
         }
   });
 
+  it('runDense matches the reference for long K (1025-2048, as in ResNet and Xception)', () => {
+    let seed = 100;
+    for (const [m, k, n] of [[5, 1025, 9], [9, 2048, 17], [3, 1600, 8]] as const) {
+      seed++;
+      const next = rng(seed);
+      const a = randomArray(m * k, next);
+      const b = randomArray(k * n, next);
+      const bias = randomArray(n, next);
+      const act = activations[seed % 6]!;
+      const w = PackedGemmWeights.pack(b, k, n, bias);
+      using x = tensor(a, [m, k]);
+      using y = runDense(x, w, act);
+      w.dispose();
+      expectClose(y.data(), gemmReference(a, m, k, b, n, bias, act), { scale: Math.sqrt(k) });
+    }
+  });
+
   it('runPointwise writes into a preallocated output and packs once for many calls', () => {
     const next = rng(5);
     const [n, h, wd, k, c] = [2, 5, 7, 19, 21];

@@ -9,6 +9,7 @@
 // Usage: node scripts/fold-simd-load-offsets.mjs in.wasm out.wasm
 import binaryen from 'binaryen';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 
 const LOW_MEMORY_BOUND = 1024;
 const F = binaryen.Features;
@@ -29,7 +30,7 @@ function skipExpression(text, i) {
 }
 
 /** The module text with every foldable SIMD load rewritten, and how many were. */
-function foldSimdLoadOffsets(text) {
+export function foldSimdLoadOffsets(text) {
   const load = /\(v128\.(load(?:8|16|32|64)_splat|load(?:32|64)_zero|load(?:8x8|16x4|32x2)_[su])((?: offset=\d+)?)((?: align=\d+)?)\s+\(i32\.add\s+/g;
   const constTail = /^\s+\(i32\.const (\d+)\)\s*\)\s*\)/;
   let out = '';
@@ -50,7 +51,7 @@ function foldSimdLoadOffsets(text) {
   return { text: out + text.slice(last), folded };
 }
 
-{
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const [input, output] = process.argv.slice(2);
   if (!input || !output) {
     console.error('usage: fold-simd-load-offsets.mjs in.wasm out.wasm');

@@ -201,6 +201,7 @@ export function convertGraphModel(
   const weights = new Map<string, Float32Array>();
   const values = new Map<string, Value>();
   const layerOf = new Map<string, FlatLayer>();
+  const nodeOfLayer = new Map<string, GraphNode>();
   // How many reachable nodes read each node: a conv may absorb a following op only when it is the sole reader.
   const readers = new Map<string, number>();
   for (const n of order) for (const i of dataInputs(n)) readers.set(i, (readers.get(i) ?? 0) + 1);
@@ -228,6 +229,7 @@ export function convertGraphModel(
     const l: FlatLayer = { className, name, config: { name, ...config }, inputs: inputs.map((s) => s.layer) };
     layers.push(l);
     layerOf.set(name, l);
+    nodeOfLayer.set(name, n);
     for (const [k, v] of Object.entries(w)) weights.set(`${name}/${k}`, v);
     return { kind: 'sym', layer: name, shape };
   };
@@ -263,8 +265,9 @@ export function convertGraphModel(
     const l = layerOf.get(v.layer);
     if (!l || !['Conv2D', 'DepthwiseConv2D', 'Dense'].includes(l.className)) return undefined;
     if ((l.config.activation ?? 'linear') !== 'linear') return undefined;
-    const src = dataInputs(n)[0]!;
-    if ((readers.get(src) ?? 0) !== 1) return undefined;
+    // The input that carries v (a constant may come first, as in AddV2(3, x)).
+    const src = dataInputs(n).find((i) => values.get(i) === v);
+    if (src === undefined || (readers.get(src) ?? 0) !== 1) return undefined;
     return l;
   };
   const kernelKey = (l: FlatLayer): string => `${l.name}/${l.className === 'DepthwiseConv2D' ? 'depthwise_kernel' : 'kernel'}`;
@@ -301,6 +304,56 @@ export function convertGraphModel(
   };
   const setActivation = (l: FlatLayer, act: string): void => {
     l.config.activation = act;
+  };
+  // Hard-swish written out, x * relu6(x + 3) / 6 (Keras' MobileNetV3: x * (relu6(x + 3) * (1/6));
+  // PyTorch exports: (x * relu6(x + 3)) / 6), becomes one hard_swish activation, folded into the conv
+  // before it when it can be. Each link must be the sole reader of the one before.
+  const near = (v: number | undefined, want: number): boolean => v !== undefined && Math.abs(v - want) <= 1e-6 * Math.max(1, Math.abs(want));
+  const soleLayer = (name: string | undefined, className: string, test: (l: FlatLayer) => boolean): FlatLayer | undefined => {
+    const l = name === undefined ? undefined : layerOf.get(name);
+    const n = l && nodeOfLayer.get(l.name);
+    return l && n && l.className === className && test(l) && (readers.get(n.name) ?? 0) === 1 ? l : undefined;
+  };
+  /** relu6(x + 3) as [Rescaling(1, +3), Activation relu6]: x's node and the two layers, or undefined. */
+  const relu6Shifted = (name: string | undefined): { x: string; chain: FlatLayer[] } | undefined => {
+    const act = soleLayer(name, 'Activation', (l) => l.config.activation === 'relu6');
+    const add = soleLayer(act?.inputs[0], 'Rescaling', (l) => near(l.config.scale, 1) && near(l.config.offset, 3));
+    const x = add && dataInputs(nodeOfLayer.get(add.name)!).find((i) => values.get(i)?.kind === 'sym');
+    return x && act && add ? { x, chain: [act, add] } : undefined;
+  };
+  /** The hard-swish of x's node: the pattern's layers dropped, hard_swish on x's conv or as a layer of its own. */
+  const hardSwish = (n: GraphNode, x: string, chain: FlatLayer[]): Sym => {
+    for (const l of chain) {
+      layers.splice(layers.indexOf(l), 1);
+      layerOf.delete(l.name);
+    }
+    const xs = values.get(x) as Sym;
+    const conv = layerOf.get(xs.layer);
+    // x is read twice by the pattern (x + 3 and the product) and by nothing else.
+    if (conv && ['Conv2D', 'DepthwiseConv2D', 'Dense'].includes(conv.className) && (conv.config.activation ?? 'linear') === 'linear' && (readers.get(x) ?? 0) === 2) {
+      setActivation(conv, 'hard_swish');
+      return xs;
+    }
+    return addLayer(n, 'Activation', { activation: 'hard_swish' }, [xs], xs.shape);
+  };
+  /** x * (relu6(x + 3) * (1/6)), given the product's two operands. */
+  const hardSwishOfProduct = (n: GraphNode, a: Sym, b: Sym): Sym | undefined => {
+    for (const [x, h] of [[a, b], [b, a]] as const) {
+      const scaled = soleLayer(h.layer, 'Rescaling', (l) => near(l.config.scale, 1 / 6) && near(l.config.offset, 0));
+      const r = scaled && relu6Shifted(scaled.inputs[0]);
+      if (r && (values.get(r.x) as Sym | undefined)?.layer === x.layer) return hardSwish(n, r.x, [scaled, ...r.chain]);
+    }
+    return undefined;
+  };
+  /** (x * relu6(x + 3)) scaled by 1/6, given the product's value. */
+  const hardSwishOfScaled = (n: GraphNode, m: Sym): Sym | undefined => {
+    const mul = soleLayer(m.layer, 'Multiply', (l) => l.inputs.length === 2);
+    if (!mul) return undefined;
+    for (const [xi, ri] of [[0, 1], [1, 0]] as const) {
+      const r = relu6Shifted(mul.inputs[ri]);
+      if (r && (values.get(r.x) as Sym | undefined)?.layer === mul.inputs[xi]) return hardSwish(n, r.x, [mul, ...r.chain]);
+    }
+    return undefined;
   };
   const isChannelConst = (c: Const, x: Sym): boolean => c.values.length === 1 || (c.values.length === x.shape[x.shape.length - 1] && c.shape.slice(0, -1).every((d) => d === 1));
 
@@ -571,6 +624,11 @@ export function convertGraphModel(
               values.set(n.name, { kind: 'sym', layer: sig.name, shape: other.shape });
               break;
             }
+            const hs = hardSwishOfProduct(n, a, b);
+            if (hs) {
+              values.set(n.name, hs);
+              break;
+            }
             const shape = prod(a.shape) >= prod(b.shape) ? a.shape : b.shape;
             values.set(n.name, addLayer(n, 'Multiply', {}, [a, b], shape));
             break;
@@ -581,6 +639,13 @@ export function convertGraphModel(
         const x = (a.kind === 'sym' ? a : b) as Sym;
         const c = (a.kind === 'const' ? a : b) as Const;
         if (!isChannelConst(c, x)) fail(n, `a scalar or per-channel constant, got shape ${JSON.stringify(c.shape)} for input ${JSON.stringify(x.shape)}`);
+        if (c.values.length === 1 && ((n.op === 'Mul' && near(c.values[0], 1 / 6)) || (n.op === 'RealDiv' && a === x && near(c.values[0], 6)))) {
+          const hs = hardSwishOfScaled(n, x);
+          if (hs) {
+            values.set(n.name, hs);
+            break;
+          }
+        }
         const one = new Float64Array([1]);
         let scale: Float64Array | undefined;
         let shift: Float64Array | undefined;

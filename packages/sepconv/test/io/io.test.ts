@@ -404,6 +404,74 @@ describe('graph models', () => {
     m.dispose();
   });
 
+  it('hard-swish written out (Keras and PyTorch forms) becomes one hard_swish, folded into the conv', () => {
+    const xs = [-3.5, -1.2, 0.4, 2.5];
+    const shape4 = { shape: { shape: { dim: [{ size: '1' }, { size: '2' }, { size: '2' }, { size: '1' }] } } };
+    const hs = (u: number) => (u * Math.min(Math.max(u + 3, 0), 6)) / 6;
+    const hsig = (u: number) => Math.min(Math.max(u + 3, 0), 6) / 6;
+    const conv = (name: string, w: string, input = 'x') => node(name, 'Conv2D', [input, w], { strides: ints(1, 1, 1, 1), padding: str('SAME') });
+    const k = new Map<string, { shape: number[]; values: Float32Array }>([
+      ['w', { shape: [1, 1, 1, 1], values: Float32Array.from([1.5]) }],
+      ['w2', { shape: [1, 1, 1, 1], values: Float32Array.from([-0.8]) }],
+      ['three', { shape: [], values: Float32Array.from([3]) }],
+      ['sixth', { shape: [], values: Float32Array.from([1 / 6]) }],
+      ['six', { shape: [], values: Float32Array.from([6]) }],
+    ]);
+    const consts = ['w', 'w2', 'three', 'sixth', 'six'].map((c) => node(c, 'Const'));
+    const cases: { name: string; g: GraphNode[]; layers: string[]; want: (v: number) => number }[] = [
+      {
+        name: 'Keras: x * (relu6(x + 3) * (1/6))',
+        g: [node('x', 'Placeholder', [], shape4), ...consts, conv('c', 'w'), node('a', 'AddV2', ['c', 'three']), node('r', 'Relu6', ['a']), node('h', 'Mul', ['r', 'sixth']), node('y', 'Mul', ['c', 'h'])],
+        layers: ['InputLayer', 'Conv2D'],
+        want: (v) => hs(1.5 * v),
+      },
+      {
+        name: 'PyTorch: (x * relu6(x + 3)) / 6',
+        g: [node('x', 'Placeholder', [], shape4), ...consts, conv('c', 'w'), node('a', 'AddV2', ['three', 'c']), node('r', 'Relu6', ['a']), node('m', 'Mul', ['r', 'c']), node('y', 'RealDiv', ['m', 'six'])],
+        layers: ['InputLayer', 'Conv2D'],
+        want: (v) => hs(1.5 * v),
+      },
+      {
+        name: 'on the input (no conv to fold into)',
+        g: [node('x', 'Placeholder', [], shape4), ...consts, node('a', 'AddV2', ['x', 'three']), node('r', 'Relu6', ['a']), node('m', 'Mul', ['x', 'r']), node('y', 'Mul', ['sixth', 'm'])],
+        layers: ['InputLayer', 'Activation'],
+        want: hs,
+      },
+      {
+        name: 'a squeeze-excite gate x * hard_sigmoid(z) stays a product',
+        g: [node('x', 'Placeholder', [], shape4), ...consts, conv('c', 'w'), conv('z', 'w2'), node('a', 'AddV2', ['z', 'three']), node('r', 'Relu6', ['a']), node('h', 'Mul', ['r', 'sixth']), node('y', 'Mul', ['c', 'h'])],
+        // z's + 3 and relu6 fold into z's conv (its sole reader); the gate stays a Multiply.
+        layers: ['InputLayer', 'Conv2D', 'Conv2D', 'Rescaling', 'Multiply'],
+        want: (v) => 1.5 * v * hsig(-0.8 * v),
+      },
+      {
+        // Regression: the conv absorbed a constant-first add whatever else read the conv.
+        name: 'AddV2(3, x) with x read elsewhere stays out of x\'s conv',
+        g: [node('x', 'Placeholder', [], shape4), ...consts, conv('c', 'w'), node('a', 'AddV2', ['three', 'c']), node('y', 'AddV2', ['a', 'c'])],
+        layers: ['InputLayer', 'Conv2D', 'Rescaling', 'Add'],
+        want: (v) => 3 * v + 3,
+      },
+      {
+        name: 'x + 3 also read elsewhere: not folded',
+        g: [node('x', 'Placeholder', [], shape4), ...consts, conv('c', 'w'), node('a', 'AddV2', ['c', 'three']), node('r', 'Relu6', ['a']), node('h', 'Mul', ['r', 'sixth']), node('m', 'Mul', ['c', 'h']), node('y', 'AddV2', ['m', 'a'])],
+        layers: ['InputLayer', 'Conv2D', 'Rescaling', 'Activation', 'Rescaling', 'Multiply', 'Add'],
+        want: (v) => hs(1.5 * v) + 1.5 * v + 3,
+      },
+    ];
+    for (const cs of cases) {
+      const { graph, weights } = convertGraphModel(cs.g, k);
+      expect(graph.layers.map((l) => l.className), cs.name).toEqual(cs.layers);
+      if (cs.layers.length === 2) expect(graph.layers[1]!.config.activation, cs.name).toBe('hard_swish');
+      const m = modelFromGraph(graph);
+      m.setWeights(weights);
+      const x = tensor(xs, [1, 2, 2, 1]);
+      const got = (m.predict(x) as any).data() as Float32Array;
+      xs.forEach((v, i) => expect(Math.abs(got[i]! - cs.want(v)), `${cs.name} at ${v}`).toBeLessThanOrEqual(1e-6));
+      x.dispose();
+      m.dispose();
+    }
+  });
+
   it('ClipByValue(0, 6) is relu6 and ExpandDims a reshape', () => {
     const g: GraphNode[] = [
       node('x', 'Placeholder', [], { shape: { shape: { dim: [{ size: '1' }, { size: '2' }, { size: '2' }, { size: '1' }] } } }),

@@ -117,9 +117,9 @@ impl<V: MathLanes> ExpConsts<V> {
         self.exp_n([x])[0]
     }
 
-    /// `exp` of N vectors, step by step across all N: the N dependency chains interleave, so the
-    /// CPU overlaps them (one chain alone is ~20 dependent ops), and the
-    /// polynomial runs in Estrin's form (3 levels instead of Horner's 5).
+    /// `exp` of N vectors, step by step across all N: the N dependency chains (~20 dependent ops
+    /// each) interleave so the CPU overlaps them. The polynomial runs in Estrin's form (3 levels
+    /// instead of Horner's 5).
     #[inline(always)]
     pub fn exp_n<const N: usize>(&self, x: [V; N]) -> [V; N] {
         let x = x.map(|x| x.max(self.lo).min(self.hi));
@@ -491,5 +491,5 @@ pub const KERNELS: &[KernelDescriptor] = &[
     KernelDescriptor { name: "add_4", op: "elementwise", tile: (1, 4), summary: "a + b (+ fused activation)" },
     KernelDescriptor { name: "mul_4", op: "elementwise", tile: (1, 4), summary: "a * b, and per-channel broadcast (squeeze-excite)" },
     KernelDescriptor { name: "channel_affine_4", op: "elementwise", tile: (1, 4), summary: "batch-norm inference: x * scale[c] + shift[c] (+ activation)" },
-    KernelDescriptor { name: "sigmoid_swish_16", op: "elementwise", tile: (1, 16), summary: "vectorised sigmoid / swish over a degree-6 polynomial exp (rel. error ~2e-7), 4 vectors interleaved" },
+    KernelDescriptor { name: "sigmoid_swish_16", op: "elementwise", tile: (1, 16), summary: "vectorised sigmoid / swish over a degree-6 polynomial exp (rel. error ~2e-7), 4 vectors interleaved (scalar build: 1)" },
 ];

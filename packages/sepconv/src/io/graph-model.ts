@@ -260,11 +260,14 @@ export function convertGraphModel(
     pad === 'same' ? Math.ceil(size / s) : Math.floor((size - ((k - 1) * d + 1)) / s) + 1;
 
   // A conv/dense layer that can still absorb bias / scale / activation (linear, sole reader).
+  const linearConv = (layer: string): FlatLayer | undefined => {
+    const l = layerOf.get(layer);
+    return l && ['Conv2D', 'DepthwiseConv2D', 'Dense'].includes(l.className) && (l.config.activation ?? 'linear') === 'linear' ? l : undefined;
+  };
   const absorber = (n: GraphNode, v: Value): FlatLayer | undefined => {
     if (v.kind !== 'sym') return undefined;
-    const l = layerOf.get(v.layer);
-    if (!l || !['Conv2D', 'DepthwiseConv2D', 'Dense'].includes(l.className)) return undefined;
-    if ((l.config.activation ?? 'linear') !== 'linear') return undefined;
+    const l = linearConv(v.layer);
+    if (!l) return undefined;
     // The input that carries v (a constant may come first, as in AddV2(3, x)).
     const src = dataInputs(n).find((i) => values.get(i) === v);
     if (src === undefined || (readers.get(src) ?? 0) !== 1) return undefined;
@@ -328,9 +331,9 @@ export function convertGraphModel(
       layerOf.delete(l.name);
     }
     const xs = values.get(x) as Sym;
-    const conv = layerOf.get(xs.layer);
+    const conv = linearConv(xs.layer);
     // x is read twice by the pattern (x + 3 and the product) and by nothing else.
-    if (conv && ['Conv2D', 'DepthwiseConv2D', 'Dense'].includes(conv.className) && (conv.config.activation ?? 'linear') === 'linear' && (readers.get(x) ?? 0) === 2) {
+    if (conv && (readers.get(x) ?? 0) === 2) {
       setActivation(conv, 'hard_swish');
       return xs;
     }

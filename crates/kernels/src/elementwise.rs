@@ -141,13 +141,13 @@ impl<V: MathLanes> ExpConsts<V> {
     /// 1 / (1 + e^-x).
     #[inline(always)]
     pub fn sigmoid(&self, x: V) -> V {
-        self.one.div(self.one.add(self.exp(self.zero.sub(x))))
+        self.sigmoid_n([x])[0]
     }
 
     /// x / (1 + e^-x).
     #[inline(always)]
     pub fn swish(&self, x: V) -> V {
-        x.div(self.one.add(self.exp(self.zero.sub(x))))
+        self.swish_n([x])[0]
     }
 
     /// `sigmoid` of N vectors, interleaved.

@@ -115,7 +115,7 @@ pub fn depthwise_with<V: MathLanes>(g: &ConvGeometry, w: &PackedDepthwise, input
         return;
     }
     let ep = Epilogue::<V>::new(act);
-    if w.multiplier == 1 && fast_path::<V>(g, w, input, output, &ep) {
+    if w.multiplier == 1 && fast_path::<V>(g, w, input, output, &ep, None) {
         // done by a 3x3 / 5x5 stride 1 / 2 row kernel
     } else if w.multiplier == 1 {
         depthwise_m1::<V>(g, w, input, output, &ep);
@@ -268,7 +268,7 @@ fn depthwise_multiplier<V: F32x4>(g: &ConvGeometry, w: &PackedDepthwise, input: 
 /// Covers 3x3 and 5x5 at horizontal stride 1 or 2 (any vertical stride), dilation 1, multiplier 1,
 /// at least 4 channels. (K x 1 / 1 x K instances were dropped: the fused spatial kernel covers those
 /// passes, and their 12 instances were 60 KB of the module, 15 KiB gzip.)
-fn fast_path<V: F32x4>(g: &ConvGeometry, w: &PackedDepthwise, input: &[f32], output: &mut [f32], ep: &Epilogue<V>) -> bool {
+fn fast_path<V: F32x4>(g: &ConvGeometry, w: &PackedDepthwise, input: &[f32], output: &mut [f32], ep: &Epilogue<V>, mut ring: Option<&mut RingRows>) -> bool {
     if g.dilation_h != 1 || g.dilation_w != 1 || w.channels < 4 || g.stride_w > 2 {
         return false;
     }
@@ -278,7 +278,7 @@ fn fast_path<V: F32x4>(g: &ConvGeometry, w: &PackedDepthwise, input: &[f32], out
     let aliasing = if w.channels % 1024 == 0 { 2 } else if w.channels % 512 == 0 { 1 } else { 0 };
     macro_rules! go {
         ($kh:literal, $kw:literal, $s:literal, $cv:literal, $ow:literal) => {
-            blocks_kernel::<V, $kh, $kw, $s, $cv, $ow>(g, w, input, output, ep)
+            blocks_kernel::<V, $kh, $kw, $s, $cv, $ow>(g, w, input, output, ep, ring.as_deref_mut())
         };
     }
     // SAFETY: check_depthwise ran in the caller, so buffer sizes match the geometry.
@@ -316,6 +316,7 @@ pub unsafe fn blocks_kernel<V: F32x4, const KH: usize, const KW: usize, const S:
     input: &[f32],
     output: &mut [f32],
     ep: &Epilogue<V>,
+    mut ring: Option<&mut RingRows>,
 ) {
     let c = w.channels;
     let c4 = c & !3;
@@ -333,14 +334,23 @@ pub unsafe fn blocks_kernel<V: F32x4, const KH: usize, const KW: usize, const S:
     let c_cv = c4 / cv * cv;
     for n in 0..g.batch {
         for oy in 0..g.out_h {
+            if let Some(r) = ring.as_deref_mut() {
+                (r.fill)(n, oy);
+            }
             let mut rows = [zero.as_ptr(); KH];
             for (ky, row) in rows.iter_mut().enumerate() {
                 let iy = (oy * g.stride_h + ky) as isize - g.pads.top as isize;
                 if iy >= 0 && (iy as usize) < g.in_h {
-                    *row = inp.add((n * g.in_h + iy as usize) * g.in_w * c);
+                    *row = match ring.as_deref() {
+                        Some(r) => r.ring.add((iy as usize % KH) * g.in_w * c),
+                        None => inp.add((n * g.in_h + iy as usize) * g.in_w * c),
+                    };
                 }
             }
-            let ahead = RowsAhead::new(g, c, n, oy, inp, outp, g.out_w * c);
+            let mut ahead = RowsAhead::new(g, c, n, oy, inp, outp, g.out_w * c);
+            if ring.is_some() {
+                ahead.n_rows = 0;
+            }
             let orow = outp.add((n * g.out_h + oy) * g.out_w * c);
             let pixel = |ox: usize| {
                 edge_pixel_all::<V, KH, KW, S>(g.kernel_h, &rows, wp, ox, left, g.in_w, c, orow, ep);
@@ -394,6 +404,28 @@ pub unsafe fn blocks_kernel<V: F32x4, const KH: usize, const KW: usize, const S:
                 pixel(ox);
             }
         }
+    }
+}
+
+/// A ring of KH input rows (row iy in slot iy % KH) that `fill(n, oy)` completes before output row oy
+/// of image n reads it: the fused expand -> depthwise.
+pub struct RingRows<'a> {
+    pub ring: *const f32,
+    pub fill: &'a mut dyn FnMut(usize, usize),
+}
+
+/// Whether `depthwise_rows` has a row kernel for this geometry.
+pub fn has_row_kernel(g: &ConvGeometry, w: &PackedDepthwise) -> bool {
+    w.multiplier == 1 && g.dilation_h == 1 && g.dilation_w == 1 && w.channels >= 4 && g.stride_w <= 2 && g.stride_h <= g.kernel_h && matches!((g.kernel_h, g.kernel_w), (3, 3) | (5, 5))
+}
+
+/// Runs the row kernel over rows from `ring` (`has_row_kernel` must hold); activation as in `depthwise_with`.
+pub fn depthwise_rows<V: MathLanes>(g: &ConvGeometry, w: &PackedDepthwise, output: &mut [f32], act: Activation, ring: &mut RingRows) {
+    let ep = Epilogue::<V>::new(act);
+    let ran = fast_path::<V>(g, w, &[], output, &ep, Some(ring));
+    debug_assert!(ran);
+    if !act.is_fusable() {
+        crate::elementwise::activation_in_place_with::<V>(output, act);
     }
 }
 

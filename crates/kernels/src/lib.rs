@@ -6,6 +6,7 @@ pub mod activation;
 pub mod conv;
 pub mod dwconv;
 pub mod elementwise;
+pub mod fused;
 pub mod gemm;
 pub mod im2col;
 pub mod kernels;

@@ -1,5 +1,5 @@
 //! Spatially separable depthwise convolution (the seed's section 3): a K x 1 pass then a 1 x K
-//! pass per channel. With C % 4 == 0 and a square K in 3, 5, 7 both passes are fused (`ring_kernel`:
+//! pass per channel. With C % 4 == 0, a square K in 3, 5, 7 and stride 1 across both passes are fused (`ring_kernel`:
 //! horizontal pass first, into a ring of K rows per channel block); otherwise each pass runs through
 //! the general depthwise kernel with the intermediate in a scratch buffer.
 //! A rank-r approximation of a full kernel (see `svd`) runs as r such pairs summed.
@@ -134,9 +134,10 @@ pub fn spatial(v: &ConvGeometry, h: &ConvGeometry, w: &PackedSpatial, input: &[f
 /// floats, 17.5 KiB for 5x5 at W = 56) stays in L1 while the block walks down the image.
 pub const FUSED_CHANNELS: usize = 16;
 
-/// The fused kernel covers C % 4 == 0, square K in 3, 5, 7, horizontal stride 1 / 2, dilation 1.
+/// The fused kernel covers C % 4 == 0, square K in 3, 5, 7, stride 1 across, dilation 1. (Stride-2 instances
+/// were dropped for size: 3.1 KiB gzip of the module, for a shape no zoo model has; stride 2 runs two passes.)
 fn fused_applies(v: &ConvGeometry, h: &ConvGeometry, w: &PackedSpatial) -> bool {
-    w.channels % 4 == 0 && w.kernel_h == w.kernel_w && matches!(w.kernel_w, 3 | 5 | 7) && matches!(h.stride_w, 1 | 2) && v.dilation_h == 1 && h.dilation_w == 1
+    w.channels % 4 == 0 && w.kernel_h == w.kernel_w && matches!(w.kernel_w, 3 | 5 | 7) && h.stride_w == 1 && v.dilation_h == 1 && h.dilation_w == 1
 }
 
 unsafe fn fused<V: crate::elementwise::MathLanes>(v: &ConvGeometry, h: &ConvGeometry, w: &PackedSpatial, input: &[f32], output: &mut [f32], ring: &mut [f32], act: Activation) {
@@ -149,9 +150,6 @@ unsafe fn fused<V: crate::elementwise::MathLanes>(v: &ConvGeometry, h: &ConvGeom
         (3, 1) => go!(3, 1),
         (5, 1) => go!(5, 1),
         (7, 1) => go!(7, 1),
-        (3, 2) => go!(3, 2),
-        (5, 2) => go!(5, 2),
-        (7, 2) => go!(7, 2),
         _ => unreachable!("fused_applies"),
     }
 }
@@ -351,7 +349,7 @@ pub const KERNELS: &[KernelDescriptor] = &[
     // 16 channels per block beat 8 (x1.04) and 32 (x1.06); pixel-outer vertical order was x1.10 slower.
     // The vertical pass without hard-swish's per-vector test: x0.966 warm, x0.962 cold (in the depthwise
     // row kernels the same split was x0.99 and slower on 56x56 shapes, so they keep the test).
-    KernelDescriptor { name: "spatial_ring_16c4w", op: "spatial", tile: (4, 16), summary: "K x 1 then 1 x K per channel, horizontal first into a ring of K rows per 16-channel block (square K = 3, 5, 7, stride 1 / 2)" },
+    KernelDescriptor { name: "spatial_ring_16c4w", op: "spatial", tile: (4, 16), summary: "K x 1 then 1 x K per channel, horizontal first into a ring of K rows per 16-channel block (square K = 3, 5, 7, horizontal stride 1)" },
     // Other cases (C % 4 != 0, non-square K, other K_w or strides) run two passes of the general
     // depthwise kernel (`dwconv_kxk_8c`). A K_h != K_w ring variant (runtime slot stride) cost the
     // square kernels x1.07 (warm A/B), so it was not kept.

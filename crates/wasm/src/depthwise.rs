@@ -65,3 +65,39 @@ pub unsafe fn depthwise_conv2d(
     dwconv::depthwise(&g, w, input, output, activation(activation_code)?);
     Ok(())
 }
+
+/// Expand (a pointwise GEMM handle) then depthwise (a depthwise handle), fused over a ring of rows
+/// (`ring_ptr`, at least KH x W x C floats). Fails, computing nothing, where there is no fused kernel.
+///
+/// # Safety
+/// Handles from `gemm_pack` / `depthwise_pack`; buffers of the given lengths.
+#[wasm_bindgen]
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn expand_depthwise(
+    pw_handle: *const sepconv_kernels::gemm::PackedGemm,
+    pw_activation: u32,
+    dw_handle: *const PackedDepthwise,
+    input_ptr: *const f32,
+    input_len: usize,
+    output_ptr: *mut f32,
+    output_len: usize,
+    ring_ptr: *mut f32,
+    ring_len: usize,
+    batch: usize,
+    in_h: usize,
+    in_w: usize,
+    stride_h: usize,
+    stride_w: usize,
+    pad_top: usize,
+    pad_bottom: usize,
+    pad_left: usize,
+    pad_right: usize,
+    dw_activation: u32,
+) -> Result<(), String> {
+    let pw = pw_handle.as_ref().ok_or("gemm handle is null (disposed layer?)")?;
+    let dw = dw_handle.as_ref().ok_or("depthwise handle is null (disposed layer?)")?;
+    let pads = [pad_top, pad_bottom, pad_left, pad_right];
+    let g = crate::explicit_geometry(batch, in_h, in_w, (dw.kernel_h, dw.kernel_w), (stride_h, stride_w), (1, 1), pads)?;
+    let (input, output, ring) = (slice(input_ptr, input_len), slice_mut(output_ptr, output_len), slice_mut(ring_ptr, ring_len));
+    sepconv_kernels::fused::expand_depthwise(&g, pw, activation(pw_activation)?, dw, activation(dw_activation)?, input, output, ring)
+}

@@ -11,11 +11,12 @@ import { pad as padOp } from '../ops/pad.js';
 import { globalAvgPool, runPool } from '../ops/pool.js';
 import { softmax as softmaxOp } from '../ops/softmax.js';
 import { PackedSpatialWeights, runSpatial } from '../ops/spatial.js';
+import { expandDepthwiseFits, expandDepthwiseRing, runExpandDepthwise } from '../ops/expand-depthwise.js';
 import { convGeometry, type ConvGeometry } from '../ops/geometry.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { isKernelActivation } from './activations.js';
 import { activationJS, binaryJS, concatJS, leakyJS, poolJS } from './fallback.js';
-import type { AffineStep, ConvStep, ConvWeights, Lowered, Step, StepActivation } from './ir.js';
+import type { AffineStep, ConvStep, ConvWeights, ExpandDepthwiseStep, Lowered, Step, StepActivation } from './ir.js';
 
 const CONV_KINDS = new Set(['conv', 'depthwise', 'pointwise', 'dense']);
 const isConv = (s: Step): s is ConvStep => CONV_KINDS.has(s.kind);
@@ -91,8 +92,52 @@ export function fuse(low: Lowered): void {
   low.steps.splice(0, low.steps.length, ...keep);
 }
 
+/**
+ * Fuses pointwise expand -> depthwise pairs (the inverted residual's first half) whose expanded tensor
+ * is at least `FUSE_EXPAND_BYTES` per sample, has no other reader, and fits the fused kernel.
+ */
+export function fuseExpandDepthwise(low: Lowered): void {
+  const uses = new Map<number, number>();
+  for (const s of low.steps) for (const i of s.inputs) uses.set(i, (uses.get(i) ?? 0) + 1);
+  const producer = new Map<number, Step>();
+  for (const s of low.steps) producer.set(s.output, s);
+  const drop = new Set<Step>();
+  low.steps.forEach((s, i) => {
+    const pw = producer.get(s.inputs[0]!);
+    if (s.kind !== 'depthwise' || pw?.kind !== 'pointwise' || uses.get(pw.output) !== 1 || low.outputs.includes(pw.output)) return;
+    if (!isKernelActivation(pw.activation) || !isKernelActivation(s.activation)) return;
+    const mid = low.shapes[pw.output]!;
+    const inShape = low.shapes[pw.inputs[0]!]!;
+    if (mid.length !== 3 || inShape.length !== 3 || 4 * mid[0]! * mid[1]! * mid[2]! < FUSE_EXPAND_BYTES) return;
+    const g = geometryOf(s, [1, ...mid]);
+    const channels = mid[2]!;
+    if (!expandDepthwiseFits(g, channels, low.shapes[s.output]![2]! / channels)) return;
+    const fused: ExpandDepthwiseStep = {
+      kind: 'expandDepthwise',
+      layer: pw.layer,
+      inputs: [pw.inputs[0]!],
+      output: s.output,
+      macs: pw.macs + s.macs,
+      expand: pw,
+      depthwise: s,
+      scratch: expandDepthwiseRing(g, channels),
+    };
+    low.steps[i] = fused;
+    drop.add(pw);
+  });
+  low.steps.splice(0, low.steps.length, ...low.steps.filter((s) => !drop.has(s)));
+}
+
+/**
+ * Expanded tensors from this size on are fused. Interleaved A/B, fused vs the two kernels (TF.js-wasm run
+ * between pairs): 112x112x96 s2 x0.61, 56x56x144 x0.80, 28x28x192 s2 x0.83 (602 KB); 14x14x384 (301 KB)
+ * x1.03 and 7x7x960 x1.03 warm, where the tensor stays in L2 anyway and the per-row GEMMs are short.
+ */
+const FUSE_EXPAND_BYTES = 512 * 1024;
+
 /** The layers a step's work belongs to (a conv with a folded BN counts for both in profiles, reported on the conv). */
 export function stepLayers(s: Step): string[] {
+  if (s.kind === 'expandDepthwise') return [...stepLayers(s.expand), ...stepLayers(s.depthwise)];
   return isConv(s) && s.post ? [s.layer, ...s.post.map((p) => p.layer)] : [s.layer];
 }
 
@@ -192,19 +237,42 @@ function withActivation(a: StepActivation, run: (act: ActivationName) => void, o
   activationJS(y, y, c, a);
 }
 
-/** Builds the runner of one step (packing its weights through the cache). */
-export function prepareRunner(s: Step, shapes: number[][], n: number, cache: WeightCache): Runner {
+/** A conv step's depthwise weights, BN folded, packed once per model (the key is shared by every plan). */
+function packedDepthwise(s: ConvStep, cache: WeightCache): WasmWeights<PackedDepthwiseWeights> {
+  return cache.get(s.key, () => {
+    const f = foldedWeights(s);
+    return packDepthwise(f.filter, f.filterShape, f.bias, s.layer);
+  });
+}
+
+/** A pointwise / dense step's `[k, n]` weights, BN folded, packed once per model. */
+function packedGemm(s: ConvStep, k: number, n: number, cache: WeightCache): WasmWeights<PackedGemmWeights> {
+  return cache.get(`wasm:${s.key}`, () => {
+    const f = foldedWeights(s);
+    return new WasmWeights(PackedGemmWeights.pack(f.filter, k, n, f.bias, s.layer), (f.filter.length + (f.bias?.length ?? 0)) * 4);
+  });
+}
+
+/** Builds the runner of one step (packing its weights through the cache); `scratch` is the step's planned scratch. */
+export function prepareRunner(s: Step, shapes: number[][], n: number, cache: WeightCache, scratch?: Tensor): Runner {
   const io = ioShapes(s, shapes, n);
   const inS = io.ins[0]!;
   const outS = io.out;
   const lastIn = inS[inS.length - 1]!;
   const lastOut = outS[outS.length - 1]!;
   switch (s.kind) {
+    case 'expandDepthwise': {
+      const { expand, depthwise } = s;
+      const mid = [n, ...shapes[expand.output]!];
+      const pw = packedGemm(expand, lastIn, mid[3]!, cache);
+      const dw = packedDepthwise(depthwise, cache);
+      const g = geometryOf(depthwise, mid);
+      if (!scratch || scratch.size < s.scratch) throw new ShapeError(s.layer, `a ring of ${s.scratch} floats`, `${scratch?.size ?? 0}`);
+      const [pa, da] = [expand.activation as ActivationName, depthwise.activation as ActivationName];
+      return (ins, out) => runExpandDepthwise(ins[0]!, pw.packed, pa, dw.packed, g, da, s.layer, out, scratch);
+    }
     case 'depthwise': {
-      const w = cache.get(s.key, () => {
-        const f = foldedWeights(s);
-        return packDepthwise(f.filter, f.filterShape, f.bias, s.layer);
-      });
+      const w = packedDepthwise(s, cache);
       const g = geometryOf(s, inS);
       if (g.outH !== outS[1] || g.outW !== outS[2]) throw new ShapeError(s.layer, `output [${outS.join(', ')}]`, `[${g.outH}, ${g.outW}]`);
       const a = s.activation;
@@ -233,10 +301,7 @@ export function prepareRunner(s: Step, shapes: number[][], n: number, cache: Wei
     }
     case 'pointwise':
     case 'dense': {
-      const w = cache.get(`wasm:${s.key}`, () => {
-        const f = foldedWeights(s);
-        return new WasmWeights(PackedGemmWeights.pack(f.filter, lastIn, lastOut, f.bias, s.layer), (f.filter.length + (f.bias?.length ?? 0)) * 4);
-      });
+      const w = packedGemm(s, lastIn, lastOut, cache);
       const a = s.activation;
       return (ins, out) => withActivation(a, (act) => runDense(ins[0]!, w.packed, act, s.layer, out), () => out.view(s.layer), lastOut);
     }

@@ -115,7 +115,19 @@ export interface SpatialStep extends Base {
   activation: StepActivation;
 }
 
-export type Step = SpatialStep | ConvStep | AffineStep | ActivationStep | LeakyStep | ConcatStep | BinaryStep | GapStep | PoolStep | PadStep | AliasStep;
+/**
+ * A pointwise expand and the depthwise conv that alone reads its output, run as one kernel over rows
+ * (`fuseExpandDepthwise`): the expanded tensor exists only in a ring of K_h rows.
+ */
+export interface ExpandDepthwiseStep extends Base {
+  kind: 'expandDepthwise';
+  expand: ConvStep;
+  depthwise: ConvStep;
+  /** Floats of ring scratch (whatever the batch), planned in the arena for this step alone. */
+  scratch: number;
+}
+
+export type Step = ExpandDepthwiseStep | SpatialStep | ConvStep | AffineStep | ActivationStep | LeakyStep | ConcatStep | BinaryStep | GapStep | PoolStep | PadStep | AliasStep;
 
 export interface Lowered {
   steps: Step[];

@@ -5,7 +5,7 @@ import { DisposedTensorError, DTypeError, ModelFormatError, OptionError, ShapeEr
 import { shapeStr } from '../ops/validate.js';
 import { runtime, type Runtime } from '../runtime/state.js';
 import { Tensor } from '../tensor/tensor.js';
-import { fuse, ioShapes, prepareRunner, WeightCache, type Runner } from '../layers/exec.js';
+import { fuse, fuseExpandDepthwise, ioShapes, prepareRunner, WeightCache, type Runner } from '../layers/exec.js';
 import { LowerContext, type Lowered, type Step } from '../layers/ir.js';
 import { checkWeight, Layer, uniqueName, SymbolicTensor, symShapeStr, type Node, type SymShape, type WeightMap, type WeightSpec } from '../layers/layer.js';
 import { InputLayer } from '../layers/misc.js';
@@ -251,6 +251,7 @@ export class Model {
     }
     const low: Lowered = { steps: ctx.steps, shapes: ctx.shapes, inputs, outputs: this.#outputs.map((t) => ids.get(t)!) };
     fuse(low);
+    fuseExpandDepthwise(low);
     return low;
   }
 
@@ -306,29 +307,8 @@ export class Model {
     const low = this.lower(inputShapes);
     const { steps, shapes } = low;
     const external = new Set(low.inputs);
-    // Alias steps share their input's memory unless that is a model input (then they copy).
-    const root = shapes.map((_, i) => i);
-    const aliasCopies = new Set<Step>();
-    for (const s of steps) {
-      if (s.kind !== 'alias') continue;
-      const r = root[s.inputs[0]!]!;
-      if (external.has(r)) aliasCopies.add(s);
-      else root[s.output] = r;
-    }
-    const life = new Map<number, Interval>();
-    steps.forEach((s, i) => {
-      for (const v of s.inputs) {
-        const iv = life.get(root[v]!);
-        if (iv) iv.last = Math.max(iv.last, i);
-      }
-      const r = root[s.output]!;
-      if (!life.has(r)) life.set(r, { id: r, size: n * shapes[r]!.reduce((a, b) => a * b, 1), first: i, last: i });
-    });
-    for (const o of low.outputs) {
-      const iv = life.get(root[o]!);
-      if (iv) iv.last = steps.length;
-    }
-    const arena = planArena([...life.values()]);
+    const { root, aliasCopies, life } = lifetimes(low, n);
+    const arena = planArena(life);
     const arenaPtr = arena.size > 0 ? rt.alloc(arena.size) : 0;
     Object.assign(this.#held.arena, { rt, ptr: arenaPtr, size: arena.size });
     const ptrOf = (v: number): number => arenaPtr + arena.offsets.get(root[v]!)! * 4;
@@ -339,7 +319,8 @@ export class Model {
       const ext: [number, number, number, number[]][] = [];
       steps.forEach((s, i) => {
         const io = ioShapes(s, shapes, n);
-        runners.push(s.kind === 'alias' && !aliasCopies.has(s) ? () => {} : prepareRunner(s, shapes, n, this.#cache));
+        const scratch = s.kind === 'expandDepthwise' ? Tensor.borrow([s.scratch], arenaPtr + arena.offsets.get(scratchId(low, i))! * 4, rt) : undefined;
+        runners.push(s.kind === 'alias' && !aliasCopies.has(s) ? () => {} : prepareRunner(s, shapes, n, this.#cache, scratch));
         ins.push(
           s.inputs.map((v, j) => {
             if (external.has(root[v]!)) {
@@ -491,23 +472,7 @@ export class Model {
     if (!this.hasGraph) throw new ShapeError(this.name, 'a known input shape for summary() (pass one, or give the first layer inputShape)', 'none');
     const shapes = this.staticInputShapes(inputShape);
     const low = this.lower(shapes);
-    const life: Interval[] = [];
-    const root = low.shapes.map((_, i) => i);
-    for (const s of low.steps) if (s.kind === 'alias' && !low.inputs.includes(root[s.inputs[0]!]!)) root[s.output] = root[s.inputs[0]!]!;
-    const byRoot = new Map<number, Interval>();
-    low.steps.forEach((s, i) => {
-      for (const v of s.inputs) {
-        const iv = byRoot.get(root[v]!);
-        if (iv) iv.last = Math.max(iv.last, i);
-      }
-      if (!byRoot.has(root[s.output]!)) byRoot.set(root[s.output]!, { id: root[s.output]!, size: low.shapes[root[s.output]!]!.reduce((a, b) => a * b, 1), first: i, last: i });
-    });
-    for (const o of low.outputs) {
-      const iv = byRoot.get(root[o]!);
-      if (iv) iv.last = low.steps.length;
-    }
-    life.push(...byRoot.values());
-    const arena = planArena(life);
+    const arena = planArena(lifetimes(low, 1).life);
     return buildSummary(this.name, this.#nodes, this.inferShapes(shapes), arena.size * 4, low.steps.length);
   }
 
@@ -639,4 +604,39 @@ export class Sequential extends Model {
 export function sequential(layerList: Layer[] = [], args: SequentialArgs = {}): Sequential {
   if (!Array.isArray(layerList)) throw new OptionError('sequential', 'layers', 'an array of layers', layerList);
   return new Sequential(layerList, args);
+}
+
+/** Arena id of step `i`'s scratch (after every value id). */
+const scratchId = (low: Lowered, i: number): number => low.shapes.length + i;
+
+/**
+ * Lifetimes of the arena's buffers for batch `n`: one per value (alias steps share their input's memory,
+ * unless that is a model input: then they copy), plus each step's scratch for that step alone.
+ */
+function lifetimes(low: Lowered, n: number): { root: number[]; aliasCopies: Set<Step>; life: Interval[] } {
+  const { steps, shapes } = low;
+  const external = new Set(low.inputs);
+  const root = shapes.map((_, i) => i);
+  const aliasCopies = new Set<Step>();
+  for (const s of steps) {
+    if (s.kind !== 'alias') continue;
+    const r = root[s.inputs[0]!]!;
+    if (external.has(r)) aliasCopies.add(s);
+    else root[s.output] = r;
+  }
+  const life = new Map<number, Interval>();
+  steps.forEach((s, i) => {
+    for (const v of s.inputs) {
+      const iv = life.get(root[v]!);
+      if (iv) iv.last = Math.max(iv.last, i);
+    }
+    const r = root[s.output]!;
+    if (!life.has(r)) life.set(r, { id: r, size: n * shapes[r]!.reduce((a, b) => a * b, 1), first: i, last: i });
+    if (s.kind === 'expandDepthwise') life.set(scratchId(low, i), { id: scratchId(low, i), size: s.scratch, first: i, last: i });
+  });
+  for (const o of low.outputs) {
+    const iv = life.get(root[o]!);
+    if (iv) iv.last = steps.length;
+  }
+  return { root, aliasCopies, life: [...life.values()] };
 }

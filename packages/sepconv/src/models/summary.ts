@@ -2,6 +2,7 @@
 // depthwise-separable layer with the standard conv it replaces, and per-layer profiles.
 import { Conv2D, DepthwiseConv2D, type SeparableParts } from '../layers/conv.js';
 import type { Step } from '../layers/ir.js';
+import { stepLayers } from '../layers/exec.js';
 import type { Layer, Node } from '../layers/layer.js';
 import { Activation, InputLayer } from '../layers/misc.js';
 import { BatchNormalization } from '../layers/norm.js';
@@ -202,7 +203,7 @@ export function buildProfile(name: string, steps: readonly Step[], ms: number[],
     }
     row.ms += ms[i]!;
     row.macs += s.macs * batch;
-    if ('post' in s && s.post) for (const p of s.post) if (p.layer !== s.layer && !row.fused.includes(p.layer)) row.fused.push(p.layer);
+    for (const l of stepLayers(s)) if (l !== s.layer && !row.fused.includes(l)) row.fused.push(l);
   });
   const list = [...rows.values()];
   for (const r of list) r.gflops = r.ms > 0 ? (2 * r.macs) / (r.ms * 1e6) : 0;

@@ -1,0 +1,70 @@
+//! Expand (pointwise 1x1) then depthwise, fused over rows: the expanded tensor (an inverted
+//! residual's widest, C_in x expansion channels) never leaves a ring of K_h rows, so it is written and
+//! read in L2 instead of through memory. Each output row of the depthwise conv first expands the input
+//! rows it adds (the GEMM over one image row: M = W pixels), then runs the depthwise row kernel on the ring.
+
+use crate::activation::{Activation, Epilogue};
+use crate::dwconv::{depthwise_rows, has_row_kernel, PackedDepthwise, RingRows};
+use crate::elementwise::MathLanes;
+use crate::gemm::{gemm_strided, PackedGemm};
+use crate::lanes::NativeLanes;
+use crate::shape::ConvGeometry;
+
+/// Whether `expand_depthwise` covers this pair: `g` is the depthwise geometry over the expanded tensor.
+pub fn expand_depthwise_applies(g: &ConvGeometry, pw: &PackedGemm, dw: &PackedDepthwise) -> bool {
+    pw.n == dw.channels && has_row_kernel(g, dw)
+}
+
+/// Floats of ring scratch `expand_depthwise` needs.
+pub fn expand_depthwise_ring_len(g: &ConvGeometry, dw: &PackedDepthwise) -> usize {
+    g.kernel_h * g.in_w * dw.channels
+}
+
+pub fn check_expand_depthwise(g: &ConvGeometry, pw: &PackedGemm, dw: &PackedDepthwise, input: &[f32], output: &[f32], ring: &[f32]) -> Result<(), String> {
+    if !expand_depthwise_applies(g, pw, dw) {
+        return Err(format!("expand + depthwise: no fused kernel for {}x{} stride {}x{} over {} -> {} channels", g.kernel_h, g.kernel_w, g.stride_h, g.stride_w, pw.k, pw.n));
+    }
+    let need_in = g.batch * g.in_h * g.in_w * pw.k;
+    let need_out = g.batch * g.out_h * g.out_w * dw.channels;
+    if input.len() != need_in || output.len() != need_out {
+        return Err(format!("expand + depthwise: input has {} values (expected {need_in}), output {} (expected {need_out})", input.len(), output.len()));
+    }
+    if ring.len() < expand_depthwise_ring_len(g, dw) {
+        return Err(format!("expand + depthwise: ring has {} values, needs {}", ring.len(), expand_depthwise_ring_len(g, dw)));
+    }
+    Ok(())
+}
+
+/// output = depthwise(act_dw, act_pw(input x pw)), NHWC, with the expanded rows in `ring`.
+pub fn expand_depthwise_with<V: MathLanes>(g: &ConvGeometry, pw: &PackedGemm, pw_act: Activation, dw: &PackedDepthwise, dw_act: Activation, input: &[f32], output: &mut [f32], ring: &mut [f32]) -> Result<(), String> {
+    check_expand_depthwise(g, pw, dw, input, output, ring)?;
+    let (kh, w, cin, c) = (g.kernel_h, g.in_w, pw.k, dw.channels);
+    let ep = Epilogue::<V>::new(pw_act);
+    let rp = ring.as_mut_ptr();
+    let inp = input.as_ptr();
+    let mut next = (usize::MAX, 0isize);
+    let mut fill = |n: usize, oy: usize| {
+        let top = (oy * g.stride_h) as isize - g.pads.top as isize;
+        let from = if next.0 == n { next.1.max(top) } else { top }.max(0);
+        let to = (top + kh as isize).min(g.in_h as isize);
+        for iy in from..to {
+            let iy = iy as usize;
+            // SAFETY: row iy of image n lies in the checked input; its slot in the checked ring.
+            unsafe {
+                let slot = rp.add((iy % kh) * w * c);
+                gemm_strided::<V>(w, inp.add((n * g.in_h + iy) * w * cin), cin, pw, slot, c, &ep);
+                if !pw_act.is_fusable() {
+                    crate::elementwise::activation_in_place_with::<V>(core::slice::from_raw_parts_mut(slot, w * c), pw_act);
+                }
+            }
+        }
+        next = (n, to.max(from));
+    };
+    let mut rows = RingRows { ring: rp, fill: &mut fill };
+    depthwise_rows::<V>(g, dw, output, dw_act, &mut rows);
+    Ok(())
+}
+
+pub fn expand_depthwise(g: &ConvGeometry, pw: &PackedGemm, pw_act: Activation, dw: &PackedDepthwise, dw_act: Activation, input: &[f32], output: &mut [f32], ring: &mut [f32]) -> Result<(), String> {
+    expand_depthwise_with::<NativeLanes>(g, pw, pw_act, dw, dw_act, input, output, ring)
+}

@@ -414,7 +414,8 @@ pub struct RingRows<'a> {
     pub fill: &'a mut dyn FnMut(usize, usize),
 }
 
-/// Whether `depthwise_rows` has a row kernel for this geometry.
+/// Whether `depthwise_rows` has a row kernel for this geometry: what `fast_path` covers, with the
+/// vertical stride at most K_h (so a ring of K_h rows holds every row an output row reads).
 pub fn has_row_kernel(g: &ConvGeometry, w: &PackedDepthwise) -> bool {
     w.multiplier == 1 && g.dilation_h == 1 && g.dilation_w == 1 && w.channels >= 4 && g.stride_w <= 2 && g.stride_h <= g.kernel_h && matches!((g.kernel_h, g.kernel_w), (3, 3) | (5, 5))
 }

@@ -6,7 +6,7 @@
 use crate::activation::{Activation, Epilogue};
 use crate::dwconv::{depthwise_rows, has_row_kernel, PackedDepthwise, RingRows};
 use crate::elementwise::MathLanes;
-use crate::gemm::{gemm_strided, PackedGemm};
+use crate::gemm::{gemm_strided, PackedGemm, GEMM_MR, GEMM_NR};
 use crate::lanes::NativeLanes;
 use crate::shape::ConvGeometry;
 
@@ -68,3 +68,11 @@ pub fn expand_depthwise_with<V: MathLanes>(g: &ConvGeometry, pw: &PackedGemm, pw
 pub fn expand_depthwise(g: &ConvGeometry, pw: &PackedGemm, pw_act: Activation, dw: &PackedDepthwise, dw_act: Activation, input: &[f32], output: &mut [f32], ring: &mut [f32]) -> Result<(), String> {
     expand_depthwise_with::<NativeLanes>(g, pw, pw_act, dw, dw_act, input, output, ring)
 }
+
+use crate::kernels::KernelDescriptor;
+
+pub const KERNELS: &[KernelDescriptor] = &[
+    // Interleaved A/B against gemm_4x8 + the depthwise row kernel (TF.js-wasm run between pairs): 112x112x16->96
+    // s2 x0.61, 56x56x24->144 x0.80, 28x28x32->192 s2 x0.83; x1.03 at 14x14x384 and 7x7x960 (not fused there).
+    KernelDescriptor { name: "expand_dwconv_ring", op: "fused", tile: (GEMM_MR, GEMM_NR), summary: "1x1 expand (gemm_4x8 over one image row) into a ring of K_h rows, read by the 3x3 / 5x5 depthwise row kernels" },
+];

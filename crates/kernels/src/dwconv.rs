@@ -285,11 +285,10 @@ fn fast_path<V: F32x4>(g: &ConvGeometry, w: &PackedDepthwise, input: &[f32], out
     unsafe {
         match (g.kernel_h, g.kernel_w, g.stride_w, aliasing) {
             (3, 3, 1, 0) => go!(3, 3, 1, 1, 4),
-            (3, 3, 2, 0) => go!(3, 3, 2, 1, 3),
             (5, 5, 1, _) => go!(5, 5, 1, 1, 4),
             (5, 5, 2, _) => go!(5, 5, 2, 1, 4),
             (3, 3, 1, 1) => go!(3, 3, 1, 1, 2),
-            (3, 3, 2, 1) => go!(3, 3, 2, 2, 1),
+            (3, 3, 2, 0 | 1) => go!(3, 3, 2, 2, 1),
             (3, 3, 1, _) => go!(3, 3, 1, 4, 2),
             (3, 3, 2, _) => go!(3, 3, 2, 4, 2),
             _ => return false,
@@ -367,7 +366,11 @@ pub unsafe fn blocks_kernel<V: F32x4, const KH: usize, const KW: usize, const S:
                 let step = if ox + OW <= ox_hi { OW } else { 1 };
                 let in_off = (ox * S - left) * c;
                 let out = orow.add(ox * c);
-                ahead.touch(in_off, step * S * c, ox * c, step * c);
+                // Stride 2 runs one pixel per block and walks each input row's pixels in order, all
+                // channels at once: the hardware prefetcher follows that, touches only cost it (below).
+                if !(S == 2 && OW == 1) {
+                    ahead.touch(in_off, step * S * c, ox * c, step * c);
+                }
                 let mut j = 0;
                 if step == OW {
                     while j < c_cv {
@@ -432,7 +435,7 @@ pub fn depthwise_rows<V: MathLanes>(g: &ConvGeometry, w: &PackedDepthwise, outpu
 
 /// What a row kernel touches ahead of use (`pack::touch`, a software prefetch): the input rows the
 /// next output row adds and the next output row itself (so its stores hit). The depthwise row kernels
-/// touch them block by block (-18% on a cold cache, interleaved A/B on MobileNet shapes), the fused
+/// touch them block by block at stride 1 (-18% on a cold cache, interleaved A/B on MobileNet shapes), the fused
 /// spatial kernel one slice per channel block. Not generic: one copy for all row kernels.
 pub(crate) struct RowsAhead {
     rows: [*const f32; 4],
@@ -620,8 +623,6 @@ pub const KERNELS: &[KernelDescriptor] = &[
     },
     // Node 20 simd128, CPU-time medians, 1x4 vs 1x2/1x3/1x6/1x8/2x2/2x4/4x1/4x2: 1x4 16-18 GFLOP/s on 112x112x32..14x14x576 (2x2 13, 4x2 12, 1x8 spills).
     KernelDescriptor { name: "dwconv_3x3s1_4c4w", op: "dwconv", tile: (4, 4), summary: "3x3 stride 1, 4 output pixels x 1 vector per block" },
-    // 1x3 11.5-14.4 GFLOP/s on MobileNet s2 shapes, within noise of 1x2 / 1x4; 1x8 spills (5-6).
-    KernelDescriptor { name: "dwconv_3x3s2_4c3w", op: "dwconv", tile: (3, 4), summary: "3x3 stride 2, 3 output pixels x 1 vector per block" },
     // 1x4 18.3 GFLOP/s on 56x56x128 (1x8 17.5, 1x2 15.4, 2x2 13.6, general 13.1).
     KernelDescriptor { name: "dwconv_5x5s1_4c4w", op: "dwconv", tile: (4, 4), summary: "5x5 stride 1, 4 output pixels x 1 vector per block" },
     // 1x4 15.4 / 1x2 14.9 on 56x56x144 s2; 1x8 8.5.
@@ -632,5 +633,8 @@ pub const KERNELS: &[KernelDescriptor] = &[
     KernelDescriptor { name: "dwconv_3x3_16c2w", op: "dwconv", tile: (2, 16), summary: "3x3 stride 1 / 2 when C % 1024 == 0: 2 output pixels x 4 vectors (whole cache lines)" },
     // C % 512 == 0 (2 KiB, two sets), 3x3: s1 1x2 13.1-13.4 vs 4x2 11.1-11.9, 1x4 10.8-11.2 (14x14x512, 28x28x512, 7x7x512); s2 2x1 11.1 vs 4x2 10.4, 1x3 8.1 (14x14x512).
     KernelDescriptor { name: "dwconv_3x3s1_4c2w", op: "dwconv", tile: (2, 4), summary: "3x3 stride 1 when C % 512 == 0: 2 output pixels x 1 vector" },
-    KernelDescriptor { name: "dwconv_3x3s2_8c1w", op: "dwconv", tile: (1, 8), summary: "3x3 stride 2 when C % 512 == 0: 1 output pixel x 2 vectors" },
+    // Stride 2 at any C (C % 1024 aside), no touch-ahead: interleaved A/B against 1x3 with touches, TF.js-wasm run between
+    // pairs: 112x112x64 x0.62, 112x112x96 x0.69, 28x28x192 x0.91, 14x14x512 x0.92, 56x56x64..144 x0.95-1.03, 14x14x576 x1.00
+    // (after a 32 MiB flush: 112x112 x0.62-0.67, 56x56x144 x1.17). Warm, 1x3 was within noise of 1x2 / 1x4 (1x8 spills).
+    KernelDescriptor { name: "dwconv_3x3s2_8c1w", op: "dwconv", tile: (1, 8), summary: "3x3 stride 2: 1 output pixel x 2 vectors, pixels in row order" },
 ];

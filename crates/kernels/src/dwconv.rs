@@ -269,7 +269,7 @@ fn depthwise_multiplier<V: F32x4>(g: &ConvGeometry, w: &PackedDepthwise, input: 
 /// at least 4 channels. (K x 1 / 1 x K instances were dropped: the fused spatial kernel covers those
 /// passes, and their 12 instances were 60 KB of the module, 15 KiB gzip.)
 fn fast_path<V: F32x4>(g: &ConvGeometry, w: &PackedDepthwise, input: &[f32], output: &mut [f32], ep: &Epilogue<V>, mut ring: Option<&mut RingRows>) -> bool {
-    if g.dilation_h != 1 || g.dilation_w != 1 || w.channels < 4 || g.stride_w > 2 {
+    if !row_kernel_covers(g, w) {
         return false;
     }
     // A pixel stride that is a multiple of 2 KiB maps every column of a block to one or two L1 sets
@@ -417,10 +417,15 @@ pub struct RingRows<'a> {
     pub fill: &'a mut dyn FnMut(usize, usize),
 }
 
+/// The geometries `fast_path` has a row kernel for.
+fn row_kernel_covers(g: &ConvGeometry, w: &PackedDepthwise) -> bool {
+    w.multiplier == 1 && g.dilation_h == 1 && g.dilation_w == 1 && w.channels >= 4 && g.stride_w <= 2 && matches!((g.kernel_h, g.kernel_w), (3, 3) | (5, 5))
+}
+
 /// Whether `depthwise_rows` has a row kernel for this geometry: what `fast_path` covers, with the
 /// vertical stride at most K_h (so a ring of K_h rows holds every row an output row reads).
 pub fn has_row_kernel(g: &ConvGeometry, w: &PackedDepthwise) -> bool {
-    w.multiplier == 1 && g.dilation_h == 1 && g.dilation_w == 1 && w.channels >= 4 && g.stride_w <= 2 && g.stride_h <= g.kernel_h && matches!((g.kernel_h, g.kernel_w), (3, 3) | (5, 5))
+    row_kernel_covers(g, w) && g.stride_h <= g.kernel_h
 }
 
 /// Runs the row kernel over rows from `ring` (`has_row_kernel` must hold); activation as in `depthwise_with`.

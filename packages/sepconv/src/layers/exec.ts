@@ -28,11 +28,7 @@ const isConv = (s: Step): s is ConvStep => CONV_KINDS.has(s.kind);
  */
 export function fuse(low: Lowered): void {
   const outputs = new Set(low.outputs);
-  const uses = (): Map<number, number> => {
-    const m = new Map<number, number>();
-    for (const s of low.steps) for (const i of s.inputs) m.set(i, (m.get(i) ?? 0) + 1);
-    return m;
-  };
+  const uses = (): Map<number, number> => useCounts(low.steps);
   const soleUse = (v: number, u: Map<number, number>): boolean => !outputs.has(v) && u.get(v) === 1;
   let u = uses();
   const producer = new Map<number, Step>();
@@ -92,13 +88,19 @@ export function fuse(low: Lowered): void {
   low.steps.splice(0, low.steps.length, ...keep);
 }
 
+/** How many steps read each value. */
+function useCounts(steps: readonly Step[]): Map<number, number> {
+  const m = new Map<number, number>();
+  for (const s of steps) for (const i of s.inputs) m.set(i, (m.get(i) ?? 0) + 1);
+  return m;
+}
+
 /**
  * Fuses pointwise expand -> depthwise pairs (the inverted residual's first half) whose expanded tensor
  * is at least `FUSE_EXPAND_BYTES` per sample, has no other reader, and fits the fused kernel.
  */
 export function fuseExpandDepthwise(low: Lowered): void {
-  const uses = new Map<number, number>();
-  for (const s of low.steps) for (const i of s.inputs) uses.set(i, (uses.get(i) ?? 0) + 1);
+  const uses = useCounts(low.steps);
   const producer = new Map<number, Step>();
   for (const s of low.steps) producer.set(s.output, s);
   const drop = new Set<Step>();

@@ -272,10 +272,9 @@ fn fast_path<V: F32x4>(g: &ConvGeometry, w: &PackedDepthwise, input: &[f32], out
     if !row_kernel_covers(g, w) {
         return false;
     }
-    // A pixel stride that is a multiple of 2 KiB maps every column of a block to one or two L1 sets
-    // (8-way): there, blocks that use each 64-byte line whole (4 vectors) at once win.
-    // 0: none; 1: 2 KiB (C % 512, columns alternate between two sets); 2: 4 KiB (C % 1024, one set).
-    let aliasing = if w.channels % 1024 == 0 { 2 } else if w.channels % 512 == 0 { 1 } else { 0 };
+    // A pixel stride that is a multiple of 2 KiB maps a block's columns to one or two L1 sets (8-way):
+    // there, 3x3 at stride 1 walks pixels in order, all channels per pixel, as stride 2 always does.
+    let aliased = w.channels % 512 == 0;
     macro_rules! go {
         ($kh:literal, $kw:literal, $s:literal, $cv:literal, $ow:literal) => {
             blocks_kernel::<V, $kh, $kw, $s, $cv, $ow>(g, w, input, output, ep, ring.as_deref_mut())
@@ -283,14 +282,12 @@ fn fast_path<V: F32x4>(g: &ConvGeometry, w: &PackedDepthwise, input: &[f32], out
     }
     // SAFETY: check_depthwise ran in the caller, so buffer sizes match the geometry.
     unsafe {
-        match (g.kernel_h, g.kernel_w, g.stride_w, aliasing) {
-            (3, 3, 1, 0) => go!(3, 3, 1, 1, 4),
+        match (g.kernel_h, g.kernel_w, g.stride_w, aliased) {
+            (3, 3, 1, false) => go!(3, 3, 1, 1, 4),
+            (3, 3, 1, true) => go!(3, 3, 1, 2, 1),
+            (3, 3, 2, _) => go!(3, 3, 2, 2, 1),
             (5, 5, 1, _) => go!(5, 5, 1, 1, 4),
             (5, 5, 2, _) => go!(5, 5, 2, 1, 4),
-            (3, 3, 1, 1) => go!(3, 3, 1, 1, 2),
-            (3, 3, 2, 0 | 1) => go!(3, 3, 2, 2, 1),
-            (3, 3, 1, _) => go!(3, 3, 1, 4, 2),
-            (3, 3, 2, _) => go!(3, 3, 2, 4, 2),
             _ => return false,
         }
     }
@@ -366,9 +363,9 @@ pub unsafe fn blocks_kernel<V: F32x4, const KH: usize, const KW: usize, const S:
                 let step = if ox + OW <= ox_hi { OW } else { 1 };
                 let in_off = (ox * S - left) * c;
                 let out = orow.add(ox * c);
-                // Stride 2 runs one pixel per block and walks each input row's pixels in order, all
-                // channels at once: the hardware prefetcher follows that, touches only cost it (below).
-                if !(S == 2 && OW == 1) {
+                // One pixel per block walks each input row's pixels in order, all channels at once:
+                // the hardware prefetcher follows that, touches only cost it (below).
+                if OW != 1 {
                     ahead.touch(in_off, step * S * c, ox * c, step * c);
                 }
                 let mut j = 0;
@@ -632,14 +629,15 @@ pub const KERNELS: &[KernelDescriptor] = &[
     KernelDescriptor { name: "dwconv_5x5s1_4c4w", op: "dwconv", tile: (4, 4), summary: "5x5 stride 1, 4 output pixels x 1 vector per block" },
     // 1x4 15.4 / 1x2 14.9 on 56x56x144 s2; 1x8 8.5.
     KernelDescriptor { name: "dwconv_5x5s2_4c4w", op: "dwconv", tile: (4, 4), summary: "5x5 stride 2, 4 output pixels x 1 vector per block" },
-    // C % 1024 == 0 (pixel stride a multiple of 4 KiB: every column in one L1 set): 4x2 10.3 GFLOP/s vs 1x4 6.1, 1x2 7.3, 2x2 8.4 on 7x7x1024 s1.
     // 5x5 runs its 1x4 tiles at any C: against 4x2 instances, A/B time x0.85-0.90 at C % 512 (14x14x512, 28x28x512) and
     // x1.10 at C % 1024 (7x7x1024, a shape no zoo or common trained model has); the two instances were 3.1 KiB gzip.
-    KernelDescriptor { name: "dwconv_3x3_16c2w", op: "dwconv", tile: (2, 16), summary: "3x3 stride 1 / 2 when C % 1024 == 0: 2 output pixels x 4 vectors (whole cache lines)" },
-    // C % 512 == 0 (2 KiB, two sets), 3x3: s1 1x2 13.1-13.4 vs 4x2 11.1-11.9, 1x4 10.8-11.2 (14x14x512, 28x28x512, 7x7x512); s2 2x1 11.1 vs 4x2 10.4, 1x3 8.1 (14x14x512).
-    KernelDescriptor { name: "dwconv_3x3s1_4c2w", op: "dwconv", tile: (2, 4), summary: "3x3 stride 1 when C % 512 == 0: 2 output pixels x 1 vector" },
-    // Stride 2 at any C (C % 1024 aside), no touch-ahead: interleaved A/B against 1x3 with touches, TF.js-wasm run between
+    // 1 pixel x 2 vectors at 5x5 stride 2 instead: x1.12-1.39 (56x56x144, 28x28x240, 14x14x672, 14x14x1024).
+    // 3x3 stride 2 at any C, no touch-ahead: interleaved A/B against 1x3 with touches, TF.js-wasm run between
     // pairs: 112x112x64 x0.62, 112x112x96 x0.69, 28x28x192 x0.91, 14x14x512 x0.92, 56x56x64..144 x0.95-1.03, 14x14x576 x1.00
     // (after a 32 MiB flush: 112x112 x0.62-0.67, 56x56x144 x1.17). Warm, 1x3 was within noise of 1x2 / 1x4 (1x8 spills).
-    KernelDescriptor { name: "dwconv_3x3s2_8c1w", op: "dwconv", tile: (1, 8), summary: "3x3 stride 2: 1 output pixel x 2 vectors, pixels in row order" },
+    // Against the 4x2 tile C % 1024 kept: 14x14x1024 x0.54, 28x28x1024 x0.51, 56x56x1024 x0.73, 7x7x1024 x0.93.
+    // 3x3 stride 1 when C % 512 == 0, same A/B: against the 1x2 tile (C % 512) 14x14x512 x0.92 (x0.81 after a flush),
+    // 28x28x512 x0.86, 56x56x512 x0.77; against 4x2 (C % 1024) 14x14x1024 x0.69, 28x28x1024 x0.78, 7x7x1024 x0.98.
+    // At other C it loses to 1x4: x1.03-1.20 (112x112x32, 56x56x128/144, 14x14x384/576, 7x7x960); C % 256 mixed (x0.92-1.11).
+    KernelDescriptor { name: "dwconv_3x3_8c1w", op: "dwconv", tile: (1, 8), summary: "3x3 stride 2, and stride 1 when C % 512 == 0: 1 output pixel x 2 vectors, pixels in row order" },
 ];

@@ -50,6 +50,13 @@ fn sweep<V: MathLanes>() {
             }
         }
     }
+    // C % 512 == 0: the 3x3 rows then run one pixel x all channels at stride 1 too.
+    for &(h, w) in &[(2, 9), (5, 7)] {
+        for stride in [1, 2] {
+            seed += 1;
+            ran += run_case::<V>(h, w, 7, 512, 3, stride, paddings[seed as usize % paddings.len()], (Activation::Relu6, Activation::Relu6), seed) as usize;
+        }
+    }
     assert!(ran > 250, "only {ran} cases ran");
 }
 

@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 
 const LOW_MEMORY_BOUND = 1024;
 const F = binaryen.Features;
-const features = F.SIMD128 | F.BulkMemory | (F.BulkMemoryOpt ?? 0) | F.NontrappingFPToInt | F.SignExt | F.MutableGlobals | F.ReferenceTypes | F.Multivalue;
+const features = F.SIMD128 | F.RelaxedSIMD | F.BulkMemory | (F.BulkMemoryOpt ?? 0) | F.NontrappingFPToInt | F.SignExt | F.MutableGlobals | F.ReferenceTypes | F.Multivalue;
 
 /** Index just past the balanced s-expression that starts at `i` (text[i] === '('). */
 function skipExpression(text, i) {

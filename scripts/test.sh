@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite: set up (idempotent), build what is stale, then the Rust kernel tests,
-# the package's vitest suites (simd128 and scalar builds) and the cross-runtime tests in test/.
+# the package's vitest suites (relaxed, simd128 and scalar builds) and the cross-runtime tests in test/.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit 1

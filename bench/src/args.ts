@@ -25,7 +25,7 @@ export interface BenchArgs {
 }
 
 export const SUITES = ['kernels', 'models', 'seed', 'size', 'coldstart'];
-export const ENGINES = ['sepconv-simd128', 'sepconv-scalar', 'tfjs-wasm', 'tfjs-cpu', 'ort-web', 'ort-node'];
+export const ENGINES = ['sepconv-simd128', 'sepconv-relaxed', 'sepconv-scalar', 'tfjs-wasm', 'tfjs-cpu', 'ort-web', 'ort-node'];
 
 export const HELP = `node bench/run.mjs [flags]        (pnpm bench -- [flags])
 

@@ -1,7 +1,7 @@
 // One "chain" of convolutions (a single op, a depthwise-separable pair, a 5x1 + 1x5 pair) run by
 // each engine on the same weights. The kernel bench and the seed's table are made of these.
 import * as sc from './sepconv.js';
-import type { Engines, EngineId } from './engines/index.js';
+import { ourBuild, type Engines, type EngineId, type OurBuild } from './engines/index.js';
 import { nhwcToNchw, onnxConvChain, type ConvSpec } from './onnx/builder.js';
 import { randn } from './rng.js';
 
@@ -75,7 +75,8 @@ export async function buildChain(e: Engines, id: EngineId, ch: Chain, seed: numb
   if (!e.has(id)) return { na: e.info.get(id)?.error ?? 'engine not loaded' };
   const x = randn(ch.input.reduce((a, b) => a * b, 1), seed);
   try {
-    if (id === 'sepconv-simd128' || id === 'sepconv-scalar') return buildOurs(e, id === 'sepconv-simd128' ? 'simd128' : 'scalar', ch, x);
+    const build = ourBuild(id);
+    if (build) return buildOurs(e, build, ch, x);
     if (id === 'tfjs-wasm' || id === 'tfjs-cpu') return buildTf(e, id === 'tfjs-wasm' ? 'wasm' : 'cpu', ch, x);
     return await buildOrt(e, id, ch, x);
   } catch (err) {
@@ -83,7 +84,7 @@ export async function buildChain(e: Engines, id: EngineId, ch: Chain, seed: numb
   }
 }
 
-function buildOurs(e: Engines, build: 'simd128' | 'scalar', ch: Chain, xData: Float32Array): Built {
+function buildOurs(e: Engines, build: OurBuild, ch: Chain, xData: Float32Array): Built {
   const use = () => e.useSepconv(build);
   use();
   const dw = sc.depthwiseOps;

@@ -7,7 +7,7 @@ import { measureChain, measurePaired, type ChainResult, type Ctx, type PairedRes
 import { hashSeed } from './rng.js';
 import { mobilenetV1Layers, mobilenetV2Blocks } from './shapes.js';
 
-export const KERNEL_ENGINES: EngineId[] = ['sepconv-simd128', 'sepconv-scalar', 'tfjs-wasm', 'ort-web', 'ort-node'];
+export const KERNEL_ENGINES: EngineId[] = ['sepconv-simd128', 'sepconv-relaxed', 'sepconv-scalar', 'tfjs-wasm', 'ort-web', 'ort-node'];
 
 export interface KernelCase {
   name: string;

@@ -2,7 +2,7 @@
 // weights in every engine (sepconv simd128/scalar, TF.js layers on wasm and cpu, ONNX on ORT).
 import { keep, type BenchArgs } from './args.js';
 import * as sc from './sepconv.js';
-import type { EngineId, Engines } from './engines/index.js';
+import { ourBuild, type EngineId, type Engines, type OurBuild } from './engines/index.js';
 import { tfjsModelFromConfig } from './engines/tfjs-model.js';
 import { kerasToOnnx } from './onnx/keras.js';
 import { nhwcToNchw } from './onnx/builder.js';
@@ -17,7 +17,7 @@ import * as xc from '../../packages/sepconv/src/models/xception.js';
 import * as rn from '../../packages/sepconv/src/models/resnet.js';
 import * as kc from '../../packages/sepconv/src/io/keras-config.js';
 
-export const MODEL_ENGINES: EngineId[] = ['sepconv-simd128', 'sepconv-scalar', 'tfjs-wasm', 'tfjs-cpu', 'ort-web', 'ort-node'];
+export const MODEL_ENGINES: EngineId[] = ['sepconv-simd128', 'sepconv-relaxed', 'sepconv-scalar', 'tfjs-wasm', 'tfjs-cpu', 'ort-web', 'ort-node'];
 const SLOW: EngineId[] = ['sepconv-scalar', 'tfjs-cpu'];
 
 export interface ModelDef {
@@ -111,7 +111,7 @@ export function ourModelFactory(): ((config: any) => any) | undefined {
   return undefined;
 }
 
-async function buildOurs(e: Engines, build: 'simd128' | 'scalar', cfg: any, weights: Map<string, Float32Array>, input: Float32Array, shape: number[]): Promise<Built | string> {
+async function buildOurs(e: Engines, build: OurBuild, cfg: any, weights: Map<string, Float32Array>, input: Float32Array, shape: number[]): Promise<Built | string> {
   const factory = ourModelFactory();
   if (!factory) return `no model factory exported yet (looked for ${OUR_FACTORIES.join(', ')})`;
   const use = () => e.useSepconv(build);
@@ -285,8 +285,8 @@ export async function runModels(ctx: Ctx, defs: ModelDef[], ids: EngineId[]): Pr
       ctx.log(`model ${def.id}: building on ${id}`);
       try {
         const b =
-          id === 'sepconv-simd128' || id === 'sepconv-scalar'
-            ? await buildOurs(ctx.engines, id === 'sepconv-simd128' ? 'simd128' : 'scalar', p.cfg, p.weights, p.input, p.shape)
+          ourBuild(id)
+            ? await buildOurs(ctx.engines, ourBuild(id)!, p.cfg, p.weights, p.input, p.shape)
             : id === 'tfjs-wasm' || id === 'tfjs-cpu'
               ? await buildTf(ctx.engines, id === 'tfjs-wasm' ? 'wasm' : 'cpu', p.cfg, p.weights, p.input, p.shape)
               : await buildOrt(ctx.engines, id, p.onnx(), p.flat.inputs[0], p.input, p.shape);

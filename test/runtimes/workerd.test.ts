@@ -60,10 +60,10 @@ type WorkerResult = WorkloadResult & { info: { build: string; reason: string }; 
 describe('workerd (Cloudflare Workers runtime)', () => {
   it('bundles with only the wasm modules beside the script, and no Node built-ins', () => {
     const names = bundle.modules.map((m) => `${m.type}:${m.name}`).sort();
-    expect(names).toEqual(['data:simd-bytes.bin', 'esModule:worker.js', 'wasm:sepconv-scalar.wasm', 'wasm:sepconv-simd128.wasm']);
+    expect(names).toEqual(['data:simd-bytes.bin', 'esModule:worker.js', 'wasm:sepconv-relaxed.wasm', 'wasm:sepconv-scalar.wasm', 'wasm:sepconv-simd128.wasm']);
     const code = readFileSync(join(bundle.dir, 'worker.js'), 'utf8');
     // No static import of anything but the wasm modules (workerd resolves those at load).
-    expect([...new Set([...code.matchAll(/(?:^|[;}\n])\s*import\s*[\w${}\s,*]*from\s*["']([^"']+)["']/g)].map((m) => m[1]))].sort()).toEqual(['./sepconv-scalar.wasm', './sepconv-simd128.wasm', './simd-bytes.bin']);
+    expect([...new Set([...code.matchAll(/(?:^|[;}\n])\s*import\s*[\w${}\s,*]*from\s*["']([^"']+)["']/g)].map((m) => m[1]))].sort()).toEqual(['./sepconv-relaxed.wasm', './sepconv-scalar.wasm', './sepconv-simd128.wasm', './simd-bytes.bin']);
     // Node-only code paths are feature-tested and never taken here (see packaging.test.ts for the list).
     const hits = hostGlobalRefs(code, NODE_GLOBALS);
     expect(hits, 'Node globals in the worker bundle').toEqual([]);
@@ -77,8 +77,8 @@ describe('workerd (Cloudflare Workers runtime)', () => {
     const r = first.body;
     expect(r.importIsModule).toBe(true);
     expect(r.compiles).toEqual({ compile: 0, instantiateBytes: 0 });
-    expect(r.info.build).toBe('simd128');
-    expect(r.info.reason).toMatch(/workerd validates wasm SIMD and the self-test passed/);
+    expect(r.info.build).toBe('relaxed');
+    expect(r.info.reason).toMatch(/workerd validates relaxed SIMD and the self-test passed/);
     expectDepthwiseCorrect('workerd', r);
     expectSameResults('workerd', r, await nodeResult(pkg, 'auto'));
 
@@ -102,10 +102,14 @@ describe('workerd (Cloudflare Workers runtime)', () => {
     expect(memAfter.peak - memBefore.rss).toBeLessThan(WORKERS_MEMORY_LIMIT);
   });
 
-  it('forced scalar matches Node scalar', async () => {
+  it('forced scalar and forced simd128 match Node', async () => {
     const { body } = await get<WorkerResult>('/?build=scalar');
     expect(body.info.build).toBe('scalar');
     expectSameResults('workerd scalar', body, await nodeResult(pkg, 'scalar'));
+    const simd = (await get<WorkerResult>('/?build=simd128')).body;
+    expect(simd.info.build).toBe('simd128');
+    // Node 20 runs simd128 here: the same binary, the same bits.
+    expectSameResults('workerd simd128', simd, await nodeResult(pkg, 'auto'), { rtol: 0, atol: 0 });
   });
 
   it('rejects compiling bytes, and sepconv says to import the .wasm as a module', async () => {
@@ -117,7 +121,7 @@ describe('workerd (Cloudflare Workers runtime)', () => {
     expect(body.ours.message).toMatch(/sepconv\/wasm\/simd128/);
     // and the instance still works afterwards
     const again = await get<WorkerResult>('/');
-    expect(again.body.info.build).toBe('simd128');
+    expect(again.body.info.build).toBe('relaxed');
   });
 });
 
@@ -137,7 +141,7 @@ describe('the edge-light entry (Vercel Edge / Next.js middleware shape), run in 
       const res = await fetch(w.url + '/');
       const body = (await res.json()) as WorkerResult;
       expect(res.status, JSON.stringify(body).slice(0, 500)).toBe(200);
-      expect(body.info.reason).toMatch(/^edge-light validates wasm SIMD/);
+      expect(body.info.reason).toMatch(/^edge-light validates relaxed SIMD/);
       expect(body.compiles).toEqual({ compile: 0, instantiateBytes: 0 });
       expectSameResults('edge-light in workerd', body, await nodeResult(pkg, 'auto'));
     } finally {
@@ -179,7 +183,7 @@ describe('workerd edge budgets: MobileNetV2 1.0 at 224x224', () => {
     const warm = [];
     for (let i = 0; i < 3; i++) warm.push((await at('/predict')).ms);
     const mem = budgetWorker.memory();
-    expect(initR.body.build).toBe('simd128');
+    expect(initR.body.build).toBe('relaxed');
     expect(first.body.shape).toEqual([1, 1000]);
     expect(first.body.sum).toBeCloseTo(1, 4);
     const code = budgetBundle.modules.find((m) => m.name === 'worker.js')!;

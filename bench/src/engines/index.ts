@@ -10,7 +10,27 @@ declare const __BENCH_ROOT__: string;
 export const ROOT: string = typeof __BENCH_ROOT__ === 'string' ? __BENCH_ROOT__ : process.cwd();
 export const req = createRequire(join(ROOT, 'package.json'));
 
-export type EngineId = 'sepconv-simd128' | 'sepconv-scalar' | 'tfjs-wasm' | 'tfjs-cpu' | 'ort-web' | 'ort-node';
+export type OurBuild = 'relaxed' | 'simd128' | 'scalar';
+
+/** The sepconv build an engine id names (sepconv-<build>). */
+export function ourBuild(id: EngineId): OurBuild | undefined {
+  return id.startsWith('sepconv-') ? (id.slice('sepconv-'.length) as OurBuild) : undefined;
+}
+
+let relaxedNote = 'relaxed SIMD';
+
+/**
+ * Node 20 ships relaxed SIMD behind V8's flag (Node 22, Chrome 114+ and workerd without one): set it
+ * before any wasm compiles so the relaxed build runs in this process. TF.js 4.22 has no relaxed build
+ * and ORT-web 1.30 picks one only when asked (env.wasm.simd = 'relaxed'), so the others run as before.
+ */
+function enableRelaxedSimd(): void {
+  if (sc.hostHasRelaxedSimd()) return;
+  req('node:v8').setFlagsFromString('--experimental-wasm-relaxed-simd');
+  relaxedNote = 'relaxed SIMD (V8 flag --experimental-wasm-relaxed-simd on this Node)';
+}
+
+export type EngineId = 'sepconv-simd128' | 'sepconv-relaxed' | 'sepconv-scalar' | 'tfjs-wasm' | 'tfjs-cpu' | 'ort-web' | 'ort-node';
 
 export interface LoadInfo {
   ok: boolean;
@@ -22,7 +42,7 @@ export interface LoadInfo {
 
 export class Engines {
   readonly info = new Map<EngineId, LoadInfo>();
-  readonly rt = new Map<'simd128' | 'scalar', sc.Runtime>();
+  readonly rt = new Map<OurBuild, sc.Runtime>();
   tf: any;
   ortWeb: any;
   ortNode: any;
@@ -32,7 +52,7 @@ export class Engines {
   }
 
   /** Makes the sepconv instance current (the package keeps one current instance; ops use it). */
-  useSepconv(build: 'simd128' | 'scalar'): sc.Runtime {
+  useSepconv(build: OurBuild): sc.Runtime {
     const rt = this.rt.get(build)!;
     sc.setRuntime(rt);
     return rt;
@@ -64,14 +84,15 @@ export class Engines {
         e.info.set(id, { ok: false, error: err instanceof Error ? err.message.split('\n')[0] : String(err) });
       }
     };
-    for (const build of ['simd128', 'scalar'] as const) {
+    if (want('sepconv-relaxed')) enableRelaxedSimd();
+    for (const build of ['simd128', 'relaxed', 'scalar'] as const) {
       await tryLoad(`sepconv-${build}`, async () => {
         const bytes = readFileSync(join(ROOT, `packages/sepconv/wasm/sepconv-${build}.wasm`));
         const module = await sc.toModule(bytes);
         const rt = sc.instantiate(module, { build, reason: 'bench' });
         e.rt.set(build, rt);
         addMemory(`sepconv-${build}`, rt.memory);
-        return undefined;
+        return build === 'relaxed' ? relaxedNote : undefined;
       });
     }
     if (want('tfjs-wasm') || want('tfjs-cpu')) {
@@ -111,4 +132,4 @@ export class Engines {
   }
 }
 
-export const ALL_ENGINES: EngineId[] = ['sepconv-simd128', 'sepconv-scalar', 'tfjs-wasm', 'tfjs-cpu', 'ort-web', 'ort-node'];
+export const ALL_ENGINES: EngineId[] = ['sepconv-simd128', 'sepconv-relaxed', 'sepconv-scalar', 'tfjs-wasm', 'tfjs-cpu', 'ort-web', 'ort-node'];

@@ -1,5 +1,5 @@
 //! The 4-lane f32 vector every kernel is written over, and its implementations:
-//! wasm32 simd128, x86_64 SSE (so host tests run the SIMD-shaped code), and a portable scalar one.
+//! wasm32 simd128 (with relaxed SIMD's fused multiply-add in the relaxed build), x86_64 SSE (so host tests run the SIMD-shaped code), and a portable scalar one.
 
 /// Four f32 lanes: the NEON / wasm simd128 shape.
 pub trait F32x4: Copy {
@@ -14,7 +14,7 @@ pub trait F32x4: Copy {
     fn add(self, o: Self) -> Self;
     fn sub(self, o: Self) -> Self;
     fn mul(self, o: Self) -> Self;
-    /// `self * b + c`, unfused (simd128 has no FMA).
+    /// `self * b + c`: unfused, except in the relaxed-SIMD build (one FMA where the host has it).
     #[inline(always)]
     fn mul_add(self, b: Self, c: Self) -> Self {
         self.mul(b).add(c)
@@ -114,6 +114,12 @@ mod wasm_simd {
         fn mul(self, o: Self) -> Self {
             Self(f32x4_mul(self.0, o.0))
         }
+        // The relaxed build: one fused multiply-add where the host has FMA (else mul + add).
+        #[cfg(target_feature = "relaxed-simd")]
+        #[inline(always)]
+        fn mul_add(self, b: Self, c: Self) -> Self {
+            Self(f32x4_relaxed_madd(self.0, b.0, c.0))
+        }
         // pmax/pmin lower to one maxps/minps on x86 hosts; max/min would need a NaN-fixing sequence.
         #[inline(always)]
         fn max(self, o: Self) -> Self {
@@ -206,7 +212,9 @@ pub type NativeLanes = SseLanes;
 pub type NativeLanes = ScalarLanes;
 
 /// Name of the lane implementation compiled in, reported by `backend()`.
-pub const NATIVE_LANES_NAME: &str = if cfg!(all(target_arch = "wasm32", target_feature = "simd128")) {
+pub const NATIVE_LANES_NAME: &str = if cfg!(all(target_arch = "wasm32", target_feature = "relaxed-simd")) {
+    "relaxed"
+} else if cfg!(all(target_arch = "wasm32", target_feature = "simd128")) {
     "simd128"
 } else if cfg!(target_arch = "x86_64") {
     "sse"

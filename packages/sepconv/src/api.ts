@@ -1,7 +1,7 @@
 // Everything sepconv exports except `init`, which each host entry provides.
 export * from './errors.js';
 export { backend, isInitialized, type BackendInfo, type BuildName } from './runtime/state.js';
-export { hostHasSimd, type InitOptions, type WasmSource } from './runtime/loader.js';
+export { hostHasRelaxedSimd, hostHasSimd, type InitOptions, type WasmSource } from './runtime/loader.js';
 export { Tensor, tensor, zeros, fill, type DType, type Shape } from './tensor/tensor.js';
 export { depthwiseConv2d, type DepthwiseConv2dOptions } from './ops/depthwise.js';
 export { conv2d, conv2dGeometry, runConv2d, PackedConvWeights, type Conv2dOptions } from './ops/conv.js';

@@ -5,6 +5,7 @@ import type { BackendInfo, BuildName } from '../runtime/state.js';
 export * from '../api.js';
 
 const URLS: Record<BuildName, () => URL> = {
+  relaxed: () => new URL('../wasm/sepconv-relaxed.wasm', import.meta.url),
   simd128: () => new URL('../wasm/sepconv-simd128.wasm', import.meta.url),
   scalar: () => new URL('../wasm/sepconv-scalar.wasm', import.meta.url),
 };

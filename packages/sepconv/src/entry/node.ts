@@ -23,7 +23,7 @@ async function packageWasm(build: BuildName): Promise<Uint8Array> {
   throw new WasmLoadError(`sepconv: the ${build} build is missing from the package (looked in ${tried.join(', ')})`);
 }
 
-/** Loads the SIMD build when Node supports it (it does from Node 16.4), else the scalar one. */
+/** Loads the relaxed-SIMD build where Node has it (Node 22), else the SIMD one (Node 20), else the scalar one. */
 export function init(options: InitOptions = {}): Promise<BackendInfo> {
   return initWith({ name: `Node ${process.versions.node}`, source: packageWasm }, options);
 }

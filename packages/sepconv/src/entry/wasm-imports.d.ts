@@ -1,4 +1,8 @@
 // The `?module` form of the wasm imports (edge-light entry); tsup rewrites both forms to ../wasm/*.wasm.
+declare module '#wasm/relaxed?module' {
+  const module: WebAssembly.Module;
+  export default module;
+}
 declare module '#wasm/simd128?module' {
   const module: WebAssembly.Module;
   export default module;

@@ -15,7 +15,7 @@ export interface InitOptions {
   url?: string | URL | Partial<Record<BuildName, string | URL>>;
   /** A fetch Response (or its promise) of the .wasm. */
   response?: Response | PromiseLike<Response>;
-  /** 'auto' (default) picks simd128 when the host validates SIMD and the self-test passes. */
+  /** 'auto' (default) picks relaxed, else simd128, else scalar: the first the host validates whose self-test passes. */
   build?: BuildName | 'auto';
   /** Run the known-answer self-test on the SIMD build (default true). */
   selfTest?: boolean;
@@ -30,12 +30,24 @@ export interface HostDefaults {
 // (module (func (result v128) i32.const 0 i8x16.splat i8x16.popcnt))
 const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
 
-export function hostHasSimd(): boolean {
+// (module (func (result v128) i32.const 0 i8x16.splat (twice more) f32x4.relaxed_madd))
+const RELAXED_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 19, 1, 17, 0, 65, 0, 253, 15, 65, 0, 253, 15, 65, 0, 253, 15, 253, 133, 2, 11]);
+
+function validates(probe: Uint8Array<ArrayBuffer>): boolean {
   try {
-    return WebAssembly.validate(SIMD_PROBE);
+    return WebAssembly.validate(probe);
   } catch {
     return false;
   }
+}
+
+export function hostHasSimd(): boolean {
+  return validates(SIMD_PROBE);
+}
+
+/** Whether the host validates relaxed SIMD (Chrome 114+, Firefox 120+, Node 22+, workerd). */
+export function hostHasRelaxedSimd(): boolean {
+  return validates(RELAXED_PROBE);
 }
 
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
@@ -157,8 +169,9 @@ function hasExplicit(opts: InitOptions): boolean {
 }
 
 /**
- * Loads a build and makes it current. `auto` picks simd128 when the host validates SIMD and
- * the known-answer self-test passes, else scalar; `backend()` then says which and why.
+ * Loads a build and makes it current. `auto` picks relaxed when the host validates relaxed SIMD,
+ * else simd128 when it validates SIMD, each only if the known-answer self-test passes, else
+ * scalar; `backend()` then says which and why.
  */
 export async function initWith(host: HostDefaults, opts: InitOptions = {}): Promise<BackendInfo> {
   const want = opts.build ?? 'auto';
@@ -174,24 +187,29 @@ export async function initWith(host: HostDefaults, opts: InitOptions = {}): Prom
     if (want !== 'auto' && rt.backend.build !== want) {
       throw new WasmLoadError(`sepconv: init({ build: '${want}' }) was given the ${rt.backend.build} build`);
     }
-    if (rt.backend.build === 'simd128' && opts.selfTest !== false) {
+    if (rt.backend.build !== 'scalar' && opts.selfTest !== false) {
       const problem = selfTest(rt);
-      if (problem) throw new WasmLoadError(`sepconv: the simd128 self-test failed on this host (${problem}); pass the scalar build`);
+      if (problem) throw new WasmLoadError(`sepconv: the ${rt.backend.build} self-test failed on this host (${problem}); pass the scalar build`);
     }
     setRuntime(rt);
     return { ...rt.backend };
   }
 
   let order: { build: BuildName; reason: string }[];
-  if (want === 'simd128' || want === 'scalar') {
+  const tested = opts.selfTest === false ? ' (self-test skipped)' : ' and the self-test passed';
+  if (want !== 'auto') {
     order = [{ build: want, reason: `forced with init({ build: '${want}' })` }];
   } else if (!hostHasSimd()) {
     order = [{ build: 'scalar', reason: 'this host does not validate wasm SIMD (simd128)' }];
   } else {
     order = [
-      { build: 'simd128', reason: `${host.name} validates wasm SIMD` + (opts.selfTest === false ? ' (self-test skipped)' : ' and the self-test passed') },
+      { build: 'simd128', reason: `${host.name} validates wasm SIMD but not relaxed SIMD` + tested },
       { build: 'scalar', reason: '' },
     ];
+    if (hostHasRelaxedSimd()) {
+      order.unshift({ build: 'relaxed', reason: `${host.name} validates relaxed SIMD` + tested });
+      order[1]!.reason = '';
+    }
   }
 
   let failure = '';
@@ -199,7 +217,7 @@ export async function initWith(host: HostDefaults, opts: InitOptions = {}): Prom
     const src = await sourceFor(choice.build);
     if (src === undefined) {
       if (i + 1 < order.length) {
-        failure = `no ${choice.build} build was given`;
+        failure ||= `no ${choice.build} build was given`;
         continue;
       }
       throw new WasmLoadError(`sepconv: init() was given no source for the ${choice.build} build`);
@@ -207,10 +225,10 @@ export async function initWith(host: HostDefaults, opts: InitOptions = {}): Prom
     const module = await toModule(src);
     const reason = choice.reason || failure;
     const rt = instantiate(module, { build: choice.build, reason });
-    if (choice.build === 'simd128' && want === 'auto' && opts.selfTest !== false) {
+    if (choice.build !== 'scalar' && want === 'auto' && opts.selfTest !== false) {
       const problem = selfTest(rt);
       if (problem) {
-        failure = `the simd128 self-test failed (${problem}), so the scalar build runs`;
+        failure = `the ${choice.build} self-test failed (${problem}), so the ${order[i + 1]?.build ?? 'next'} build runs`;
         if (typeof console !== 'undefined') console.warn(`sepconv: ${failure}`);
         continue;
       }

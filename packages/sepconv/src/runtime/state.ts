@@ -11,7 +11,8 @@ export interface KernelExports {
   lanes_name(): string;
 }
 
-export type BuildName = 'simd128' | 'scalar';
+/** relaxed: simd128 plus relaxed SIMD (fused multiply-add); simd128: wasm SIMD; scalar: no SIMD. */
+export type BuildName = 'relaxed' | 'simd128' | 'scalar';
 
 export interface BackendInfo {
   /** Which wasm build runs. */

@@ -1,25 +1,68 @@
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { describe, expect, it } from 'vitest';
-import { backend, depthwiseConv2d, hostHasSimd, init, NotInitializedError, tensor, WasmLoadError } from '../../src/entry/node.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { backend, depthwiseConv2d, hostHasRelaxedSimd, hostHasSimd, init, NotInitializedError, tensor, WasmLoadError } from '../../src/entry/node.js';
 import { setRuntime } from '../../src/runtime/state.js';
 import { TEST_BUILD } from '../helpers.js';
 
 const wasmPath = (build: string) => new URL(`../../wasm/sepconv-${build}.wasm`, import.meta.url);
 
 describe('init and the loader', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
   it('throws NotInitializedError before init', () => {
     setRuntime(undefined);
     expect(() => tensor(new Float32Array(1), [1])).toThrow(NotInitializedError);
     expect(() => backend()).toThrow(NotInitializedError);
   });
 
-  it('auto picks simd128 on Node and says why', async () => {
+  it('auto picks relaxed where Node validates relaxed SIMD, else simd128, and says why', async () => {
     expect(hostHasSimd()).toBe(true);
+    // Node 20 validates relaxed SIMD only under V8's flag, which the relaxed project passes.
+    expect(hostHasRelaxedSimd()).toBe(TEST_BUILD === 'relaxed');
     const info = await init();
+    if (TEST_BUILD === 'relaxed') {
+      expect(info.build).toBe('relaxed');
+      expect(info.reason).toMatch(/validates relaxed SIMD and the self-test passed/);
+    } else {
+      expect(info.build).toBe('simd128');
+      expect(info.reason).toMatch(/validates wasm SIMD but not relaxed SIMD and the self-test passed/);
+    }
+  });
+
+  it('without a relaxed binary among the sources, auto runs simd128 and says so', async () => {
+    const module = { simd128: await WebAssembly.compile(await readFile(wasmPath('simd128'))), scalar: await WebAssembly.compile(await readFile(wasmPath('scalar'))) };
+    const info = await init({ module });
     expect(info.build).toBe('simd128');
-    expect(info.reason).toMatch(/validates wasm SIMD and the self-test passed/);
+    if (TEST_BUILD === 'relaxed') expect(info.reason).toBe('no relaxed build was given');
+  });
+
+  it.runIf(TEST_BUILD === 'relaxed')('falls back to simd128 when the relaxed GEMM gives a wrong answer, and says so', async () => {
+    const relaxed = await WebAssembly.compile(await readFile(wasmPath('relaxed')));
+    const simd128 = await WebAssembly.compile(await readFile(wasmPath('simd128')));
+    const scalar = await WebAssembly.compile(await readFile(wasmPath('scalar')));
+    // The relaxed instance's gemm_run adds 0.5 to its first output, as a miscompiling engine would.
+    const Real = WebAssembly.Instance;
+    vi.spyOn(WebAssembly, 'Instance').mockImplementation(function (module: WebAssembly.Module, imports?: WebAssembly.Imports) {
+      const inst = new Real(module, imports);
+      if (module !== relaxed) return inst;
+      const ex = inst.exports as Record<string, unknown> & { memory: WebAssembly.Memory };
+      const real = ex.gemm_run as (...a: number[]) => unknown;
+      const gemm_run = (...a: number[]) => {
+        const r = real(...a);
+        new Float32Array(ex.memory.buffer, a[3]!, 1)[0]! += 0.5;
+        return r;
+      };
+      return { exports: { ...ex, gemm_run } };
+    } as unknown as typeof WebAssembly.Instance);
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const info = await init({ module: { relaxed, simd128, scalar } });
+    expect(info.build).toBe('simd128');
+    expect(info.reason).toMatch(/^the relaxed self-test failed \(gemm 5x19x13 output\[0\] = .*\), so the simd128 build runs$/);
+    expect(warn).toHaveBeenCalledWith(`sepconv: ${info.reason}`);
   });
 
   it('can be forced to the scalar build', async () => {
@@ -33,6 +76,10 @@ describe('init and the loader', () => {
     expect((await init({ module })).build).toBe(TEST_BUILD);
     expect((await init({ bytes: await readFile(wasmPath('scalar')) })).build).toBe('scalar');
     await expect(init({ module, build: TEST_BUILD === 'simd128' ? 'scalar' : 'simd128' })).rejects.toThrow(WasmLoadError);
+    if (TEST_BUILD === 'relaxed') {
+      const relaxed = await WebAssembly.compile(await readFile(wasmPath('relaxed')));
+      expect(await init({ module: relaxed })).toEqual({ build: 'relaxed', reason: 'the one build passed to init()' });
+    }
   });
 
   it('loads by URL and names the URL when it serves HTML', async () => {

@@ -17,7 +17,7 @@ export interface InitOptions {
   response?: Response | PromiseLike<Response>;
   /** 'auto' (default) picks relaxed, else simd128, else scalar: the first the host validates whose self-test passes. */
   build?: BuildName | 'auto';
-  /** Run the known-answer self-test on the SIMD build (default true). */
+  /** Run the known-answer self-test on the SIMD builds (default true). */
   selfTest?: boolean;
 }
 
@@ -101,7 +101,8 @@ async function compile(bytes: BufferSource, where: string): Promise<WebAssembly.
         where,
       );
     }
-    throw new WasmLoadError(`sepconv: compiling ${where} failed: ${msg}`, where);
+    const hint = hostHasSimd() && !hostHasRelaxedSimd() ? ' (if it is the relaxed build: this host has no relaxed SIMD, pass the simd128 build)' : '';
+    throw new WasmLoadError(`sepconv: compiling ${where} failed: ${msg}${hint}`, where);
   }
 }
 

@@ -71,7 +71,7 @@ export async function measureSizes(_args: BenchArgs): Promise<{ rows: SizeRow[];
   const ours = `import { init, tensor, mobilenetV2 } from 'sepconv';
 export async function classify(pixels) { await init(); const m = mobilenetV2(); const x = tensor(pixels, [1, 224, 224, 3]); return m.predict(x).data(); }`;
   const entry = { sepconv: join(ROOT, 'packages/sepconv/src/entry/browser.ts') };
-  // The target row is the larger fetch: relaxed, what Chrome 114+ and Firefox 120+ download (Safari and older hosts take simd128).
+  // The target row is the larger fetch: relaxed, what Chrome 114+ downloads (hosts without relaxed SIMD take simd128).
   await attempt(async () => row('sepconv', 'sepconv (browser entry + relaxed-SIMD .wasm, the build Chrome fetches)', await bundle(ours, entry), [join(wasmDir, 'sepconv-relaxed.wasm')]), 'sepconv');
   await attempt(async () => row('sepconv-simd128', 'sepconv (browser entry + simd128 .wasm, hosts without relaxed SIMD)', await bundle(ours, entry), [join(wasmDir, 'sepconv-simd128.wasm')]), 'sepconv simd128');
   await attempt(async () => row('sepconv-all', 'sepconv, all three .wasm builds deployed (each host fetches only one)', await bundle(ours, entry), ['relaxed', 'simd128', 'scalar'].map((b) => join(wasmDir, `sepconv-${b}.wasm`))), 'sepconv all');

@@ -45,7 +45,7 @@ export function hostHasSimd(): boolean {
   return validates(SIMD_PROBE);
 }
 
-/** Whether the host validates relaxed SIMD (Chrome 114+, Firefox 120+, Node 22+, workerd). */
+/** Whether the host validates relaxed SIMD (Chrome / Edge 114+, Node 22+, workerd; tested on Chromium 156). */
 export function hostHasRelaxedSimd(): boolean {
   return validates(RELAXED_PROBE);
 }

@@ -83,7 +83,7 @@ function relaxedSentence(ks: readonly ChainResult[]): string | undefined {
     const v = ks.filter((k) => k.family === fam).map((k) => over(k.engines['sepconv-relaxed'], k.engines['sepconv-simd128'])).filter((x): x is number => x !== undefined).sort((a, b) => a - b);
     return v.length ? [`${fam} ${ratio(v[Math.floor(v.length / 2)])} (${ratio(v[0])}–${ratio(v[v.length - 1])})`] : [];
   });
-  return parts.length ? `Ours relaxed (the relaxed-SIMD build, one fused multiply-add per f32x4 multiply-add; what Node 22+, Chrome 114+ and workerd run) against our simd128, median time ratio per family (range): ${parts.join(', ')}.` : undefined;
+  return parts.length ? `Ours relaxed (the relaxed-SIMD build, one fused multiply-add per f32x4 multiply-add; what Node 22+, Chrome 114+ and workerd run) speed-up over our simd128 (its median time / relaxed median time), median per family (range): ${parts.join(', ')}.` : undefined;
 }
 
 export function kernelMarkdown(r: BenchResults): string {

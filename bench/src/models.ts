@@ -283,10 +283,11 @@ export async function runModels(ctx: Ctx, defs: ModelDef[], ids: EngineId[]): Pr
         continue;
       }
       ctx.log(`model ${def.id}: building on ${id}`);
+      const build = ourBuild(id);
       try {
         const b =
-          ourBuild(id)
-            ? await buildOurs(ctx.engines, ourBuild(id)!, p.cfg, p.weights, p.input, p.shape)
+          build
+            ? await buildOurs(ctx.engines, build, p.cfg, p.weights, p.input, p.shape)
             : id === 'tfjs-wasm' || id === 'tfjs-cpu'
               ? await buildTf(ctx.engines, id === 'tfjs-wasm' ? 'wasm' : 'cpu', p.cfg, p.weights, p.input, p.shape)
               : await buildOrt(ctx.engines, id, p.onnx(), p.flat.inputs[0], p.input, p.shape);

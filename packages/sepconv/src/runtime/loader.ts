@@ -1,7 +1,10 @@
 import { WasmLoadError } from '../errors.js';
 import { createBindings } from './generated/bindings.js';
 import { Runtime, setRuntime, type BackendInfo, type BuildName, type KernelExports } from './state.js';
+import { hostHasRelaxedSimd, hostHasSimd } from './probes.js';
 import { selfTest } from './self-test.js';
+
+export { hostHasRelaxedSimd, hostHasSimd };
 
 /** One wasm binary, in any form a host can hand it over. */
 export type WasmSource = WebAssembly.Module | BufferSource | string | URL | Response | PromiseLike<Response>;
@@ -25,29 +28,6 @@ export interface InitOptions {
 export interface HostDefaults {
   name: string;
   source(build: BuildName): WasmSource | Promise<WasmSource>;
-}
-
-// (module (func (result v128) i32.const 0 i8x16.splat i8x16.popcnt))
-const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
-
-// (module (func (result v128) i32.const 0 i8x16.splat (twice more) f32x4.relaxed_madd))
-const RELAXED_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 19, 1, 17, 0, 65, 0, 253, 15, 65, 0, 253, 15, 65, 0, 253, 15, 253, 133, 2, 11]);
-
-function validates(probe: Uint8Array<ArrayBuffer>): boolean {
-  try {
-    return WebAssembly.validate(probe);
-  } catch {
-    return false;
-  }
-}
-
-export function hostHasSimd(): boolean {
-  return validates(SIMD_PROBE);
-}
-
-/** Whether the host validates relaxed SIMD (Chrome / Edge 114+, Node 22+, workerd; tested on Chromium 156). */
-export function hostHasRelaxedSimd(): boolean {
-  return validates(RELAXED_PROBE);
 }
 
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
@@ -203,14 +183,12 @@ export async function initWith(host: HostDefaults, opts: InitOptions = {}): Prom
   } else if (!hostHasSimd()) {
     order = [{ build: 'scalar', reason: 'this host does not validate wasm SIMD (simd128)' }];
   } else {
+    const relaxed = hostHasRelaxedSimd();
     order = [
-      { build: 'simd128', reason: `${host.name} validates wasm SIMD but not relaxed SIMD` + tested },
+      ...(relaxed ? [{ build: 'relaxed' as const, reason: `${host.name} validates relaxed SIMD` + tested }] : []),
+      { build: 'simd128', reason: relaxed ? '' : `${host.name} validates wasm SIMD but not relaxed SIMD` + tested },
       { build: 'scalar', reason: '' },
     ];
-    if (hostHasRelaxedSimd()) {
-      order.unshift({ build: 'relaxed', reason: `${host.name} validates relaxed SIMD` + tested });
-      order[1]!.reason = '';
-    }
   }
 
   let failure = '';

@@ -2,7 +2,7 @@
 // weights in every engine (sepconv simd128/scalar, TF.js layers on wasm and cpu, ONNX on ORT).
 import { keep, type BenchArgs } from './args.js';
 import * as sc from './sepconv.js';
-import { ourBuild, type EngineId, type Engines, type OurBuild } from './engines/index.js';
+import { ALL_ENGINES, ourBuild, type EngineId, type Engines, type OurBuild } from './engines/index.js';
 import { tfjsModelFromConfig } from './engines/tfjs-model.js';
 import { kerasToOnnx } from './onnx/keras.js';
 import { nhwcToNchw } from './onnx/builder.js';
@@ -17,7 +17,7 @@ import * as xc from '../../packages/sepconv/src/models/xception.js';
 import * as rn from '../../packages/sepconv/src/models/resnet.js';
 import * as kc from '../../packages/sepconv/src/io/keras-config.js';
 
-export const MODEL_ENGINES: EngineId[] = ['sepconv-simd128', 'sepconv-relaxed', 'sepconv-scalar', 'tfjs-wasm', 'tfjs-cpu', 'ort-web', 'ort-node'];
+export const MODEL_ENGINES: EngineId[] = ALL_ENGINES;
 const SLOW: EngineId[] = ['sepconv-scalar', 'tfjs-cpu'];
 
 export interface ModelDef {

@@ -3,7 +3,7 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { BenchArgs } from './args.js';
 import { latencySpec, renderSvg, rooflineSpec, seedSpec } from './charts.js';
-import { ROOT, type EngineId, type LoadInfo } from './engines/index.js';
+import { ALL_ENGINES, ROOT, type EngineId, type LoadInfo } from './engines/index.js';
 import type { ChainResult, PairedResult } from './measure.js';
 import type { ModelResult } from './models.js';
 import type { MemoryRoofResult, RoofResult } from './roof.js';
@@ -179,7 +179,7 @@ export function seedMarkdown(r: BenchResults): string {
 
 export function modelMarkdown(r: BenchResults): string {
   const L: string[] = [];
-  const engines: EngineId[] = ['sepconv-simd128', 'sepconv-relaxed', 'sepconv-scalar', 'tfjs-wasm', 'tfjs-cpu', 'ort-web', 'ort-node'];
+  const engines = ALL_ENGINES;
   L.push(`| model | GMAC | params | ${engines.map((e) => `${SHORT[e]} ms`).join(' | ')} | ours vs TF.js-wasm (min) | ours vs ORT-web (min) | ours GFLOP/s | ours % roof |`);
   L.push(`|---|--:|--:|${engines.map(() => '--:').join('|')}|--:|--:|--:|--:|`);
   for (const m of r.models) {

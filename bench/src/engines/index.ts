@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
+import { ENGINES } from '../args.js';
 import * as sc from '../sepconv.js';
 import { addMemory, attributing, wasmHeapBytes } from './wasm-memory.js';
 
@@ -132,4 +133,4 @@ export class Engines {
   }
 }
 
-export const ALL_ENGINES: EngineId[] = ['sepconv-simd128', 'sepconv-relaxed', 'sepconv-scalar', 'tfjs-wasm', 'tfjs-cpu', 'ort-web', 'ort-node'];
+export const ALL_ENGINES = ENGINES as EngineId[];

@@ -437,8 +437,8 @@ pub fn depthwise_rows<V: MathLanes>(g: &ConvGeometry, w: &PackedDepthwise, outpu
 
 /// What a row kernel touches ahead of use (`pack::touch`, a software prefetch): the input rows the
 /// next output row adds and the next output row itself (so its stores hit). The depthwise row kernels
-/// touch them block by block at stride 1 (-18% on a cold cache, interleaved A/B on MobileNet shapes), the fused
-/// spatial kernel one slice per channel block. Not generic: one copy for all row kernels.
+/// touch them block by block at stride 1 (-18% on a cold cache, interleaved A/B on MobileNet shapes). Not generic:
+/// one copy for all row kernels.
 pub(crate) struct RowsAhead {
     rows: [*const f32; 4],
     n_rows: usize,

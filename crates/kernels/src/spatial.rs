@@ -76,7 +76,7 @@ impl PackedSpatial {
     /// Floats of scratch `run` needs: the vertical pass output, plus a partial sum when rank > 1.
     pub fn scratch_len(&self, v: &ConvGeometry, h: &ConvGeometry) -> usize {
         if fused_applies(v, h, self) {
-            return h.out_w * self.kernel_h * self.channels.next_multiple_of(FUSED_CHANNELS);
+            return h.out_w * self.kernel_h * FUSED_CHANNELS;
         }
         let mid = v.batch * v.out_h * v.out_w * self.channels;
         let out = h.batch * h.out_h * h.out_w * self.channels;
@@ -154,7 +154,8 @@ unsafe fn fused<V: crate::elementwise::MathLanes>(v: &ConvGeometry, h: &ConvGeom
     }
 }
 
-/// Horizontal pass first, per block of 16 channels walking down the image: each input row's 1 x K
+/// Horizontal pass first, one block of 16 channels at a time walking down the whole image (so the
+/// block's ring stays in L1, and each input and output cache line is visited once): each input row's 1 x K
 /// result goes once into slot `row % K` of a ring laid out [x][slot][16 channels], and each output
 /// row's K x 1 pass reads its K taps at constant offsets from one pointer (the weights, not the
 /// slots, rotate with the row). No pointer per tap row, so V8 keeps the loop in registers.
@@ -178,7 +179,7 @@ unsafe fn ring_kernel<V: crate::elementwise::MathLanes, const K: usize, const S:
     let hi = if in_w + left >= K { ((in_w + left - K) / S + 1).clamp(lo, out_w) } else { lo };
     let cols = Columns { c, in_w, left, out_w, lo, hi };
     let rank = w.raw.len();
-    // Sigmoid / swish kept out of the inner loop (their constants made V8 spill it): a pass per output row.
+    // Sigmoid / swish kept out of the inner loop (their constants made V8 spill it): a pass per image.
     let ep_last = crate::activation::Epilogue::<V>::new(act);
     let ep_lin = crate::activation::Epilogue::<V>::new(Activation::Linear);
     let (inp, outp, rp0) = (input.as_ptr(), output.as_mut_ptr(), ring.as_mut_ptr());
@@ -187,23 +188,16 @@ unsafe fn ring_kernel<V: crate::elementwise::MathLanes, const K: usize, const S:
         for n in 0..v.batch {
             let img = inp.add(n * in_h * in_w * c);
             let oimg = outp.add(n * out_h * out_w * c);
-            let mut next = isize::MIN;
-            for oy in 0..out_h {
-                let top_row = (oy * v.stride_h) as isize - v.pads.top as isize;
-                let new_rows = next.max(top_row)..top_row + K as isize;
-                next = top_row + K as isize;
-                let orow = oimg.add(oy * out_w * c);
-                // The next output row's new input rows and the row itself, touched ahead in one slice
-                // per channel block.
-                let ahead = crate::dwconv::RowsAhead::new(v, c, n, oy, inp, outp, out_w * c);
-                let blocks = c.div_ceil(CB);
-                let (in_slice, out_slice) = ((in_w * c).div_ceil(blocks), (out_w * c).div_ceil(blocks));
-                let mut c0 = 0;
-                while c0 < c {
-                    let nv = CB.min(c - c0) / 4;
-                    let b = c0 / CB;
-                    ahead.touch(b * in_slice, in_slice, (b * out_slice).min(out_w * c), out_slice.min((out_w * c).saturating_sub(b * out_slice)));
-                    let block = rp0.add(c0 * out_w * K);
+            let mut c0 = 0;
+            while c0 < c {
+                let nv = CB.min(c - c0) / 4;
+                let block = rp0;
+                let mut next = isize::MIN;
+                for oy in 0..out_h {
+                    let top_row = (oy * v.stride_h) as isize - v.pads.top as isize;
+                    let new_rows = next.max(top_row)..top_row + K as isize;
+                    next = top_row + K as isize;
+                    let orow = oimg.add(oy * out_w * c);
                     for iy in new_rows.clone() {
                         let slot = block.add(iy.rem_euclid(K as isize) as usize * CB);
                         if iy >= 0 && (iy as usize) < in_h {
@@ -246,11 +240,11 @@ unsafe fn ring_kernel<V: crate::elementwise::MathLanes, const K: usize, const S:
                             (false, false) => vertical!(|p: *mut f32| V::load(p), |a: V| ep.apply(a)),
                         }
                     }
-                    c0 += CB;
                 }
-                if r + 1 == rank && !act.is_fusable() {
-                    crate::elementwise::activation_in_place_with::<V>(core::slice::from_raw_parts_mut(orow, out_w * c), act);
-                }
+                c0 += CB;
+            }
+            if r + 1 == rank && !act.is_fusable() {
+                crate::elementwise::activation_in_place_with::<V>(core::slice::from_raw_parts_mut(oimg, out_h * out_w * c), act);
             }
         }
     }
@@ -347,6 +341,12 @@ pub const KERNELS: &[KernelDescriptor] = &[
     // row from it. Interleaved A/B against the vertical-first kernel it replaced (5x1+1x5 56x56x128):
     // x0.81 warm, x0.84 cold, now 1.85x (cold) - 1.99x (warm) faster than our 5x5 depthwise (theory 2.5x).
     // 16 channels per block beat 8 (x1.04) and 32 (x1.06); pixel-outer vertical order was x1.10 slower.
+    // Channel-block-outer (each block walks the whole image; it was row-outer over all blocks, a 143 KiB ring at
+    // 5x5 56x56x128): interleaved A/B on an AMD Zen 5 host (EPYC family 26, 2026-12-03) x0.84 warm (5x5, 7x7
+    // 56x56x128), x0.79-0.95 with TF.js-wasm run between, x0.91-0.99 after a 64 MiB flush; on a Zen 3 host
+    // (2026-11) it had lost. In it, software touches ahead (next row, next block, or whole rows): x0.94-1.23,
+    // dropped; 8 / 32 channels per block: x1.09-1.12 / x0.95-1.05; two channel vectors per vertical step: x0.96
+    // warm, x0.95-1.02 cold (V8 spills the weights).
     // The vertical pass without hard-swish's per-vector test: x0.966 warm, x0.962 cold (in the depthwise
     // row kernels the same split was x0.99 and slower on 56x56 shapes, so they keep the test).
     KernelDescriptor { name: "spatial_ring_16c4w", op: "spatial", tile: (4, 16), summary: "K x 1 then 1 x K per channel, horizontal first into a ring of K rows per 16-channel block (square K = 3, 5, 7, horizontal stride 1)" },

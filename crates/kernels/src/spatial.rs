@@ -346,7 +346,8 @@ pub const KERNELS: &[KernelDescriptor] = &[
     // 56x56x128), x0.79-0.95 with TF.js-wasm run between, x0.91-0.99 after a 64 MiB flush; on a Zen 3 host
     // (2026-11) it had lost. In it, software touches ahead (next row, next block, or whole rows): x0.94-1.23,
     // dropped; 8 / 32 channels per block: x1.09-1.12 / x0.95-1.05; two channel vectors per vertical step: x0.96
-    // warm, x0.95-1.02 cold (V8 spills the weights).
+    // warm, x0.95-1.02 cold (V8 spills the weights); strips of 4 / 8 rows per block, the next strip touched
+    // whole: x1.06-1.12 warm, x0.90-0.98 after a flush.
     // The vertical pass without hard-swish's per-vector test: x0.966 warm, x0.962 cold (in the depthwise
     // row kernels the same split was x0.99 and slower on 56x56 shapes, so they keep the test).
     KernelDescriptor { name: "spatial_ring_16c4w", op: "spatial", tile: (4, 16), summary: "K x 1 then 1 x K per channel, horizontal first into a ring of K rows per 16-channel block (square K = 3, 5, 7, horizontal stride 1)" },

@@ -635,6 +635,7 @@ pub const KERNELS: &[KernelDescriptor] = &[
     // 3x3 stride 2 at any C, no touch-ahead: interleaved A/B against 1x3 with touches, TF.js-wasm run between
     // pairs: 112x112x64 x0.62, 112x112x96 x0.69, 28x28x192 x0.91, 14x14x512 x0.92, 56x56x64..144 x0.95-1.03, 14x14x576 x1.00
     // (after a 32 MiB flush: 112x112 x0.62-0.67, 56x56x144 x1.17). Warm, 1x3 was within noise of 1x2 / 1x4 (1x8 spills).
+    // Re-measured on a Zen 5 host (2026-12-03), touches at stride 2 with this tile: x1.08-1.20 slower (112x112x64..14x14x512).
     // Against the 4x2 tile C % 1024 kept: 14x14x1024 x0.54, 28x28x1024 x0.51, 56x56x1024 x0.73, 7x7x1024 x0.93.
     // 3x3 stride 1 when C % 512 == 0, same A/B: against the 1x2 tile (C % 512) 14x14x512 x0.92 (x0.81 after a flush),
     // 28x28x512 x0.86, 56x56x512 x0.77; against 4x2 (C % 1024) 14x14x1024 x0.69, 28x28x1024 x0.78, 7x7x1024 x0.98.

@@ -15,6 +15,7 @@ use crate::pack::pack_panels;
 /// Rows (pixels) per microkernel tile.
 // wasm simd128, Node 20, EPYC Zen3 (roof 43 GFLOP/s): 4x8 36 GFLOP/s on 14x14x512->512; 6x8 25 and 5x8 21 (V8 spills), 3x12 30.
 // 2x16 measured x0.95-1.06 of 4x8 on MobileNet pointwise shapes, though V8 emits 24 macro-ops per k step for it against 28.
+// On an AMD Zen 5 host (roof 63.2, 2026-12-03) 4x8 runs 79-87% of the roof on K >= 256, 2x16 x0.96-1.01 of it.
 pub const GEMM_MR: usize = 4;
 /// Columns (output channels) per tile, a multiple of 4 lanes.
 pub const GEMM_NR: usize = 8;
@@ -24,6 +25,7 @@ pub const NV: usize = GEMM_NR / 4;
 /// B panels are grouped so one group of panels stays in L2 while all of A streams past it.
 // K-blocking (partial sums through C, kc 256) measured 8% slower on every MobileNet shape: not used.
 // BLIS order (one B panel in L1 down a 128 KB block of A rows) measured x0.97-1.13 of this order on MobileNet pointwise shapes: not used.
+// Touching the next group's panels a slice per row block (Zen 5): x0.997-1.04 on the multi-group shapes: not used.
 const L2_PANEL_BYTES: usize = 192 * 1024;
 
 /// B `[K, N]` (+ bias) packed into NR-column panels.

@@ -129,10 +129,35 @@ function hostInfo() {
     node: process.version,
     v8: process.versions.v8,
     cpu: os.cpus()[0]?.model ?? 'unknown',
+    ...cpuDetail(),
     cores: os.cpus().length,
     platform: `${os.platform()} ${os.arch()}`,
     loadavg: os.loadavg(),
   };
+}
+
+/** Linux only: CPU family / model and cache sizes, which tell hosts with the same model name apart (the tile choices depend on them). */
+function cpuDetail(): { cpuId?: string; caches?: string } {
+  const fs = req('node:fs');
+  const read = (f: string): string | undefined => {
+    try {
+      return fs.readFileSync(f, 'utf8').trim();
+    } catch {
+      return undefined;
+    }
+  };
+  const info = read('/proc/cpuinfo') ?? '';
+  const field = (k: string) => new RegExp(`^${k}\\s*:\\s*(.*)$`, 'm').exec(info)?.[1];
+  const family = field('cpu family');
+  const model = field('model');
+  const caches: string[] = [];
+  for (let i = 0; i < 8; i++) {
+    const dir = `/sys/devices/system/cpu/cpu0/cache/index${i}`;
+    const [level, type, size] = ['level', 'type', 'size'].map((f) => read(`${dir}/${f}`));
+    if (!level || !size) break;
+    if (type !== 'Instruction') caches.push(`L${level}${type === 'Data' ? 'd' : ''} ${size}`);
+  }
+  return { ...(family ? { cpuId: `family ${family} model ${model ?? '?'}` } : {}), ...(caches.length ? { caches: caches.join(', ') } : {}) };
 }
 
 export { writeFileSync };

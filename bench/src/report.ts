@@ -283,7 +283,8 @@ export function markdown(r: BenchResults, charts: Record<string, string>): strin
   const L: string[] = [];
   const load = (r.host.loadavg as number[] | undefined)?.map((x) => x.toFixed(2)).join(' ');
   L.push(`Run ${r.date} — \`${r.command}\` — ${r.seconds ? `${r.seconds.toFixed(0)} s` : ''}`);
-  L.push('', `Host: ${r.host.cpu}, ${r.host.cores} cores, ${r.host.platform}, Node ${r.host.node} (V8 ${r.host.v8}); load average at start ${load}. ` +
+  const cpuExtra = [r.host.cpuId, r.host.caches ? `caches of cpu0: ${r.host.caches}` : undefined].filter(Boolean).join('; ');
+  L.push('', `Host: ${r.host.cpu}${cpuExtra ? ` (${cpuExtra})` : ''}, ${r.host.cores} cores, ${r.host.platform}, Node ${r.host.node} (V8 ${r.host.v8}); load average at start ${load}. ` +
     `Everything runs single-threaded in one Node process, engines interleaved round-robin (rotating order) after warm-up; median and min of the timed runs.`);
   L.push('', `**Roof:** ${f(r.roof.gflops, 1)} GFLOP/s, the best of a hand-assembled wasm f32x4 mul+add kernel (${r.roof.variant}; variants ${r.roof.variants.map((v) => `${v.variant}: ${f(v.gflops, 1)}`).join(', ')}), sampled throughout the run.`);
   if (r.memoryRoof) L.push('', `**Memory roof:** ${f(r.memoryRoof.gbps, 1)} GB/s (bytes read + bytes written), the best of a hand-assembled wasm v128 copy between two ${r.memoryRoof.bufferMiB} MiB buffers, sampled at the start and the end. A kernel that streams its input and output from memory can reach at most min(roof, memory roof x intensity).`);

@@ -182,7 +182,8 @@ unsafe fn ring_kernel<V: crate::elementwise::MathLanes, const K: usize, const S:
     // Sigmoid / swish kept out of the inner loop (their constants made V8 spill it): a pass per image.
     let ep_last = crate::activation::Epilogue::<V>::new(act);
     let ep_lin = crate::activation::Epilogue::<V>::new(Activation::Linear);
-    let (inp, outp, rp0) = (input.as_ptr(), output.as_mut_ptr(), ring.as_mut_ptr());
+    // One block's ring, reused by every block in turn.
+    let (inp, outp, block) = (input.as_ptr(), output.as_mut_ptr(), ring.as_mut_ptr());
     for (r, (wv, wh)) in w.raw.iter().enumerate() {
         let ep = if r + 1 == rank { &ep_last } else { &ep_lin };
         for n in 0..v.batch {
@@ -191,7 +192,6 @@ unsafe fn ring_kernel<V: crate::elementwise::MathLanes, const K: usize, const S:
             let mut c0 = 0;
             while c0 < c {
                 let nv = CB.min(c - c0) / 4;
-                let block = rp0;
                 let mut next = isize::MIN;
                 for oy in 0..out_h {
                     let top_row = (oy * v.stride_h) as isize - v.pads.top as isize;

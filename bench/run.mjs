@@ -43,8 +43,10 @@ const optionalSources = {
 const cache = join(here, '.cache');
 mkdirSync(cache, { recursive: true });
 const outfile = join(cache, `bench-${process.pid}.mjs`);
+// `node bench/run.mjs ab A.wasm B.wasm case...` runs the A/B tool (bench/src/ab.ts) instead of the bench.
+const ab = process.argv[2] === 'ab';
 await build({
-  entryPoints: [join(here, 'src/main.ts')],
+  entryPoints: [join(here, ab ? 'src/ab.ts' : 'src/main.ts')],
   outfile,
   bundle: true,
   platform: 'node',
@@ -64,8 +66,8 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
   });
 }
 try {
-  const { main } = await import(pathToFileURL(outfile).href);
-  process.exitCode = await main(process.argv.slice(2));
+  const mod = await import(pathToFileURL(outfile).href);
+  process.exitCode = ab ? await mod.abMain(process.argv.slice(3)) : await mod.main(process.argv.slice(2));
 } finally {
   rmSync(outfile, { force: true });
 }

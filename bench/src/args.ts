@@ -28,6 +28,7 @@ export const SUITES = ['kernels', 'models', 'seed', 'size', 'coldstart'];
 export const ENGINES = ['sepconv-simd128', 'sepconv-relaxed', 'sepconv-scalar', 'tfjs-wasm', 'tfjs-cpu', 'ort-web', 'ort-node'];
 
 export const HELP = `node bench/run.mjs [flags]        (pnpm bench -- [flags])
+       node bench/run.mjs ab A.wasm B.wasm case... [flags]   A/B of two wasm builds (see ab --help)
 
   --quick              a few seconds: tiny shapes, 1 warm-up + 3 runs, writes to --out (default a temp dir),
                        never touches bench/RESULTS.md; used by test/bench/*.test.ts (asserts no timing)

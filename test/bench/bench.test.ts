@@ -109,3 +109,39 @@ describe('bench --quick', () => {
     if (existsSync(join(ROOT, 'bench/RESULTS.md'))) expect(readFileSync(join(ROOT, 'bench/RESULTS.md'), 'utf8')).not.toContain('--quick');
   });
 });
+
+describe('bench ab (two wasm builds in one interleaved loop)', () => {
+  const simd = join(ROOT, 'packages/sepconv/wasm/sepconv-simd128.wasm');
+  const ab = (args: string[]) => {
+    try {
+      return { code: 0, out: execFileSync(process.execPath, [join(ROOT, 'bench/run.mjs'), 'ab', ...args], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 }) };
+    } catch (err: any) {
+      return { code: err.status as number, out: `${err.stdout ?? ''}${err.stderr ?? ''}` };
+    }
+  };
+
+  it('times each case for both builds and reports B/A and the output difference', () => {
+    const cases = ['dw,9,12,2', 'dw,8,8,1,5', 'pw,5,8,12', 'sp,7,8,3', 'cv,6,4,8,3,2'];
+    const r = ab([simd, simd, ...cases, '--pairs', '2', '--warmup-ms', '0', '--flush', '1']);
+    expect(r.code, r.out).toBe(0);
+    const lines = r.out.trim().split('\n').filter((l) => l.includes('B/A'));
+    expect(lines.map((l) => l.split(/\s+/)[0])).toEqual(cases);
+    for (const l of lines) {
+      const m = /A ([\d.]+) ms\s+B ([\d.]+) ms\s+B\/A ([\d.]+).*max\|A-B\| (\S+)/.exec(l);
+      expect(m, l).not.toBeNull();
+      expect(Number(m![1])).toBeGreaterThan(0);
+      expect(Number(m![3])).toBeGreaterThan(0);
+      // the same binary twice: bit-identical outputs
+      expect(Number(m![4]), l).toBe(0);
+    }
+  }, 150_000);
+
+  it('rejects a malformed case with a message that names it, before loading anything', () => {
+    const r = ab([simd, simd, 'dw,9,x,2']);
+    expect(r.code).toBe(2);
+    expect(r.out).toContain('"dw,9,x,2"');
+    const missing = ab([simd, simd, 'cv,6,4,8']);
+    expect(missing.code).toBe(2);
+    expect(missing.out).toContain('needs 5 numbers');
+  });
+});

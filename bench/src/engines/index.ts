@@ -25,7 +25,7 @@ let relaxedNote = 'relaxed SIMD';
  * before any wasm compiles so the relaxed build runs in this process. TF.js 4.22 has no relaxed build
  * and ORT-web 1.30 picks one only when asked (env.wasm.simd = 'relaxed'), so the others run as before.
  */
-function enableRelaxedSimd(): void {
+export function enableRelaxedSimd(): void {
   if (sc.hostHasRelaxedSimd()) return;
   req('node:v8').setFlagsFromString('--experimental-wasm-relaxed-simd');
   relaxedNote = 'relaxed SIMD (V8 flag --experimental-wasm-relaxed-simd on this Node)';

@@ -2,8 +2,9 @@
 // timed against each other in ONE interleaved loop, optionally with TF.js-wasm or a cache flush in the same
 // rounds. The tile and loop-order comments in crates/kernels come from this kind of A/B.
 import { readFileSync } from 'node:fs';
-import { buildChain, convSpec, maxAbsDiff, type Chain, type Impl } from './chains.js';
+import { buildChain, maxAbsDiff, type Chain, type Impl } from './chains.js';
 import { enableRelaxedSimd, Engines, type OurBuild } from './engines/index.js';
+import { conv, dw, pw, spatial } from './kernels.js';
 import * as sc from './sepconv.js';
 import { interleave, type Contender } from './timing.js';
 
@@ -24,8 +25,7 @@ export const AB_HELP = `node bench/run.mjs ab A.wasm B.wasm case... [flags]
   --warmup-ms T    warm-up per case until each build ran T ms (default 600: V8's optimized code lands late)
 `;
 
-const square = (h: number, c: number) => [1, h, h, c];
-
+/** The chain of one `ab` case, built by the kernel bench's own case builders. */
 export function abChain(spec: string, act: string): Chain {
   const [kind, ...rest] = spec.split(',');
   const n = rest.map(Number);
@@ -34,27 +34,18 @@ export function abChain(spec: string, act: string): Chain {
     if (n.length < k) throw new Error(`ab: case "${spec}" needs ${k} numbers after "${kind}" (see --help)`);
   };
   switch (kind) {
-    case 'dw': {
+    case 'dw':
       need(3);
-      const [h, c, s, k = 3] = n as [number, number, number, number?];
-      return { input: square(h, c), convs: [convSpec(square(h, c), { k: [k, k], depthwise: true, stride: s, activation: act }, 1)] };
-    }
-    case 'pw': {
+      return dw('ab', n[0]!, n[1]!, n[2]!, n[3] ?? 3, act).chain;
+    case 'pw':
       need(3);
-      const [h, cin, cout] = n as [number, number, number];
-      return { input: square(h, cin), convs: [convSpec(square(h, cin), { k: [1, 1], cout, activation: act }, 2)] };
-    }
-    case 'sp': {
+      return pw('ab', n[0]!, n[1]!, n[2]!, act).chain;
+    case 'sp':
       need(3);
-      const [h, c, k] = n as [number, number, number];
-      const vertical = convSpec(square(h, c), { k: [k, 1], depthwise: true, activation: 'linear', noBias: true }, 3);
-      return { input: square(h, c), spatial: true, convs: [vertical, convSpec(square(h, c), { k: [1, k], depthwise: true, activation: act }, 4)] };
-    }
-    case 'cv': {
+      return spatial('ab', n[0]!, n[1]!, n[2]!, act).chain;
+    case 'cv':
       need(5);
-      const [h, cin, cout, k, s] = n as [number, number, number, number, number];
-      return { input: square(h, cin), convs: [convSpec(square(h, cin), { k: [k, k], cout, stride: s, activation: act }, 5)] };
-    }
+      return conv('ab', n[0]!, n[1]!, n[2]!, n[4]!, 'conv3x3', n[3]!, act).chain;
     default:
       throw new Error(`ab: unknown case kind "${kind}" in "${spec}" (dw, pw, sp, cv)`);
   }

@@ -18,18 +18,19 @@ export interface KernelCase {
 
 const sq = (h: number, c: number) => [1, h, h, c];
 
-function dw(net: string, h: number, c: number, s: number, k = 3): KernelCase {
-  return { name: `dw${k}x${k} s${s} ${h}x${h}x${c}`, family: k === 3 ? 'dw3x3' : 'dw5x5', net, chain: { input: sq(h, c), convs: [convSpec(sq(h, c), { k: [k, k], depthwise: true, stride: s }, hashSeed(`dw${h}${c}${s}${k}`))] } };
+// The case builders (also used by `ab`, bench/src/ab.ts): seeded weights, 'same' padding, batch 1.
+export function dw(net: string, h: number, c: number, s: number, k = 3, activation = 'relu6'): KernelCase {
+  return { name: `dw${k}x${k} s${s} ${h}x${h}x${c}`, family: k === 3 ? 'dw3x3' : 'dw5x5', net, chain: { input: sq(h, c), convs: [convSpec(sq(h, c), { k: [k, k], depthwise: true, stride: s, activation }, hashSeed(`dw${h}${c}${s}${k}`))] } };
 }
-function pw(net: string, h: number, c: number, cout: number, activation = 'relu6'): KernelCase {
+export function pw(net: string, h: number, c: number, cout: number, activation = 'relu6'): KernelCase {
   return { name: `pw ${h}x${h}x${c}->${cout}`, family: 'pw', net, chain: { input: sq(h, c), convs: [convSpec(sq(h, c), { k: [1, 1], cout, activation }, hashSeed(`pw${h}${c}${cout}`))] } };
 }
-function conv(net: string, h: number, c: number, cout: number, s: number, family: 'conv3x3' | 'stem'): KernelCase {
-  return { name: `${family === 'stem' ? 'stem ' : ''}conv3x3 s${s} ${h}x${h}x${c}->${cout}`, family, net, chain: { input: sq(h, c), convs: [convSpec(sq(h, c), { k: [3, 3], cout, stride: s }, hashSeed(`conv${h}${c}${cout}${s}`))] } };
+export function conv(net: string, h: number, c: number, cout: number, s: number, family: 'conv3x3' | 'stem', k = 3, activation = 'relu6'): KernelCase {
+  return { name: `${family === 'stem' ? 'stem ' : ''}conv${k}x${k} s${s} ${h}x${h}x${c}->${cout}`, family, net, chain: { input: sq(h, c), convs: [convSpec(sq(h, c), { k: [k, k], cout, stride: s, activation }, hashSeed(`conv${h}${c}${cout}${s}${k === 3 ? '' : k}`))] } };
 }
-function spatial(net: string, h: number, c: number, k = 5): KernelCase {
+export function spatial(net: string, h: number, c: number, k = 5, activation = 'relu6'): KernelCase {
   const a = convSpec(sq(h, c), { k: [k, 1], depthwise: true, activation: 'linear', noBias: true }, hashSeed(`v${h}${c}${k}`));
-  const b = convSpec(sq(h, c), { k: [1, k], depthwise: true }, hashSeed(`h${h}${c}${k}`));
+  const b = convSpec(sq(h, c), { k: [1, k], depthwise: true, activation }, hashSeed(`h${h}${c}${k}`));
   return { name: `dw${k}x1+1x${k} ${h}x${h}x${c}`, family: 'dw5x1+1x5', net, chain: { input: sq(h, c), convs: [a, b], spatial: true } };
 }
 

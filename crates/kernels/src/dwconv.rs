@@ -439,7 +439,7 @@ pub fn depthwise_rows<V: MathLanes>(g: &ConvGeometry, w: &PackedDepthwise, outpu
 /// next output row adds and the next output row itself (so its stores hit). The depthwise row kernels
 /// touch them block by block at stride 1 (-18% on a cold cache, interleaved A/B on MobileNet shapes). Not generic:
 /// one copy for all row kernels.
-pub(crate) struct RowsAhead {
+struct RowsAhead {
     rows: [*const f32; 4],
     n_rows: usize,
     row_len: usize,
@@ -451,7 +451,7 @@ impl RowsAhead {
     /// For output row `oy` of image `n` under `g` (its vertical taps and stride), with output rows
     /// `out_row_len` floats apart in `outp`.
     #[inline(never)]
-    pub(crate) unsafe fn new(g: &ConvGeometry, c: usize, n: usize, oy: usize, inp: *const f32, outp: *const f32, out_row_len: usize) -> Self {
+    unsafe fn new(g: &ConvGeometry, c: usize, n: usize, oy: usize, inp: *const f32, outp: *const f32, out_row_len: usize) -> Self {
         let kh = g.kernel_h;
         let mut ahead = Self { rows: [core::ptr::null(); 4], n_rows: 0, row_len: g.in_w * c, out_next: core::ptr::null() };
         if oy + 1 >= g.out_h {
@@ -469,7 +469,7 @@ impl RowsAhead {
 
     /// Touches `in_len` floats from `in_off` of each next row (clipped to the row) and `out_len` from `out_off` of the next output row.
     #[inline(never)]
-    pub(crate) unsafe fn touch(&self, in_off: usize, in_len: usize, out_off: usize, out_len: usize) {
+    unsafe fn touch(&self, in_off: usize, in_len: usize, out_off: usize, out_len: usize) {
         let span = in_len.min(self.row_len.saturating_sub(in_off));
         for r in &self.rows[..self.n_rows] {
             crate::pack::touch(r.add(in_off), span);

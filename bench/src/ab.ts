@@ -2,16 +2,18 @@
 // timed against each other in ONE interleaved loop, optionally with TF.js-wasm or a cache flush in the same
 // rounds. The tile and loop-order comments in crates/kernels come from this kind of A/B.
 import { readFileSync } from 'node:fs';
-import { buildChain, maxAbsDiff, type Chain, type Impl } from './chains.js';
+import { buildChain, chainMacs, maxAbsDiff, type Chain, type Impl } from './chains.js';
 import { enableRelaxedSimd, Engines, type OurBuild } from './engines/index.js';
 import { conv, dw, pw, spatial } from './kernels.js';
+import { Roof } from './roof.js';
 import * as sc from './sepconv.js';
 import { interleave, type Contender } from './timing.js';
 
 export const AB_HELP = `node bench/run.mjs ab A.wasm B.wasm case... [flags]
 
   Times build B against build A (both simd128, or both relaxed with --build relaxed) on each case, in one
-  interleaved loop per case, and prints A and B medians, B/A and the largest |A - B| over the output.
+  interleaved loop per case, and prints A and B medians, B/A, A's GFLOP/s and share of the roof (sampled
+  around each case, as in the bench) and the largest |A - B| over the output.
   Cases (NHWC, batch 1, square images, 'same' padding, seeded weights):
     dw,H,C,S[,K]         K x K depthwise (default K 3), stride S
     pw,H,CIN,COUT        pointwise 1x1
@@ -104,8 +106,10 @@ export async function abMain(argv: string[]): Promise<number> {
   const flush = () => {
     for (let i = 0; i < junk.length; i += 8) sink += junk[i]!;
   };
+  const roof = new Roof();
   for (const spec of o.cases) {
     const ch = abChain(spec, o.act);
+    roof.sample();
     const a = (await buildChain(e, 'sepconv-simd128', ch, 7)) as Impl;
     const b = (await buildChain(e, 'sepconv-scalar', ch, 7)) as Impl;
     const cold = (x: Impl): Contender['before'] => () => {
@@ -127,10 +131,15 @@ export async function abMain(argv: string[]): Promise<number> {
     const t = await interleave(contenders, { warmup: 5, warmupMs: o.warmupMs, runs: o.pairs });
     const med = (id: string) => t.get(id)!.stats.median;
     const [ma, mb] = [med('A'), med('B')];
+    roof.sample();
+    const gflops = (2 * chainMacs(ch)) / (ma * 1e6);
+    const roofPart = `  A ${gflops.toFixed(1)} GFLOP/s ${((100 * gflops) / roof.result().gflops).toFixed(0)}% of roof`;
     const tfPart = o.tf ? `  tf/A ${(med('tf') / ma).toFixed(2)}  tf/B ${(med('tf') / mb).toFixed(2)}` : '';
-    console.log(`${spec.padEnd(20)} A ${ma.toFixed(3)} ms  B ${mb.toFixed(3)} ms  B/A ${(mb / ma).toFixed(3)}${tfPart}  max|A-B| ${diff.toExponential(1)}`);
+    console.log(`${spec.padEnd(20)} A ${ma.toFixed(3)} ms  B ${mb.toFixed(3)} ms  B/A ${(mb / ma).toFixed(3)}${roofPart}${tfPart}  max|A-B| ${diff.toExponential(1)}`);
     for (const x of [a, b, tf]) await x?.dispose();
   }
+  const r = roof.result();
+  console.log(`roof ${r.gflops.toFixed(1)} GFLOP/s (${r.variant}, best of the samples)`);
   if (sink === -1) console.log('');
   return 0;
 }

@@ -127,13 +127,16 @@ describe('bench ab (two wasm builds in one interleaved loop)', () => {
     const lines = r.out.trim().split('\n').filter((l) => l.includes('B/A'));
     expect(lines.map((l) => l.split(/\s+/)[0])).toEqual(cases);
     for (const l of lines) {
-      const m = /A ([\d.]+) ms\s+B ([\d.]+) ms\s+B\/A ([\d.]+).*max\|A-B\| (\S+)/.exec(l);
+      const m = /A ([\d.]+) ms\s+B ([\d.]+) ms\s+B\/A ([\d.]+)\s+A ([\d.]+) GFLOP\/s (\d+)% of roof.*max\|A-B\| (\S+)/.exec(l);
       expect(m, l).not.toBeNull();
       expect(Number(m![1])).toBeGreaterThan(0);
       expect(Number(m![3])).toBeGreaterThan(0);
+      expect(Number(m![4])).toBeGreaterThan(0);
+      expect(Number(m![5])).toBeGreaterThan(0);
       // the same binary twice: bit-identical outputs
-      expect(Number(m![4]), l).toBe(0);
+      expect(Number(m![6]), l).toBe(0);
     }
+    expect(r.out).toMatch(/^roof [\d.]+ GFLOP\/s/m);
   }, 150_000);
 
   it('rejects a malformed case with a message that names it, before loading anything', () => {

@@ -301,6 +301,9 @@ fn fast_path<V: F32x4>(g: &ConvGeometry, w: &PackedDepthwise, input: &[f32], out
 ///
 /// # Safety
 /// Buffers must match `g` and `w` (`check_depthwise`), multiplier 1, dilation 1, KH x KW = kernel, S = horizontal stride.
+// Channel bands, measured on a Zen 4 host (L1d 32K) and not used: the whole image per band of 16 / 64 channels
+// x1.16-2.5 / x0.86-1.19 (TF.js-wasm run between); per-row bands sized so a block's window and weights fit 16 KiB
+// of L1 (56 channels at 5x5) x0.99-1.04, 3x3 and 5x5, stride 1 and 2. Dropping the stride-1 touches: x0.87-1.13.
 // Never inlined: inlined into `fast_path`, the instances make one huge wasm function that V8
 // compiles worse (measured: 7.9 vs 9.2 GFLOP/s on 14x14x512 s2, 8.2 vs 10.8 on 14x14x512 s1). binaryen's
 // -O3 would inline it as well (one caller): scripts/build-wasm.sh marks it --no-inline.
@@ -626,6 +629,7 @@ pub const KERNELS: &[KernelDescriptor] = &[
     // Node 20 simd128, CPU-time medians, 1x4 vs 1x2/1x3/1x6/1x8/2x2/2x4/4x1/4x2: 1x4 16-18 GFLOP/s on 112x112x32..14x14x576 (2x2 13, 4x2 12, 1x8 spills).
     KernelDescriptor { name: "dwconv_3x3s1_4c4w", op: "dwconv", tile: (4, 4), summary: "3x3 stride 1, 4 output pixels x 1 vector per block" },
     // 1x4 18.3 GFLOP/s on 56x56x128 (1x8 17.5, 1x2 15.4, 2x2 13.6, general 13.1).
+    // Zen 4 host (L1d 32K, 2026-12-03), A/B time against 1x4: 1x2 x1.00-1.15, 2x1 x1.25-1.60, 2x2 x1.18-1.34 (56x56x128, 28x28x240, 14x14x480/672).
     KernelDescriptor { name: "dwconv_5x5s1_4c4w", op: "dwconv", tile: (4, 4), summary: "5x5 stride 1, 4 output pixels x 1 vector per block" },
     // 1x4 15.4 / 1x2 14.9 on 56x56x144 s2; 1x8 8.5.
     KernelDescriptor { name: "dwconv_5x5s2_4c4w", op: "dwconv", tile: (4, 4), summary: "5x5 stride 2, 4 output pixels x 1 vector per block" },

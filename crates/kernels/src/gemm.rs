@@ -26,6 +26,7 @@ pub const NV: usize = GEMM_NR / 4;
 // K-blocking (partial sums through C, kc 256) measured 8% slower on every MobileNet shape: not used.
 // BLIS order (one B panel in L1 down a 128 KB block of A rows) measured x0.97-1.13 of this order on MobileNet pointwise shapes: not used.
 // Touching the next group's panels a slice per row block (Zen 5): x0.997-1.04 on the multi-group shapes: not used.
+// Touching a group's whole B before it runs, and the next row block's A rows (Zen 4): x0.98-1.02, x0.92-1.01 after a 1 MiB flush: not used.
 const L2_PANEL_BYTES: usize = 192 * 1024;
 
 /// B `[K, N]` (+ bias) packed into NR-column panels.

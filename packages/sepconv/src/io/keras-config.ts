@@ -47,10 +47,11 @@ export interface LayerInfo {
   name: string;
   className: string;
   inputs: string[];
-  /** Output shape without the batch dimension. */
-  outputShape: number[];
+  /** Output shape without the batch dimension; `null` where a size is known only at predict time. */
+  outputShape: (number | null)[];
   weights: WeightSpec[];
   params: number;
+  /** NaN when it depends on spatial sizes the model leaves open. */
   macs: number;
 }
 
@@ -59,9 +60,11 @@ export interface GraphInfo {
   layers: LayerInfo[];
   inputs: string[];
   outputs: string[];
-  inputShape: number[];
-  outputShape: number[];
+  /** Per-sample; `null` for sizes the model leaves open (e.g. `[null, null, 3]`: any image size). */
+  inputShape: (number | null)[];
+  outputShape: (number | null)[];
   params: number;
+  /** NaN when the input has open sizes (pass `inputShape` to count). */
   macs: number;
 }
 
@@ -235,7 +238,10 @@ function pair(v: unknown, fallback: number): [number, number] {
   fail(`expected an int or a pair, got ${JSON.stringify(v)}`);
 }
 
-export function convOut(size: number, k: number, s: number, d: number, padding: string): number {
+export function convOut(size: number, k: number, s: number, d: number, padding: string): number;
+export function convOut(size: number | null, k: number, s: number, d: number, padding: string): number | null;
+export function convOut(size: number | null, k: number, s: number, d: number, padding: string): number | null {
+  if (size === null) return null;
   if (padding === 'same') return Math.ceil(size / s);
   const span = (k - 1) * d + 1;
   return size < span ? 0 : Math.floor((size - span) / s) + 1;
@@ -262,10 +268,13 @@ function activationName(v: unknown): string {
 /** Keras activation names sepconv runs (the layers' names). */
 export const SUPPORTED_ACTIVATIONS = new Set(ACTIVATION_NAMES);
 
-const prod = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
+type Dim = number | null;
+/** The product of the sizes; NaN when one is open. */
+const prod = (s: readonly Dim[]): number => s.reduce<number>((a, b) => (b === null ? NaN : a * b), 1);
+const isOpen = (s: readonly Dim[]): boolean => s.some((d) => d === null);
 
-function fmt(s: readonly number[]): string {
-  return `[${s.join(', ')}]`;
+function fmt(s: readonly Dim[]): string {
+  return `[${s.map((d) => (d === null ? 'null' : d)).join(', ')}]`;
 }
 
 /**
@@ -285,22 +294,27 @@ export function inferGraph(graph: FlatGraph, inputShape?: readonly number[]): Gr
     ];
     fail(`model '${graph.name}' uses ${lines.length} layer(s) sepconv does not support:\n${lines.join('\n')}`);
   }
-  const shapes = new Map<string, number[]>();
+  const shapes = new Map<string, Dim[]>();
   const infos: LayerInfo[] = [];
   for (const l of graph.layers) {
     const ins = l.inputs.map((n) => shapes.get(n)!);
     const c = l.config;
     const name = l.name;
-    const one = (): number[] => {
+    const one = (): Dim[] => {
       if (ins.length !== 1) fail(`layer '${name}' (${l.className}): expected 1 input, got ${ins.length}`);
       return ins[0]!;
     };
-    const image = (): [number, number, number] => {
+    const image = (): [Dim, Dim, number] => {
       const s = one();
       if (s.length !== 3) fail(`layer '${name}' (${l.className}): expected an NHWC input [H, W, C], got ${fmt(s)}`);
-      return s as [number, number, number];
+      return s as [Dim, Dim, number];
     };
-    let out: number[];
+    // Layers whose weights or output need every size: the model must be loaded with `inputShape`.
+    const needKnown = (s: readonly Dim[], what: string): number[] => {
+      if (isOpen(s)) fail(`layer '${name}' (${l.className}): ${what} needs known input sizes, got ${fmt(s)}; pass inputShape`);
+      return s as number[];
+    };
+    let out: Dim[];
     const weights: WeightSpec[] = [];
     let macs = 0;
     const w = (n: string, shape: number[]): void => {
@@ -311,10 +325,11 @@ export function inferGraph(graph: FlatGraph, inputShape?: readonly number[]): Gr
         const bs = inputShape ? [null, ...inputShape] : batchShape(c);
         if (!bs) fail(`input '${name}': no batch_input_shape`);
         const s = bs.slice(1);
-        if (!s.every((d) => typeof d === 'number' && d > 0)) {
-          fail(`input '${name}': shape ${JSON.stringify(bs)} has unknown sizes; pass inputShape`);
+        // Open sizes (null) are fine except the channels, which every weight shape needs.
+        if (s.length === 0 || !s.every((d) => d === null || (Number.isInteger(d) && d > 0)) || s[s.length - 1] === null) {
+          fail(`input '${name}': shape ${JSON.stringify(bs)} has unknown channels or sizes that are not positive integers; pass inputShape`);
         }
-        out = s as number[];
+        out = s as Dim[];
         break;
       }
       case 'Conv2D':
@@ -329,7 +344,7 @@ export function inferGraph(graph: FlatGraph, inputShape?: readonly number[]): Gr
         if (padding !== 'same' && padding !== 'valid') fail(`layer '${name}': padding '${c.padding}' is not supported`);
         const oh = convOut(h, kh, sh, dh, padding);
         const ow = convOut(wd, kw, sw, dw, padding);
-        if (oh < 1 || ow < 1) fail(`layer '${name}': input ${fmt([h, wd, cin])} is smaller than its ${kh}x${kw} kernel`);
+        if ((oh !== null && oh < 1) || (ow !== null && ow < 1)) fail(`layer '${name}': input ${fmt([h, wd, cin])} is smaller than its ${kh}x${kw} kernel`);
         const useBias = c.use_bias ?? true;
         if (l.className === 'Conv2D') {
           const groups = c.groups ?? 1;
@@ -337,12 +352,12 @@ export function inferGraph(graph: FlatGraph, inputShape?: readonly number[]): Gr
           if (cin % groups || f % groups) fail(`layer '${name}': ${cin} channels or ${f} filters not divisible by groups ${groups}`);
           w('kernel', [kh, kw, cin / groups, f]);
           if (useBias) w('bias', [f]);
-          macs = oh * ow * kh * kw * (cin / groups) * f;
+          macs = prod([oh, ow]) * kh * kw * (cin / groups) * f;
           out = [oh, ow, f];
         } else {
           const m = c.depth_multiplier ?? 1;
           w('depthwise_kernel', [kh, kw, cin, m]);
-          macs = oh * ow * kh * kw * cin * m;
+          macs = prod([oh, ow]) * kh * kw * cin * m;
           if (l.className === 'DepthwiseConv2D') {
             if (useBias) w('bias', [cin * m]);
             out = [oh, ow, cin * m];
@@ -350,7 +365,7 @@ export function inferGraph(graph: FlatGraph, inputShape?: readonly number[]): Gr
             const f = c.filters;
             w('pointwise_kernel', [1, 1, cin * m, f]);
             if (useBias) w('bias', [f]);
-            macs += oh * ow * cin * m * f;
+            macs += prod([oh, ow]) * cin * m * f;
             out = [oh, ow, f];
           }
         }
@@ -393,7 +408,8 @@ export function inferGraph(graph: FlatGraph, inputShape?: readonly number[]): Gr
         const s = one();
         const shared: number[] = c.shared_axes == null ? [] : Array.isArray(c.shared_axes) ? c.shared_axes : [c.shared_axes];
         if (shared.some((a) => !Number.isInteger(a) || a < 1 || a > s.length)) fail(`layer '${name}' (PReLU): shared_axes ${JSON.stringify(c.shared_axes)} do not fit input ${fmt(s)}`);
-        w('alpha', s.map((d, i) => (shared.includes(i + 1) ? 1 : d)));
+        const alpha = s.map((d, i) => (shared.includes(i + 1) ? 1 : d));
+        w('alpha', needKnown(alpha, 'an alpha over an axis it does not share'));
         out = s;
         break;
       }
@@ -409,7 +425,7 @@ export function inferGraph(graph: FlatGraph, inputShape?: readonly number[]): Gr
       case 'ZeroPadding2D': {
         const [h, wd, ch] = image();
         const [[t, b], [le, r]] = zeroPadding(c.padding ?? 1);
-        out = [h + t + b, wd + le + r, ch];
+        out = [h === null ? null : h + t + b, wd === null ? null : wd + le + r, ch];
         break;
       }
       case 'Add':
@@ -418,10 +434,12 @@ export function inferGraph(graph: FlatGraph, inputShape?: readonly number[]): Gr
         const rank = Math.max(...ins.map((s) => s.length));
         out = [];
         for (let i = 0; i < rank; i++) {
-          const dims = ins.map((s) => s[s.length - rank + i] ?? 1);
-          const m = Math.max(...dims);
-          if (dims.some((d) => d !== 1 && d !== m)) fail(`layer '${name}' (${l.className}): inputs ${ins.map(fmt).join(' and ')} do not broadcast`);
-          out.push(m);
+          const dims = ins.map((s) => (s.length - rank + i >= 0 ? s[s.length - rank + i]! : 1));
+          const known = dims.filter((d): d is number => d !== null);
+          const m = Math.max(1, ...known);
+          if (known.some((d) => d !== 1 && d !== m)) fail(`layer '${name}' (${l.className}): inputs ${ins.map(fmt).join(' and ')} do not broadcast`);
+          // An open size against 1s stays open (checked when predict() sees the sizes).
+          out.push(m === 1 && known.length < dims.length ? null : m);
         }
         // A Multiply by a per-channel [1, 1, C] gate (squeeze-excite) is a 1x1 depthwise conv with
         // input-dependent weights: one MAC per output element. Plain elementwise products count none.
@@ -442,11 +460,11 @@ export function inferGraph(graph: FlatGraph, inputShape?: readonly number[]): Gr
         const [sh, sw] = c.strides == null ? [ph, pw] : pair(c.strides, 1);
         const padding = String(c.padding ?? 'valid').toLowerCase();
         out = [convOut(h, ph, sh, 1, padding), convOut(wd, pw, sw, 1, padding), ch];
-        if (out[0]! < 1 || out[1]! < 1) fail(`layer '${name}': input ${fmt([h, wd, ch])} is smaller than its pool`);
+        if (out.some((d) => d !== null && d < 1)) fail(`layer '${name}': input ${fmt([h, wd, ch])} is smaller than its pool`);
         break;
       }
       case 'Reshape': {
-        const s = one();
+        const s = needKnown(one(), 'Reshape');
         const t: number[] = [...(c.target_shape as number[])];
         const known = prod(t.filter((d) => d !== -1 && d !== null));
         const n = prod(s);
@@ -457,11 +475,11 @@ export function inferGraph(graph: FlatGraph, inputShape?: readonly number[]): Gr
         break;
       }
       case 'Flatten':
-        out = [prod(one())];
+        out = [prod(needKnown(one(), 'Flatten'))];
         break;
       case 'Dense': {
         const s = one();
-        const fin = s[s.length - 1]!;
+        const fin = s[s.length - 1] as number;
         const units = c.units;
         w('kernel', [fin, units]);
         if (c.use_bias ?? true) w('bias', [units]);
@@ -488,12 +506,19 @@ export function inferGraph(graph: FlatGraph, inputShape?: readonly number[]): Gr
   };
 }
 
-/** The shape of shapes joined along the last (channel) axis; undefined when they differ in rank or another axis. */
-export function channelConcatShape(shapes: readonly (readonly number[])[]): number[] | undefined {
+/** The shape of shapes joined along the last (channel) axis; undefined when they differ in rank or another axis (an open size, null, matches any). */
+export function channelConcatShape<D extends number | null>(shapes: readonly (readonly D[])[]): D[] | undefined {
   const first = shapes[0]!;
   const rank = first.length;
-  if (shapes.some((s) => s.length !== rank || s.slice(0, -1).some((d, i) => d !== first[i]))) return undefined;
-  return [...first.slice(0, -1), shapes.reduce((a, s) => a + s[rank - 1]!, 0)];
+  if (shapes.some((s) => s.length !== rank)) return undefined;
+  const out: D[] = [];
+  for (let i = 0; i < rank - 1; i++) {
+    const known = shapes.map((s) => s[i]!).filter((d) => d !== null);
+    if (known.some((d) => d !== known[0])) return undefined;
+    out.push((known[0] ?? null) as D);
+  }
+  out.push(shapes.reduce<number>((a, s) => a + (s[rank - 1] as number), 0) as D);
+  return out;
 }
 
 /** The Keras activation name as sepconv's layers take it. */

@@ -2,7 +2,7 @@
 // graph the layers importer produces: convolutions with their bias-add, batch norm, multiplies and
 // activations folded in, constant subgraphs evaluated, and every op we cannot run reported at once.
 import { ModelFormatError } from '../errors.js';
-import { channelConcatShape, type FlatGraph, type FlatLayer } from './keras-config.js';
+import { channelConcatShape, convOut, type FlatGraph, type FlatLayer } from './keras-config.js';
 import type { NamedWeights } from './weights.js';
 
 export interface GraphNode {
@@ -115,12 +115,29 @@ interface Sym {
   kind: 'sym';
   layer: string;
   /** Per-sample shape (no batch). */
-  shape: number[];
+  /** Per sample; `null` where the model leaves a size open (known at predict time). */
+  shape: Dim[];
 }
 
 type Value = Const | Sym;
 
-const prod = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
+type Dim = number | null;
+/** The product of the sizes; NaN when one is open. */
+const prod = (s: readonly Dim[]): number => s.reduce<number>((a, b) => (b === null ? NaN : a * b), 1);
+const isOpen = (s: readonly Dim[]): boolean => s.some((d) => d === null);
+const plus = (d: Dim, k: number): Dim => (d === null ? null : d + k);
+/** Elementwise broadcast of two shapes; an open size against 1 stays open. */
+const broadcastShape = (a: readonly Dim[], b: readonly Dim[]): Dim[] => {
+  const rank = Math.max(a.length, b.length);
+  const pa = [...Array<Dim>(rank - a.length).fill(1), ...a];
+  const pb = [...Array<Dim>(rank - b.length).fill(1), ...b];
+  return pa.map((d, i) => {
+    const e = pb[i]!;
+    if (d === null) return e === null || e === 1 ? null : e;
+    if (e === null) return d === 1 ? null : d;
+    return Math.max(d, e);
+  });
+};
 
 export interface ConvertedGraph {
   graph: FlatGraph;
@@ -224,7 +241,7 @@ export function convertGraphModel(
     if (v.kind !== 'sym') fail(n, `input ${i} must be a tensor computed from the model input`);
     return v as Sym;
   };
-  const addLayer = (n: GraphNode, className: string, config: Record<string, any>, inputs: Sym[], shape: number[], w: Record<string, Float32Array> = {}): Sym => {
+  const addLayer = (n: GraphNode, className: string, config: Record<string, any>, inputs: Sym[], shape: Dim[], w: Record<string, Float32Array> = {}): Sym => {
     const name = layerName(n.name);
     const l: FlatLayer = { className, name, config: { name, ...config }, inputs: inputs.map((s) => s.layer) };
     layers.push(l);
@@ -238,6 +255,7 @@ export function convertGraphModel(
   const preluLayer = (n: GraphNode, x: Sym, alpha: Const): Sym => {
     const size = prod(alpha.shape);
     const perChannel = size === x.shape[x.shape.length - 1];
+    if (!perChannel && isOpen(x.shape)) fail(n, `a per-element alpha needs known input sizes, got ${JSON.stringify(x.shape)}; pass inputShape`);
     if (!perChannel && size !== prod(x.shape)) fail(n, `a per-channel or per-element alpha, got shape ${JSON.stringify(alpha.shape)} for input ${JSON.stringify(x.shape)}`);
     const shared = perChannel ? x.shape.slice(0, -1).map((_, i) => i + 1) : null;
     return addLayer(n, 'PReLU', { shared_axes: shared }, [x], x.shape, { alpha: Float32Array.from(alpha.values) });
@@ -256,8 +274,12 @@ export function convertGraphModel(
     const f = attrStr(n, 'data_format');
     if (f && f !== 'NHWC') fail(n, `data_format ${f} (only NHWC is supported)`);
   };
-  const outSize = (size: number, k: number, s: number, d: number, pad: string): number =>
-    pad === 'same' ? Math.ceil(size / s) : Math.floor((size - ((k - 1) * d + 1)) / s) + 1;
+  const outSize = (size: Dim, k: number, s: number, d: number, pad: string): Dim => {
+    const o = convOut(size, k, s, d, pad);
+    // convOut gives 0 for a window larger than the input; keep the sign so the caller's check names it.
+    return o === 0 ? -1 : o;
+  };
+  const tooSmall = (...d: Dim[]): boolean => d.some((v) => v !== null && v < 1);
 
   // A conv/dense layer that can still absorb bias / scale / activation (linear, sole reader).
   const linearConv = (layer: string): FlatLayer | undefined => {
@@ -465,9 +487,12 @@ export function convertGraphModel(
       case 'Placeholder':
       case 'PlaceholderWithDefault': {
         const dims: number[] = (n.attr?.shape?.shape?.dim ?? []).map((d: any) => Number(d.size));
-        let shape = dims.slice(1);
+        // -1 is an open size: fine anywhere but the channels, which the weights need.
+        let shape: Dim[] = dims.slice(1).map((d) => (d === -1 ? null : d));
         if (opts.inputShape) shape = [...opts.inputShape];
-        if (shape.length === 0 || !shape.every((d) => d > 0)) fail(n, `input shape ${JSON.stringify(dims)} has unknown sizes; pass inputShape`);
+        if (shape.length === 0 || shape[shape.length - 1] === null || !shape.every((d) => d === null || (Number.isInteger(d) && d > 0))) {
+          fail(n, `input shape ${JSON.stringify(dims)} has unknown channels or sizes that are not positive integers; pass inputShape`);
+        }
         const name = layerName(n.name);
         layers.push({ className: 'InputLayer', name, config: { name, batch_input_shape: [null, ...shape] }, inputs: [] });
         values.set(n.name, { kind: 'sym', layer: name, shape });
@@ -476,7 +501,8 @@ export function convertGraphModel(
       case 'Shape': {
         // Static per-sample shapes: the batch dimension reads as 1 (Reshape keeps it).
         const x = symOf(n, 0);
-        values.set(n.name, { kind: 'const', shape: [x.shape.length + 1], values: Float64Array.from([1, ...x.shape]) });
+        if (isOpen(x.shape)) fail(n, `the shape of a tensor with open sizes ${JSON.stringify(x.shape)} is known only at predict time; pass inputShape`);
+        values.set(n.name, { kind: 'const', shape: [x.shape.length + 1], values: Float64Array.from([1, ...(x.shape as number[])]) });
         break;
       }
       case 'Cast':
@@ -496,21 +522,21 @@ export function convertGraphModel(
         const depthwise = n.op.includes('Depthwise');
         if (f.shape.length !== 4) fail(n, `filter of rank 4, got ${JSON.stringify(f.shape)}`);
         const [kh, kw, cin, cout] = f.shape as [number, number, number, number];
-        const [h, w, c] = x.shape as [number, number, number];
+        const [h, w, c] = x.shape as [Dim, Dim, number];
         if (x.shape.length !== 3) fail(n, `an NHWC input, got per-sample shape ${JSON.stringify(x.shape)}`);
         const strides = attrInts(n, 'strides') ?? [1, 1, 1, 1];
         const dil = attrInts(n, 'dilations') ?? [1, 1, 1, 1];
         const { pad, explicit } = padding(n);
         if (explicit && (explicit[0][0] || explicit[0][1] || explicit[1][0] || explicit[1][1])) {
-          x = addLayer({ ...n, name: `${n.name}/pad` }, 'ZeroPadding2D', { padding: explicit }, [x], [h + explicit[0][0] + explicit[0][1], w + explicit[1][0] + explicit[1][1], c]);
+          x = addLayer({ ...n, name: `${n.name}/pad` }, 'ZeroPadding2D', { padding: explicit }, [x], [plus(h, explicit[0][0] + explicit[0][1]), plus(w, explicit[1][0] + explicit[1][1]), c]);
         }
-        const [hh, ww] = x.shape as [number, number];
+        const [hh, ww] = x.shape as [Dim, Dim];
         const groups = depthwise ? 1 : c / cin;
         if (!depthwise && (!Number.isInteger(groups) || groups < 1)) fail(n, `filter ${JSON.stringify(f.shape)} does not fit ${c} input channels`);
         if (depthwise && cin !== c) fail(n, `depthwise filter ${JSON.stringify(f.shape)} does not fit ${c} input channels`);
         const oh = outSize(hh, kh, strides[1]!, dil[1]!, pad);
         const ow = outSize(ww, kw, strides[2]!, dil[2]!, pad);
-        if (oh < 1 || ow < 1) fail(n, `input ${JSON.stringify(x.shape)} is smaller than the ${kh}x${kw} kernel`);
+        if (tooSmall(oh, ow)) fail(n, `input ${JSON.stringify(x.shape)} is smaller than the ${kh}x${kw} kernel`);
         const common = {
           kernel_size: [kh, kw],
           strides: [strides[1], strides[2]],
@@ -615,7 +641,7 @@ export function convertGraphModel(
         const b = get(n, 1);
         if (a.kind === 'sym' && b.kind === 'sym') {
           if (n.op === 'Add' || n.op === 'AddV2') {
-            values.set(n.name, addLayer(n, 'Add', {}, [a, b], a.shape.length >= b.shape.length ? a.shape : b.shape));
+            values.set(n.name, addLayer(n, 'Add', {}, [a, b], broadcastShape(a.shape, b.shape)));
             break;
           }
           if (n.op === 'Mul') {
@@ -632,8 +658,7 @@ export function convertGraphModel(
               values.set(n.name, hs);
               break;
             }
-            const shape = prod(a.shape) >= prod(b.shape) ? a.shape : b.shape;
-            values.set(n.name, addLayer(n, 'Multiply', {}, [a, b], shape));
+            values.set(n.name, addLayer(n, 'Multiply', {}, [a, b], broadcastShape(a.shape, b.shape)));
             break;
           }
           fail(n, `${n.op} of two computed tensors is not supported`);
@@ -724,10 +749,10 @@ export function convertGraphModel(
         const k = attrInts(n, 'ksize') ?? [1, 1, 1, 1];
         const s = attrInts(n, 'strides') ?? [1, 1, 1, 1];
         const { pad } = padding(n);
-        const [h, w, c] = x.shape as [number, number, number];
+        const [h, w, c] = x.shape as [Dim, Dim, number];
         const oh = outSize(h, k[1]!, s[1]!, 1, pad);
         const ow = outSize(w, k[2]!, s[2]!, 1, pad);
-        if (oh < 1 || ow < 1) fail(n, `input ${JSON.stringify(x.shape)} is smaller than the pool`);
+        if (tooSmall(oh, ow)) fail(n, `input ${JSON.stringify(x.shape)} is smaller than the pool`);
         values.set(
           n.name,
           addLayer(n, n.op === 'AvgPool' ? 'AveragePooling2D' : 'MaxPooling2D', { pool_size: [k[1], k[2]], strides: [s[1], s[2]], padding: pad }, [x], [oh, ow, c]),
@@ -754,13 +779,14 @@ export function convertGraphModel(
           [v[2]!, v[3]!],
           [v[4]!, v[5]!],
         ];
-        const [h, w, c] = x.shape as [number, number, number];
-        values.set(n.name, addLayer(n, 'ZeroPadding2D', { padding: pads }, [x], [h + v[2]! + v[3]!, w + v[4]! + v[5]!, c]));
+        const [h, w, c] = x.shape as [Dim, Dim, number];
+        values.set(n.name, addLayer(n, 'ZeroPadding2D', { padding: pads }, [x], [plus(h, v[2]! + v[3]!), plus(w, v[4]! + v[5]!), c]));
         break;
       }
       case 'Reshape':
       case 'Squeeze': {
         const x = symOf(n, 0);
+        if (isOpen(x.shape)) fail(n, `reshaping a tensor with open sizes ${JSON.stringify(x.shape)} needs them known; pass inputShape`);
         let target: number[];
         if (n.op === 'Reshape') {
           const t = [...constOf(n, 1).values];
@@ -772,7 +798,7 @@ export function convertGraphModel(
         } else {
           const dims = attrInts(n, 'squeeze_dims') ?? [];
           const drop = new Set(dims.map((d) => (d < 0 ? d + x.shape.length + 1 : d) - 1));
-          target = x.shape.filter((d, i) => (drop.size ? !drop.has(i) : d !== 1));
+          target = (x.shape as number[]).filter((d, i) => (drop.size ? !drop.has(i) : d !== 1));
           if (dims.includes(0)) fail(n, 'squeezing the batch dimension is not supported');
         }
         if (prod(target) !== prod(x.shape)) fail(n, `cannot reshape ${JSON.stringify(x.shape)} to ${JSON.stringify(target)}`);

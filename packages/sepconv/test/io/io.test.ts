@@ -319,6 +319,32 @@ describe('graph models', () => {
     m.dispose();
   });
 
+  it('a placeholder with open sizes ([-1, -1, -1, C]) converts once and runs at any size, as the graph converted at that size', () => {
+    const open = nodes.map((n) => (n.op === 'Placeholder' ? node('x', 'Placeholder', [], { shape: { shape: { dim: [{ size: '-1' }, { size: '-1' }, { size: '-1' }, { size: '2' }] } } }) : n));
+    const { graph, weights } = convertGraphModel(open, consts);
+    expect(graph.layers[0]!.config.batch_input_shape).toEqual([null, null, null, 2]);
+    const m = modelFromGraph(graph);
+    m.setWeights(weights);
+    for (const shape of [[1, 5, 5, 2], [2, 9, 6, 2], [1, 3, 4, 2]]) {
+      const fixed = convertGraphModel(nodes, consts, { inputShape: shape.slice(1) });
+      const ref = modelFromGraph(fixed.graph);
+      ref.setWeights(fixed.weights);
+      const x = tensor(randomArray(shape.reduce((a, b) => a * b, 1), next), shape);
+      const got = (m.predict(x) as any).data() as Float32Array;
+      const want = (ref.predict(x) as any).data() as Float32Array;
+      expect(got.length).toBe(shape[0]! * 3);
+      expect([...got]).toEqual([...want]);
+      x.dispose();
+      ref.dispose();
+    }
+    m.dispose();
+    // A Shape of an open tensor, and an open channel count, need inputShape: the message names the node.
+    const shaped = [...open.slice(0, 1), node('s', 'Shape', ['x']), node('r', 'Reshape', ['x', 's'])];
+    expect(() => convertGraphModel(shaped, consts)).toThrow(/node 's' \(Shape\): the shape of a tensor with open sizes \[null,null,2\].*pass inputShape/);
+    const noChannels = [node('x', 'Placeholder', [], { shape: { shape: { dim: [{ size: '-1' }, { size: '5' }, { size: '5' }, { size: '-1' }] } } }), ...nodes.slice(1)];
+    expect(() => convertGraphModel(noChannels, consts)).toThrow(/unknown channels/);
+  });
+
   it('Tanh, Elu, Selu, Softplus, Softsign after a conv (alone and as fused ops) fold into it and match their definitions', () => {
     const defs: Record<string, [string, (v: number) => number]> = {
       Tanh: ['tanh', Math.tanh],

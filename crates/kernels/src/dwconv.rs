@@ -80,7 +80,7 @@ impl PackedDepthwise {
     }
 
     #[inline(always)]
-    fn tile(&self, t: usize) -> &[f32] {
+    pub(crate) fn tile(&self, t: usize) -> &[f32] {
         let stride = (1 + self.kernel_h * self.kernel_w) * DW_CHANNEL_TILE;
         &self.data[t * stride..(t + 1) * stride]
     }

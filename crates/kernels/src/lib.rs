@@ -4,6 +4,7 @@
 
 pub mod activation;
 pub mod conv;
+pub mod deform;
 pub mod dwconv;
 pub mod elementwise;
 pub mod fused;

@@ -1,6 +1,7 @@
 //! Depthwise convolution: pack weights into a handle, run, free.
 
 use crate::{activation, slice, slice_mut};
+use sepconv_kernels::deform;
 use sepconv_kernels::dwconv::{self, PackedDepthwise};
 use wasm_bindgen::prelude::*;
 
@@ -100,4 +101,47 @@ pub unsafe fn expand_depthwise(
     let g = crate::explicit_geometry(batch, in_h, in_w, (dw.kernel_h, dw.kernel_w), (stride_h, stride_w), (1, 1), pads)?;
     let (input, output, ring) = (slice(input_ptr, input_len), slice_mut(output_ptr, output_len), slice_mut(ring_ptr, ring_len));
     sepconv_kernels::fused::expand_depthwise(&g, pw, activation(pw_activation)?, dw, activation(dw_activation)?, input, output, ring)
+}
+
+/// Deformable depthwise conv (`sepconv_kernels::deform`): offsets `[N, OH, OW, G*KH*KW*2]`, an optional
+/// mask `[N, OH, OW, G*KH*KW]` (`mask_ptr` 0 for none), explicit pads.
+///
+/// # Safety
+/// `handle` from `depthwise_pack`; buffers of the given lengths.
+#[wasm_bindgen]
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn deform_depthwise_conv2d(
+    handle: *const PackedDepthwise,
+    input_ptr: *const f32,
+    input_len: usize,
+    offsets_ptr: *const f32,
+    offsets_len: usize,
+    mask_ptr: *const f32,
+    mask_len: usize,
+    output_ptr: *mut f32,
+    output_len: usize,
+    batch: usize,
+    in_h: usize,
+    in_w: usize,
+    stride_h: usize,
+    stride_w: usize,
+    dilation_h: usize,
+    dilation_w: usize,
+    pad_top: usize,
+    pad_bottom: usize,
+    pad_left: usize,
+    pad_right: usize,
+    offset_groups: usize,
+    activation_code: u32,
+) -> Result<(), String> {
+    let w = handle.as_ref().ok_or("depthwise handle is null (disposed layer?)")?;
+    let pads = [pad_top, pad_bottom, pad_left, pad_right];
+    let g = crate::explicit_geometry(batch, in_h, in_w, (w.kernel_h, w.kernel_w), (stride_h, stride_w), (dilation_h, dilation_w), pads)?;
+    let input = slice(input_ptr, input_len);
+    let offsets = slice(offsets_ptr, offsets_len);
+    let mask = (!mask_ptr.is_null()).then(|| slice(mask_ptr, mask_len));
+    let output = slice_mut(output_ptr, output_len);
+    deform::check_deform_depthwise(&g, w, offset_groups, input, offsets, mask, output)?;
+    deform::deform_depthwise(&g, w, offset_groups, input, offsets, mask, output, activation(activation_code)?);
+    Ok(())
 }

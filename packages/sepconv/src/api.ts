@@ -4,6 +4,7 @@ export { backend, isInitialized, type BackendInfo, type BuildName } from './runt
 export { hostHasRelaxedSimd, hostHasSimd, type InitOptions, type WasmSource } from './runtime/loader.js';
 export { Tensor, tensor, zeros, fill, type DType, type Shape } from './tensor/tensor.js';
 export { depthwiseConv2d, type DepthwiseConv2dOptions } from './ops/depthwise.js';
+export { deformableDepthwiseConv2d, runDeformableDepthwise, type DeformableDepthwiseConv2dOptions } from './ops/deformable.js';
 export { conv2d, conv2dGeometry, runConv2d, PackedConvWeights, type Conv2dOptions } from './ops/conv.js';
 export { PackedGemmWeights, runPointwise, runDense } from './ops/gemm.js';
 export { pointwiseConv2d, type PointwiseConv2dOptions } from './ops/pointwise.js';

@@ -99,3 +99,45 @@ export function poolReference(x: Float32Array, [n, , , c]: readonly number[], g:
         }
   return out;
 }
+
+/** Deformable depthwise conv, float64: bilinear samples at position + offset (zero outside), times the mask. */
+export function deformableDepthwiseReference(
+  x: Float32Array,
+  [n, , , c]: readonly number[],
+  offsets: Float32Array,
+  mask: Float32Array | undefined,
+  groups: number,
+  filter: Float32Array,
+  m: number,
+  g: ConvGeometry,
+  bias: Float32Array | undefined,
+  act: ActivationName,
+): Float64Array {
+  const oc = c! * m;
+  const taps = g.kernelH * g.kernelW;
+  const at = (b: number, y: number, xx: number, ch: number) => (y < 0 || xx < 0 || y >= g.inH || xx >= g.inW ? 0 : x[((b * g.inH + y) * g.inW + xx) * c! + ch]!);
+  const out = new Float64Array(n! * g.outH * g.outW * oc);
+  for (let b = 0; b < n!; b++)
+    for (let oy = 0; oy < g.outH; oy++)
+      for (let ox = 0; ox < g.outW; ox++) {
+        const pixel = (b * g.outH + oy) * g.outW + ox;
+        for (let ch = 0; ch < c!; ch++)
+          for (let j = 0; j < m; j++) {
+            const o = ch * m + j;
+            const grp = Math.floor(ch / (c! / groups));
+            let acc = bias ? bias[o]! : 0;
+            for (let t = 0; t < taps; t++) {
+              const k = (pixel * groups + grp) * taps + t;
+              const py = oy * g.strideH + Math.floor(t / g.kernelW) * g.dilationH - g.pads.top + offsets[2 * k]!;
+              const px = ox * g.strideW + (t % g.kernelW) * g.dilationW - g.pads.left + offsets[2 * k + 1]!;
+              if (!(py > -1 && px > -1 && py < g.inH && px < g.inW)) continue;
+              const [y0, x0] = [Math.floor(py), Math.floor(px)];
+              const [ly, lx] = [py - y0, px - x0];
+              const v = (1 - ly) * (1 - lx) * at(b, y0, x0, ch) + (1 - ly) * lx * at(b, y0, x0 + 1, ch) + ly * (1 - lx) * at(b, y0 + 1, x0, ch) + ly * lx * at(b, y0 + 1, x0 + 1, ch);
+              acc += v * (mask ? mask[k]! : 1) * filter[t * oc + o]!;
+            }
+            out[pixel * oc + o] = applyActivation(act, acc);
+          }
+      }
+  return out;
+}

@@ -2,6 +2,7 @@
 //! One file per op family.
 
 pub mod conv;
+pub mod deform;
 pub mod depthwise;
 pub mod elementwise;
 pub mod gemm;
@@ -9,5 +10,6 @@ pub mod pool;
 pub mod spatial;
 
 pub use conv::conv_f64;
+pub use deform::deform_depthwise_f64;
 pub use depthwise::depthwise_f64;
 pub use gemm::gemm_f64;

@@ -2,6 +2,7 @@
 // folded into the preceding conv, activations into its epilogue), packed-weight cache, and one runner per step.
 import { ShapeError } from '../errors.js';
 import { PackedConvWeights, runConv2d } from '../ops/conv.js';
+import { runDeformableDepthwise } from '../ops/deformable.js';
 import { PackedDepthwiseWeights, runDepthwise } from '../ops/depthwise.js';
 import { PackedGemmWeights, runDense } from '../ops/gemm.js';
 import type { ActivationName } from '../ops/activation.js';
@@ -279,6 +280,16 @@ export function prepareRunner(s: Step, shapes: number[][], n: number, cache: Wei
       if (g.outH !== outS[1] || g.outW !== outS[2]) throw new ShapeError(s.layer, `output [${outS.join(', ')}]`, `[${g.outH}, ${g.outW}]`);
       const a = s.activation;
       return (ins, out) => withActivation(a, (act) => runDepthwise(ins[0]!, w.packed, g, act, s.layer, out), () => out.view(s.layer), lastOut);
+    }
+    case 'deformDepthwise': {
+      const g = convGeometry(s.layer, inS[1]!, inS[2]!, s.kernel, s.strides, s.dilations, [s.pads.top, s.pads.bottom, s.pads.left, s.pads.right]);
+      const w = cache.get(`deform:${s.key}`, () => {
+        const f = s.weights();
+        return packDepthwise(f.filter, f.filterShape, f.bias, s.layer);
+      });
+      const [a, groups] = [s.activation, s.offsetGroups];
+      return (ins, out) =>
+        withActivation(a, (act) => runDeformableDepthwise(ins[0]!, ins[1]!, ins[2], w.packed, g, groups, act, s.layer, out), () => out.view(s.layer), lastOut);
     }
     case 'spatial': {
       const [kh, kw] = s.kernel;

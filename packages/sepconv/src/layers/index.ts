@@ -15,6 +15,7 @@ import {
   type SeparableConv2DArgs,
   type SpatiallySeparableConv2DArgs,
 } from './conv.js';
+import { DeformableDepthwiseConv2D, type DeformableDepthwiseConv2DArgs } from './deformable.js';
 import type { LayerArgs } from './layer.js';
 import {
   Activation,
@@ -47,12 +48,14 @@ import { BatchNormalization, Normalization, Rescaling, type BatchNormalizationAr
 export { Layer, SymbolicTensor, type LayerArgs, type SymShape, type WeightSpec, type WeightMap } from './layer.js';
 export type { LayerActivation } from './activations.js';
 export * from './conv.js';
+export * from './deformable.js';
 export * from './misc.js';
 export * from './norm.js';
 
 export const layers = {
   conv2d: (args: Conv2DArgs) => new Conv2D(args),
   depthwiseConv2d: (args: DepthwiseConv2DArgs) => new DepthwiseConv2D(args),
+  deformableDepthwiseConv2d: (args: DeformableDepthwiseConv2DArgs) => new DeformableDepthwiseConv2D(args),
   pointwiseConv2d: (args: PointwiseConv2DArgs) => new PointwiseConv2D(args),
   separableConv2d: (args: SeparableConv2DArgs) => new SeparableConv2D(args),
   spatiallySeparableConv2d: (args: SpatiallySeparableConv2DArgs) => new SpatiallySeparableConv2D(args),

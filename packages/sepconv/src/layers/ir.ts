@@ -127,7 +127,21 @@ export interface ExpandDepthwiseStep extends Base {
   scratch: number;
 }
 
-export type Step = ExpandDepthwiseStep | SpatialStep | ConvStep | AffineStep | ActivationStep | LeakyStep | ConcatStep | BinaryStep | GapStep | PoolStep | PadStep | AliasStep;
+/** Deformable depthwise conv: inputs [x, offsets] or [x, offsets, mask] (`runDeformableDepthwise`). */
+export interface DeformDepthwiseStep extends Base {
+  kind: 'deformDepthwise';
+  key: string;
+  /** Depthwise [KH, KW, C, M] and bias. */
+  weights: () => ConvWeights;
+  kernel: [number, number];
+  strides: [number, number];
+  dilations: [number, number];
+  pads: Pads;
+  offsetGroups: number;
+  activation: StepActivation;
+}
+
+export type Step = DeformDepthwiseStep | ExpandDepthwiseStep | SpatialStep | ConvStep | AffineStep | ActivationStep | LeakyStep | ConcatStep | BinaryStep | GapStep | PoolStep | PadStep | AliasStep;
 
 export interface Lowered {
   steps: Step[];

@@ -2,7 +2,7 @@
 // each engine on the same weights. The kernel bench and the seed's table are made of these.
 import * as sc from './sepconv.js';
 import { ourBuild, type Engines, type EngineId, type OurBuild } from './engines/index.js';
-import { nhwcToNchw, onnxConvChain, type ConvSpec } from './onnx/builder.js';
+import { nhwcToNchw, onnxConvChain, onnxDeformModel, type ConvSpec } from './onnx/builder.js';
 import { randn } from './rng.js';
 
 export interface Chain {
@@ -10,6 +10,8 @@ export interface Chain {
   convs: ConvSpec[];
   /** convs = [K x 1 depthwise, 1 x K depthwise]: sepconv runs it with its spatially separable kernel when it has one. */
   spatial?: boolean;
+  /** convs = [one depthwise conv], run deformable: offsets NHWC [N, OH, OW, G*KH*KW*2] and an optional mask [N, OH, OW, G*KH*KW]. */
+  deform?: { offsetGroups: number; offsets: Float32Array; mask?: Float32Array };
 }
 
 export interface Impl {
@@ -122,6 +124,20 @@ function buildOurs(e: Engines, build: OurBuild, ch: Chain, xData: Float32Array):
     owned.push(out);
     return impl(() => runSpatial(x, packed, g, h.activation as any, 'bench', out), out);
   }
+  const runDeform = sc.fn(sc.deformOps, 'runDeformableDepthwise');
+  if (ch.deform) {
+    if (!runDeform) return { na: 'ops/deformable.ts not landed yet' };
+    const s = ch.convs[0]!;
+    const o = outShape(ch.input, s);
+    const taps = s.filterShape[0]! * s.filterShape[1]!;
+    const g = sc.convGeometry('bench', ch.input[1]!, ch.input[2]!, [s.filterShape[0]!, s.filterShape[1]!], s.strides ?? [1, 1], s.dilations ?? [1, 1], s.padding);
+    const packed = dw.PackedDepthwiseWeights.pack(s.filter, s.filterShape, s.bias);
+    const offsets = sc.tensor(ch.deform.offsets, [o[0]!, o[1]!, o[2]!, ch.deform.offsetGroups * taps * 2]);
+    const mask = ch.deform.mask && sc.tensor(ch.deform.mask, [o[0]!, o[1]!, o[2]!, ch.deform.offsetGroups * taps]);
+    const out = sc.Tensor.alloc(o, 'bench');
+    owned.push(packed, offsets, ...(mask ? [mask] : []), out);
+    return impl(() => runDeform(x, offsets, mask, packed, g, ch.deform!.offsetGroups, s.activation as any, 'bench', out), out);
+  }
   let cur: sc.Tensor = x;
   let shape = ch.input;
   for (const s of ch.convs) {
@@ -158,6 +174,7 @@ function buildOurs(e: Engines, build: OurBuild, ch: Chain, xData: Float32Array):
 }
 
 function buildTf(e: Engines, backend: 'wasm' | 'cpu', ch: Chain, xData: Float32Array): Built {
+  if (ch.deform) throw new Error('TF.js has no deformable convolution');
   const tf = e.tf;
   const use = () => e.useTf(backend);
   use();
@@ -197,7 +214,7 @@ function buildTf(e: Engines, backend: 'wasm' | 'cpu', ch: Chain, xData: Float32A
 
 async function buildOrt(e: Engines, id: 'ort-web' | 'ort-node', ch: Chain, xData: Float32Array): Promise<Built> {
   const ort = id === 'ort-web' ? e.ortWeb : e.ortNode;
-  const bytes = onnxConvChain(ch.input, ch.convs);
+  const bytes = ch.deform ? onnxDeformModel(ch.input, ch.convs[0]!, ch.deform) : onnxConvChain(ch.input, ch.convs);
   const opts = id === 'ort-web'
     ? { executionProviders: ['wasm'], graphOptimizationLevel: 'all' }
     : { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: 1, interOpNumThreads: 1 };

@@ -1,17 +1,17 @@
 // Issue 3's kernel bench: each kernel on the MobileNetV1/V2 layer shapes (plus ResNet-50's 3x3
 // convs and the 5x5 spatial-separation case) against TF.js-wasm and ORT-web.
 import { keep } from './args.js';
-import { convSpec, type Chain } from './chains.js';
+import { convSpec, outShape, type Chain } from './chains.js';
 import type { EngineId } from './engines/index.js';
 import { measureChain, measurePaired, type ChainResult, type Ctx, type PairedResult } from './measure.js';
-import { hashSeed } from './rng.js';
+import { hashSeed, randn } from './rng.js';
 import { mobilenetV1Layers, mobilenetV2Blocks } from './shapes.js';
 
 export const KERNEL_ENGINES: EngineId[] = ['sepconv-simd128', 'sepconv-relaxed', 'sepconv-scalar', 'tfjs-wasm', 'ort-web', 'ort-node'];
 
 export interface KernelCase {
   name: string;
-  family: 'dw3x3' | 'pw' | 'conv3x3' | 'stem' | 'dw5x5' | 'dw5x1+1x5';
+  family: 'dw3x3' | 'pw' | 'conv3x3' | 'stem' | 'dw5x5' | 'dw5x1+1x5' | 'deform3x3';
   net: string;
   chain: Chain;
 }
@@ -34,9 +34,18 @@ export function spatial(net: string, h: number, c: number, k = 5, activation = '
   return { name: `dw${k}x1+1x${k} ${h}x${h}x${c}`, family: 'dw5x1+1x5', net, chain: { input: sq(h, c), convs: [a, b], spatial: true } };
 }
 
+/** A 3x3 deformable depthwise conv with seeded offsets (about a pixel), modulated (DCN v2) when `mask`. */
+export function deformable(net: string, h: number, c: number, s: number, mask: boolean, activation = 'relu6'): KernelCase {
+  const spec = convSpec(sq(h, c), { k: [3, 3], depthwise: true, stride: s, activation }, hashSeed(`df${h}${c}${s}`));
+  const [, oh, ow] = outShape(sq(h, c), spec) as [number, number, number];
+  const offsets = randn(oh * ow * 18, hashSeed(`dfo${h}${c}${s}`), 1.5);
+  const m = mask ? Float32Array.from(randn(oh * ow * 9, hashSeed(`dfm${h}${c}${s}`), 1), (v) => 1 / (1 + Math.exp(-v))) : undefined;
+  return { name: `deform3x3${mask ? ' v2' : ''} s${s} ${h}x${h}x${c}`, family: 'deform3x3', net, chain: { input: sq(h, c), convs: [spec], deform: { offsetGroups: 1, offsets, mask: m } } };
+}
+
 export function kernelCases(quick: boolean): KernelCase[] {
   if (quick) {
-    return [dw('quick', 16, 32, 1), dw('quick', 16, 32, 2), pw('quick', 8, 32, 64), conv('quick', 8, 16, 16, 1, 'conv3x3'), conv('quick', 32, 3, 8, 2, 'stem'), dw('quick', 16, 16, 1, 5), spatial('quick', 16, 16)];
+    return [dw('quick', 16, 32, 1), dw('quick', 16, 32, 2), pw('quick', 8, 32, 64), conv('quick', 8, 16, 16, 1, 'conv3x3'), conv('quick', 32, 3, 8, 2, 'stem'), dw('quick', 16, 16, 1, 5), spatial('quick', 16, 16), deformable('quick', 12, 16, 1, true)];
   }
   const out: KernelCase[] = [conv('mobilenet_v1+v2', 224, 3, 32, 2, 'stem')];
   for (const l of mobilenetV1Layers()) {
@@ -52,6 +61,8 @@ export function kernelCases(quick: boolean): KernelCase[] {
   out.push(pw('mobilenet_v2', 7, 320, 1280));
   for (const [h, c] of [[56, 64], [28, 128], [14, 256], [7, 512]] as const) out.push(conv('resnet50', h, c, c, 1, 'conv3x3'));
   out.push(dw('spatial', 56, 128, 1, 5), spatial('spatial', 56, 128));
+  // The seed's deformable depthwise conv on MobileNet shapes (TF.js has none: ORT-web's DeformConv is the reference).
+  out.push(deformable('deformable', 56, 128, 1, false), deformable('deformable', 28, 256, 1, true), deformable('deformable', 14, 512, 1, false));
   // one row per shape: the first network listed keeps it
   const seen = new Map<string, KernelCase>();
   for (const c of out) {

@@ -95,7 +95,7 @@ export function kernelMarkdown(r: BenchResults): string {
     const o = k.engines['sepconv-simd128'];
     const t = k.engines['tfjs-wasm'];
     const check = k.check ? (k.check.ok ? `ok (${k.check.maxAbsDiff.toExponential(1)})` : `**off ${k.check.maxAbsDiff.toExponential(1)}**`) : '–';
-    L.push(`| ${k.family} ${k.name.replace(/^(dw\S+|pw|conv3x3|stem conv3x3|dw\S+\+\S+) /, '')} | ${k.net} | ${f((2 * k.macs) / 1e6, 1)} | ${cell(o)} | ${f(o?.gflops, 1)} | ${pct(o?.roofShare)} | ${cell(k.engines['sepconv-relaxed'])} | ${ratio(over(k.engines['sepconv-relaxed'], o))} | ${cell(k.engines['sepconv-scalar'])} | ${cell(t)} | ${f(t?.gflops, 1)} | ${cell(k.engines['ort-web'])} | ${cell(k.engines['ort-node'])} | ${ratio(over(o, t))} | ${ratio(overMin(o, t))} | ${ratio(over(o, k.engines['ort-web']))} | ${ratio(overMin(o, k.engines['ort-web']))} | ${check} |`);
+    L.push(`| ${k.family} ${k.name.replace(/^(dw\S+|pw|conv3x3|stem conv3x3|dw\S+\+\S+|deform3x3) /, '')} | ${k.net} | ${f((2 * k.macs) / 1e6, 1)} | ${cell(o)} | ${f(o?.gflops, 1)} | ${pct(o?.roofShare)} | ${cell(k.engines['sepconv-relaxed'])} | ${ratio(over(k.engines['sepconv-relaxed'], o))} | ${cell(k.engines['sepconv-scalar'])} | ${cell(t)} | ${f(t?.gflops, 1)} | ${cell(k.engines['ort-web'])} | ${cell(k.engines['ort-node'])} | ${ratio(over(o, t))} | ${ratio(overMin(o, t))} | ${ratio(over(o, k.engines['ort-web']))} | ${ratio(overMin(o, k.engines['ort-web']))} | ${check} |`);
   }
   const na = r.kernels.filter((k) => k.engines['sepconv-simd128']?.na).map((k) => `${k.name}: ${k.engines['sepconv-simd128']!.na}`);
   if (na.length) L.push('', `Not available in sepconv yet: ${[...new Set(na.map((s) => s.replace(/^.*?: /, '')))].join('; ')} (${na.length} cases).`);

@@ -51,9 +51,10 @@ export class OnnxGraph {
     return outs[0]!;
   }
 
-  encode(): Uint8Array {
+  /** Opset 14 (HardSwish); DeformConv needs 19. */
+  encode(opset = 14): Uint8Array {
     const graph = onnx.GraphProto.create({ name: this.name, node: this.nodes, initializer: this.inits, input: this.inputs, output: this.outputs });
-    const model = onnx.ModelProto.create({ irVersion: 7, opsetImport: [{ domain: '', version: 14 }], graph, producerName: 'sepconv-bench' });
+    const model = onnx.ModelProto.create({ irVersion: opset >= 19 ? 9 : 7, opsetImport: [{ domain: '', version: opset }], graph, producerName: 'sepconv-bench' });
     return onnx.ModelProto.encode(model).finish();
   }
 
@@ -193,6 +194,29 @@ export function onnxConvChain(input: number[], convs: ConvSpec[]): Uint8Array {
   });
   g.output('y');
   return g.encode();
+}
+
+/** One depthwise DeformConv (opset 19) with constant offsets / mask (NHWC in, converted), + activation. */
+export function onnxDeformModel(input: number[], s: ConvSpec, d: { offsetGroups: number; offsets: Float32Array; mask?: Float32Array }): Uint8Array {
+  const g = new OnnxGraph('deform');
+  const [n, h, w, c] = input as [number, number, number, number];
+  const [kh, kw] = s.filterShape as [number, number];
+  const [sh, sw] = s.strides ?? [1, 1];
+  const [dh, dw] = s.dilations ?? [1, 1];
+  const pads = tfPads(s.padding, h, w, kh, kw, sh, sw, dh, dw);
+  const oh = Math.floor((h + pads[0]! + pads[2]! - (dh * (kh - 1) + 1)) / sh) + 1;
+  const ow = Math.floor((w + pads[1]! + pads[3]! - (dw * (kw - 1) + 1)) / sw) + 1;
+  const taps = kh * kw;
+  const x = g.input('x', [n, c, h, w]);
+  const wName = g.init('W', depthwiseToOihw(s.filter, s.filterShape), [c, 1, kh, kw]);
+  const off = g.init('offsets', nhwcToNchw(d.offsets, [n, oh, ow, d.offsetGroups * taps * 2]), [n, d.offsetGroups * taps * 2, oh, ow]);
+  const ins = [x, wName, off, g.init('B', s.bias ?? new Float32Array(c), [c])];
+  if (d.mask) ins.push(g.init('mask', nhwcToNchw(d.mask, [n, oh, ow, d.offsetGroups * taps]), [n, d.offsetGroups * taps, oh, ow]));
+  const act = s.activation && s.activation !== 'linear';
+  g.node('DeformConv', ins, act ? 'conv' : 'y', { kernel_shape: [kh, kw], strides: [sh, sw], dilations: [dh, dw], pads, group: c, offset_group: d.offsetGroups });
+  if (act) g.activation('conv', s.activation, 'y');
+  g.output('y');
+  return g.encode(19);
 }
 
 /** A 1-node model, used to make ORT-web instantiate its wasm at load time. */

@@ -75,6 +75,10 @@ pub fn deform_depthwise_with<V: MathLanes>(
     let taps = g.kernel_h * g.kernel_w;
     let group_channels = c / offset_groups;
     let tiles = oc.div_ceil(DW_CHANNEL_TILE);
+    // Multiplier 1 with whole vectors per offset group: taps outer, channel vectors inner, accumulating in the output.
+    let vector_groups = m == 1 && group_channels % 4 == 0;
+    let wp = w.data.as_ptr();
+    let ts = (1 + taps) * DW_CHANNEL_TILE;
     let zero = crate::pack::AlignedF32::zeros(c);
     let mut samples = vec![Sample { px: [zero.as_ptr(); 4], wt: [0.0; 4] }; offset_groups * taps];
     let (h, wd) = (g.in_h as f32, g.in_w as f32);
@@ -93,6 +97,11 @@ pub fn deform_depthwise_with<V: MathLanes>(
                     *s = bilinear(image, c, g.in_h, g.in_w, y, x, h, wd, scale, zero.as_ptr());
                 }
                 let out_px = pixel * oc;
+                if vector_groups {
+                    // SAFETY: as below; `out_px .. out_px + c` is this pixel's output, c % 4 == 0.
+                    unsafe { pixel_vectors::<V>(&samples, taps, group_channels, wp, ts, output[out_px..out_px + c].as_mut_ptr(), c, &ep) };
+                    continue;
+                }
                 for tile in 0..tiles {
                     let o0 = tile * DW_CHANNEL_TILE;
                     let lanes = DW_CHANNEL_TILE.min(oc - o0);
@@ -141,6 +150,44 @@ pub fn deform_depthwise_with<V: MathLanes>(
     }
     if !act.is_fusable() {
         crate::elementwise::activation_in_place_with::<V>(output, act);
+    }
+}
+
+/// One output pixel, multiplier 1, `group_channels % 4 == 0`: bias, then per group and tap its four
+/// neighbours (pointers and splatted weights held across the channel loop) into every vector of the group.
+///
+/// # Safety
+/// `out` holds `c` floats; sample pointers address `c` floats; `wp` is the packed depthwise data.
+#[allow(clippy::too_many_arguments)]
+unsafe fn pixel_vectors<V: MathLanes>(samples: &[Sample], taps: usize, group_channels: usize, wp: *const f32, ts: usize, out: *mut f32, c: usize, ep: &Epilogue<V>) {
+    let wvec = |v0: usize, row: usize| wp.add((v0 / DW_CHANNEL_TILE) * ts + row * DW_CHANNEL_TILE + v0 % DW_CHANNEL_TILE);
+    let mut v0 = 0;
+    while v0 < c {
+        V::load(wvec(v0, 0)).store(out.add(v0));
+        v0 += 4;
+    }
+    for (k, s) in samples.iter().enumerate() {
+        if s.wt == [0.0; 4] {
+            continue; // off the image (or masked out)
+        }
+        let (grp, t) = (k / taps, k % taps);
+        let [p0, p1, p2, p3] = s.px;
+        let [w0, w1, w2, w3] = s.wt.map(V::splat);
+        let mut v0 = grp * group_channels;
+        let end = v0 + group_channels;
+        while v0 < end {
+            let x = V::load(p0.add(v0)).mul(w0);
+            let x = V::load(p1.add(v0)).mul_add(w1, x);
+            let x = V::load(p2.add(v0)).mul_add(w2, x);
+            let x = V::load(p3.add(v0)).mul_add(w3, x);
+            x.mul_add(V::load(wvec(v0, 1 + t)), V::load(out.add(v0))).store(out.add(v0));
+            v0 += 4;
+        }
+    }
+    let mut v0 = 0;
+    while v0 < c {
+        ep.apply(V::load(out.add(v0))).store(out.add(v0));
+        v0 += 4;
     }
 }
 

@@ -231,6 +231,8 @@ pub fn deform_depthwise(
 
 use crate::kernels::KernelDescriptor;
 
+// Zen 4, bench (ORT-web between runs): taps outer / channel vectors inner for multiplier 1 took 3.04 / 1.04 / 0.57 ms on
+// 56x56x128 / 28x28x256 (mask) / 14x14x512 against 6.18 / 2.87 / 1.45 for 8-channel tiles outer (still the general path).
 pub const KERNELS: &[KernelDescriptor] = &[KernelDescriptor {
     name: "deform_dwconv_8c",
     op: "deform_dwconv",

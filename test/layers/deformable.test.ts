@@ -1,32 +1,10 @@
 // The seed's deformable depthwise block as a layer (offset conv, then the deformable depthwise conv; DCN v1 and
 // the modulated v2), in a model, against the same network in ONNX Runtime (Conv -> [Split, Sigmoid] -> DeformConv)
 // on the same weights; an untrained layer (zero offset weights) is the plain depthwise conv.
-import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as sc from 'sepconv';
 import { rng } from '../engines/rng.js';
-
-const require_ = createRequire(import.meta.url);
-const { onnx } = require_('onnx-proto');
-const ort = require_('onnxruntime-node');
-
-const vi = (name: string, dims: number[]) => onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType: 1, shape: { dim: dims.map((d) => ({ dimValue: d })) } } } });
-const attrInts = (name: string, v: number[]) => onnx.AttributeProto.create({ name, ints: v, type: 7 });
-const attrInt = (name: string, v: number) => onnx.AttributeProto.create({ name, i: v, type: 2 });
-const init = (name: string, data: Float32Array | BigInt64Array, dims: number[]) =>
-  onnx.TensorProto.create({ name, dataType: data instanceof Float32Array ? 1 : 7, dims, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice() });
-
-function nchw(x: Float32Array, [n, h, w, c]: number[]): Float32Array {
-  const out = new Float32Array(x.length);
-  for (let b = 0; b < n!; b++) for (let y = 0; y < h!; y++) for (let xx = 0; xx < w!; xx++) for (let ch = 0; ch < c!; ch++) out[((b * c! + ch) * h! + y) * w! + xx] = x[((b * h! + y) * w! + xx) * c! + ch]!;
-  return out;
-}
-/** TF [KH, KW, Cin, Cout] -> ONNX [Cout, Cin, KH, KW]. */
-function oihw(f: Float32Array, [kh, kw, ci, co]: number[]): Float32Array {
-  const out = new Float32Array(f.length);
-  for (let y = 0; y < kh!; y++) for (let x = 0; x < kw!; x++) for (let i = 0; i < ci!; i++) for (let o = 0; o < co!; o++) out[((o * ci! + i) * kh! + y) * kw! + x] = f[((y * kw! + x) * ci! + i) * co! + o]!;
-  return out;
-}
+import { attrInt, attrInts, depthwiseToOihw, initializer as init, onnx, onnxModel, ort, toNchw as nchw, toOihw as oihw, valueInfo as vi } from '../engines/onnx.js';
 
 interface Cfg {
   c: number;
@@ -74,17 +52,13 @@ async function compare(cfg: Cfg, seed: number) {
     nodes.push(onnx.NodeProto.create({ opType: 'Sigmoid', input: ['logits'], output: ['mask'] }));
     dcIn.splice(2, 2, 'off', 'db', 'mask');
   }
-  const dw = weights.get(`${name}/depthwise_kernel`)!;
   const oc = cfg.c * cfg.m;
-  const dwOnnx = new Float32Array(dw.length);
-  for (let t = 0; t < taps; t++) for (let o = 0; o < oc; o++) dwOnnx[o * taps + t] = dw[t * oc + o]!;
+  const dwOnnx = depthwiseToOihw(weights.get(`${name}/depthwise_kernel`)!, [cfg.k, cfg.k, cfg.c, cfg.m]);
   inits.push(init('dw', dwOnnx, [oc, 1, cfg.k, cfg.k]), init('db', weights.get(`${name}/bias`)!, [oc]));
   nodes.push(onnx.NodeProto.create({ opType: 'DeformConv', input: dcIn, output: ['d'], attribute: [...common, attrInt('group', cfg.c), attrInt('offset_group', cfg.groups)] }));
   nodes.push(onnx.NodeProto.create({ opType: 'Clip', input: ['d', 'zero', 'six'], output: ['y'] }));
   inits.push(init('zero', Float32Array.from([0]), []), init('six', Float32Array.from([6]), []));
-  const graph = onnx.GraphProto.create({ name: 'dcn', node: nodes, initializer: inits, input: [vi('x', [n, cfg.c, h, w])], output: [vi('y', [n, oc, oh, ow])] });
-  const bytes = onnx.ModelProto.encode(onnx.ModelProto.create({ irVersion: 9, opsetImport: [{ domain: '', version: 19 }], graph })).finish();
-  const session = await ort.InferenceSession.create(bytes);
+  const session = await ort.InferenceSession.create(onnxModel(nodes, [vi('x', [n, cfg.c, h, w])], [vi('y', [n, oc, oh, ow])], inits));
   const res = await session.run({ x: new ort.Tensor('float32', nchw(x, [n, h, w, cfg.c]), [n, cfg.c, h, w]) });
   await session.release();
   const want = res.y.data as Float32Array;

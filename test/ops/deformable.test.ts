@@ -1,30 +1,10 @@
 // Deformable depthwise conv against ONNX Runtime's DeformConv (onnxruntime-node, opset 19) on the same
 // inputs, offsets, masks and weights: group = C (depthwise), channel multipliers 1-2, offset groups,
 // K 2x3 / 3 / 5, strides, dilations, every padding mode, with and without a modulation mask and bias.
-import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as sc from 'sepconv';
 import { rng } from '../engines/rng.js';
-
-const require_ = createRequire(import.meta.url);
-const { onnx } = require_('onnx-proto');
-const ort = require_('onnxruntime-node');
-
-const vi = (name: string, dims: number[]) => onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType: 1, shape: { dim: dims.map((d) => ({ dimValue: d })) } } } });
-const ints = (name: string, v: number[]) => onnx.AttributeProto.create({ name, ints: v, type: 7 });
-const int = (name: string, v: number) => onnx.AttributeProto.create({ name, i: v, type: 2 });
-
-/** NHWC [N, H, W, C] -> NCHW. */
-function toNchw(x: Float32Array, [n, h, w, c]: number[]): Float32Array {
-  const out = new Float32Array(x.length);
-  for (let b = 0; b < n!; b++) for (let y = 0; y < h!; y++) for (let xx = 0; xx < w!; xx++) for (let ch = 0; ch < c!; ch++) out[((b * c! + ch) * h! + y) * w! + xx] = x[((b * h! + y) * w! + xx) * c! + ch]!;
-  return out;
-}
-function toNhwc(x: Float32Array, [n, c, h, w]: number[]): Float32Array {
-  const out = new Float32Array(x.length);
-  for (let b = 0; b < n!; b++) for (let ch = 0; ch < c!; ch++) for (let y = 0; y < h!; y++) for (let xx = 0; xx < w!; xx++) out[((b * h! + y) * w! + xx) * c! + ch] = x[((b * c! + ch) * h! + y) * w! + xx]!;
-  return out;
-}
+import { attrInt, attrInts, depthwiseToOihw, onnxModel, ort, toNchw, toNhwc, valueInfo as vi, onnx } from '../engines/onnx.js';
 
 interface Case {
   n: number;
@@ -62,8 +42,7 @@ async function compare(cs: Case, seed: number): Promise<number> {
   const got = y.data().slice();
 
   // ONNX: W [C*M, 1, KH, KW] from TF [KH, KW, C, M]; offsets / mask NCHW; pads [top, left, bottom, right].
-  const wOnnx = new Float32Array(filter.length);
-  for (let ky = 0; ky < k[0]; ky++) for (let kx = 0; kx < k[1]; kx++) for (let o = 0; o < c * m; o++) wOnnx[(o * k[0] + ky) * k[1] + kx] = filter[(ky * k[1] + kx) * c * m + o]!;
+  const wOnnx = depthwiseToOihw(filter, [k[0], k[1], c, m]);
   const inputs = [vi('x', [n, c, h, w]), vi('w', [c * m, 1, k[0], k[1]]), vi('off', [n, groups * taps * 2, g.outH, g.outW])];
   const feeds: Record<string, unknown> = {
     x: new ort.Tensor('float32', toNchw(x, [n, h, w, c]), [n, c, h, w]),
@@ -85,11 +64,9 @@ async function compare(cs: Case, seed: number): Promise<number> {
     opType: 'DeformConv',
     input: names,
     output: ['y'],
-    attribute: [int('group', c), int('offset_group', groups), ints('kernel_shape', k), ints('strides', cs.strides), ints('dilations', cs.dilations), ints('pads', [g.pads.top, g.pads.left, g.pads.bottom, g.pads.right])],
+    attribute: [attrInt('group', c), attrInt('offset_group', groups), attrInts('kernel_shape', k), attrInts('strides', cs.strides), attrInts('dilations', cs.dilations), attrInts('pads', [g.pads.top, g.pads.left, g.pads.bottom, g.pads.right])],
   });
-  const graph = onnx.GraphProto.create({ name: 'deform', node: [node], input: inputs, output: [vi('y', [n, c * m, g.outH, g.outW])] });
-  const model = onnx.ModelProto.create({ irVersion: 9, opsetImport: [{ domain: '', version: 19 }], graph });
-  const session = await ort.InferenceSession.create(onnx.ModelProto.encode(model).finish());
+  const session = await ort.InferenceSession.create(onnxModel([node], inputs, [vi('y', [n, c * m, g.outH, g.outW])]));
   const res = await session.run(feeds);
   const want = toNhwc(res.y.data as Float32Array, [n, c * m, g.outH, g.outW]);
   await session.release();

@@ -214,7 +214,7 @@ function buildTf(e: Engines, backend: 'wasm' | 'cpu', ch: Chain, xData: Float32A
 
 async function buildOrt(e: Engines, id: 'ort-web' | 'ort-node', ch: Chain, xData: Float32Array): Promise<Built> {
   const ort = id === 'ort-web' ? e.ortWeb : e.ortNode;
-  const bytes = ch.deform ? onnxDeformModel(ch.input, ch.convs[0]!, ch.deform) : onnxConvChain(ch.input, ch.convs);
+  const bytes = ch.deform ? onnxDeformModel(ch.input, outShape(ch.input, ch.convs[0]!), ch.convs[0]!, ch.deform) : onnxConvChain(ch.input, ch.convs);
   const opts = id === 'ort-web'
     ? { executionProviders: ['wasm'], graphOptimizationLevel: 'all' }
     : { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: 1, interOpNumThreads: 1 };

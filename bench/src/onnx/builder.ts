@@ -196,16 +196,15 @@ export function onnxConvChain(input: number[], convs: ConvSpec[]): Uint8Array {
   return g.encode();
 }
 
-/** One depthwise DeformConv (opset 19) with constant offsets / mask (NHWC in, converted), + activation. */
-export function onnxDeformModel(input: number[], s: ConvSpec, d: { offsetGroups: number; offsets: Float32Array; mask?: Float32Array }): Uint8Array {
+/** One depthwise DeformConv (opset 19) with constant offsets / mask (NHWC in, converted), + activation; `output` is NHWC. */
+export function onnxDeformModel(input: number[], output: number[], s: ConvSpec, d: { offsetGroups: number; offsets: Float32Array; mask?: Float32Array }): Uint8Array {
   const g = new OnnxGraph('deform');
   const [n, h, w, c] = input as [number, number, number, number];
   const [kh, kw] = s.filterShape as [number, number];
   const [sh, sw] = s.strides ?? [1, 1];
   const [dh, dw] = s.dilations ?? [1, 1];
   const pads = tfPads(s.padding, h, w, kh, kw, sh, sw, dh, dw);
-  const oh = Math.floor((h + pads[0]! + pads[2]! - (dh * (kh - 1) + 1)) / sh) + 1;
-  const ow = Math.floor((w + pads[1]! + pads[3]! - (dw * (kw - 1) + 1)) / sw) + 1;
+  const [, oh, ow] = output as [number, number, number];
   const taps = kh * kw;
   const x = g.input('x', [n, c, h, w]);
   const wName = g.init('W', depthwiseToOihw(s.filter, s.filterShape), [c, 1, kh, kw]);

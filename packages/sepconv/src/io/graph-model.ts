@@ -2,7 +2,7 @@
 // graph the layers importer produces: convolutions with their bias-add, batch norm, multiplies and
 // activations folded in, constant subgraphs evaluated, and every op we cannot run reported at once.
 import { ModelFormatError } from '../errors.js';
-import { channelConcatShape, convOut, type FlatGraph, type FlatLayer } from './keras-config.js';
+import { broadcastShape, channelConcatShape, convOut, isOpen, plusDim, prod, type Dim, type FlatGraph, type FlatLayer } from './keras-config.js';
 import type { NamedWeights } from './weights.js';
 
 export interface GraphNode {
@@ -114,30 +114,12 @@ interface Const {
 interface Sym {
   kind: 'sym';
   layer: string;
-  /** Per-sample shape (no batch). */
-  /** Per sample; `null` where the model leaves a size open (known at predict time). */
+  /** Per-sample shape (no batch); `null` where the model leaves a size open. */
   shape: Dim[];
 }
 
 type Value = Const | Sym;
 
-type Dim = number | null;
-/** The product of the sizes; NaN when one is open. */
-const prod = (s: readonly Dim[]): number => s.reduce<number>((a, b) => (b === null ? NaN : a * b), 1);
-const isOpen = (s: readonly Dim[]): boolean => s.some((d) => d === null);
-const plus = (d: Dim, k: number): Dim => (d === null ? null : d + k);
-/** Elementwise broadcast of two shapes; an open size against 1 stays open. */
-const broadcastShape = (a: readonly Dim[], b: readonly Dim[]): Dim[] => {
-  const rank = Math.max(a.length, b.length);
-  const pa = [...Array<Dim>(rank - a.length).fill(1), ...a];
-  const pb = [...Array<Dim>(rank - b.length).fill(1), ...b];
-  return pa.map((d, i) => {
-    const e = pb[i]!;
-    if (d === null) return e === null || e === 1 ? null : e;
-    if (e === null) return d === 1 ? null : d;
-    return Math.max(d, e);
-  });
-};
 
 export interface ConvertedGraph {
   graph: FlatGraph;
@@ -273,11 +255,6 @@ export function convertGraphModel(
   const checkNHWC = (n: GraphNode): void => {
     const f = attrStr(n, 'data_format');
     if (f && f !== 'NHWC') fail(n, `data_format ${f} (only NHWC is supported)`);
-  };
-  const outSize = (size: Dim, k: number, s: number, d: number, pad: string): Dim => {
-    const o = convOut(size, k, s, d, pad);
-    // convOut gives 0 for a window larger than the input; keep the sign so the caller's check names it.
-    return o === 0 ? -1 : o;
   };
   const tooSmall = (...d: Dim[]): boolean => d.some((v) => v !== null && v < 1);
 
@@ -528,14 +505,14 @@ export function convertGraphModel(
         const dil = attrInts(n, 'dilations') ?? [1, 1, 1, 1];
         const { pad, explicit } = padding(n);
         if (explicit && (explicit[0][0] || explicit[0][1] || explicit[1][0] || explicit[1][1])) {
-          x = addLayer({ ...n, name: `${n.name}/pad` }, 'ZeroPadding2D', { padding: explicit }, [x], [plus(h, explicit[0][0] + explicit[0][1]), plus(w, explicit[1][0] + explicit[1][1]), c]);
+          x = addLayer({ ...n, name: `${n.name}/pad` }, 'ZeroPadding2D', { padding: explicit }, [x], [plusDim(h, explicit[0][0] + explicit[0][1]), plusDim(w, explicit[1][0] + explicit[1][1]), c]);
         }
         const [hh, ww] = x.shape as [Dim, Dim];
         const groups = depthwise ? 1 : c / cin;
         if (!depthwise && (!Number.isInteger(groups) || groups < 1)) fail(n, `filter ${JSON.stringify(f.shape)} does not fit ${c} input channels`);
         if (depthwise && cin !== c) fail(n, `depthwise filter ${JSON.stringify(f.shape)} does not fit ${c} input channels`);
-        const oh = outSize(hh, kh, strides[1]!, dil[1]!, pad);
-        const ow = outSize(ww, kw, strides[2]!, dil[2]!, pad);
+        const oh = convOut(hh, kh, strides[1]!, dil[1]!, pad);
+        const ow = convOut(ww, kw, strides[2]!, dil[2]!, pad);
         if (tooSmall(oh, ow)) fail(n, `input ${JSON.stringify(x.shape)} is smaller than the ${kh}x${kw} kernel`);
         const common = {
           kernel_size: [kh, kw],
@@ -750,8 +727,8 @@ export function convertGraphModel(
         const s = attrInts(n, 'strides') ?? [1, 1, 1, 1];
         const { pad } = padding(n);
         const [h, w, c] = x.shape as [Dim, Dim, number];
-        const oh = outSize(h, k[1]!, s[1]!, 1, pad);
-        const ow = outSize(w, k[2]!, s[2]!, 1, pad);
+        const oh = convOut(h, k[1]!, s[1]!, 1, pad);
+        const ow = convOut(w, k[2]!, s[2]!, 1, pad);
         if (tooSmall(oh, ow)) fail(n, `input ${JSON.stringify(x.shape)} is smaller than the pool`);
         values.set(
           n.name,
@@ -780,7 +757,7 @@ export function convertGraphModel(
           [v[4]!, v[5]!],
         ];
         const [h, w, c] = x.shape as [Dim, Dim, number];
-        values.set(n.name, addLayer(n, 'ZeroPadding2D', { padding: pads }, [x], [plus(h, v[2]! + v[3]!), plus(w, v[4]! + v[5]!), c]));
+        values.set(n.name, addLayer(n, 'ZeroPadding2D', { padding: pads }, [x], [plusDim(h, v[2]! + v[3]!), plusDim(w, v[4]! + v[5]!), c]));
         break;
       }
       case 'Reshape':

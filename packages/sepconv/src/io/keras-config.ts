@@ -268,10 +268,24 @@ function activationName(v: unknown): string {
 /** Keras activation names sepconv runs (the layers' names). */
 export const SUPPORTED_ACTIVATIONS = new Set(ACTIVATION_NAMES);
 
-type Dim = number | null;
+/** A per-sample size; `null` where the model leaves it open (known at predict time). Shared with the graph converter. */
+export type Dim = number | null;
 /** The product of the sizes; NaN when one is open. */
-const prod = (s: readonly Dim[]): number => s.reduce<number>((a, b) => (b === null ? NaN : a * b), 1);
-const isOpen = (s: readonly Dim[]): boolean => s.some((d) => d === null);
+export const prod = (s: readonly Dim[]): number => s.reduce<number>((a, b) => (b === null ? NaN : a * b), 1);
+export const isOpen = (s: readonly Dim[]): boolean => s.some((d) => d === null);
+export const plusDim = (d: Dim, k: number): Dim => (d === null ? null : d + k);
+/** Elementwise broadcast of two shapes (no check); an open size against 1 stays open. */
+export function broadcastShape(a: readonly Dim[], b: readonly Dim[]): Dim[] {
+  const rank = Math.max(a.length, b.length);
+  const pa = [...Array<Dim>(rank - a.length).fill(1), ...a];
+  const pb = [...Array<Dim>(rank - b.length).fill(1), ...b];
+  return pa.map((d, i) => {
+    const e = pb[i]!;
+    if (d === null) return e === null || e === 1 ? null : e;
+    if (e === null) return d === 1 ? null : d;
+    return Math.max(d, e);
+  });
+}
 
 function fmt(s: readonly Dim[]): string {
   return `[${s.map((d) => (d === null ? 'null' : d)).join(', ')}]`;
@@ -425,22 +439,20 @@ export function inferGraph(graph: FlatGraph, inputShape?: readonly number[]): Gr
       case 'ZeroPadding2D': {
         const [h, wd, ch] = image();
         const [[t, b], [le, r]] = zeroPadding(c.padding ?? 1);
-        out = [h === null ? null : h + t + b, wd === null ? null : wd + le + r, ch];
+        out = [plusDim(h, t + b), plusDim(wd, le + r), ch];
         break;
       }
       case 'Add':
       case 'Multiply': {
         if (ins.length < 2) fail(`layer '${name}' (${l.className}): expected at least 2 inputs, got ${ins.length}`);
         const rank = Math.max(...ins.map((s) => s.length));
-        out = [];
         for (let i = 0; i < rank; i++) {
-          const dims = ins.map((s) => (s.length - rank + i >= 0 ? s[s.length - rank + i]! : 1));
-          const known = dims.filter((d): d is number => d !== null);
+          const known = ins.map((s) => (s.length - rank + i >= 0 ? s[s.length - rank + i]! : 1)).filter((d): d is number => d !== null);
           const m = Math.max(1, ...known);
           if (known.some((d) => d !== 1 && d !== m)) fail(`layer '${name}' (${l.className}): inputs ${ins.map(fmt).join(' and ')} do not broadcast`);
-          // An open size against 1s stays open (checked when predict() sees the sizes).
-          out.push(m === 1 && known.length < dims.length ? null : m);
         }
+        // Open sizes are checked when predict() sees them.
+        out = ins.reduce(broadcastShape);
         // A Multiply by a per-channel [1, 1, C] gate (squeeze-excite) is a 1x1 depthwise conv with
         // input-dependent weights: one MAC per output element. Plain elementwise products count none.
         if (l.className === 'Multiply' && rank === 3 && ins.some((s) => s.length === 3 && s[0] === 1 && s[1] === 1 && prod(s) < prod(out))) {

@@ -61,7 +61,7 @@ export function offsetGroupsOf(op: string, xShape: readonly number[], g: ConvGeo
   if (on !== n || oh !== g.outH || ow !== g.outW || !Number.isInteger(groups) || groups < 1 || c % groups !== 0) {
     throw new ShapeError(op, `offsets [${n}, ${g.outH}, ${g.outW}, 2 x G x ${taps}] with G offset groups dividing ${c} channels`, `offsets ${shapeStr(offShape)}`);
   }
-  if (mask && (mask[0] !== n || mask[1] !== g.outH || mask[2] !== g.outW || mask[3] !== groups * taps || mask.length !== 4)) {
+  if (mask && (mask[0] !== n || mask[1] !== g.outH || mask[2] !== g.outW || mask[3] !== groups * taps)) {
     throw new ShapeError(op, `mask [${n}, ${g.outH}, ${g.outW}, ${groups * taps}] (G x KH*KW, G = ${groups} from the offsets)`, `mask ${shapeStr(mask)}`);
   }
   return groups;

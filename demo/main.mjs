@@ -36,7 +36,7 @@ Options:
   --runs <n>           timed runs per engine, engines taking turns (default 10, after >= 3 warm-ups and >= 1 s)
   --no-tfjs            skip the TF.js-wasm comparison
   --no-summary         skip the summary() table
-  --build <b>          sepconv wasm build: simd128 | scalar (default: the best the host runs)
+  --build <b>          sepconv wasm build: relaxed | simd128 | scalar (default: the best the host runs)
   -h, --help           this text
 `;
 

@@ -1,4 +1,5 @@
 import { KernelError, NotInitializedError } from '../errors.js';
+import type { WasmMemory } from './wasm-types.js';
 
 /**
  * The raw kernel exports of one wasm instance (the wasm-bindgen glue's functions).
@@ -25,7 +26,7 @@ export interface BackendInfo {
 export class Runtime {
   constructor(
     readonly kernels: KernelExports,
-    readonly memory: WebAssembly.Memory,
+    readonly memory: WasmMemory,
     readonly backend: BackendInfo,
   ) {}
 

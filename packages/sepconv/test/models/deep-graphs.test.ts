@@ -80,6 +80,17 @@ describe('deep graphs', () => {
     s.dispose();
   });
 
+  it('a Sequential built at its first predict grows with a later add() (it kept running the old graph)', () => {
+    const s = sequential([layers.activation({ activation: 'relu' })]);
+    const v = [-1, 0, 1, 2, -2, 3, 0.5, -0.5];
+    using xt = tensor(v, [1, WIDTH]);
+    expectClose((s.predict(xt) as Tensor).data(), v.map((x) => Math.max(x, 0)));
+    s.add(layers.activation({ activation: 'sigmoid' }));
+    expect(s.layers.length).toBe(2);
+    expectClose((s.predict(xt) as Tensor).data(), v.map((x) => sigmoid(Math.max(x, 0))));
+    s.dispose();
+  });
+
   it('a cycle in the graph is a ModelFormatError naming a layer on it, and the runtime stays usable', () => {
     const inp = input({ shape: [WIDTH] });
     const a = layers.activation({ activation: 'relu', name: 'loop_a' }).apply(inp);

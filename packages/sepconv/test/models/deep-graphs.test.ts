@@ -66,6 +66,11 @@ describe('deep graphs', () => {
       return v;
     });
     expectClose(y.data(), want, { rtol: 1e-5, atol: 1e-5 });
+    // summary() walks and prints every layer too
+    const sum = s.summary();
+    expect(sum.rows.length).toBe(DEPTH + 1);
+    expect(sum.steps).toBe(DEPTH);
+    expect(sum.toString().split('\n').length).toBe(DEPTH + 9);
     s.dispose();
   });
 

@@ -1,6 +1,6 @@
 export interface BenchArgs {
   quick: boolean;
-  /** Suites to run: kernels, models, seed, size, coldstart. */
+  /** Suites to run: kernels, models, seed, size, coldstart, planning. */
   suites: Set<string>;
   /** Substring filters on case / model names (any match keeps the case). */
   only: string[];
@@ -24,7 +24,7 @@ export interface BenchArgs {
   reportFrom?: string;
 }
 
-export const SUITES = ['kernels', 'models', 'seed', 'size', 'coldstart'];
+export const SUITES = ['kernels', 'models', 'seed', 'size', 'coldstart', 'planning'];
 export const ENGINES = ['sepconv-simd128', 'sepconv-relaxed', 'sepconv-scalar', 'tfjs-wasm', 'tfjs-cpu', 'ort-web', 'ort-node'];
 
 export const HELP = `node bench/run.mjs [flags]        (pnpm bench -- [flags])
@@ -32,7 +32,8 @@ export const HELP = `node bench/run.mjs [flags]        (pnpm bench -- [flags])
 
   --quick              a few seconds: tiny shapes, 1 warm-up + 3 runs, writes to --out (default a temp dir),
                        never touches bench/RESULTS.md; used by test/bench/*.test.ts (asserts no timing)
-  --suites a,b         kernels,models,seed,size,coldstart (default all)
+  --suites a,b         kernels,models,seed,size,coldstart,planning (default all; planning: build + first
+                       predict of 1k-30k-layer chains)
   --only s1,s2         keep only kernel cases / models / seed rows whose name contains one of these
                        (e.g. --only mobilenet_v2,pw  or  --only resnet50)
   --engines e1,e2      ${ENGINES.join(',')} (default all)

@@ -96,6 +96,15 @@ describe('bench --quick', () => {
     }
   });
 
+  it('times build + first predict of deep chains (the planning suite), with no error', () => {
+    expect(results.planning.map((r: any) => r.nodes)).toEqual([999, 3000]);
+    for (const r of results.planning) {
+      expect(r.error, `${r.nodes}: ${r.error}`).toBeUndefined();
+      expect(r.steps).toBe((2 * r.nodes) / 3); // the Add -> sigmoid pairs fuse
+      expect(r.totalMs).toBeGreaterThan(0);
+    }
+  });
+
   it('measures cold start and shipped bytes', () => {
     expect(results.coldStart.rows.length).toBe(4);
     expect(results.coldStart.rows.find((r: any) => r.engine === 'tfjs-wasm').totalMs).toBeGreaterThan(0);

@@ -4,6 +4,7 @@
 // no weights and no wasm memory. The model zoo describes its architectures in this form too, so
 // counting EfficientNet-B7's 66M parameters allocates nothing.
 import { clip, formatList, formatJson, ModelFormatError, quote } from '../errors.js';
+import { isDim, MAX_DIM } from '../tensor/limits.js';
 import { ACTIVATION_NAMES } from '../layers/activations.js';
 
 /** A Keras layer as serialized in model.json. */
@@ -405,6 +406,10 @@ export function inferGraph(graph: FlatGraph, inputShape?: readonly number[]): Gr
       if (isOpen(s)) fail(`layer '${name}' (${l.className}): ${what} needs known input sizes, got ${fmt(s)}; pass inputShape`);
       return s as number[];
     };
+    /** Sizes from the config (kernel, strides, dilation, pool, filters, units, pads): integers in [min, MAX_DIM]. */
+    const sizes = (what: string, v: readonly unknown[], min = 1): void => {
+      if (!v.every((d) => isDim(d, min))) fail(`layer ${quote(name)} (${clip(l.className)}): ${what} must be integers from ${min} to ${MAX_DIM}, got ${formatJson(v)}`);
+    };
     let out: Dim[];
     const weights: WeightSpec[] = [];
     let macs = 0;
@@ -431,6 +436,7 @@ export function inferGraph(graph: FlatGraph, inputShape?: readonly number[]): Gr
         const [kh, kw] = pair(c.kernel_size, 1);
         const [sh, sw] = pair(c.strides, 1);
         const [dh, dw] = pair(c.dilation_rate, 1);
+        sizes('kernel_size, strides and dilation_rate', [kh, kw, sh, sw, dh, dw]);
         const padding = String(c.padding ?? 'valid').toLowerCase();
         if (padding !== 'same' && padding !== 'valid') fail(`layer '${name}': padding '${c.padding}' is not supported`);
         const oh = convOut(h, kh, sh, dh, padding);
@@ -440,6 +446,7 @@ export function inferGraph(graph: FlatGraph, inputShape?: readonly number[]): Gr
         if (l.className === 'Conv2D') {
           const groups = c.groups ?? 1;
           const f = c.filters;
+          sizes('filters and groups', [f, groups]);
           if (cin % groups || f % groups) fail(`layer '${name}': ${cin} channels or ${f} filters not divisible by groups ${groups}`);
           w('kernel', [kh, kw, cin / groups, f]);
           if (useBias) w('bias', [f]);
@@ -447,6 +454,7 @@ export function inferGraph(graph: FlatGraph, inputShape?: readonly number[]): Gr
           out = [oh, ow, f];
         } else {
           const m = c.depth_multiplier ?? 1;
+          sizes('depth_multiplier', [m]);
           w('depthwise_kernel', [kh, kw, cin, m]);
           macs = prod([oh, ow]) * kh * kw * cin * m;
           if (l.className === 'DepthwiseConv2D') {
@@ -454,6 +462,7 @@ export function inferGraph(graph: FlatGraph, inputShape?: readonly number[]): Gr
             out = [oh, ow, cin * m];
           } else {
             const f = c.filters;
+            sizes('filters', [f]);
             w('pointwise_kernel', [1, 1, cin * m, f]);
             if (useBias) w('bias', [f]);
             macs += prod([oh, ow]) * cin * m * f;
@@ -516,6 +525,7 @@ export function inferGraph(graph: FlatGraph, inputShape?: readonly number[]): Gr
       case 'ZeroPadding2D': {
         const [h, wd, ch] = image();
         const [[t, b], [le, r]] = zeroPadding(c.padding ?? 1);
+        sizes('padding', [t, b, le, r], 0);
         out = [plusDim(h, t + b), plusDim(wd, le + r), ch];
         break;
       }
@@ -547,6 +557,7 @@ export function inferGraph(graph: FlatGraph, inputShape?: readonly number[]): Gr
         const [h, wd, ch] = image();
         const [ph, pw] = pair(c.pool_size, 2);
         const [sh, sw] = c.strides == null ? [ph, pw] : pair(c.strides, 1);
+        sizes('pool_size and strides', [ph, pw, sh, sw]);
         const padding = String(c.padding ?? 'valid').toLowerCase();
         out = [convOut(h, ph, sh, 1, padding), convOut(wd, pw, sw, 1, padding), ch];
         if (out.some((d) => d !== null && d < 1)) fail(`layer '${name}': input ${fmt([h, wd, ch])} is smaller than its pool`);
@@ -570,6 +581,7 @@ export function inferGraph(graph: FlatGraph, inputShape?: readonly number[]): Gr
         const s = one();
         const fin = s[s.length - 1] as number;
         const units = c.units;
+        sizes('units', [units]);
         w('kernel', [fin, units]);
         if (c.use_bias ?? true) w('bias', [units]);
         macs = (prod(s) / fin) * fin * units;

@@ -115,6 +115,28 @@ describe('loop bounds and indices from the file (constant folding and attributes
   });
 });
 
+describe('sizes in a layers model config', () => {
+  const seq = (layer: Record<string, any>): KerasModelConfig => ({
+    class_name: 'Sequential',
+    config: { name: 's', layers: [{ class_name: 'InputLayer', config: { name: 'in', batch_input_shape: [null, 8, 8, 2] } }, layer] },
+  });
+  it('zero, fractional or huge kernel sizes, strides, dilations, pools, filters, units and pads are a ModelFormatError naming the layer', () => {
+    const conv = (cfg: Record<string, any>) => seq({ class_name: 'Conv2D', config: { name: 'conv', filters: 2, kernel_size: [3, 3], padding: 'same', ...cfg } });
+    const bad: [KerasModelConfig, RegExp][] = [
+      [conv({ strides: [0, 1] }), /layer 'conv' \(Conv2D\): kernel_size, strides and dilation_rate must be integers from 1 to 2147483647, got \[3,3,0,1,1,1\]/],
+      [conv({ dilation_rate: 2 ** 31 }), /layer 'conv' \(Conv2D\): kernel_size, strides and dilation_rate must be integers/],
+      [conv({ kernel_size: [1.5, 1] }), /layer 'conv' \(Conv2D\): kernel_size, strides and dilation_rate must be integers/],
+      [conv({ filters: 0 }), /layer 'conv' \(Conv2D\): filters and groups must be integers from 1/],
+      [seq({ class_name: 'DepthwiseConv2D', config: { name: 'dw', kernel_size: 3, depth_multiplier: -1 } }), /layer 'dw' \(DepthwiseConv2D\): depth_multiplier must be integers from 1/],
+      [seq({ class_name: 'MaxPooling2D', config: { name: 'mp', pool_size: [0, 2] } }), /layer 'mp' \(MaxPooling2D\): pool_size and strides must be integers from 1/],
+      [seq({ class_name: 'ZeroPadding2D', config: { name: 'zp', padding: [[2 ** 40, 0], [0, 0]] } }), /layer 'zp' \(ZeroPadding2D\): padding must be integers from 0/],
+      [seq({ class_name: 'Dense', config: { name: 'fc', units: 2 ** 40 } }), /layer 'fc' \(Dense\): units must be integers from 1/],
+    ];
+    for (const [cfg, re] of bad) expectFormatError(() => inferGraph(normalizeKerasConfig(cfg)), re);
+    expect(inferGraph(normalizeKerasConfig(conv({ strides: 2 }))).outputShape).toEqual([4, 4, 2]);
+  });
+});
+
 describe('deep and long models: iterative walks', () => {
   it('a 20,000-deep nested Sequential flattens (it overflowed the stack with an untyped RangeError)', async () => {
     let cfg: KerasModelConfig = { class_name: 'Sequential', config: { name: 'leaf', layers: [{ class_name: 'ReLU', config: { name: 'relu' } }] } };

@@ -128,7 +128,7 @@ describe('loadModel(bytes): the format from the bytes', () => {
     const bytes = onnxBytes();
     expect(bytes.length).toBeGreaterThan(4_700_000);
     const t0 = performance.now();
-    for (const src of [bytes, bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)]) {
+    for (const src of [bytes, bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer]) {
       const e = await caught(readModel(src));
       expect(e).toBeInstanceOf(ModelFormatError);
       expect(e.message).toMatch(/ONNX model; ONNX models are not supported yet/);

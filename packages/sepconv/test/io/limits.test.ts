@@ -8,6 +8,7 @@ import { ModelFormatError } from '../../src/errors.js';
 import { convertGraphModel, DEFAULT_MAX_GENERATED_ELEMENTS, type GraphNode } from '../../src/io/graph-model.js';
 import { inferGraph, normalizeKerasConfig, type KerasModelConfig } from '../../src/io/keras-config.js';
 import { readModel } from '../../src/io/read.js';
+import { parseJsLiteral } from '../../src/io/wrapper.js';
 
 function node(name: string, op: string, input: string[] = [], attr: Record<string, any> = {}): GraphNode {
   return { name, op, input, attr };
@@ -152,6 +153,13 @@ describe('deep and long models: iterative walks', () => {
     const json = `{"format":"layers-model","modelTopology":{"model_config":${text}},"weightsManifest":[]}`;
     const parsed = await readModel({ 'model.json': json });
     expect(parsed.info.outputShape).toEqual([2, 2, 3]);
+  });
+
+  it('a wrapped model.min.js literal nested 100,000 deep is a ModelFormatError, not a stack overflow', () => {
+    for (const text of ['['.repeat(100_000) + ']'.repeat(100_000), '{a:'.repeat(100_000) + '1' + '}'.repeat(100_000), '!'.repeat(100_000) + '0']) {
+      expectFormatError(() => parseJsLiteral(text), /wrapped model: literal nested more than 1000 deep/);
+    }
+    expect(parseJsLiteral('['.repeat(500) + '!0' + ']'.repeat(500)).end).toBe(1002);
   });
 
   it('a 30,000-node graph chain converts (its topological sort recursed per node)', () => {

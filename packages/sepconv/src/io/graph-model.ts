@@ -237,11 +237,15 @@ export function convertGraphModel(
     common = common.slice(0, k);
   }
   const used = new Set<string>();
+  // The next suffix to try per base name: many nodes with one base (e.g. StatefulPartitionedCall_<k>/x) stay linear.
+  const nextSuffix = new Map<string, number>();
   const layerName = (nodeName: string): string => {
     const parts = segs(nodeName);
     const base = (parts.slice(0, common.length).join('/') === common.join('/') ? parts.slice(common.length) : parts).join('_') || 'layer';
     let name = base;
-    for (let k = 1; used.has(name); k++) name = `${base}_${k}`;
+    let k = nextSuffix.get(base) ?? 1;
+    for (; used.has(name); k++) name = `${base}_${k}`;
+    nextSuffix.set(base, k);
     used.add(name);
     return name;
   };

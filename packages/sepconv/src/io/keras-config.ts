@@ -532,10 +532,10 @@ export function inferGraph(graph: FlatGraph, inputShape?: readonly number[]): Gr
       case 'Add':
       case 'Multiply': {
         if (ins.length < 2) fail(`layer '${name}' (${l.className}): expected at least 2 inputs, got ${ins.length}`);
-        const rank = Math.max(...ins.map((s) => s.length));
+        const rank = ins.reduce((r, s) => Math.max(r, s.length), 0);
         for (let i = 0; i < rank; i++) {
           const known = ins.map((s) => (s.length - rank + i >= 0 ? s[s.length - rank + i]! : 1)).filter((d): d is number => d !== null);
-          const m = Math.max(1, ...known);
+          const m = known.reduce((a, d) => Math.max(a, d), 1);
           if (known.some((d) => d !== 1 && d !== m)) fail(`layer '${name}' (${l.className}): inputs ${ins.map(fmt).join(' and ')} do not broadcast`);
         }
         // Open sizes are checked when predict() sees them.

@@ -38,9 +38,19 @@ export function kerasModelConfig(json: any): KerasModelConfig {
 function matchLayersWeights(info: GraphInfo, decoded: Map<string, Float32Array>, shapes: Map<string, number[]>, what: string): Map<string, Float32Array> {
   const wanted = info.layers.flatMap((l) => l.weights);
   const byKey = new Map<string, string>();
+  // The `/`-suffixes of every clean name (`b/c` and `c` of `a/b/c`), for the nested-scope match in one
+  // lookup; at most the last 16 segments, so the index stays linear in the manifest's size.
+  const bySuffix = new Map<string, string[]>();
   for (const k of decoded.keys()) {
     const clean = k.replace(/:\d+$/, '');
     byKey.set(clean, k);
+    let i = clean.length;
+    for (let seg = 0; seg < 16 && i > 0 && (i = clean.lastIndexOf('/', i - 1)) >= 0; seg++) {
+      const suffix = clean.slice(i + 1);
+      const list = bySuffix.get(suffix);
+      if (list) list.push(clean);
+      else bySuffix.set(suffix, [clean]);
+    }
   }
   const out = new Map<string, Float32Array>();
   const used = new Set<string>();
@@ -49,7 +59,7 @@ function matchLayersWeights(info: GraphInfo, decoded: Map<string, Float32Array>,
   for (const w of wanted) {
     let key = byKey.get(w.name);
     if (key === undefined) {
-      const hits = [...byKey.keys()].filter((k) => k.endsWith(`/${w.name}`));
+      const hits = bySuffix.get(w.name) ?? [];
       if (hits.length === 1) key = byKey.get(hits[0]!);
     }
     if (key === undefined || used.has(key)) {

@@ -110,7 +110,9 @@ describe('model.json from a URL: shards stay under its prefix, also after redire
     });
     b = createServer((req, res) => {
       hitsB++;
-      res.writeHead(req.url === '/x.bin' ? 200 : 404).end(req.url === '/x.bin' ? SECRET : undefined);
+      // B also hosts a model under /m/ (the target of a redirected model.json).
+      const body = req.url === '/x.bin' ? SECRET : req.url === '/m/w.bin' ? MODEL : req.url === '/m/model.json' ? modelJson(['w.bin']) : undefined;
+      res.writeHead(body === undefined ? 404 : 200).end(body);
     });
     [A, B] = await Promise.all([listen(a), listen(b)]);
     routes.set('/x.bin', { status: 200, body: SECRET });
@@ -157,6 +159,15 @@ describe('model.json from a URL: shards stay under its prefix, also after redire
     await rejects(readModelFiles(off.url), new RegExp(`redirected to "${B}/x.bin", outside the model's URL prefix`));
     const up = publish(['r.bin'], { 'r.bin': { status: 302, location: '/x.bin' } });
     await rejects(readModelFiles(up.url), /redirected to .*\/x\.bin", outside the model's URL prefix/);
+  });
+
+  it('a model.json that redirects to another host: shards redirected to that prefix load, others are still rejected', async () => {
+    const prefix = `/c${k++}/`;
+    routes.set(`${prefix}model.json`, { status: 302, location: `${B}/m/model.json` });
+    routes.set(`${prefix}w.bin`, { status: 302, location: `${B}/m/w.bin` });
+    expect([...(await readModelFiles(`${A}${prefix}model.json`)).weightData]).toEqual([...MODEL]);
+    routes.set(`${prefix}w.bin`, { status: 302, location: `${B}/x.bin` });
+    await rejects(readModelFiles(`${A}${prefix}model.json`), /redirected to .*\/x\.bin", outside the model's URL prefix/);
   });
 
   it('allowExternalShards: true fetches other hosts and follows redirects anywhere', async () => {

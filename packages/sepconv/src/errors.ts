@@ -122,7 +122,20 @@ export function formatValue(v: unknown, maxChars = 200, json = false): string {
       out += item;
       continue;
     }
-    const x = item.v;
+    try {
+      out += renderOne(item.v, stack, seen, maxChars - out.length, maxChars, comma, json);
+    } catch {
+      // A Proxy or getter that throws while we look at it.
+      out += '[unreadable]';
+    }
+  }
+  return out.length > maxChars || stack.length ? `${out.slice(0, maxChars)}…` : out;
+}
+
+/** One step of `formatValue`: the text for a leaf, or the opening of a container whose parts go on `stack`. */
+function renderOne(x: unknown, stack: ({ v: unknown } | string)[], seen: Set<object>, room: number, maxChars: number, comma: string, json: boolean): string {
+  let out = '';
+  {
     if (typeof x === 'string') out += JSON.stringify(x.length > maxChars ? x.slice(0, maxChars) : x);
     else if (typeof x === 'bigint') out += `${x}n`;
     else if (typeof x === 'number') out += Object.is(x, -0) ? '-0' : String(x);
@@ -139,7 +152,6 @@ export function formatValue(v: unknown, maxChars = 200, json = false): string {
       seen.add(x as object);
       // Push in reverse: the stack pops the first part first. At most enough parts to fill the budget.
       const parts: ({ v: unknown } | string)[] = [];
-      const room = maxChars - out.length;
       if (Array.isArray(x)) {
         parts.push('[');
         const n = Math.min(x.length, room);
@@ -170,5 +182,5 @@ export function formatValue(v: unknown, maxChars = 200, json = false): string {
       for (let i = parts.length - 1; i >= 0; i--) stack.push(parts[i]!);
     }
   }
-  return out.length > maxChars || stack.length ? `${out.slice(0, maxChars)}…` : out;
+  return out;
 }

@@ -48,6 +48,8 @@ describe('formatValue: bounded, no recursion', () => {
     expect(formatValue(cyc)).toBe('{name: "c", self: [circular]}');
     expect(formatValue(new Array(1e6).fill(7)).length).toBeLessThanOrEqual(201);
     expect(formatValue(new Uint8Array(4_700_000))).toBe('Uint8Array(4700000)');
+    const hostile = new Proxy({}, { ownKeys: () => { throw new Error('no keys'); } });
+    expect(formatValue({ a: 1, b: hostile })).toBe('{a: 1, b: [unreadable]}');
     // Small values read as before.
     expect(formatValue([1, 'a', null])).toBe('[1, "a", null]');
     expect(formatValue('same')).toBe('"same"');

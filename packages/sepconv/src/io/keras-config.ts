@@ -4,7 +4,7 @@
 // no weights and no wasm memory. The model zoo describes its architectures in this form too, so
 // counting EfficientNet-B7's 66M parameters allocates nothing.
 import { clip, formatList, formatJson, ModelFormatError, quote } from '../errors.js';
-import { isDim, MAX_DIM } from '../tensor/limits.js';
+import { elementCount, isDim, MAX_DIM, MAX_ELEMENTS } from '../tensor/limits.js';
 import { ACTIVATION_NAMES } from '../layers/activations.js';
 
 /** A Keras layer as serialized in model.json. */
@@ -422,9 +422,10 @@ export function inferGraph(graph: FlatGraph, inputShape?: readonly number[]): Gr
         if (!bs) fail(`input '${name}': no batch_input_shape`);
         const s = bs.slice(1);
         // Open sizes (null) are fine except the channels, which every weight shape needs.
-        if (s.length === 0 || !s.every((d) => d === null || (Number.isInteger(d) && d > 0)) || s[s.length - 1] === null) {
+        if (s.length === 0 || s.length > 64 || !s.every((d) => d === null || isDim(d, 1)) || s[s.length - 1] === null) {
           fail(`input '${name}': shape ${formatJson(bs)} has unknown channels or sizes that are not positive integers; pass inputShape`);
         }
+        if (elementCount(s.filter((d): d is number => d !== null)) > MAX_ELEMENTS) fail(`input ${quote(name)}: shape ${formatJson(bs)} has more than 2**30 - 1 values per sample`);
         out = s as Dim[];
         break;
       }

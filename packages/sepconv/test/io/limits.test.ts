@@ -134,6 +134,10 @@ describe('sizes in a layers model config', () => {
       [seq({ class_name: 'Dense', config: { name: 'fc', units: 2 ** 40 } }), /layer 'fc' \(Dense\): units must be integers from 1/],
     ];
     for (const [cfg, re] of bad) expectFormatError(() => inferGraph(normalizeKerasConfig(cfg)), re);
+    const input = (shape: unknown[]): KerasModelConfig => ({ class_name: 'Sequential', config: { name: 's', layers: [{ class_name: 'InputLayer', config: { name: 'in', batch_input_shape: shape } }, { class_name: 'ReLU', config: { name: 'r' } }] } });
+    expectFormatError(() => inferGraph(normalizeKerasConfig(input([null, 2 ** 31, 2 ** 31, 3]))), /input 'in': shape \[null,2147483648,2147483648,3\] has unknown channels or sizes that are not positive integers/);
+    expectFormatError(() => inferGraph(normalizeKerasConfig(input([null, 2 ** 31 - 1, 2 ** 31 - 1, 3]))), /input 'in': shape \[null,2147483647,2147483647,3\] has more than 2\*\*30 - 1 values per sample/);
+    expect(inferGraph(normalizeKerasConfig(input([null, null, null, 3]))).outputShape).toEqual([null, null, 3]);
     expect(inferGraph(normalizeKerasConfig(conv({ strides: 2 }))).outputShape).toEqual([4, 4, 2]);
   });
 });

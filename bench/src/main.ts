@@ -11,6 +11,7 @@ import { runSeed, selectedSeedRows } from './seed.js';
 import { measureSizes } from './size.js';
 import { runColdStart } from './coldstart.js';
 import { writeReport, type BenchResults } from './report.js';
+import { converterVersion } from './engines/tfjs-graph.js';
 
 const req = createRequire(join(ROOT, 'package.json'));
 
@@ -83,6 +84,7 @@ export async function main(argv: string[]): Promise<number> {
     kernels: [],
     seed: [],
     models: [],
+    ...(models.length ? { converter: converterVersion() } : {}),
   };
   const suite = async (name: string, f: () => Promise<void>) => {
     try {

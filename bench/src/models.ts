@@ -290,7 +290,8 @@ export function prepareModel(def: ModelDef): PreparedModel {
   const flat = kc.normalizeKerasConfig(cfg);
   const info = kc.inferGraph(flat);
   const weights = makeWeights(info);
-  const shape = [1, ...info.inputShape];
+  // a zoo config has a fixed input size
+  const shape = [1, ...info.inputShape] as number[];
   const input = seededInput(def.id, shape);
   let bytes: Uint8Array | undefined;
   const onnx = () => (bytes ??= kerasToOnnx(flat.layers, new Map(info.layers.map((l: any) => [l.name, l.outputShape])), flat.outputs[0], (n) => weights.get(n)));
@@ -416,7 +417,7 @@ export async function runModels(ctx: Ctx, defs: ModelDef[], ids: EngineId[]): Pr
           b = g ? await buildTf(ctx.engines, id, () => loadTfGraph(ctx.engines.tf, g), p.input, p.shape) : `no graph model: ${res.tfGraph?.na ?? 'not converted'}`;
         } else if (id === 'tfjs-wasm-layers') {
           b = p.cfg ? await buildTf(ctx.engines, id, () => tfjsModelFromConfig(ctx.engines.tf, p.cfg, p.weights!, () => ctx.engines.useTf('wasm')), p.input, p.shape) : 'a graph model: there is no layers model to load';
-        } else b = p.cfg ? await buildOrt(ctx.engines, id, p.onnx(), p.flat.inputs[0], p.input, p.shape) : 'no ONNX form of this TF.js graph model';
+        } else b = p.cfg ? await buildOrt(ctx.engines, id as 'ort-web' | 'ort-node', p.onnx(), p.flat.inputs[0], p.input, p.shape) : 'no ONNX form of this TF.js graph model';
         if (typeof b === 'string') res.engines[id] = { na: b };
         else built.set(id, b);
       } catch (err) {

@@ -28,11 +28,12 @@ impl Activation {
         Self::ALL.get(code as usize).copied()
     }
 
-    /// The plain f64 definition, used by the references.
+    /// The plain f64 definition, used by the references. NaN and +-Inf as TF.js CPU: ReLU / ReLU6 keep NaN
+    /// (`f64::max` would drop it), sigmoid(-Inf) = 0, swish(-Inf) = -Inf / Inf = NaN (TF.js: x * sigmoid(x)).
     pub fn apply_f64(self, x: f64) -> f64 {
         match self {
             Activation::Linear => x,
-            Activation::Relu => x.max(0.0),
+            Activation::Relu => if x < 0.0 { 0.0 } else { x },
             Activation::Relu6 => x.clamp(0.0, 6.0),
             Activation::HardSwish => x * (x + 3.0).clamp(0.0, 6.0) / 6.0,
             Activation::Sigmoid => 1.0 / (1.0 + (-x).exp()),
@@ -52,6 +53,8 @@ pub struct Epilogue<V: F32x4> {
     min: V,
     max: V,
     hard_swish: bool,
+    /// Linear (and sigmoid / swish, applied by a later pass): stores the value as it is, NaN and +-Inf included.
+    linear: bool,
 }
 
 impl<V: F32x4> Epilogue<V> {
@@ -63,7 +66,8 @@ impl<V: F32x4> Epilogue<V> {
             Activation::Relu6 => (0.0, 6.0),
             _ => (f32::NEG_INFINITY, f32::INFINITY),
         };
-        Self { min: V::splat(lo), max: V::splat(hi), hard_swish: act == Activation::HardSwish }
+        let linear = matches!(act, Activation::Linear | Activation::Sigmoid | Activation::Swish);
+        Self { min: V::splat(lo), max: V::splat(hi), hard_swish: act == Activation::HardSwish, linear }
     }
 
     #[inline(always)]
@@ -83,9 +87,15 @@ impl<V: F32x4> Epilogue<V> {
         !self.hard_swish
     }
 
+    /// `v` clamped to the activation's range; NaN stays NaN (`v` is `self` of max / min, see `F32x4::max`),
+    /// as TF.js's relu(NaN) and relu6(NaN) are NaN. Linear stores `v` untouched (no clamp to [-Inf, Inf]).
     #[inline(always)]
     pub fn clamp(&self, v: V) -> V {
-        v.max(self.min).min(self.max)
+        if self.linear {
+            v
+        } else {
+            v.max(self.min).min(self.max)
+        }
     }
 
     #[inline(always)]

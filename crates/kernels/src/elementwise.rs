@@ -78,7 +78,9 @@ pub struct ExpConsts<V: F32x4> {
 
 const EXP_CONSTS: [f32; 12] = [
     -87.0,
-    88.0,
+    // Above ln(f32::MAX) = 88.72 (n = 128 at 88.38+), so e^x overflows to +inf as f32 does: sigmoid(-inf) = 0
+    // and swish(-inf) = -inf / inf = NaN, TF.js's x * sigmoid(x).
+    89.0,
     core::f32::consts::LOG2_E,
     12_582_912.0,
     0.693_359_4,
@@ -111,7 +113,8 @@ impl<V: MathLanes> ExpConsts<V> {
     }
 
     /// e^x, vectorised: x = n ln2 + r with |r| <= ln2 / 2, e^r by Cephes' degree-6 polynomial, times 2^n.
-    /// Relative error about 2e-7 over [-87, 88]; inputs are clamped to that range (e^-87 ~ 1.6e-38).
+    /// Relative error about 2e-7 over [-87, 88]; inputs are clamped to [-87, 89] (e^-87 ~ 1.6e-38; from
+    /// 88.38, +inf). NaN stays NaN: the clamp keeps a NaN `x` (`F32x4::max` / `min` keep `self`).
     #[inline(always)]
     pub fn exp(&self, x: V) -> V {
         self.exp_n([x])[0]

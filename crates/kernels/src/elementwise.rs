@@ -114,7 +114,7 @@ impl<V: MathLanes> ExpConsts<V> {
 
     /// e^x, vectorised: x = n ln2 + r with |r| <= ln2 / 2, e^r by Cephes' degree-6 polynomial, times 2^n.
     /// Relative error about 2e-7 over [-87, 88]; inputs are clamped to [-87, 89] (e^-87 ~ 1.6e-38; from
-    /// 88.38, +inf). NaN stays NaN: the clamp keeps a NaN `x` (`F32x4::max` / `min` keep `self`).
+    /// 88.38, +inf). NaN stays NaN: the clamp keeps a NaN `x` (`F32x4::max_bound` / `min_bound`).
     #[inline(always)]
     pub fn exp(&self, x: V) -> V {
         self.exp_n([x])[0]
@@ -125,7 +125,7 @@ impl<V: MathLanes> ExpConsts<V> {
     /// instead of Horner's 5).
     #[inline(always)]
     pub fn exp_n<const N: usize>(&self, x: [V; N]) -> [V; N] {
-        let x = x.map(|x| x.max(self.lo).min(self.hi));
+        let x = x.map(|x| x.max_bound(self.lo).min_bound(self.hi));
         // round(x / ln2) by the 1.5 * 2^23 trick (|x / ln2| < 2^22 here).
         let t = x.map(|x| x.mul(self.log2e).add(self.magic));
         let n: [V; N] = core::array::from_fn(|i| t[i].sub(self.magic));

@@ -85,6 +85,14 @@ fn lane_rule<V: F32x4>() {
             }
         }
     }
+    // Clamps against a bound that is never NaN keep a NaN value and clamp everything else.
+    for &a in &vals {
+        for &bound in &vals[1..] {
+            let (mx, mn) = (V::splat(a).max_bound(V::splat(bound)).to_array()[0], V::splat(a).min_bound(V::splat(bound)).to_array()[0]);
+            assert!(if a.is_nan() { mx.is_nan() } else { mx == a.max(bound) }, "max_bound({a}, {bound}) = {mx}");
+            assert!(if a.is_nan() { mn.is_nan() } else { mn == a.min(bound) }, "min_bound({a}, {bound}) = {mn}");
+        }
+    }
     // The fused epilogues (clamps, hard-swish) keep the reference's NaN / Inf results.
     for act in [Activation::Linear, Activation::Relu, Activation::Relu6, Activation::HardSwish] {
         let ep = Epilogue::<V>::new(act);

@@ -70,6 +70,7 @@ export class KernelError extends SepconvError {}
 /** A model file or weight map is malformed or holds something sepconv cannot run. */
 export class ModelFormatError extends SepconvError {}
 
+/** Formats a value for an error message: strings quoted, arrays listed, objects as JSON where they serialize (what `SepconvError` messages use to name the offending value). */
 export function formatValue(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v);
   if (Array.isArray(v)) return `[${v.map(formatValue).join(', ')}]`;

@@ -5,6 +5,7 @@ import { ModelFormatError } from '../errors.js';
 import { broadcastShape, channelConcatShape, convOut, isOpen, plusDim, prod, type Dim, type FlatGraph, type FlatLayer } from './keras-config.js';
 import type { NamedWeights } from './weights.js';
 
+/** A node of a TF.js graph model (`modelTopology.node[]` in model.json): its name, op, inputs and attributes. */
 export interface GraphNode {
   name: string;
   op: string;

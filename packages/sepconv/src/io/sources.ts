@@ -5,6 +5,7 @@ import { ModelFormatError } from '../errors.js';
 import { decodeBase64, extractWrappedModule, isWrappedModule } from './wrapper.js';
 import { validateManifest, type WeightEntry, type WeightGroup } from './weights.js';
 
+/** Progress of `loadModel`: the phase (`model.json`, `weights`, `build`) and how much of it is done. */
 export interface LoadProgress {
   phase: 'model.json' | 'weights' | 'build';
   loaded: number;
@@ -23,6 +24,7 @@ export interface ModelArtifacts {
   userDefinedMetadata?: unknown;
 }
 
+/** A TF.js-style IOHandler: anything with a `load()` that resolves to `ModelArtifacts` (e.g. `tf.io.fromMemory(...)`). */
 export interface ModelHandler {
   load(): Promise<ModelArtifacts>;
 }
@@ -30,8 +32,10 @@ export interface ModelHandler {
 /** Files by name: the model.json (or a wrapped model.min.js) and its shards as named in the manifest. */
 export type ModelFileMap = Record<string, ArrayBuffer | ArrayBufferView | string> | Map<string, ArrayBuffer | ArrayBufferView | string>;
 
+/** Where `loadModel` / `readModelFiles` read a model from: a URL or file path of model.json (or a wrapped model.min.js), a TF.js IOHandler, a map of file names to contents, or `{ modelJson, weights }`. */
 export type ModelSource = string | URL | ModelHandler | ModelFileMap | { modelJson: unknown; weights: ArrayBuffer | ArrayBufferView | ModelFileMap };
 
+/** Options of `loadModel` and `readModelFiles`. */
 export interface LoadOptions {
   onProgress?: (p: LoadProgress) => void;
   /** Replaces global fetch for URLs (a TF.js `fetchFunc`). */

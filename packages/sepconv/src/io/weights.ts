@@ -2,6 +2,7 @@
 // shards, dequantized on load (v = q * scale + min; float16 widened exactly).
 import { ModelFormatError } from '../errors.js';
 
+/** One entry of a model.json `weightsManifest`: a weight's name, shape, dtype and optional quantization. */
 export interface WeightEntry {
   name: string;
   shape: number[];
@@ -9,6 +10,7 @@ export interface WeightEntry {
   quantization?: { dtype: string; scale?: number; min?: number; original_dtype?: string };
 }
 
+/** One group of a model.json `weightsManifest`: the shard files (`paths`) and the weights they hold, in order. */
 export interface WeightGroup {
   paths: string[];
   weights: WeightEntry[];

@@ -5,6 +5,7 @@ import type { LowerContext } from './ir.js';
 /** A per-sample shape (no batch dimension); `null` where a size is only known at predict time. */
 export type SymShape = (number | null)[];
 
+/** Options every layer accepts. */
 export interface LayerArgs {
   /** Unique within a model; weights are named `<name>/<weight>`. Default: Keras-style `conv2d_3`. */
   name?: string;
@@ -25,11 +26,13 @@ export interface WeightDef {
   init: Initializer;
 }
 
+/** A layer weight's name (Keras-style, `<layer>/<weight>`) and shape. */
 export interface WeightSpec {
   name: string;
   shape: number[];
 }
 
+/** Weights by Keras-style name (`conv1/kernel`), as `setWeights` takes them and `getWeights` returns them. */
 export type WeightMap = Record<string, Float32Array> | Map<string, Float32Array>;
 
 /** Bumped on every weight change anywhere, so built models know to repack. */

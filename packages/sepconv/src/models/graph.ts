@@ -12,6 +12,7 @@ import { InputLayer } from '../layers/misc.js';
 import { planArena, type ArenaPlan, type Interval } from './arena.js';
 import { buildProfile, buildSummary, type ProfileReport, type SummaryReport } from './summary.js';
 
+/** Options of `input()`: the per-sample shape of a model input. */
 export interface InputArgs {
   /** Per-sample shape, e.g. [224, 224, 3]; `null` for sizes given at predict time. */
   shape: readonly (number | null)[];
@@ -29,6 +30,7 @@ export function input(args: InputArgs): SymbolicTensor {
   return node.output;
 }
 
+/** What a built model holds in wasm memory (see `Model.memoryStats()`). */
 export interface MemoryStats {
   /** Size of the whole wasm linear memory. */
   wasmHeapBytes: number;
@@ -42,6 +44,7 @@ export interface MemoryStats {
   plannedInputShape: number[] | undefined;
 }
 
+/** Options of `Model.predict()`. */
 export interface PredictOptions {
   /** Return an owned copy instead of a view of the model's arena (which the next predict overwrites). */
   copy?: boolean;
@@ -611,6 +614,7 @@ export class Model {
   }
 }
 
+/** Options of `model()`: its inputs and outputs (symbolic tensors) and a name. */
 export interface ModelArgs {
   inputs: SymbolicTensor | SymbolicTensor[];
   outputs: SymbolicTensor | SymbolicTensor[];
@@ -623,6 +627,7 @@ export function model(args: ModelArgs): Model {
   return new Model(args);
 }
 
+/** Options of `sequential()`. */
 export interface SequentialArgs {
   /** Per-sample input shape; else the first layer's `inputShape`, else the first predict's input. */
   inputShape?: readonly (number | null)[];
@@ -672,6 +677,7 @@ export class Sequential extends Model {
   }
 }
 
+/** A model that runs `layerList` one after another (as `tf.sequential`); `add()` appends more. */
 export function sequential(layerList: Layer[] = [], args: SequentialArgs = {}): Sequential {
   if (!Array.isArray(layerList)) throw new OptionError('sequential', 'layers', 'an array of layers', layerList);
   return new Sequential(layerList, args);

@@ -7,6 +7,7 @@ import { activationCode, type ActivationName } from './activation.js';
 import { conv2dGeometry, type ConvGeometry, type Padding, type Pair, kernelGeometryArgs } from './geometry.js';
 import { expectTensor, expectVector, shapeStr } from './validate.js';
 
+/** Options of `conv2d()`. */
 export interface Conv2dOptions {
   /** Default 1. */
   strides?: Pair;

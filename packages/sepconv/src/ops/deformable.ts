@@ -6,6 +6,7 @@ import { conv2dGeometry, kernelGeometryArgs, type ConvGeometry, type Padding, ty
 import { outputFor, runInto } from './output.js';
 import { expectTensor, expectVector, shapeStr } from './validate.js';
 
+/** Options of `deformableDepthwiseConv2d()`. */
 export interface DeformableDepthwiseConv2dOptions {
   /** Default 1 (strides and dilations may both exceed 1, as in torchvision / ONNX DeformConv). */
   strides?: Pair;

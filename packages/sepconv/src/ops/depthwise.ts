@@ -7,6 +7,7 @@ import { activationCode, type ActivationName } from './activation.js';
 import { conv2dGeometry, pair, type ConvGeometry, type Padding, type Pair, kernelGeometryArgs } from './geometry.js';
 import { expectTensor, expectVector, shapeStr } from './validate.js';
 
+/** Options of `depthwiseConv2d()`. */
 export interface DepthwiseConv2dOptions {
   /** Default 1. */
   strides?: Pair;

@@ -25,6 +25,7 @@ export interface ConvGeometry {
   outW: number;
 }
 
+/** A size for both spatial axes: one number for both, or `[height, width]`. */
 export type Pair = number | readonly [number, number];
 
 export function pair(op: string, name: string, v: Pair | undefined, fallback: number, max = Infinity): [number, number] {

@@ -5,6 +5,7 @@ import { outputFor, runInto } from './output.js';
 import { convGeometry, pair, type ConvGeometry, type Padding, type Pair } from './geometry.js';
 import { expectTensor, shapeStr } from './validate.js';
 
+/** Options of `maxPool()` and `avgPool()`. */
 export interface Pool2dOptions {
   /** Window; default 2 (Keras). */
   poolSize?: Pair;
@@ -14,6 +15,7 @@ export interface Pool2dOptions {
   padding?: Padding;
 }
 
+/** Options of `globalAvgPool()`. */
 export interface GlobalPoolOptions {
   /** Keep [N, 1, 1, C] instead of [N, C]. Default false. */
   keepDims?: boolean;
@@ -44,6 +46,7 @@ declare module '../runtime/state.js' {
   }
 }
 
+/** The output size and padding of a 2D pooling of an NHWC input of shape `xShape`; bad options throw a typed error naming `op`. */
 export function poolGeometry(op: string, xShape: readonly number[], options: Pool2dOptions): ConvGeometry {
   const size = pair(op, 'poolSize', options.poolSize, 2);
   const strides = pair(op, 'strides', options.strides ?? size, 1);

@@ -16,6 +16,7 @@ export interface SeparablePair {
   horizontal: Tensor;
 }
 
+/** Options of `spatiallySeparableConv2d()`. */
 export interface SpatiallySeparableOptions {
   /**
    * 'depthwise' (default): per channel, the K x K depthwise kernel vertical (outer) horizontal.
@@ -172,6 +173,7 @@ export function spatiallySeparableConv2d(x: Tensor, filters: SeparablePair | rea
   }
 }
 
+/** Options of `factorizeKernel()`. */
 export interface FactorizeOptions {
   /** Return exactly this many pairs (1..min(K_h, K_w)). Default: the fewest within `tolerance`. */
   rank?: number;
@@ -179,6 +181,7 @@ export interface FactorizeOptions {
   tolerance?: number;
 }
 
+/** What `factorizeKernel()` finds: whether the 2D kernel is separable, its rank, and the vertical and horizontal factors. */
 export interface KernelFactorization {
   /** Rank 1 within the tolerance: the kernel is exactly vertical (outer) horizontal. */
   separable: boolean;

@@ -15,6 +15,7 @@ export interface KernelExports {
 /** relaxed: simd128 plus relaxed SIMD (fused multiply-add); simd128: wasm SIMD; scalar: no SIMD. */
 export type BuildName = 'relaxed' | 'simd128' | 'scalar';
 
+/** Which wasm build `init()` chose and why (what `backend()` returns). */
 export interface BackendInfo {
   /** Which wasm build runs. */
   build: BuildName;
@@ -74,6 +75,7 @@ export function runtime(what?: string): Runtime {
   return current;
 }
 
+/** True once `init()` has completed. */
 export function isInitialized(): boolean {
   return current !== undefined;
 }

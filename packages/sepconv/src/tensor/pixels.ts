@@ -17,6 +17,7 @@ export interface PixelSource {
  */
 export type PixelNormalization = 'none' | 'unit' | 'mobilenet' | { mean: number | readonly number[]; std: number | readonly number[] };
 
+/** Options of `fromPixels()`. */
 export interface FromPixelsOptions {
   /** Output size `[height, width]`, resampled bilinearly with half-pixel centers (as `tf.image.resize` in TF2 and PIL). */
   resize?: readonly [number, number];

@@ -3,6 +3,7 @@ import { runtime, type Runtime } from '../runtime/state.js';
 
 /** Element types. Only float32 is computed today; the union leaves room for float16/int8 weights. */
 export type DType = 'float32';
+/** A tensor shape: one non-negative integer per axis (NHWC for images). */
 export type Shape = readonly number[];
 
 const leakGuard =
@@ -145,10 +146,12 @@ export function tensor(data: Float32Array | readonly number[], shape: Shape): Te
   return t;
 }
 
+/** A new tensor of the given shape, filled with 0. */
 export function zeros(shape: Shape): Tensor {
   return Tensor.alloc(shape, 'zeros');
 }
 
+/** A new tensor of the given shape, every element `value`. */
 export function fill(shape: Shape, value: number): Tensor {
   const t = Tensor.alloc(shape, 'fill');
   t.view().fill(value);

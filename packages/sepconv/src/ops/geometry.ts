@@ -1,5 +1,6 @@
 import { OptionError, ShapeError } from '../errors.js';
 import { shapeStr } from './validate.js';
+import { checkDim, isDim, MAX_DIM } from '../tensor/limits.js';
 
 /** 'same' and 'valid' follow TensorFlow; explicit pads are [top, bottom, left, right]. */
 export type Padding = 'same' | 'valid' | readonly [number, number, number, number];
@@ -27,12 +28,17 @@ export interface ConvGeometry {
 
 export type Pair = number | readonly [number, number];
 
-export function pair(op: string, name: string, v: Pair | undefined, fallback: number, max = Infinity): [number, number] {
-  const p: [number, number] = v === undefined ? [fallback, fallback] : typeof v === 'number' ? [v, v] : [v[0], v[1]];
-  if (!(Array.isArray(v) ? v.length === 2 : true) || !p.every((x) => Number.isInteger(x) && x >= 1 && x <= max)) {
-    throw new OptionError(op, name, `an integer from 1 to ${max}, or a pair of them`, v);
+/**
+ * A stride, dilation or window size: one integer from 1 to `max` (default MAX_DIM, 2**31 - 1) or a
+ * pair of them; else an OptionError naming `name`. The result is frozen (layers keep it).
+ */
+export function pair(op: string, name: string, v: Pair | undefined, fallback: number, max = MAX_DIM): [number, number] {
+  const ok = v === undefined || typeof v === 'number' || (Array.isArray(v) && v.length === 2);
+  const p = (v === undefined ? [fallback, fallback] : typeof v === 'number' ? [v, v] : ok ? [v[0], v[1]] : []) as [number, number];
+  if (!ok || !p.every((x) => isDim(x, 1) && x <= max)) {
+    throw new OptionError(op, name, `an integer from 1 to ${max}${max === MAX_DIM ? ' (2**31 - 1)' : ''}, or a pair of them`, v);
   }
-  return p;
+  return Object.freeze(p) as [number, number];
 }
 
 function axisPads(input: number, k: number, stride: number, dilation: number): [number, number] {
@@ -48,11 +54,11 @@ export function resolvePads(op: string, padding: Padding, inH: number, inW: numb
     const [left, right] = axisPads(inW, k[1], s[1], d[1]);
     return { top, bottom, left, right };
   }
-  if (Array.isArray(padding) && padding.length === 4 && padding.every((p) => Number.isInteger(p) && p >= 0)) {
+  if (Array.isArray(padding) && padding.length === 4 && padding.every((p) => isDim(p))) {
     const [top, bottom, left, right] = padding;
     return { top, bottom, left, right };
   }
-  throw new OptionError(op, 'padding', "'same', 'valid' or [top, bottom, left, right] of non-negative integers", padding);
+  throw new OptionError(op, 'padding', `'same', 'valid' or [top, bottom, left, right] of integers from 0 to ${MAX_DIM} (2**31 - 1)`, padding);
 }
 
 /** Output size of one axis, or 0 when the dilated kernel does not fit. */
@@ -71,7 +77,24 @@ export function convGeometry(
   dilation: [number, number],
   padding: Padding,
 ): ConvGeometry {
+  // Every number here reaches a kernel binding as a u32: check them all against the shared limits
+  // (whoever computed them: an op, a layer, or a model's planner).
+  checkDim(op, 'an input height', inH);
+  checkDim(op, 'an input width', inW);
+  for (const [name, v] of [['kernel size', kernel], ['strides', stride], ['dilations', dilation]] as const) {
+    if (!(v[0] !== undefined && isDim(v[0], 1) && isDim(v[1], 1))) {
+      throw new OptionError(op, name, `integers from 1 to ${MAX_DIM} (2**31 - 1)`, v);
+    }
+  }
+  for (const axis of [0, 1]) {
+    if ((kernel[axis]! - 1) * dilation[axis]! + 1 > MAX_DIM) {
+      throw new OptionError(op, 'dilations', `small enough that the dilated ${kernel[0]}x${kernel[1]} kernel spans at most ${MAX_DIM} (2**31 - 1) pixels`, dilation);
+    }
+  }
   const pads = resolvePads(op, padding, inH, inW, kernel, stride, dilation);
+  if (inH + pads.top + pads.bottom > MAX_DIM || inW + pads.left + pads.right > MAX_DIM) {
+    throw new OptionError(op, 'padding', `pads that keep the padded input within ${MAX_DIM} (2**31 - 1) pixels per axis (input ${inH}x${inW})`, padding);
+  }
   const outH = outLen(inH, pads.top, pads.bottom, kernel[0], stride[0], dilation[0]);
   const outW = outLen(inW, pads.left, pads.right, kernel[1], stride[1], dilation[1]);
   return {

@@ -1,4 +1,5 @@
 import { DTypeError, ShapeError } from '../errors.js';
+import { elementCount } from '../tensor/limits.js';
 import { Tensor } from '../tensor/tensor.js';
 
 export function shapeStr(shape: readonly number[]): string {
@@ -10,7 +11,11 @@ export function expectTensor(op: string, name: string, x: unknown, rank?: number
   if (!(x instanceof Tensor)) {
     throw new DTypeError(op, `a sepconv Tensor for \`${name}\``, x === null ? 'null' : typeof x === 'object' ? (x.constructor?.name ?? 'object') : typeof x);
   }
-  x.ptr(op); // throws DisposedTensorError
+  x.ptr(op); // throws DisposedTensorError (also for a tensor of a replaced runtime)
+  // The kernels take geometry from `shape` and buffer lengths from `size`: they must agree.
+  if (elementCount(x.shape) !== x.size) {
+    throw new ShapeError(op, `\`${name}\` whose shape holds its ${x.size} values`, shapeStr(x.shape));
+  }
   if (rank !== undefined && x.rank !== rank) {
     throw new ShapeError(op, `\`${name}\` of rank ${rank}${rank === 4 ? ' (NHWC)' : ''}`, `rank ${x.rank} ${shapeStr(x.shape)}`);
   }

@@ -112,6 +112,32 @@ export function convGeometry(
   };
 }
 
+/**
+ * Checks a resolved geometry before its numbers reach a kernel binding (the run* functions take one
+ * from their caller): every field within the shared limits, the input sizes those of `xShape` (NHWC),
+ * and the output sizes the ones the window gives. A ShapeError naming the op otherwise.
+ */
+export function checkGeometry(op: string, g: ConvGeometry, xShape: readonly number[]): void {
+  const p = g?.pads;
+  const ok =
+    p !== undefined &&
+    xShape.length === 4 &&
+    g.inH === xShape[1] &&
+    g.inW === xShape[2] &&
+    [g.kernelH, g.kernelW, g.strideH, g.strideW, g.dilationH, g.dilationW].every((v) => isDim(v, 1)) &&
+    [p.top, p.bottom, p.left, p.right, g.outH, g.outW].every((v) => isDim(v)) &&
+    (g.kernelH - 1) * g.dilationH + 1 <= MAX_DIM &&
+    (g.kernelW - 1) * g.dilationW + 1 <= MAX_DIM &&
+    g.inH + p.top + p.bottom <= MAX_DIM &&
+    g.inW + p.left + p.right <= MAX_DIM &&
+    g.outH === outLen(g.inH, p.top, p.bottom, g.kernelH, g.strideH, g.dilationH) &&
+    g.outW === outLen(g.inW, p.left, p.right, g.kernelW, g.strideW, g.dilationW);
+  if (!ok) {
+    const f = p ? `in ${g.inH}x${g.inW}, kernel ${g.kernelH}x${g.kernelW}, strides ${g.strideH}x${g.strideW}, dilations ${g.dilationH}x${g.dilationW}, pads [${p.top}, ${p.bottom}, ${p.left}, ${p.right}], out ${g.outH}x${g.outW}` : 'no pads';
+    throw new ShapeError(op, `a geometry resolved for x ${shapeStr(xShape)} within the size limits (from convGeometry)`, `${f}`.slice(0, 300));
+  }
+}
+
 /** The geometry arguments of the conv and depthwise kernel bindings, in their order. */
 export function kernelGeometryArgs(g: ConvGeometry): [number, number, number, number, number, number, number, number, number, number] {
   return [g.inH, g.inW, g.strideH, g.strideW, g.dilationH, g.dilationW, g.pads.top, g.pads.bottom, g.pads.left, g.pads.right];

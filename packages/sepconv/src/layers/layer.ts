@@ -95,12 +95,16 @@ export interface Node {
 
 /** The output of `input()` or `layer.apply()`: a shape and where it comes from, no data. */
 export class SymbolicTensor {
+  /** Per-sample shape (Keras `shape[1:]`); a frozen copy, so a built graph cannot be reshaped from outside. */
+  readonly shape: SymShape;
+
   constructor(
-    /** Per-sample shape (Keras `shape[1:]`). */
-    readonly shape: SymShape,
+    shape: SymShape,
     readonly node: Node | undefined,
     readonly name: string,
-  ) {}
+  ) {
+    this.shape = Object.freeze([...shape]) as SymShape;
+  }
 
   toString(): string {
     return `SymbolicTensor(${this.name}, [null, ${this.shape.map((d) => (d === null ? 'null' : d)).join(', ')}])`;

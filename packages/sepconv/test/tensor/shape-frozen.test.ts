@@ -80,6 +80,9 @@ describe('layer fields the planner trusts', () => {
     }
     expect(thrown(() => ((conv.strides as number[])[0] = 2 ** 32 + 1))).toBeInstanceOf(TypeError);
     const m = sequential([conv], { inputShape: [4, 4, 1] });
+    // A built graph's symbolic shapes are frozen too: the planner validates inputs against them.
+    expect(thrown(() => ((m.inputs[0]!.shape as (number | null)[])[0] = null))).toBeInstanceOf(TypeError);
+    expect(thrown(() => ((m.outputs[0]!.shape as (number | null)[])[2] = 2 ** 40))).toBeInstanceOf(TypeError);
     using x = fill([1, 4, 4, 1], 1);
     const y = m.predict(x) as Tensor;
     expect(y.shape).toEqual([1, 4, 4, 1]);

@@ -3,7 +3,7 @@
 // packs weights once; `predict` then runs without allocating wasm memory.
 import { DisposedTensorError, DTypeError, ModelFormatError, OptionError, ShapeError } from '../errors.js';
 import { shapeStr } from '../ops/validate.js';
-import { checkCurrent, runtime, type Runtime } from '../runtime/state.js';
+import { checkCurrent, isCurrent, runtime, type Runtime } from '../runtime/state.js';
 import { checkElements, checkShape, isDim, MAX_DIM } from '../tensor/limits.js';
 import { Tensor } from '../tensor/tensor.js';
 import { fuse, fuseExpandDepthwise, ioShapes, prepareRunner, WeightCache, type Runner } from '../layers/exec.js';
@@ -177,7 +177,7 @@ export class Model {
 
   /** A model that packed weights or planned an arena belongs to that runtime; after a later init() it is disposed. */
   #checkRuntime(what: string): void {
-    if (this.#rt) checkCurrent(this.#rt, `${this.name}.${what}: model`);
+    if (this.#rt && !isCurrent(this.#rt)) checkCurrent(this.#rt, `${this.name}.${what}: model`);
   }
 
   /** Full names (`<layer>/<weight>`) and shapes of every weight, layer by layer. */

@@ -1,4 +1,4 @@
-import { checkCurrent, type KernelExports, type Runtime } from '../runtime/state.js';
+import { checkCurrent, isCurrent, type KernelExports, type Runtime } from '../runtime/state.js';
 
 /** Weights packed inside wasm memory behind a kernel handle; `dispose()` frees them (idempotent). */
 export abstract class PackedHandle {
@@ -16,7 +16,7 @@ export abstract class PackedHandle {
 
   /** The kernel handle; throws DisposedTensorError when the weights' runtime was replaced by a later init(). */
   get handle(): number {
-    if (this.#handle) checkCurrent(this.rt, `packed weights (${this.constructor.name})`);
+    if (this.#handle && !isCurrent(this.rt)) checkCurrent(this.rt, `packed weights (${this.constructor.name})`);
     return this.#handle;
   }
 

@@ -23,6 +23,7 @@ import {
   zeros,
   fill,
   SepconvError,
+  fromPixels,
   convertGraphModel,
   modelFromGraph,
   type GraphNode,
@@ -92,6 +93,15 @@ describe('shared size limits', () => {
     using z = zeros([0, DIM]);
     expect(z.size).toBe(0);
     depthwiseStillCorrect();
+  });
+
+  it('fromPixels with a resize past the limits is a typed error before any memory is taken', () => {
+    const px = { width: 1, height: 1, data: new Uint8ClampedArray([10, 20, 30, 255]) };
+    const e = thrown(() => fromPixels(px, { resize: [65536, 65537] }));
+    expect(e).toBeInstanceOf(ShapeError);
+    expect(thrown(() => fromPixels(px, { resize: [2 ** 32, 1] }))).toBeInstanceOf(OptionError);
+    using t = fromPixels(px, { resize: [2, 2] });
+    expect(Array.from(t.data())).toEqual([10, 20, 30, 10, 20, 30, 10, 20, 30, 10, 20, 30]);
   });
 
   it('add of two [1, 32768, 32769, 4] tensors is a ShapeError, not a wrapped result', () => {

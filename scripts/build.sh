@@ -13,3 +13,5 @@ else
   (cd $pkg && pnpm exec tsup --silent)
   echo "$hash" > "$stamp"
 fi
+# The tarball carries the repository's README, LICENSE and CHANGELOG (copies, not tracked in the package).
+for f in README.md LICENSE CHANGELOG.md; do cmp -s "$f" "$pkg/$f" || cp "$f" "$pkg/$f"; done

@@ -6,7 +6,9 @@ cd "$(dirname "$0")/.."
 . scripts/toolchain-env.sh
 
 PNPM_VERSION=12.4.2
-log() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
+started=$SECONDS
+# Each step is printed with the time since setup started, so a long first run shows where it is.
+log() { printf '\033[1msetup [%dm%02ds]:\033[0m %s\n' $(((SECONDS - started) / 60)) $(((SECONDS - started) % 60)) "$*"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 apt_missing=()
@@ -63,7 +65,8 @@ TOML
 fi
 
 # --locked first; the registry here can lack a locked patch release, then let cargo resolve.
-cargo_install() { cargo install -q "$@" --locked 2>/dev/null || cargo install -q "$@"; }
+# cargo's own progress lines show while it compiles (a few minutes each, on the first run only).
+cargo_install() { cargo install "$@" --locked || { log "retrying without --locked"; cargo install "$@"; }; }
 
 # 3. wasm-bindgen-cli at exactly the crate's version, and wasm-pack, both from crates.io.
 bindgen_version=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/,""); print; exit}' Cargo.lock)
@@ -83,6 +86,6 @@ if [ "$(pnpm --version 2>/dev/null)" != "$PNPM_VERSION" ]; then
 fi
 if [ ! -f node_modules/.modules.yaml ] || [ pnpm-lock.yaml -nt node_modules/.modules.yaml ] || [ package.json -nt node_modules/.modules.yaml ]; then
   log "pnpm install"
-  pnpm install --frozen-lockfile --reporter=silent
+  pnpm install --frozen-lockfile --reporter=append-only
 fi
 log "ready ($(wasm_toolchain_summary))"

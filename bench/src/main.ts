@@ -10,7 +10,9 @@ import { MODEL_ENGINES, runModels, selectedModels } from './models.js';
 import { runSeed, selectedSeedRows } from './seed.js';
 import { measureSizes } from './size.js';
 import { runColdStart } from './coldstart.js';
+import { planningSizes, runPlanning } from './planning.js';
 import { writeReport, type BenchResults } from './report.js';
+import { converterVersion } from './engines/tfjs-graph.js';
 
 const req = createRequire(join(ROOT, 'package.json'));
 
@@ -51,7 +53,7 @@ export async function main(argv: string[]): Promise<number> {
   const models = args.suites.has('models') ? selectedModels(args) : [];
   const rounds = args.warmup + args.runs;
   const hasPair = spatialPairCases(kernelCases) !== undefined;
-  const total = (kernelCases.length + (hasPair ? 1 : 0) + seedRows.length + models.length) * rounds + (args.suites.has('coldstart') ? 1 : 0) + (args.suites.has('size') ? 1 : 0);
+  const total = (kernelCases.length + (hasPair ? 1 : 0) + seedRows.length + models.length) * rounds + (args.suites.has('coldstart') ? 1 : 0) + (args.suites.has('size') ? 1 : 0) + (args.suites.has('planning') ? planningSizes(args.quick).length : 0);
 
   let bar: any;
   if (args.progress) {
@@ -83,6 +85,7 @@ export async function main(argv: string[]): Promise<number> {
     kernels: [],
     seed: [],
     models: [],
+    ...(models.length ? { converter: converterVersion() } : {}),
   };
   const suite = async (name: string, f: () => Promise<void>) => {
     try {
@@ -104,6 +107,7 @@ export async function main(argv: string[]): Promise<number> {
       await suite('coldstart', async () => void (results.coldStart = await runColdStart(args)));
       ctx.tick();
     }
+    if (args.suites.has('planning')) await suite('planning', async () => void ((results as BenchResults & { planning?: unknown }).planning = await runPlanning(ctx)));
     if (args.suites.has('size')) {
       ctx.log('shipped bytes');
       await suite('size', async () => void (results.size = await measureSizes(args)));

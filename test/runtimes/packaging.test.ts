@@ -52,7 +52,8 @@ describe('the packed package', () => {
     expect(files).toContain('package/wasm/sepconv-relaxed.wasm');
     expect(files).toContain('package/wasm/sepconv-simd128.wasm');
     expect(files).toContain('package/wasm/sepconv-scalar.wasm');
-    for (const f of files) expect(f).toMatch(/^package\/(package\.json|dist\/.+\.(js|cjs|d\.ts|d\.cts)|wasm\/sepconv-(relaxed|simd128|scalar)\.wasm|types\/wasm\.d\.c?ts|README\.md|LICENSE)$/);
+    for (const doc of ['README.md', 'LICENSE', 'CHANGELOG.md']) expect(files).toContain(`package/${doc}`);
+    for (const f of files) expect(f).toMatch(/^package\/(package\.json|dist\/.+\.(js|cjs|d\.ts|d\.cts)|wasm\/sepconv-(relaxed|simd128|scalar)\.wasm|types\/wasm\.d\.c?ts|README\.md|LICENSE|CHANGELOG\.md)$/);
     expect(manifest.sideEffects).toBe(false);
     expect(manifest.type).toBe('module');
   });

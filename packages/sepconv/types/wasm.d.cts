@@ -1,3 +1,4 @@
 // CommonJS view of the `sepconv/wasm/*` subpaths (see wasm.d.ts).
-declare const module: WebAssembly.Module;
+// Typed as `object` (a WebAssembly.Module at run time): Node-only TypeScript projects have no `WebAssembly` namespace.
+declare const module: object;
 export = module;

@@ -38,7 +38,8 @@ function contentHash(): string {
     if (!existsSync(d)) throw new Error(`packages/sepconv/${sub} is missing: run scripts/build.sh first`);
     for (const f of walk(d)) h.update(f.slice(PKG_DIR.length)).update(readFileSync(f));
   }
-  h.update(readFileSync(join(PKG_DIR, 'package.json'))).update('project-v2');
+  for (const f of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md']) h.update(f).update(readFileSync(join(PKG_DIR, f)));
+  h.update('project-v2');
   return h.digest('hex').slice(0, 16);
 }
 

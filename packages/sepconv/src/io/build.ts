@@ -1,6 +1,6 @@
 // Flat Keras-style graphs (from model.json or the zoo's config tables) to sepconv models, and the
 // public loaders: `loadModel` (either format), `loadLayersModel`, `loadGraphModel`.
-import { ModelFormatError } from '../errors.js';
+import { formatJson, ModelFormatError } from '../errors.js';
 import { layers as L } from '../layers/index.js';
 import type { Layer, SymbolicTensor } from '../layers/layer.js';
 import { input, model, type Model } from '../models/graph.js';
@@ -76,7 +76,7 @@ export function layerFromKeras(l: FlatLayer): Layer {
       return L.dropout({ name, rate: c.rate ?? 0 });
     case 'Rescaling': {
       if (typeof c.scale !== 'number' || (c.offset !== undefined && typeof c.offset !== 'number')) {
-        throw new ModelFormatError(`layer '${name}' (Rescaling): only scalar scale and offset are supported, got ${JSON.stringify({ scale: c.scale, offset: c.offset })}`);
+        throw new ModelFormatError(`layer '${name}' (Rescaling): only scalar scale and offset are supported, got ${formatJson({ scale: c.scale, offset: c.offset })}`);
       }
       return L.rescaling({ name, scale: c.scale, offset: c.offset ?? 0 });
     }

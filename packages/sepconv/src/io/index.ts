@@ -1,6 +1,6 @@
 // Importers for trained TF.js models (layers and graph formats).
 export { loadGraphModel, loadLayersModel, loadModel, layerFromKeras, modelFromGraph, modelFromKerasConfig } from './build.js';
-export { convertGraphModel, SUPPORTED_GRAPH_OPS, type GraphNode } from './graph-model.js';
+export { convertGraphModel, DEFAULT_MAX_GENERATED_ELEMENTS, SUPPORTED_GRAPH_OPS, type GraphNode } from './graph-model.js';
 export {
   inferGraph,
   normalizeKerasConfig,
@@ -13,6 +13,6 @@ export {
   type LayerInfo,
 } from './keras-config.js';
 export { detectFormat, kerasModelConfig, parseModel, readModel, type ParsedModel } from './read.js';
-export { readModelFiles, type LoadOptions, type LoadProgress, type ModelArtifacts, type ModelFileMap, type ModelHandler, type ModelSource } from './sources.js';
+export { readModelFiles, resolveShardUrl, type LoadOptions, type LoadProgress, type ModelArtifacts, type ModelFileMap, type ModelHandler, type ModelSource } from './sources.js';
 export { decodeWeights, encodeWeights, floatToHalf, halfToFloat, type WeightEntry, type WeightGroup } from './weights.js';
 export { decodeBase64, extractWrappedModule, isWrappedModule, parseJsLiteral } from './wrapper.js';

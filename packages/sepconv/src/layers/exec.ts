@@ -29,35 +29,44 @@ const isConv = (s: Step): s is ConvStep => CONV_KINDS.has(s.kind);
  */
 export function fuse(low: Lowered): void {
   const outputs = new Set(low.outputs);
-  const uses = (): Map<number, number> => useCounts(low.steps);
-  const soleUse = (v: number, u: Map<number, number>): boolean => !outputs.has(v) && u.get(v) === 1;
-  let u = uses();
-  const producer = new Map<number, Step>();
-  for (const s of low.steps) producer.set(s.output, s);
+  // Use counts over every step of `low.steps` (absorbed and dropped ones included, as their inputs stay
+  // listed until the end), kept up to date as a pad fusion rewires a conv's input: linear, not a recount per step.
+  const u = useCounts(low);
+  const soleUse = (v: number): boolean => !outputs.has(v) && u[v] === 1;
+  const producer = producers(low);
 
   // `src` takes over step `s`: its activation and its output value.
   const absorb = (src: Step & { activation?: StepActivation }, s: Step & { activation: StepActivation }): void => {
     src.activation = s.activation;
     src.output = s.output;
-    producer.set(s.output, src);
+    producer[s.output] = src;
   };
   const keep: Step[] = [];
+  // Steps in `keep` and not fused away since (a pad absorbed into its conv is marked, not spliced out).
+  const kept = new Set<Step>();
+  const push = (s: Step): void => {
+    keep.push(s);
+    kept.add(s);
+  };
   for (const s of low.steps) {
     if (s.kind === 'pad') {
-      keep.push(s);
+      push(s);
       continue;
     }
-    const src = producer.get(s.inputs[0]!);
-    if ((s.kind === 'conv' || s.kind === 'depthwise') && src?.kind === 'pad' && soleUse(src.output, u) && keep.includes(src)) {
+    const src = producer[s.inputs[0]!];
+    if ((s.kind === 'conv' || s.kind === 'depthwise') && src?.kind === 'pad' && soleUse(src.output) && kept.has(src)) {
       s.pads = { top: s.pads!.top + src.pads.top, bottom: s.pads!.bottom + src.pads.bottom, left: s.pads!.left + src.pads.left, right: s.pads!.right + src.pads.right };
-      s.inputs[0] = src.inputs[0]!;
-      keep.splice(keep.indexOf(src), 1);
-    } else if (s.kind === 'affine' && src && isConv(src) && src.activation === 'linear' && soleUse(src.output, u) && keep.includes(src)) {
+      const from = src.inputs[0]!;
+      u[s.inputs[0]!]!--;
+      u[from]!++;
+      s.inputs[0] = from;
+      kept.delete(src);
+    } else if (s.kind === 'affine' && src && isConv(src) && src.activation === 'linear' && soleUse(src.output) && kept.has(src)) {
       (src.post ??= []).push({ scale: s.scale, shift: s.shift, layer: s.layer });
       src.key += `+${s.key}`;
       absorb(src, s);
       continue;
-    } else if (s.kind === 'affine' && src?.kind === 'affine' && src.activation === 'linear' && soleUse(src.output, u) && keep.includes(src)) {
+    } else if (s.kind === 'affine' && src?.kind === 'affine' && src.activation === 'linear' && soleUse(src.output) && kept.has(src)) {
       // affine after affine (Rescaling -> Normalization): one map, x * (s1 s2) + (t1 s2 + t2)
       const [s1, t1, s2, t2] = [src.scale, src.shift, s.scale, s.shift];
       src.scale = () => {
@@ -77,23 +86,35 @@ export function fuse(low: Lowered): void {
       src &&
       (isConv(src) || src.kind === 'affine' || src.kind === 'spatial' || (src.kind === 'add' && s.activation !== 'softmax')) &&
       (src.activation ?? 'linear') === 'linear' &&
-      soleUse(src.output, u) &&
-      keep.includes(src)
+      soleUse(src.output) &&
+      kept.has(src)
     ) {
       absorb(src, s);
       continue;
     }
-    keep.push(s);
-    u = uses();
+    push(s);
   }
-  low.steps.splice(0, low.steps.length, ...keep);
+  replaceSteps(low, keep.filter((s) => kept.has(s)));
 }
 
-/** How many steps read each value. */
-function useCounts(steps: readonly Step[]): Map<number, number> {
-  const m = new Map<number, number>();
-  for (const s of steps) for (const i of s.inputs) m.set(i, (m.get(i) ?? 0) + 1);
+/** Replaces `low.steps` in place (no spread: a spread of 100k+ steps overflows the argument stack). */
+function replaceSteps(low: Lowered, steps: Step[]): void {
+  low.steps.length = 0;
+  for (const s of steps) low.steps.push(s);
+}
+
+/** How many steps read each value (indexed by value id). */
+function useCounts(low: Lowered): Int32Array {
+  const m = new Int32Array(low.shapes.length);
+  for (const s of low.steps) for (const i of s.inputs) m[i]!++;
   return m;
+}
+
+/** The step that writes each value (indexed by value id; model inputs have none). */
+function producers(low: Lowered): (Step | undefined)[] {
+  const p = new Array<Step | undefined>(low.shapes.length).fill(undefined);
+  for (const s of low.steps) p[s.output] = s;
+  return p;
 }
 
 /**
@@ -101,13 +122,13 @@ function useCounts(steps: readonly Step[]): Map<number, number> {
  * is at least `FUSE_EXPAND_BYTES` per sample, has no other reader, and fits the fused kernel.
  */
 export function fuseExpandDepthwise(low: Lowered): void {
-  const uses = useCounts(low.steps);
-  const producer = new Map<number, Step>();
-  for (const s of low.steps) producer.set(s.output, s);
+  const uses = useCounts(low);
+  const producer = producers(low);
+  const outputs = new Set(low.outputs);
   const drop = new Set<Step>();
   low.steps.forEach((s, i) => {
-    const pw = producer.get(s.inputs[0]!);
-    if (s.kind !== 'depthwise' || pw?.kind !== 'pointwise' || uses.get(pw.output) !== 1 || low.outputs.includes(pw.output)) return;
+    const pw = producer[s.inputs[0]!];
+    if (s.kind !== 'depthwise' || pw?.kind !== 'pointwise' || uses[pw.output] !== 1 || outputs.has(pw.output)) return;
     if (!isKernelActivation(pw.activation) || !isKernelActivation(s.activation)) return;
     const mid = low.shapes[pw.output]!;
     const inShape = low.shapes[pw.inputs[0]!]!;
@@ -128,7 +149,7 @@ export function fuseExpandDepthwise(low: Lowered): void {
     low.steps[i] = fused;
     drop.add(pw);
   });
-  low.steps.splice(0, low.steps.length, ...low.steps.filter((s) => !drop.has(s)));
+  replaceSteps(low, low.steps.filter((s) => !drop.has(s)));
 }
 
 /**

@@ -49,6 +49,17 @@ export interface PredictOptions {
   copy?: boolean;
 }
 
+/** A graph's nodes in execution order and its layers, with sets for lookups (no linear searches). */
+interface GraphIndex {
+  nodes: Node[];
+  seen: Set<Node>;
+  layers: Layer[];
+  layerSet: Set<Layer>;
+  names: Map<string, Layer>;
+}
+
+const emptyGraph = (): GraphIndex => ({ nodes: [], seen: new Set(), layers: [], layerSet: new Set(), names: new Map() });
+
 interface Plan {
   inputShapes: number[][];
   low: Lowered;
@@ -87,8 +98,10 @@ export class Model {
   readonly name: string;
   #inputs: SymbolicTensor[] = [];
   #outputs: SymbolicTensor[] = [];
-  #nodes: Node[] = [];
-  #layers: Layer[] = [];
+  /** The graph's nodes and layers with their lookup sets (`#nodes` and `#layers` are its arrays). */
+  #graph: GraphIndex = emptyGraph();
+  #nodes: Node[] = this.#graph.nodes;
+  #layers: Layer[] = this.#graph.layers;
   #plan: Plan | undefined;
   #cache = new WeightCache();
   #rt: Runtime | undefined;
@@ -105,7 +118,7 @@ export class Model {
   }
 
   protected setGraph(inputs: SymbolicTensor | SymbolicTensor[], outputs: SymbolicTensor | SymbolicTensor[]): void {
-    this.#multiOut = Array.isArray(outputs);
+    const multiOut = Array.isArray(outputs);
     const ins = Array.isArray(inputs) ? inputs : [inputs];
     const outs = Array.isArray(outputs) ? outputs : [outputs];
     for (const t of [...ins, ...outs]) {
@@ -114,33 +127,86 @@ export class Model {
     for (const t of ins) {
       if (!(t.node?.layer instanceof InputLayer)) throw new ModelFormatError(`${this.name}: model inputs must come from input(); ${t.name} does not`);
     }
-    const order: Node[] = [];
-    const seen = new Set<Node>();
-    const visit = (n: Node, path: Set<Node>): void => {
-      if (seen.has(n)) return;
-      if (n.layer instanceof InputLayer && !ins.some((t) => t.node === n)) {
-        throw new ModelFormatError(`${this.name}: the outputs depend on input \`${n.layer.name}\`, which is not among the model's inputs`);
-      }
-      for (const i of n.inputs) visit(i.node!, path);
-      seen.add(n);
-      order.push(n);
-    };
-    for (const t of ins) visit(t.node!, new Set());
-    for (const t of outs) visit(t.node!, new Set());
-    const layers: Layer[] = [];
-    const names = new Map<string, Layer>();
-    for (const n of order) {
-      if (layers.includes(n.layer)) continue;
-      const other = names.get(n.layer.name);
-      if (other && other !== n.layer) throw new ModelFormatError(`${this.name}: two layers are named \`${n.layer.name}\` (${other.className} and ${n.layer.className}); layer names must be unique`);
-      names.set(n.layer.name, n.layer);
-      layers.push(n.layer);
-    }
+    const graph = emptyGraph();
+    this.#collect(ins, [...ins, ...outs], graph);
+    this.#multiOut = multiOut;
     this.#inputs = ins;
     this.#outputs = outs;
-    this.#nodes = order;
-    this.#layers = layers;
+    this.#graph = graph;
+    this.#nodes = graph.nodes;
+    this.#layers = graph.layers;
     this.#dropPlan();
+  }
+
+  /**
+   * Grows a single-output graph by the nodes `output` depends on that it lacks (a Sequential's `add()`),
+   * checking only those: linear in the new nodes, where `setGraph` walks the whole graph again.
+   */
+  protected extendGraph(output: SymbolicTensor): void {
+    if (!(output instanceof SymbolicTensor)) throw new DTypeError(this.name, 'a SymbolicTensor for the output', describe(output));
+    const g = this.#graph;
+    const added = emptyGraph();
+    this.#collect(this.#inputs, [output], added, g);
+    for (const n of added.nodes) {
+      g.nodes.push(n);
+      g.seen.add(n);
+    }
+    for (const l of added.layers) {
+      g.layers.push(l);
+      g.layerSet.add(l);
+      g.names.set(l.name, l);
+    }
+    this.#outputs = [output];
+    this.#dropPlan();
+  }
+
+  /**
+   * Appends to `into` every node `roots` depend on, inputs before the nodes that read them (depth-first, the
+   * order of the recursive walk, with an explicit stack so a graph of any depth fits), skipping the nodes
+   * `base` already holds. Throws before `base` is touched: a ModelFormatError names the node that reads an
+   * input the model does not list, closes a cycle, or repeats a layer name.
+   */
+  #collect(ins: SymbolicTensor[], roots: SymbolicTensor[], into: GraphIndex, base?: GraphIndex): void {
+    const inputNodes = new Set(ins.map((t) => t.node));
+    const done = (n: Node): boolean => into.seen.has(n) || (base?.seen.has(n) ?? false);
+    const onPath = new Set<Node>();
+    const stack: { n: Node; next: number }[] = [];
+    const enter = (t: SymbolicTensor, reader: Node | undefined): void => {
+      const n = t instanceof SymbolicTensor ? t.node : undefined;
+      if (!n || !(n.layer instanceof Layer) || !Array.isArray(n.inputs)) {
+        const who = reader ? `layer \`${reader.layer.name}\`` : 'the model';
+        throw new ModelFormatError(`${this.name}: ${who} reads \`${t instanceof SymbolicTensor ? t.name : describe(t)}\`, which is not a tensor from input() or layer.apply()`);
+      }
+      if (done(n)) return;
+      if (onPath.has(n)) throw new ModelFormatError(`${this.name}: the graph has a cycle through layer \`${n.layer.name}\``);
+      if (n.layer instanceof InputLayer && !inputNodes.has(n)) {
+        throw new ModelFormatError(`${this.name}: the outputs depend on input \`${n.layer.name}\`, which is not among the model's inputs`);
+      }
+      onPath.add(n);
+      stack.push({ n, next: 0 });
+    };
+    for (const t of roots) {
+      enter(t, undefined);
+      while (stack.length) {
+        const top = stack[stack.length - 1]!;
+        if (top.next < top.n.inputs.length) {
+          enter(top.n.inputs[top.next++]!, top.n);
+          continue;
+        }
+        stack.pop();
+        onPath.delete(top.n);
+        into.seen.add(top.n);
+        into.nodes.push(top.n);
+      }
+    }
+    for (const n of into.nodes) {
+      if (into.layerSet.has(n.layer) || base?.layerSet.has(n.layer)) continue;
+      const other = into.names.get(n.layer.name) ?? base?.names.get(n.layer.name);
+      if (other && other !== n.layer) throw new ModelFormatError(`${this.name}: two layers are named \`${n.layer.name}\` (${other.className} and ${n.layer.className}); layer names must be unique`);
+      into.names.set(n.layer.name, n.layer);
+      into.layers.push(n.layer);
+      into.layerSet.add(n.layer);
+    }
   }
 
   protected get hasGraph(): boolean {
@@ -166,7 +232,7 @@ export class Model {
   }
 
   getLayer(name: string): Layer {
-    const l = this.#layers.find((x) => x.name === name);
+    const l = this.#graph.names.get(name);
     if (!l) throw new ModelFormatError(`${this.name}: no layer named \`${name}\` (layers: ${this.#layers.map((x) => x.name).join(', ')})`);
     return l;
   }
@@ -228,10 +294,13 @@ export class Model {
       throw new ModelFormatError(`${this.name}.setWeights(): missing weight(s) ${missing.map((e) => `\`${e}\``).join(', ')}`);
     }
     for (const [k, v] of entries) if (byName.has(k)) checkWeight(k, byName.get(k)!.shape, v);
+    // The layer that owns each weight name (the first in graph order, as a search would find).
+    const owner = new Map<string, Layer>();
+    for (const l of this.#layers) for (const s of l.weightSpecs()) if (s.name.startsWith(`${l.name}/`) && !owner.has(s.name)) owner.set(s.name, l);
     const perLayer = new Map<Layer, Map<string, Float32Array>>();
     for (const [k, v] of entries) {
       if (!byName.has(k)) continue;
-      const layer = this.#layers.find((l) => k.startsWith(`${l.name}/`) && l.weightSpecs().some((s) => s.name === k))!;
+      const layer = owner.get(k)!;
       if (!perLayer.has(layer)) perLayer.set(layer, new Map());
       perLayer.get(layer)!.set(k, v);
     }
@@ -593,7 +662,9 @@ export class Sequential extends Model {
     this.#stack.push(layer);
     const shape = this.#inputShape ?? this.#stack[0]!.inputShape;
     try {
-      if (shape) this.#build(shape);
+      // A built graph grows by the new layer alone (rebuilding it per add() made N adds quadratic).
+      if (this.hasGraph) this.extendGraph(layer.apply(this.outputs[0]!));
+      else if (shape) this.#build(shape);
     } catch (e) {
       this.#stack.pop();
       throw e;

@@ -141,7 +141,8 @@ export function buildSummary(name: string, nodes: readonly Node[], shapes: Map<N
 }
 
 function table(head: string[], body: string[][], right: boolean[]): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
+  // A loop, not Math.max(...rows): spreading a 100k-row model's cells overflows the argument stack.
+  const widths = head.map((h, i) => body.reduce((w, r) => Math.max(w, r[i]!.length), h.length));
   const line = (cells: string[]): string => cells.map((c, i) => (right[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   const rule = '-'.repeat(widths.reduce((a, b) => a + b + 2, -2));
   return [line(head), rule, ...body.map(line), rule].join('\n');

@@ -1,19 +1,20 @@
-import { WasmLoadError } from '../errors.js';
+import { OptionError, WasmLoadError } from '../errors.js';
 import { createBindings } from './generated/bindings.js';
 import { Runtime, setRuntime, type BackendInfo, type BuildName, type KernelExports } from './state.js';
 import { hostHasRelaxedSimd, hostHasSimd } from './probes.js';
 import { selfTest } from './self-test.js';
+import type { WasmBytes, WasmModule } from './wasm-types.js';
 
 export { hostHasRelaxedSimd, hostHasSimd };
 
 /** One wasm binary, in any form a host can hand it over. */
-export type WasmSource = WebAssembly.Module | BufferSource | string | URL | Response | PromiseLike<Response>;
+export type WasmSource = WasmModule | WasmBytes | string | URL | Response | PromiseLike<Response>;
 
 export interface InitOptions {
   /** A compiled module, or one per build. Cloudflare Workers must use this: they forbid compiling bytes. */
-  module?: WebAssembly.Module | Partial<Record<BuildName, WebAssembly.Module>>;
+  module?: WasmModule | Partial<Record<BuildName, WasmModule>>;
   /** The bytes of a .wasm (per build, or one). */
-  bytes?: BufferSource | Partial<Record<BuildName, BufferSource>>;
+  bytes?: WasmBytes | Partial<Record<BuildName, WasmBytes>>;
   /** Where to fetch the .wasm (per build, or one). */
   url?: string | URL | Partial<Record<BuildName, string | URL>>;
   /** A fetch Response (or its promise) of the .wasm. */
@@ -30,6 +31,9 @@ export interface HostDefaults {
   source(build: BuildName): WasmSource | Promise<WasmSource>;
 }
 
+/** What `init({ build })` takes. */
+const BUILD_CHOICES = ['auto', 'relaxed', 'simd128', 'scalar'] as const;
+
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 
 function describe(src: unknown): string {
@@ -43,7 +47,7 @@ function isModule(x: unknown): x is WebAssembly.Module {
   return typeof WebAssembly !== 'undefined' && x instanceof WebAssembly.Module;
 }
 
-function isBufferSource(x: unknown): x is BufferSource {
+function isBufferSource(x: unknown): x is WasmBytes {
   return x instanceof ArrayBuffer || ArrayBuffer.isView(x) || Object.prototype.toString.call(x) === '[object ArrayBuffer]';
 }
 
@@ -67,7 +71,7 @@ async function fromResponse(res: Response, where: string): Promise<WebAssembly.M
   return compile(bytes, where);
 }
 
-async function compile(bytes: BufferSource, where: string): Promise<WebAssembly.Module> {
+async function compile(bytes: WasmBytes, where: string): Promise<WebAssembly.Module> {
   const view = bytes instanceof Uint8Array ? bytes : ArrayBuffer.isView(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : new Uint8Array(bytes as ArrayBuffer);
   checkMagic(view, where);
   try {
@@ -87,11 +91,12 @@ async function compile(bytes: BufferSource, where: string): Promise<WebAssembly.
 }
 
 /** Resolves any source form to a compiled module. */
-export async function toModule(source: WasmSource, where = describe(source)): Promise<WebAssembly.Module> {
+export async function toModule(source: WasmSource, name?: string): Promise<WebAssembly.Module> {
+  const where = name ?? describe(source);
   // WebAssembly.Module is an empty interface, so type guards on it narrow everything else away.
   const src = source as unknown as string | URL | Response | PromiseLike<Response>;
   if (isModule(source)) return source;
-  if (isBufferSource(source)) return compile(source, 'the given bytes');
+  if (isBufferSource(source)) return compile(source, name ?? 'the given bytes');
   if (typeof src === 'string' || src instanceof URL) {
     const url = src instanceof URL ? src : new URL(src, (globalThis as { location?: { href: string } }).location?.href);
     if (url.protocol === 'file:') {
@@ -139,7 +144,7 @@ const isLeafSource = (x: unknown): boolean => isModule(x) || isBufferSource(x) |
 function explicitSource(opts: InitOptions, build: BuildName): WasmSource | undefined {
   return (
     pick<WebAssembly.Module>(opts.module, build, isModule) ??
-    pick<BufferSource>(opts.bytes, build, isBufferSource) ??
+    pick<WasmBytes>(opts.bytes, build, isBufferSource) ??
     pick<string | URL>(opts.url, build, isLeafSource) ??
     opts.response
   );
@@ -156,6 +161,19 @@ function hasExplicit(opts: InitOptions): boolean {
  */
 export async function initWith(host: HostDefaults, opts: InitOptions = {}): Promise<BackendInfo> {
   const want = opts.build ?? 'auto';
+  if (!(BUILD_CHOICES as readonly unknown[]).includes(want)) {
+    throw new OptionError('init', 'build', BUILD_CHOICES.map((b) => `'${b}'`).join(', '), want);
+  }
+  const unsupported =
+    want === 'relaxed' && !hostHasRelaxedSimd()
+      ? 'relaxed SIMD (WebAssembly.validate refuses f32x4.relaxed_madd)'
+      : want !== 'auto' && want !== 'scalar' && !hostHasSimd()
+        ? 'wasm SIMD (WebAssembly.validate refuses simd128)'
+        : '';
+  if (unsupported) {
+    const ok = hostHasSimd() ? "'simd128', 'scalar' or 'auto'" : "'scalar' or 'auto'";
+    throw new WasmLoadError(`sepconv: init({ build: '${want}' }): ${host.name} has no ${unsupported}; use ${ok}`);
+  }
   const explicit = hasExplicit(opts);
   const sourceFor = async (build: BuildName): Promise<WasmSource | undefined> =>
     explicit ? explicitSource(opts, build) : host.source(build);
@@ -201,7 +219,7 @@ export async function initWith(host: HostDefaults, opts: InitOptions = {}): Prom
       }
       throw new WasmLoadError(`sepconv: init() was given no source for the ${choice.build} build`);
     }
-    const module = await toModule(src);
+    const module = await toModule(src, explicit ? undefined : `the ${choice.build} build (${host.name})`);
     const reason = choice.reason || failure;
     const rt = instantiate(module, { build: choice.build, reason });
     if (choice.build !== 'scalar' && want === 'auto' && opts.selfTest !== false) {

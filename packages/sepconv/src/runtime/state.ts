@@ -1,4 +1,5 @@
 import { DisposedTensorError, KernelError, NotInitializedError, ShapeError } from '../errors.js';
+import type { WasmMemory } from './wasm-types.js';
 
 /** MAX_ELEMENTS of tensor/limits.ts (repeated here: limits.ts imports nothing from the runtime). */
 const MAX_ALLOC = 2 ** 30 - 1;
@@ -28,7 +29,7 @@ export interface BackendInfo {
 export class Runtime {
   constructor(
     readonly kernels: KernelExports,
-    readonly memory: WebAssembly.Memory,
+    readonly memory: WasmMemory,
     readonly backend: BackendInfo,
   ) {}
 

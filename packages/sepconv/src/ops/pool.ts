@@ -2,7 +2,7 @@ import { OptionError, ShapeError } from '../errors.js';
 import { runtime } from '../runtime/state.js';
 import { Tensor } from '../tensor/tensor.js';
 import { outputFor, runInto } from './output.js';
-import { convGeometry, pair, type ConvGeometry, type Padding, type Pair } from './geometry.js';
+import { checkGeometry, convGeometry, pair, type ConvGeometry, type Padding, type Pair } from './geometry.js';
 import { expectTensor, shapeStr } from './validate.js';
 
 /** Options of `maxPool()` and `avgPool()`. */
@@ -63,7 +63,10 @@ export function poolGeometry(op: string, xShape: readonly number[], options: Poo
 
 /** The pooling core: `kind` 0 average, 1 max. */
 export function runPool(x: Tensor, g: ConvGeometry, kind: 0 | 1, op: string, given?: Tensor): Tensor {
-  const [n, , , c] = expectTensor(op, 'x', x, 4) as [number, number, number, number];
+  const xs = expectTensor(op, 'x', x, 4);
+  checkGeometry(op, g, xs);
+  if (kind !== 0 && kind !== 1) throw new OptionError(op, 'kind', '0 (average) or 1 (max)', kind);
+  const [n, , , c] = xs as [number, number, number, number];
   const o = outputFor(op, [n, g.outH, g.outW, c], given, [x]);
   return runInto(op, o, given, (p) =>
     runtime().kernels.pool2d(x.ptr(op), x.size, p, o.size, n, g.inH, g.inW, c, g.kernelH, g.kernelW, g.strideH, g.strideW, g.pads.top, g.pads.bottom, g.pads.left, g.pads.right, kind),

@@ -1,0 +1,173 @@
+// Main-thread side of the fuzz harness: one worker (harness/worker.mjs) that runs the cases; a case that does
+// not answer within its time limit is a hang, a worker that dies is a crash. Either fails the property with the
+// case attached, and a fresh worker takes over for the next case (and for fast-check's shrinking).
+import { Worker } from 'node:worker_threads';
+import { expect } from 'vitest';
+import fc from 'fast-check';
+
+/** Runs per property: `FUZZ_RUNS=N` sets it, `SEPCONV_FUZZ=long` multiplies the CI defaults by 20. */
+export function runs(ciDefault: number): number {
+  const n = Number(process.env.FUZZ_RUNS);
+  if (Number.isInteger(n) && n > 0) return n;
+  return process.env.SEPCONV_FUZZ === 'long' ? ciDefault * 20 : ciDefault;
+}
+
+/** One seed for the whole suite (printed), `SEPCONV_FUZZ_SEED=<n>` to replay or explore another. */
+export const SEED = Number(process.env.SEPCONV_FUZZ_SEED ?? 20261207) | 0;
+
+/** Wall-clock budget of one property (runs plus shrinking): 90 s, x20 under SEPCONV_FUZZ=long. */
+const BUDGET_MS = (process.env.SEPCONV_FUZZ === 'long' ? 20 : 1) * 90_000;
+
+/** How much one case may grow the process's RSS (FUZZ_RSS_MIB, default 2048). */
+const RSS_GROWTH_LIMIT = (Number(process.env.FUZZ_RSS_MIB) || 2048) * 2 ** 20;
+
+export interface Outcome {
+  ok: boolean;
+  kind?: 'result' | 'sepconv-error';
+  name?: string;
+  violation?: string;
+  stack?: string;
+  ms: number;
+  [k: string]: unknown;
+}
+
+export class CaseRunner {
+  #worker: Worker | undefined;
+  #ready: Promise<void> | undefined;
+  #next = 0;
+  #pending = new Map<number, (o: Outcome) => void>();
+  readonly counts = new Map<string, number>();
+  readonly violations: { c: unknown; violation: string }[] = [];
+
+  constructor(private readonly data: Record<string, unknown> = {}) {}
+
+  #spawn(): Promise<void> {
+    const w = new Worker(new URL('./worker.mjs', import.meta.url), { workerData: this.data, resourceLimits: { maxOldGenerationSizeMb: 1536 } });
+    this.#worker = w;
+    this.#ready = new Promise((resolve, reject) => {
+      w.once('message', (m) => (m?.ready ? resolve() : reject(new Error(`worker: ${JSON.stringify(m)}`))));
+      w.once('error', reject);
+    });
+    w.on('message', (m) => {
+      if (m?.id === undefined) return;
+      this.#pending.get(m.id)?.(m);
+      this.#pending.delete(m.id);
+    });
+    const fail = (why: string) => {
+      if (this.#worker !== w) return;
+      this.#worker = undefined;
+      for (const [id, done] of this.#pending) done({ ok: false, violation: `crash: ${why}`, ms: 0 });
+      this.#pending.clear();
+    };
+    w.on('error', (e) => fail(`worker error ${e?.constructor?.name}: ${(e as Error)?.message}`));
+    w.on('exit', (code) => fail(`worker exited with code ${code}`));
+    return this.#ready;
+  }
+
+  /** Starts the worker (init() of the package inside it). */
+  async start(): Promise<void> {
+    if (!this.#worker) await this.#spawn();
+  }
+
+  /** Runs one case; a hang (no answer in `timeoutMs`) or a crash is returned as a violation. */
+  async run(c: Record<string, unknown>, timeoutMs = 10_000): Promise<Outcome> {
+    if (!this.#worker) await this.#spawn();
+    await this.#ready;
+    const id = this.#next++;
+    const w = this.#worker!;
+    let timer: NodeJS.Timeout | undefined;
+    let watch: NodeJS.Timeout | undefined;
+    const out = await new Promise<Outcome>((resolve) => {
+      this.#pending.set(id, resolve);
+      const stop = (violation: string) => {
+        this.#pending.delete(id);
+        this.#worker = undefined;
+        void w.terminate();
+        resolve({ ok: false, violation, ms: timeoutMs });
+      };
+      timer = setTimeout(() => stop(`hang: no outcome within ${timeoutMs} ms`), timeoutMs);
+      // The worker shares this process: a case that makes the library allocate without bound (a model file
+      // asking for GiBs) is stopped here before it takes the machine down.
+      const base = process.memoryUsage.rss();
+      watch = setInterval(() => {
+        const rss = process.memoryUsage.rss();
+        if (rss - base > RSS_GROWTH_LIMIT) stop(`memory: RSS grew by ${((rss - base) / 2 ** 20).toFixed(0)} MiB during one case (limit ${RSS_GROWTH_LIMIT / 2 ** 20} MiB)`);
+      }, 25);
+      w.postMessage({ id, c });
+    });
+    clearTimeout(timer);
+    clearInterval(watch);
+    const key = !out.ok ? 'VIOLATION' : out.kind === 'result' ? (out.name ? `loaded, predict refused (${out.name})` : 'result') : `refused (${out.name})`;
+    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+    if (!out.ok) this.violations.push({ c, violation: out.violation! });
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.#worker?.terminate();
+    this.#worker = undefined;
+  }
+}
+
+/** Prints a counterexample readably (BigInt, NaN, typed arrays) without growing with it. */
+export function show(v: unknown): string {
+  const s = JSON.stringify(v, (_, x) =>
+    typeof x === 'bigint' ? `${x}n` : typeof x === 'number' && !Number.isFinite(x) ? String(x) : x === undefined ? 'undefined' : ArrayBuffer.isView(x) ? `<${(x as Uint8Array).length} bytes>` : x,
+  );
+  return s.length > 600 ? `${s.slice(0, 600)}…` : s;
+}
+
+/**
+ * Asserts a property over `arb`: each drawn case runs in the worker and must end as a result or a typed
+ * SepconvError with the runtime intact. Prints the outcome counts (and the seed, to replay).
+ */
+export async function checkProperty<T>(name: string, runner: CaseRunner, arb: fc.Arbitrary<T>, toCase: (v: T) => Record<string, unknown>, opts: { numRuns: number; timeoutMs?: number; maxMs?: number; budgetMs?: number }): Promise<void> {
+  const before = new Map(runner.counts);
+  if (process.env.FUZZ_SURVEY) return survey(name, runner, arb, toCase, opts);
+  const t0 = performance.now();
+  const result = await fc.check(
+    fc.asyncProperty(arb, async (v) => {
+      const o = await runner.run(toCase(v), opts.timeoutMs);
+      if (!o.ok) throw new Error(o.violation);
+      if (opts.maxMs !== undefined && typeof o.loadMs === 'number' && o.loadMs > opts.maxMs) {
+        runner.violations.push({ c: v, violation: 'slow' });
+        throw new Error(`slow: loadModel took ${o.loadMs.toFixed(0)} ms (limit ${opts.maxMs} ms) for ${String(o.what)}, ending ${o.kind} ${o.name ?? ''}`);
+      }
+    }),
+    // The time budget ends shrinking (a hang costs its timeout per attempt); a failure found stays a failure.
+    { numRuns: opts.numRuns, seed: SEED, endOnFailure: false, maxSkipsPerRun: 1000, interruptAfterTimeLimit: opts.budgetMs ?? BUDGET_MS },
+  );
+  const secs = ((performance.now() - t0) / 1000).toFixed(1);
+  const counts = [...runner.counts].map(([k, n]) => [k, n - (before.get(k) ?? 0)] as const).filter(([, n]) => n > 0);
+  console.log(`[fuzz] ${name}: ${result.numRuns} runs in ${secs} s${result.interrupted ? ' (time budget reached)' : ''} (seed ${SEED}), ${counts.map(([k, n]) => `${k}: ${n}`).join(', ')}`);
+  if (result.failed) {
+    const msg = `${name}: counterexample ${show(result.counterexample)} (seed ${SEED}, path ${result.counterexamplePath}, shrunk ${result.numShrinks}x)\n  ${(result.errorInstance as Error)?.message ?? result.error}`;
+    console.log(`[fuzz] FAILED ${msg}`);
+    expect.fail(msg);
+  }
+}
+
+/**
+ * FUZZ_SURVEY=1: no stop at the first failure, no shrinking: runs every drawn case and prints each distinct
+ * kind of violation once (numbers masked) with its first case and how often it came, then fails if any came.
+ * For finding every defect class at once (a normal run stops at the first counterexample and shrinks it).
+ */
+async function survey<T>(name: string, runner: CaseRunner, arb: fc.Arbitrary<T>, toCase: (v: T) => Record<string, unknown>, opts: { numRuns: number; timeoutMs?: number; maxMs?: number; budgetMs?: number }) {
+  const before = new Map(runner.counts);
+  const kinds = new Map<string, { n: number; first: string; c: unknown }>();
+  const t0 = performance.now();
+  for (const v of fc.sample(arb, { numRuns: opts.numRuns, seed: SEED })) {
+    const c = toCase(v);
+    const o = await runner.run(c, opts.timeoutMs);
+    let msg = o.ok ? undefined : o.violation!;
+    if (o.ok && opts.maxMs !== undefined && typeof o.loadMs === 'number' && o.loadMs > opts.maxMs) msg = `slow: loadModel took ${o.loadMs.toFixed(0)} ms for ${String(o.what)}`;
+    if (!msg) continue;
+    const key = msg.replace(/\[[^\]]*\]|\{[^}]*\}|"[^"]*"|-?\d[\d.e+-]*|Infinity|NaN/g, '#').replace(/\s+/g, ' ').slice(0, 140);
+    const k = kinds.get(key);
+    if (k) k.n++;
+    else kinds.set(key, { n: 1, first: msg, c });
+  }
+  console.log(`[fuzz-survey] ${name}: ${opts.numRuns} cases in ${((performance.now() - t0) / 1000).toFixed(1)} s (seed ${SEED}), ${[...runner.counts].map(([k, n]) => `${k}: ${n - (before.get(k) ?? 0)}`).filter((x) => !x.endsWith(': 0')).join(', ')}; ${kinds.size} kinds of violation`);
+  for (const [, k] of kinds) console.log(`[fuzz-survey]   x${k.n}: ${k.first.slice(0, 400)}\n[fuzz-survey]        case ${show(k.c)}`);
+  if (kinds.size) expect.fail(`${name}: ${kinds.size} kinds of violation (see the [fuzz-survey] lines)`);
+}

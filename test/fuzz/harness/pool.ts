@@ -4,6 +4,7 @@
 import { Worker } from 'node:worker_threads';
 import { expect } from 'vitest';
 import fc from 'fast-check';
+import { createCases } from './cases.mjs';
 
 /** Runs per property: `FUZZ_RUNS=N` sets it, `SEPCONV_FUZZ=long` multiplies the CI defaults by 20. */
 export function runs(ciDefault: number): number {
@@ -31,13 +32,40 @@ export interface Outcome {
   [k: string]: unknown;
 }
 
-export class CaseRunner {
+/** Runs cases and counts their outcomes: in a worker (CaseRunner) or in this thread (InProcessRunner). */
+export interface Runner {
+  run(c: Record<string, unknown>, timeoutMs?: number): Promise<Outcome>;
+  readonly counts: Map<string, number>;
+}
+
+function tally(counts: Map<string, number>, out: Outcome): void {
+  const key = !out.ok ? 'VIOLATION' : out.kind === 'result' ? (out.name ? `loaded, predict refused (${out.name})` : 'result') : `refused (${out.name})`;
+  counts.set(key, (counts.get(key) ?? 0) + 1);
+}
+
+/**
+ * The cases in this thread, on the package the caller hands in (the package's own tests: src/, per build).
+ * No hang or crash isolation: for op-level cases, whose failures are wrong answers, traps and typed errors.
+ */
+export class InProcessRunner implements Runner {
+  readonly counts = new Map<string, number>();
+  #cases: { run(c: Record<string, unknown>): Promise<Outcome> };
+  constructor(sc: unknown) {
+    this.#cases = createCases(sc) as any;
+  }
+  async run(c: Record<string, unknown>): Promise<Outcome> {
+    const out = await this.#cases.run(c);
+    tally(this.counts, out);
+    return out;
+  }
+}
+
+export class CaseRunner implements Runner {
   #worker: Worker | undefined;
   #ready: Promise<void> | undefined;
   #next = 0;
   #pending = new Map<number, (o: Outcome) => void>();
   readonly counts = new Map<string, number>();
-  readonly violations: { c: unknown; violation: string }[] = [];
 
   constructor(private readonly data: Record<string, unknown> = {}) {}
 
@@ -97,9 +125,7 @@ export class CaseRunner {
     });
     clearTimeout(timer);
     clearInterval(watch);
-    const key = !out.ok ? 'VIOLATION' : out.kind === 'result' ? (out.name ? `loaded, predict refused (${out.name})` : 'result') : `refused (${out.name})`;
-    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
-    if (!out.ok) this.violations.push({ c, violation: out.violation! });
+    tally(this.counts, out);
     return out;
   }
 
@@ -121,7 +147,7 @@ export function show(v: unknown): string {
  * Asserts a property over `arb`: each drawn case runs in the worker and must end as a result or a typed
  * SepconvError with the runtime intact. Prints the outcome counts (and the seed, to replay).
  */
-export async function checkProperty<T>(name: string, runner: CaseRunner, arb: fc.Arbitrary<T>, toCase: (v: T) => Record<string, unknown>, opts: { numRuns: number; timeoutMs?: number; maxMs?: number; budgetMs?: number }): Promise<void> {
+export async function checkProperty<T>(name: string, runner: Runner, arb: fc.Arbitrary<T>, toCase: (v: T) => Record<string, unknown>, opts: { numRuns: number; timeoutMs?: number; maxMs?: number; budgetMs?: number }): Promise<void> {
   const before = new Map(runner.counts);
   if (process.env.FUZZ_SURVEY) return survey(name, runner, arb, toCase, opts);
   const t0 = performance.now();
@@ -130,7 +156,6 @@ export async function checkProperty<T>(name: string, runner: CaseRunner, arb: fc
       const o = await runner.run(toCase(v), opts.timeoutMs);
       if (!o.ok) throw new Error(o.violation);
       if (opts.maxMs !== undefined && typeof o.loadMs === 'number' && o.loadMs > opts.maxMs) {
-        runner.violations.push({ c: v, violation: 'slow' });
         throw new Error(`slow: loadModel took ${o.loadMs.toFixed(0)} ms (limit ${opts.maxMs} ms) for ${String(o.what)}, ending ${o.kind} ${o.name ?? ''}`);
       }
     }),
@@ -141,7 +166,7 @@ export async function checkProperty<T>(name: string, runner: CaseRunner, arb: fc
   const counts = [...runner.counts].map(([k, n]) => [k, n - (before.get(k) ?? 0)] as const).filter(([, n]) => n > 0);
   console.log(`[fuzz] ${name}: ${result.numRuns} runs in ${secs} s${result.interrupted ? ' (time budget reached)' : ''} (seed ${SEED}), ${counts.map(([k, n]) => `${k}: ${n}`).join(', ')}`);
   if (result.failed) {
-    const msg = `${name}: counterexample ${show(result.counterexample)} (seed ${SEED}, path ${result.counterexamplePath}, shrunk ${result.numShrinks}x)\n  ${(result.errorInstance as Error)?.message ?? result.error}`;
+    const msg = `${name}: counterexample ${show(result.counterexample)} (seed ${SEED}, path ${result.counterexamplePath}, shrunk ${result.numShrinks}x)\n  ${(result.errorInstance as Error)?.message ?? String(result.errorInstance)}`;
     console.log(`[fuzz] FAILED ${msg}`);
     expect.fail(msg);
   }
@@ -152,7 +177,7 @@ export async function checkProperty<T>(name: string, runner: CaseRunner, arb: fc
  * kind of violation once (numbers masked) with its first case and how often it came, then fails if any came.
  * For finding every defect class at once (a normal run stops at the first counterexample and shrinks it).
  */
-async function survey<T>(name: string, runner: CaseRunner, arb: fc.Arbitrary<T>, toCase: (v: T) => Record<string, unknown>, opts: { numRuns: number; timeoutMs?: number; maxMs?: number; budgetMs?: number }) {
+async function survey<T>(name: string, runner: Runner, arb: fc.Arbitrary<T>, toCase: (v: T) => Record<string, unknown>, opts: { numRuns: number; timeoutMs?: number; maxMs?: number; budgetMs?: number }) {
   const before = new Map(runner.counts);
   const kinds = new Map<string, { n: number; first: string; c: unknown }>();
   const t0 = performance.now();

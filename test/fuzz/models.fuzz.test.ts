@@ -101,6 +101,13 @@ const jsonMutation = fc.record({
   kind: fc.constantFrom('replace', 'replace', 'replace', 'delete', 'scale', 'dup', 'fillArray'),
   value: jsonValue,
 });
+/** Changes to the numbers of the Flatten chain's nodes (fz/*): small values around 0 and the limits. */
+const foldMutation = fc.record({
+  pick: fc.nat(),
+  focus: fc.constant('fold'),
+  kind: fc.constant('replace'),
+  value: fc.oneof({ arbitrary: fc.integer({ min: -4, max: 4 }), weight: 3 }, { arbitrary: fc.constantFrom(...LIMIT_INTS, 4e8, -(2 ** 31)), weight: 2 }, { arbitrary: fc.constantFrom(NaN, 1.5, null, '1'), weight: 1 }),
+});
 const byteMutation = fc.oneof(
   fc.record({ file: fc.nat(), truncate: fc.double({ min: 0, max: 1, noNaN: true }) }),
   fc.record({ file: fc.nat(), flips: fc.array(fc.tuple(fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }), asText: fc.boolean() }),
@@ -115,9 +122,36 @@ describe('fuzz: real model files, mutated (result or SepconvError, runtime intac
       { arbitrary: fc.record({ source, json: jsonMutation, inputShape }), weight: 4 },
       // The graph model's Flatten chain (Shape, StridedSlice, Pack, Reshape): strides of 0, begin / end out of
       // range, shapes that ask for GiBs, on the constants that folding reads.
-      { arbitrary: fc.record({ source: fc.constant('nsfw-graph-fold'), json: jsonMutation.map((m) => ({ ...m, focus: 'fold' })), inputShape: fc.constant(null) }), weight: 1 },
+      {
+        arbitrary: fc.record({
+          source: fc.constant('nsfw-graph-fold'),
+          json: fc.tuple(foldMutation, fc.array(foldMutation, { maxLength: 3 })).map(([m, also]) => ({ ...m, also })),
+          inputShape: fc.constant(null),
+        }),
+        weight: 1,
+      },
     );
-    await checkProperty('model-json', runner, arb, (v) => ({ type: 'model', source: v.source, json: v.json, inputShape: v.inputShape ?? undefined }), { numRuns: runs(50), timeoutMs: 30_000 });
+    // The cases issues 23 and 29 name, first: a StridedSlice stride of 0, begin out of range, a Const of shape
+    // [2**31] / [4e8] with one value, dilations 2**31, strides 2**32 + 1, an input of [null, 2**31, 2**31, 3].
+    const fold = (node: string, at: (string | number)[], value: unknown) => ({ source: 'nsfw-graph-fold', json: { pick: 0, focus: 'fold', kind: 'replace', node, at, value }, inputShape: null });
+    const layer = (layerClass: string, at: string[], value: unknown) => ({ source: 'zoo-mobilenetv2-open', json: { pick: 0, focus: 'any', kind: 'replace', layerClass, at, value }, inputShape: null });
+    const intVal = ['attr', 'value', 'tensor', 'intVal', 0];
+    const dim0 = ['attr', 'value', 'tensor', 'tensorShape', 'dim', 0, 'size'];
+    const mask = ['attr', 'shrink_axis_mask', 'i'];
+    const examples = [
+      // begin 3 > end 0 with stride 0 and no shrink: a folding loop that never ends (issue 29.2).
+      { ...fold('fz/strides', intVal, 0), json: { ...fold('fz/strides', intVal, 0).json, also: [fold('fz/slice', mask, 0).json, fold('fz/begin', intVal, 3).json, fold('fz/end', intVal, 0).json] } },
+      fold('fz/strides', intVal, 0),
+      fold('fz/strides', intVal, -1),
+      fold('fz/begin', intVal, 5),
+      fold('fz/end', intVal, -(2 ** 31)),
+      fold('fz/begin', dim0, 2 ** 31),
+      fold('fz/begin', dim0, 4e8),
+      layer('DepthwiseConv2D', ['config', 'dilation_rate'], [2 ** 31, 2 ** 31]),
+      layer('Conv2D', ['config', 'strides'], [2 ** 32 + 1, 2 ** 32 + 1]),
+      layer('InputLayer', ['config', 'batch_input_shape'], [null, 2 ** 31, 2 ** 31, 3]),
+    ] as any[];
+    await checkProperty('model-json', runner, arb, (v) => ({ type: 'model', source: v.source, json: v.json, inputShape: v.inputShape ?? undefined }), { numRuns: runs(50), timeoutMs: 30_000, examples });
   });
 
   it('property "model-bytes": model.json / model.min.js and shard files truncated or with bytes changed', async () => {
@@ -146,7 +180,13 @@ describe('fuzz: real model files, mutated (result or SepconvError, runtime intac
         }
         return { type: 'bytes', ...v };
       },
-      { numRuns: runs(60), timeoutMs: 5_000, maxMs: 1000 },
+      {
+        numRuns: runs(60),
+        timeoutMs: 5_000,
+        maxMs: 1000,
+        // Whole files of each format first: the ONNX model, a model.json, a .min.js-wrapped model, a shard.
+        examples: [{ mutation: {}, as: 'uint8array' }, { source: 'zoo-mobilenetv2', file: 0, mutation: {}, as: 'uint8array' }, { source: 'nsfw-layers', file: 0, mutation: {}, as: 'arraybuffer' }, { source: 'nsfw-graph', file: 1, mutation: {}, as: 'uint8array' }] as any[],
+      },
     );
   });
 });

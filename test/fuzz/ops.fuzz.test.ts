@@ -12,7 +12,7 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import fc from 'fast-check';
 import { CaseRunner, checkProperty, runs } from './harness/pool.js';
-import { mutateArb, opArb, shapeCaseArb, small } from './harness/arbitraries.js';
+import { MUTATE_EXAMPLES, OP_EXAMPLES, SHAPE_EXAMPLES, mutateArb, opArb, shapeCaseArb, small } from './harness/arbitraries.js';
 
 // The build init() picks (simd128 on Node 20, relaxed where the host has relaxed SIMD), and the scalar build.
 const runner = new CaseRunner();
@@ -27,19 +27,19 @@ afterAll(async () => {
 
 describe('fuzz: tensors and ops around the size limits (result or SepconvError, runtime intact)', () => {
   it('property "shape-limits": zeros / fill / tensor accept exactly the shapes within the limits', async () => {
-    await checkProperty('shape-limits', runner, shapeCaseArb, (v) => ({ type: 'shape', ...v }), { numRuns: runs(300) });
+    await checkProperty('shape-limits', runner, shapeCaseArb, (v) => ({ type: 'shape', ...v }), { numRuns: runs(300), examples: SHAPE_EXAMPLES });
   });
 
   it('property "op-options": ops with shapes, strides, dilations, pads and pool sizes around the limits give the reference or a typed refusal', async () => {
-    await checkProperty('op-options', runner, opArb, (v) => v, { numRuns: runs(800) });
+    await checkProperty('op-options', runner, opArb, (v) => v, { numRuns: runs(800), examples: OP_EXAMPLES });
   });
 
   it('property "op-options (scalar build)": the same on the scalar build', async () => {
-    await checkProperty('op-options (scalar)', scalar, opArb, (v) => v, { numRuns: runs(300) });
+    await checkProperty('op-options (scalar)', scalar, opArb, (v) => v, { numRuns: runs(300), examples: OP_EXAMPLES });
   });
 
   it('property "mutated-shape": changing tensor.shape / size / dtype after creation is impossible or rejected', async () => {
-    await checkProperty('mutated-shape', runner, mutateArb, (v) => ({ type: 'mutate', ...v }), { numRuns: runs(150) });
+    await checkProperty('mutated-shape', runner, mutateArb, (v) => ({ type: 'mutate', ...v }), { numRuns: runs(150), examples: MUTATE_EXAMPLES });
   });
 
   const slot = small(0, 3);

@@ -76,3 +76,25 @@ export const mutateArb = fc.record({
 
 /** zeros / fill / tensor of a drawn shape. */
 export const shapeCaseArb = fc.record({ dims: shapeArb, ctor: fc.constantFrom('zeros', 'fill', 'tensor') });
+
+// The inputs issues 23 and 29 name, run first by every property (then the drawn cases).
+type OpCase = typeof opArb extends fc.Arbitrary<infer T> ? T : never;
+const big = [1, 32768, 32769, 4];
+export const SHAPE_EXAMPLES: { dims: unknown[]; ctor: 'zeros' | 'fill' | 'tensor' }[] = [
+  { dims: [2 ** 32 + 8], ctor: 'zeros' },
+  { dims: [65536, 65537], ctor: 'zeros' },
+  { dims: [65536, 65537], ctor: 'tensor' },
+];
+export const OP_EXAMPLES = [
+  { type: 'op', op: 'add', xShape: big, fShape: undefined, bShape: big, opts: {}, seed: 1 },
+  { type: 'op', op: 'depthwise', xShape: big, fShape: [3, 3, 4, 1], bShape: undefined, opts: { padding: 'same' }, seed: 1 },
+  { type: 'op', op: 'maxPool', xShape: big, fShape: undefined, bShape: undefined, opts: { poolSize: 3, strides: 1, padding: 'same' }, seed: 1 },
+  { type: 'op', op: 'depthwise', xShape: [1, 6, 6, 3], fShape: [3, 3, 3, 1], bShape: undefined, opts: { dilations: 2 ** 31, padding: 'same' }, seed: 1 },
+  { type: 'op', op: 'conv', xShape: [1, 6, 6, 3], fShape: [3, 3, 3, 2], bShape: undefined, opts: { dilations: 2 ** 31, padding: 'same' }, seed: 1 },
+  { type: 'op', op: 'depthwise', xShape: [1, 6, 6, 3], fShape: [3, 3, 3, 1], bShape: undefined, opts: { strides: 2 ** 32 + 1, padding: 'same' }, seed: 1 },
+  { type: 'op', op: 'depthwise', xShape: [1, 6, 6, 3], fShape: [3, 3, 3, 1], bShape: undefined, opts: { strides: 0 }, seed: 1 },
+] as unknown as OpCase[];
+export const MUTATE_EXAMPLES: { mutation: string; value: number; op: string; seed: number }[] = [
+  { mutation: 'first', value: 64, op: 'add', seed: 1 },
+  { mutation: 'splice', value: 200, op: 'relu', seed: 1 },
+];

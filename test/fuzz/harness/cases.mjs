@@ -496,26 +496,43 @@ export function createCases(sc, workerData = {}) {
     const stack = [[root, []]];
     while (stack.length) {
       const [v, p] = stack.pop();
-      if (p.length) out.push({ path: p, numeric: typeof v === 'number', array: Array.isArray(v) });
+      if (p.length) out.push({ path: p, numeric: typeof v === 'number', array: Array.isArray(v), value: v && typeof v === 'object' ? undefined : v });
       if (v && typeof v === 'object') for (const k of Object.keys(v)) stack.push([v[k], [...p, Array.isArray(v) ? Number(k) : k]]);
     }
     return out;
   }
   const pathCache = new Map();
 
+  /** Applies one mutation and then each of `m.also` (several changes to one model.json). */
   function mutateJson(source, m) {
+    const json = structuredClone(files.get(source).json);
+    const where = [m, ...(m.also ?? [])].map((x) => mutateOne(source, json, x));
+    return { json, path: where.join(' + ') };
+  }
+
+  function mutateOne(source, json, m) {
     const base = files.get(source).json;
-    const json = structuredClone(base);
     if (!pathCache.has(source)) pathCache.set(source, paths(base));
     const all = pathCache.get(source);
-    const fold = (p) => p.path[1] === 'node' && String(base.modelTopology?.node?.[p.path[2]]?.name).startsWith('fz/');
+    // 'fold': the numbers (or int64 strings) of the fz/* nodes - constants, shapes and masks folding reads.
+    const fold = (p) => p.path[1] === 'node' && String(base.modelTopology?.node?.[p.path[2]]?.name).startsWith('fz/') && (p.numeric || /^-?\d+$/.test(String(p.value)));
     let pool = m.focus === 'numeric' ? all.filter((p) => p.numeric) : m.focus === 'array' ? all.filter((p) => p.array) : m.focus === 'fold' ? all.filter(fold) : all;
     if (!pool.length) pool = all;
-    const { path } = pool[m.pick % pool.length];
+    // An explicit target: { node: name, at: [...] } inside a graph model's node.
+    // Or { layerClass, at }: inside the first layer of that class of a layers model.
+    const layersPath = () => (base.modelTopology.model_config ? ['modelTopology', 'model_config', 'config', 'layers'] : ['modelTopology', 'config', 'layers']);
+    const layersOf = () => layersPath().reduce((o, k) => o[k], base);
+    const path = m.node
+      ? ['modelTopology', 'node', base.modelTopology.node.findIndex((n) => n.name === m.node), ...m.at]
+      : m.layerClass
+        ? [...layersPath(), layersOf().findIndex((l) => l.class_name === m.layerClass), ...m.at]
+        : pool[m.pick % pool.length].path;
     let parent = json;
     for (const k of path.slice(0, -1)) parent = parent[k];
     const key = path[path.length - 1];
-    const value = decode(m.value);
+    let value = decode(m.value);
+    // An int64 written as a string in the JSON (TF.js's form) gets the drawn number as a string too.
+    if (typeof parent[key] === 'string' && typeof value === 'number' && /^-?\d+$/.test(parent[key])) value = Number.isFinite(value) ? String(value) : value;
     if (m.kind === 'delete') {
       if (Array.isArray(parent)) parent.splice(key, 1);
       else delete parent[key];
@@ -523,7 +540,7 @@ export function createCases(sc, workerData = {}) {
     else if (m.kind === 'dup' && Array.isArray(parent)) parent.splice(key, 0, structuredClone(parent[key]));
     else if (m.kind === 'fillArray' && Array.isArray(parent[key])) parent[key] = parent[key].map(() => value);
     else parent[key] = value;
-    return { json, path: path.join('.') };
+    return `${m.kind} ${path.join('.')}`;
   }
 
   function mutateBytes(bytes, m) {
@@ -563,7 +580,7 @@ export function createCases(sc, workerData = {}) {
     let what;
     if (c.json) {
       const { json, path } = mutateJson(c.source, c.json);
-      what = `${c.source} json ${c.json.kind} at ${path}`;
+      what = `${c.source} json ${path}`;
       const shards = new Map([...fx.map].filter(([k]) => k !== fx.entry).map(([k, v]) => [k.replace(/\.min\.js$/, ''), fx.wrapped ? sc.decodeBase64(sc.extractWrappedModule(v)) : v]));
       source = { modelJson: json, weights: shards };
     } else {

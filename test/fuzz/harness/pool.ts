@@ -1,7 +1,10 @@
-// Main-thread side of the fuzz harness: one worker (harness/worker.mjs) that runs the cases; a case that does
-// not answer within its time limit is a hang, a worker that dies is a crash. Either fails the property with the
-// case attached, and a fresh worker takes over for the next case (and for fast-check's shrinking).
-import { Worker } from 'node:worker_threads';
+// Test side of the fuzz harness: one child process (harness/worker.mjs) that runs the cases; a case that does
+// not answer within its time limit is a hang, one that grows the child's RSS past a limit is a memory blow-up,
+// a child that dies is a crash. Each fails the property with the case attached, and a fresh child takes over
+// for the next case (and for fast-check's shrinking).
+import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import fc from 'fast-check';
 import { createCases } from './cases.mjs';
@@ -61,8 +64,9 @@ export class InProcessRunner implements Runner {
 }
 
 export class CaseRunner implements Runner {
-  #worker: Worker | undefined;
+  #child: ChildProcess | undefined;
   #ready: Promise<void> | undefined;
+  #stderr = '';
   #next = 0;
   #pending = new Map<number, (o: Outcome) => void>();
   readonly counts = new Map<string, number>();
@@ -70,58 +74,62 @@ export class CaseRunner implements Runner {
   constructor(private readonly data: Record<string, unknown> = {}) {}
 
   #spawn(): Promise<void> {
-    const w = new Worker(new URL('./worker.mjs', import.meta.url), { workerData: this.data, resourceLimits: { maxOldGenerationSizeMb: 1536 } });
-    this.#worker = w;
+    // A child process, not a worker thread: some defects abort the whole process (V8 fatal errors on arrays
+    // grown without bound), which must end only the case, not vitest.
+    const child = fork(fileURLToPath(new URL('./worker.mjs', import.meta.url)), [], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv: ['--max-old-space-size=1536'] });
+    this.#child = child;
+    this.#stderr = '';
+    child.stderr!.on('data', (d) => (this.#stderr = (this.#stderr + String(d)).slice(-1500)));
     this.#ready = new Promise((resolve, reject) => {
-      w.once('message', (m) => (m?.ready ? resolve() : reject(new Error(`worker: ${JSON.stringify(m)}`))));
-      w.once('error', reject);
+      child.once('message', (m: any) => (m?.ready ? resolve() : reject(new Error(`fuzz child: ${JSON.stringify(m)}`))));
+      child.once('exit', (code) => reject(new Error(`fuzz child exited (${code}) before it was ready: ${this.#stderr}`)));
     });
-    w.on('message', (m) => {
+    child.on('message', (m: any) => {
       if (m?.id === undefined) return;
       this.#pending.get(m.id)?.(m);
       this.#pending.delete(m.id);
     });
-    const fail = (why: string) => {
-      if (this.#worker !== w) return;
-      this.#worker = undefined;
-      for (const [id, done] of this.#pending) done({ ok: false, violation: `crash: ${why}`, ms: 0 });
+    child.on('exit', (code, signal) => {
+      if (this.#child !== child) return;
+      this.#child = undefined;
+      const last = this.#stderr.trim().split('\n').slice(-3).join(' | ').slice(0, 400);
+      for (const [, done] of this.#pending) done({ ok: false, violation: `crash: the process running the case exited (${signal ?? code})${last ? `: ${last}` : ''}`, ms: 0 });
       this.#pending.clear();
-    };
-    w.on('error', (e) => fail(`worker error ${e?.constructor?.name}: ${(e as Error)?.message}`));
-    w.on('exit', (code) => fail(`worker exited with code ${code}`));
+    });
+    child.send({ init: this.data });
     return this.#ready;
   }
 
-  /** Starts the worker (init() of the package inside it). */
+  /** Starts the child process (init() of the package inside it). */
   async start(): Promise<void> {
-    if (!this.#worker) await this.#spawn();
+    if (!this.#child) await this.#spawn();
   }
 
-  /** Runs one case; a hang (no answer in `timeoutMs`) or a crash is returned as a violation. */
+  /** Runs one case; a hang (no answer in `timeoutMs`), a memory blow-up or a crash is returned as a violation. */
   async run(c: Record<string, unknown>, timeoutMs = 10_000): Promise<Outcome> {
-    if (!this.#worker) await this.#spawn();
+    if (!this.#child) await this.#spawn();
     await this.#ready;
     const id = this.#next++;
-    const w = this.#worker!;
+    const child = this.#child!;
     let timer: NodeJS.Timeout | undefined;
     let watch: NodeJS.Timeout | undefined;
     const out = await new Promise<Outcome>((resolve) => {
       this.#pending.set(id, resolve);
       const stop = (violation: string) => {
         this.#pending.delete(id);
-        this.#worker = undefined;
-        void w.terminate();
+        this.#child = undefined;
+        child.kill('SIGKILL');
         resolve({ ok: false, violation, ms: timeoutMs });
       };
       timer = setTimeout(() => stop(`hang: no outcome within ${timeoutMs} ms`), timeoutMs);
-      // The worker shares this process: a case that makes the library allocate without bound (a model file
-      // asking for GiBs) is stopped here before it takes the machine down.
-      const base = process.memoryUsage.rss();
+      // A case that makes the library allocate without bound (a model file asking for GiBs) is stopped here
+      // before it takes the machine down.
+      const base = rssOf(child.pid);
       watch = setInterval(() => {
-        const rss = process.memoryUsage.rss();
+        const rss = rssOf(child.pid);
         if (rss - base > RSS_GROWTH_LIMIT) stop(`memory: RSS grew by ${((rss - base) / 2 ** 20).toFixed(0)} MiB during one case (limit ${RSS_GROWTH_LIMIT / 2 ** 20} MiB)`);
       }, 25);
-      w.postMessage({ id, c });
+      child.send({ id, c });
     });
     clearTimeout(timer);
     clearInterval(watch);
@@ -130,9 +138,35 @@ export class CaseRunner implements Runner {
   }
 
   async close(): Promise<void> {
-    await this.#worker?.terminate();
-    this.#worker = undefined;
+    const child = this.#child;
+    this.#child = undefined;
+    if (child && child.exitCode === null) {
+      const gone = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await gone;
+    }
   }
+}
+
+/** Resident set size of a process (Linux /proc; 0 where unavailable, which disables the watchdog). */
+function rssOf(pid: number | undefined): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+export interface PropertyOptions<T> {
+  numRuns: number;
+  /** A case with no outcome after this long is a hang. */
+  timeoutMs?: number;
+  /** loadModel must answer within this (cases that report loadMs). */
+  maxMs?: number;
+  budgetMs?: number;
+  /** Cases run first on every run: the inputs the issues name (fast-check's `examples`). */
+  examples?: T[];
 }
 
 /** Prints a counterexample readably (BigInt, NaN, typed arrays) without growing with it. */
@@ -147,7 +181,7 @@ export function show(v: unknown): string {
  * Asserts a property over `arb`: each drawn case runs in the worker and must end as a result or a typed
  * SepconvError with the runtime intact. Prints the outcome counts (and the seed, to replay).
  */
-export async function checkProperty<T>(name: string, runner: Runner, arb: fc.Arbitrary<T>, toCase: (v: T) => Record<string, unknown>, opts: { numRuns: number; timeoutMs?: number; maxMs?: number; budgetMs?: number }): Promise<void> {
+export async function checkProperty<T>(name: string, runner: Runner, arb: fc.Arbitrary<T>, toCase: (v: T) => Record<string, unknown>, opts: PropertyOptions<T>): Promise<void> {
   const before = new Map(runner.counts);
   if (process.env.FUZZ_SURVEY) return survey(name, runner, arb, toCase, opts);
   const t0 = performance.now();
@@ -160,7 +194,7 @@ export async function checkProperty<T>(name: string, runner: Runner, arb: fc.Arb
       }
     }),
     // The time budget ends shrinking (a hang costs its timeout per attempt); a failure found stays a failure.
-    { numRuns: opts.numRuns, seed: SEED, endOnFailure: false, maxSkipsPerRun: 1000, interruptAfterTimeLimit: opts.budgetMs ?? BUDGET_MS },
+    { numRuns: opts.numRuns, seed: SEED, endOnFailure: false, maxSkipsPerRun: 1000, interruptAfterTimeLimit: opts.budgetMs ?? BUDGET_MS, examples: (opts.examples ?? []).map((e) => [e] as [T]) },
   );
   const secs = ((performance.now() - t0) / 1000).toFixed(1);
   const counts = [...runner.counts].map(([k, n]) => [k, n - (before.get(k) ?? 0)] as const).filter(([, n]) => n > 0);
@@ -177,11 +211,11 @@ export async function checkProperty<T>(name: string, runner: Runner, arb: fc.Arb
  * kind of violation once (numbers masked) with its first case and how often it came, then fails if any came.
  * For finding every defect class at once (a normal run stops at the first counterexample and shrinks it).
  */
-async function survey<T>(name: string, runner: Runner, arb: fc.Arbitrary<T>, toCase: (v: T) => Record<string, unknown>, opts: { numRuns: number; timeoutMs?: number; maxMs?: number; budgetMs?: number }) {
+async function survey<T>(name: string, runner: Runner, arb: fc.Arbitrary<T>, toCase: (v: T) => Record<string, unknown>, opts: PropertyOptions<T>) {
   const before = new Map(runner.counts);
   const kinds = new Map<string, { n: number; first: string; c: unknown }>();
   const t0 = performance.now();
-  for (const v of fc.sample(arb, { numRuns: opts.numRuns, seed: SEED })) {
+  for (const v of [...(opts.examples ?? []), ...fc.sample(arb, { numRuns: opts.numRuns, seed: SEED })]) {
     const c = toCase(v);
     const o = await runner.run(c, opts.timeoutMs);
     let msg = o.ok ? undefined : o.violation!;

@@ -2,7 +2,7 @@
 // mutated. Fixtures: nsfwjs's two trained MobileNetV2s (a TF.js layers model and a TF.js graph model, in the
 // .min.js wrappers nsfwjs ships, uint8-quantized) and zoo models built by tfjs-layers from our Keras config and
 // saved in the TF.js layers format (as test/models/zoo-parity.test.ts does; one with its input size opened).
-// Each case loads (loadModel) and, when that succeeds, predicts once; it runs in a worker (harness/), so a hang
+// Each case loads (loadModel) and, when that succeeds, predicts once; it runs in a child process (harness/), so a hang
 // or a memory blow-up is a reported failure. Properties:
 //   - every load / predict ends as a result or a typed SepconvError with a bounded message (never a trap,
 //     hang, crash or untyped error), and afterwards a live sentinel tensor is intact and the runtime still
@@ -16,7 +16,7 @@ import fc from 'fast-check';
 import * as sc from 'sepconv';
 import { initTfjsCpu, linearHead, saveArtifacts, seedWeights, tfjsFromKerasConfig } from '../engines/tfjs-layers.js';
 import { attrInts, initializer, onnx, onnxModel, valueInfo } from '../engines/onnx.js';
-import { CaseRunner, checkProperty, runs } from './harness/pool.js';
+import { CaseRunner, PROPERTY_TIMEOUT, checkProperty, runs } from './harness/pool.js';
 import { LIMIT_INTS, NOT_SIZES } from './harness/spec.mjs';
 
 const nsfwDir = fileURLToPath(new URL('../../node_modules/nsfwjs/dist/models', import.meta.url));
@@ -151,13 +151,13 @@ describe('fuzz: real model files, mutated (result or SepconvError, runtime intac
       layer('Conv2D', ['config', 'strides'], [2 ** 32 + 1, 2 ** 32 + 1]),
       layer('InputLayer', ['config', 'batch_input_shape'], [null, 2 ** 31, 2 ** 31, 3]),
     ] as any[];
-    await checkProperty('model-json', runner, arb, (v) => ({ type: 'model', source: v.source, json: v.json, inputShape: v.inputShape ?? undefined }), { numRuns: runs(50), timeoutMs: 30_000, examples });
-  });
+    await checkProperty('model-json', runner, arb, (v) => ({ type: 'model', source: v.source, json: v.json, inputShape: v.inputShape ?? undefined }), { numRuns: runs(30), timeoutMs: 30_000, examples });
+  }, PROPERTY_TIMEOUT);
 
   it('property "model-bytes": model.json / model.min.js and shard files truncated or with bytes changed', async () => {
     const arb = fc.record({ source, bytes: byteMutation });
     await checkProperty('model-bytes', runner, arb, (v) => ({ type: 'model', ...v }), { numRuns: runs(30), timeoutMs: 30_000 });
-  });
+  }, PROPERTY_TIMEOUT);
 
   it('property "load-bytes": loadModel(bytes) of every format (model.json, .min.js, shards, ONNX protobuf, random), whole, truncated or mutated, answers within a second', async () => {
     const as = fc.constantFrom('uint8array', 'arraybuffer', 'dataview');
@@ -188,5 +188,5 @@ describe('fuzz: real model files, mutated (result or SepconvError, runtime intac
         examples: [{ mutation: {}, as: 'uint8array' }, { source: 'zoo-mobilenetv2', file: 0, mutation: {}, as: 'uint8array' }, { source: 'nsfw-layers', file: 0, mutation: {}, as: 'arraybuffer' }, { source: 'nsfw-graph', file: 1, mutation: {}, as: 'uint8array' }] as any[],
       },
     );
-  });
+  }, PROPERTY_TIMEOUT);
 });

@@ -1,5 +1,5 @@
 // The fast-check arbitraries of the op-level fuzz, shared by the root suite (test/fuzz/ops.fuzz.test.ts, through
-// the built package in a worker) and the package's per-build suite (packages/sepconv/test/fuzz/).
+// the built package in a child process) and the package's per-build suite (packages/sepconv/test/fuzz/).
 import fc from 'fast-check';
 import { ALLOC_CAP, LIMIT_INTS, NOT_SIZES, elements, validShape } from './spec.mjs';
 

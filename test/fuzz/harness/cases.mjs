@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { ALLOC_CAP, MAX_ELEMENTS, MESSAGE_CAP, elements, pairOf, randomData, relErr, validShape, windowGeometry, windowReference } from './spec.mjs';
 
 /** `data`: { nsfwDir, zoo } for the model cases (fixtures are read once, here). */
-export function createCases(sc, workerData = {}) {
+export function createCases(sc, data = {}) {
   const TOL = 1e-4;
 
   // ---------------------------------------------------------------------------------------------------------
@@ -444,7 +444,7 @@ export function createCases(sc, workerData = {}) {
 
   const files = new Map(); // name -> { map: Map<string, Uint8Array|string>, json, entry, wrapped }
   function loadFixtures() {
-    const nsfw = workerData?.nsfwDir;
+    const nsfw = data?.nsfwDir;
     if (nsfw) {
       for (const [name, dir] of [
         ['nsfw-layers', 'mobilenet_v2'],
@@ -481,7 +481,7 @@ export function createCases(sc, workerData = {}) {
       for (const [k, v] of g.map) if (k !== g.entry) map.set(k.replace(/\.min\.js$/, ''), sc.decodeBase64(sc.extractWrappedModule(v)));
       files.set('nsfw-graph-fold', { map, json, entry: 'model.json', wrapped: false });
     }
-    for (const [name, z] of Object.entries(workerData?.zoo ?? {})) {
+    for (const [name, z] of Object.entries(data?.zoo ?? {})) {
       const json = z.modelJson;
       const map = new Map([['model.json', JSON.stringify(json)]]);
       for (const [p, bytes] of Object.entries(z.shards)) map.set(p, bytes);

@@ -20,7 +20,9 @@ export function runs(ciDefault: number): number {
 export const SEED = Number(process.env.SEPCONV_FUZZ_SEED ?? 20261207) | 0;
 
 /** Wall-clock budget of one property (runs plus shrinking): 90 s, x20 under SEPCONV_FUZZ=long. */
-const BUDGET_MS = (process.env.SEPCONV_FUZZ === 'long' ? 20 : 1) * 90_000;
+const BUDGET_MS = (process.env.SEPCONV_FUZZ === 'long' || Number(process.env.FUZZ_RUNS) > 0 ? 20 : 1) * 90_000;
+/** vitest timeout of a property's test: its budget plus the longest case and the fixtures. */
+export const PROPERTY_TIMEOUT = BUDGET_MS + 90_000;
 
 /** How much one case may grow the process's RSS (FUZZ_RSS_MIB, default 2048). */
 const RSS_GROWTH_LIMIT = (Number(process.env.FUZZ_RSS_MIB) || 2048) * 2 ** 20;
@@ -35,7 +37,7 @@ export interface Outcome {
   [k: string]: unknown;
 }
 
-/** Runs cases and counts their outcomes: in a worker (CaseRunner) or in this thread (InProcessRunner). */
+/** Runs cases and counts their outcomes: in a child process (CaseRunner) or in this thread (InProcessRunner). */
 export interface Runner {
   run(c: Record<string, unknown>, timeoutMs?: number): Promise<Outcome>;
   readonly counts: Map<string, number>;
@@ -178,7 +180,7 @@ export function show(v: unknown): string {
 }
 
 /**
- * Asserts a property over `arb`: each drawn case runs in the worker and must end as a result or a typed
+ * Asserts a property over `arb`: each drawn case runs in the runner and must end as a result or a typed
  * SepconvError with the runtime intact. Prints the outcome counts (and the seed, to replay).
  */
 export async function checkProperty<T>(name: string, runner: Runner, arb: fc.Arbitrary<T>, toCase: (v: T) => Record<string, unknown>, opts: PropertyOptions<T>): Promise<void> {

@@ -1,6 +1,6 @@
 // The fuzz suite's own statement of what is valid (HELPERS.md's shared limits, independent of the package's
 // code) and plain float64 references for the window ops. Shared by the test files (to draw cases) and the
-// worker (to judge outcomes). Plain JS so a worker thread can import it without a transform.
+// case runner (to judge outcomes). Plain JS so the runner process can import it without a transform.
 
 export const MAX_DIM = 2 ** 31 - 1;
 export const MAX_ELEMENTS = 2 ** 30 - 1;
@@ -12,7 +12,7 @@ export const MESSAGE_CAP = 2048;
 /** Integers around the limits and values that are not sizes at all. */
 export const LIMIT_INTS = [0, 1, 2, 3, 5, 32768, 32769, 65536, 65537, 2 ** 30 - 1, 2 ** 30, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 1, 2 ** 53 - 1, 2 ** 53];
 export const NOT_SIZES = [-1, -(2 ** 31), NaN, 1.5, Infinity, -Infinity, 2 ** 53 + 2, '3', null, undefined, true, 3n, [2], { $: 'valueOf3' }];
-// ({ $: 'valueOf3' } travels to the worker as a token and becomes { valueOf: () => 3 } there.)
+// ({ $: 'valueOf3' } travels to the runner as a token and becomes { valueOf: () => 3 } there.)
 
 export const isDim = (d) => Number.isSafeInteger(d) && d >= 0 && d <= MAX_DIM;
 export const isPositiveDim = (d) => isDim(d) && d >= 1;

@@ -138,20 +138,21 @@ describe('fuzz: real model files, mutated (result or SepconvError, runtime intac
     const intVal = ['attr', 'value', 'tensor', 'intVal', 0];
     const dim0 = ['attr', 'value', 'tensor', 'tensorShape', 'dim', 0, 'size'];
     const mask = ['attr', 'shrink_axis_mask', 'i'];
+    const refuse = (e: any, why: string) => ({ ...e, mustRefuse: why });
     const examples = [
       // begin 3 > end 0 with stride 0 and no shrink: a folding loop that never ends (issue 29.2).
-      { ...fold('fz/strides', intVal, 0), json: { ...fold('fz/strides', intVal, 0).json, also: [fold('fz/slice', mask, 0).json, fold('fz/begin', intVal, 3).json, fold('fz/end', intVal, 0).json] } },
-      fold('fz/strides', intVal, 0),
+      refuse({ ...fold('fz/strides', intVal, 0), json: { ...fold('fz/strides', intVal, 0).json, also: [fold('fz/slice', mask, 0).json, fold('fz/begin', intVal, 3).json, fold('fz/end', intVal, 0).json] } }, 'StridedSlice stride 0'),
+      refuse(fold('fz/strides', intVal, 0), 'StridedSlice stride 0'),
       fold('fz/strides', intVal, -1),
       fold('fz/begin', intVal, 5),
       fold('fz/end', intVal, -(2 ** 31)),
-      fold('fz/begin', dim0, 2 ** 31),
+      refuse(fold('fz/begin', dim0, 2 ** 31), 'a Const of shape [2**31]'),
       fold('fz/begin', dim0, 4e8),
-      layer('DepthwiseConv2D', ['config', 'dilation_rate'], [2 ** 31, 2 ** 31]),
-      layer('Conv2D', ['config', 'strides'], [2 ** 32 + 1, 2 ** 32 + 1]),
-      layer('InputLayer', ['config', 'batch_input_shape'], [null, 2 ** 31, 2 ** 31, 3]),
+      refuse(layer('DepthwiseConv2D', ['config', 'dilation_rate'], [2 ** 31, 2 ** 31]), 'dilation 2**31'),
+      refuse(layer('Conv2D', ['config', 'strides'], [2 ** 32 + 1, 2 ** 32 + 1]), 'strides 2**32 + 1'),
+      refuse(layer('InputLayer', ['config', 'batch_input_shape'], [null, 2 ** 31, 2 ** 31, 3]), 'an input of 2**31 x 2**31'),
     ] as any[];
-    await checkProperty('model-json', runner, arb, (v) => ({ type: 'model', source: v.source, json: v.json, inputShape: v.inputShape ?? undefined }), { numRuns: runs(30), timeoutMs: 30_000, examples });
+    await checkProperty('model-json', runner, arb, (v: any) => ({ type: 'model', source: v.source, json: v.json, inputShape: v.inputShape ?? undefined, mustRefuse: v.mustRefuse }), { numRuns: runs(30), timeoutMs: 30_000, examples });
   }, PROPERTY_TIMEOUT);
 
   it('property "model-bytes": model.json / model.min.js and shard files truncated or with bytes changed', async () => {

@@ -597,6 +597,8 @@ export function createCases(sc, data = {}) {
     if (r.error) return { kind: 'sepconv-error', name: r.error.name, loadMs, what };
     try {
       const p = await predictOnce(r.value, what);
+      // A model outside the limits (stride 0, dilation 2**31, ...) must be refused, at load or at predict.
+      if (c.mustRefuse && p.predicted) violation(`${what}: loaded and predicted a model that must be refused (${c.mustRefuse})`);
       return { kind: 'result', loadMs, what, ...p };
     } finally {
       r.value.dispose();

@@ -220,6 +220,7 @@ async function survey<T>(name: string, runner: Runner, arb: fc.Arbitrary<T>, toC
   for (const v of [...(opts.examples ?? []), ...fc.sample(arb, { numRuns: opts.numRuns, seed: SEED })]) {
     const c = toCase(v);
     const o = await runner.run(c, opts.timeoutMs);
+    if (process.env.FUZZ_VERBOSE) console.log(`[fuzz-case] ${show(c).slice(0, 300)}\n  => ${show({ ...o, stack: undefined }).slice(0, 300)}`);
     let msg = o.ok ? undefined : o.violation!;
     if (o.ok && opts.maxMs !== undefined && typeof o.loadMs === 'number' && o.loadMs > opts.maxMs) msg = `slow: loadModel took ${o.loadMs.toFixed(0)} ms for ${String(o.what)}`;
     if (!msg) continue;

@@ -10,7 +10,7 @@ import * as api from '../../src/api.js';
 import { init } from '../../src/entry/node.js';
 import { TEST_BUILD } from '../helpers.js';
 import { InProcessRunner, PROPERTY_TIMEOUT, checkProperty, runs } from '../../../../test/fuzz/harness/pool.js';
-import { mutateArb, opArb, shapeCaseArb } from '../../../../test/fuzz/harness/arbitraries.js';
+import { MUTATE_EXAMPLES, OP_EXAMPLES, SHAPE_EXAMPLES, mutateArb, opArb, shapeCaseArb } from '../../../../test/fuzz/harness/arbitraries.js';
 
 let runner: InProcessRunner;
 beforeAll(async () => {
@@ -19,7 +19,7 @@ beforeAll(async () => {
 });
 
 describe(`fuzz (${TEST_BUILD} build): tensors and ops around the size limits`, () => {
-  it('property "shape-limits"', () => checkProperty(`shape-limits (${TEST_BUILD})`, runner, shapeCaseArb, (v) => ({ type: 'shape', ...v }), { numRuns: runs(200) }), PROPERTY_TIMEOUT);
-  it('property "op-options"', () => checkProperty(`op-options (${TEST_BUILD})`, runner, opArb, (v) => v, { numRuns: runs(400) }), PROPERTY_TIMEOUT);
-  it('property "mutated-shape"', () => checkProperty(`mutated-shape (${TEST_BUILD})`, runner, mutateArb, (v) => ({ type: 'mutate', ...v }), { numRuns: runs(100) }), PROPERTY_TIMEOUT);
+  it('property "shape-limits"', () => checkProperty(`shape-limits (${TEST_BUILD})`, runner, shapeCaseArb, (v) => ({ type: 'shape', ...v }), { numRuns: runs(200), examples: SHAPE_EXAMPLES }), PROPERTY_TIMEOUT);
+  it('property "op-options"', () => checkProperty(`op-options (${TEST_BUILD})`, runner, opArb, (v) => v, { numRuns: runs(400), examples: OP_EXAMPLES }), PROPERTY_TIMEOUT);
+  it('property "mutated-shape"', () => checkProperty(`mutated-shape (${TEST_BUILD})`, runner, mutateArb, (v) => ({ type: 'mutate', ...v }), { numRuns: runs(100), examples: MUTATE_EXAMPLES }), PROPERTY_TIMEOUT);
 });

@@ -19,6 +19,17 @@ import * as sc from 'sepconv';
 import { decodeImage, preprocess, topK } from './lib/images.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+// An unreadable image or model ends the demo with one line on stderr (no stack trace) and exit code 1;
+// SEPCONV_DEMO_DEBUG=1 prints the stack as well.
+const oneLine = (e) => String(e?.message ?? e).replace(/\s+/g, ' ').trim().slice(0, 400);
+function fail(what, e) {
+  console.error(`sepconv demo: ${what}: ${oneLine(e)}`);
+  if (process.env.SEPCONV_DEMO_DEBUG) console.error(e?.stack ?? e);
+  process.exit(1);
+}
+process.on('uncaughtException', (e) => fail('failed', e));
+process.on('unhandledRejection', (e) => fail('failed', e));
 const nm = (p) => join(root, 'node_modules', p);
 const NSFW_CLASSES = ['Drawing', 'Hentai', 'Neutral', 'Porn', 'Sexy'];
 const BUILTIN = {
@@ -93,7 +104,12 @@ const specs = (args.model ?? ['nsfw', 'nsfw-mid']).map((m) => {
     console.error(`no such model file: ${m}`);
     process.exit(2);
   }
-  const labels = args.labels ? readFileSync(args.labels, 'utf8').split(/\r?\n/).filter(Boolean) : undefined;
+  let labels;
+  try {
+    labels = args.labels ? readFileSync(args.labels, 'utf8').split(/\r?\n/).filter(Boolean) : undefined;
+  } catch (e) {
+    fail(`cannot read labels ${args.labels}`, e);
+  }
   return { path: resolve(m), title: m, labels };
 });
 
@@ -176,19 +192,33 @@ async function convertedGraph(raw) {
 
 const info = await sc.init(args.build ? { build: args.build } : {});
 console.log(`sepconv ${info.build} build (${info.reason})`);
-const decoded = images.map((p) => ({ path: p, img: decodeImage(p) }));
+const decoded = images.map((p) => {
+  try {
+    const img = decodeImage(p);
+    if (!(img?.width > 0 && img?.height > 0 && img.data?.length >= img.width * img.height * 4)) throw new Error('no pixels decoded');
+    return { path: p, img };
+  } catch (e) {
+    fail(`cannot read image ${p}`, e);
+  }
+});
 
 for (const spec of specs) {
   console.log(`\n=== ${spec.title}\n    ${spec.path}`);
   let t0 = performance.now();
   let lastPhase = '';
-  const model = await sc.loadModel(spec.path, {
-    onProgress: (p) => {
-      if (p.phase !== lastPhase && p.loaded === p.total) process.stdout.write(`    ${p.phase} ✓ `);
-      if (p.loaded === p.total) lastPhase = p.phase;
-    },
-    inputShape: args.size ? [Number(args.size), Number(args.size), 3] : undefined,
-  });
+  let model;
+  try {
+    model = await sc.loadModel(spec.path, {
+      onProgress: (p) => {
+        if (p.phase !== lastPhase && p.loaded === p.total) process.stdout.write(`    ${p.phase} ✓ `);
+        if (p.loaded === p.total) lastPhase = p.phase;
+      },
+      inputShape: args.size ? [Number(args.size), Number(args.size), 3] : undefined,
+    });
+  } catch (e) {
+    process.stdout.write('\n');
+    fail(`cannot load model ${spec.path}`, e);
+  }
   console.log(`\n    loaded in ${(performance.now() - t0).toFixed(0)} ms: ${model.countParams().toLocaleString('en-US')} params`);
   const inShape = model.inputs[0].shape;
   const size = inShape[0] ?? (Number(args.size) || 224);

@@ -119,6 +119,10 @@ export function convGeometry(
  * and the output sizes the ones the window gives. A ShapeError naming the op otherwise.
  */
 export function checkGeometry(op: string, g: ConvGeometry, xShape: readonly number[]): void {
+  // The window kernels need at least one image, row and column (an empty batch or image has nothing to slide over).
+  if (xShape.length === 4 && xShape.slice(0, 3).some((d) => d === 0)) {
+    throw new ShapeError(op, 'x [N, H, W, C] with N, H and W at least 1', `x ${shapeStr(xShape)}`);
+  }
   const p = g?.pads;
   const ok =
     p !== undefined &&

@@ -5,7 +5,7 @@ import { DisposedTensorError, DTypeError, ModelFormatError, OptionError, ShapeEr
 import { shapeStr } from '../ops/validate.js';
 import { checkCurrent, isCurrent, runtime, type Runtime } from '../runtime/state.js';
 import { checkElements, checkShape, isDim, MAX_DIM } from '../tensor/limits.js';
-import { Tensor } from '../tensor/tensor.js';
+import { rawView, Tensor } from '../tensor/tensor.js';
 import { fuse, fuseExpandDepthwise, ioShapes, prepareRunner, WeightCache, type Runner } from '../layers/exec.js';
 import { LowerContext, type Lowered, type Step } from '../layers/ir.js';
 import { checkSymShape, checkWeight, Layer, uniqueName, SymbolicTensor, symShapeStr, type Node, type SymShape, type WeightMap, type WeightSpec } from '../layers/layer.js';
@@ -509,7 +509,7 @@ export class Model {
       xs = xs.map((t) => {
         if (!this.#returned.includes(t)) return t;
         const c = Tensor.alloc(t.shape, `${this.name}.predict`);
-        c.view().set(t.view());
+        rawView(c).set(rawView(t));
         copies.push(c);
         return c;
       });
@@ -524,7 +524,7 @@ export class Model {
         const ptr = o.input === undefined ? o.ptr : xs[o.input]!.ptr();
         if (options.copy || o.input !== undefined) {
           const t = Tensor.alloc(o.shape, `${this.name}.predict`);
-          t.view().set(rt.f32(ptr, t.size));
+          rawView(t).set(rt.f32(ptr, t.size));
           return t;
         }
         const v = Tensor.borrow(o.shape, ptr, rt, this);

@@ -1,5 +1,5 @@
 import { DTypeError, OptionError, ShapeError } from '../errors.js';
-import { Tensor } from './tensor.js';
+import { rawView, Tensor } from './tensor.js';
 import { checkShape, isDim, MAX_DIM } from './limits.js';
 
 /** Anything shaped like `ImageData`: RGBA bytes, row-major, 4 bytes per pixel. */
@@ -73,7 +73,7 @@ export function fromPixels(pixels: PixelSource, options: FromPixelsOptions = {})
   // (nothing else allocates until the tensor is returned, so the view stays valid).
   checkShape(OP, [1, oh, ow, 3], 'an output shape');
   const t = Tensor.alloc([1, oh, ow, 3], OP);
-  const out = t.view(OP);
+  const out = rawView(t, OP);
   if (oh === height && ow === width) {
     for (let i = 0; i < oh * ow; i++) {
       for (let c = 0; c < 3; c++) out[i * 3 + c] = data[i * 4 + c]! * scale[c]! + shift[c]!;

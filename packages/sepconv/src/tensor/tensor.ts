@@ -7,16 +7,54 @@ export type DType = 'float32';
 /** A tensor shape: one non-negative integer per axis (NHWC for images). */
 export type Shape = readonly number[];
 
-const leakGuard =
-  typeof FinalizationRegistry === 'undefined'
-    ? undefined
-    : new FinalizationRegistry<{ rt: Runtime; ptr: number; len: number }>(({ rt, ptr, len }) => rt.free(ptr, len));
+/**
+ * An owned tensor's memory, freed once the tensor is released (disposed, or garbage-collected
+ * undisposed) and no Float32Array that `view()` handed out is reachable. A Float32Array cannot be
+ * revoked, so memory a live view covers is never given to another tensor: writes through a view kept
+ * past `dispose()` land in memory nothing else owns.
+ */
+interface Block {
+  rt: Runtime;
+  ptr: number;
+  len: number;
+  /** Views from `view()` not yet garbage-collected. */
+  views: number;
+  released: boolean;
+}
+
+const hasFinalizers = typeof FinalizationRegistry !== 'undefined';
+const freeIfUnused = (b: Block): void => {
+  if (b.released && b.views === 0) b.rt.free(b.ptr, b.len);
+};
+/** Frees forgotten tensors eventually (their block, once no view of it is reachable). */
+const leakGuard = hasFinalizers
+  ? new FinalizationRegistry<Block>((b) => {
+      b.released = true;
+      freeIfUnused(b);
+    })
+  : undefined;
+/** Counts the views of a block down as they are collected. */
+const viewGuard = hasFinalizers
+  ? new FinalizationRegistry<Block>((b) => {
+      b.views--;
+      freeIfUnused(b);
+    })
+  : undefined;
 
 export function sizeOf(shape: Shape): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
 let internalShape: (t: Tensor) => Shape;
+let internalView: (t: Tensor, op: string) => Float32Array;
+
+/**
+ * For sepconv's own code: a view of the data that is used at once and never kept (so, unlike the
+ * public `view()`, not tracked: it does not hold the memory past `dispose()`).
+ */
+export function rawView(t: Tensor, op = 'tensor'): Float32Array {
+  return internalView(t, op);
+}
 
 /**
  * For ops: the tensor's own shape array, never handed to users (who get a frozen copy from `shape`).
@@ -37,6 +75,7 @@ export function shapeOf(t: Tensor): Shape {
 export class Tensor {
   static {
     internalShape = (t) => t.#shape;
+    internalView = (t, op) => new Float32Array(t.#rt.memory.buffer, t.ptr(op), t.#size);
   }
   /** A private copy of the shape (ops read it through `shapeOf`); `shape` hands out a frozen copy. */
   readonly #shape: Shape;
@@ -45,6 +84,8 @@ export class Tensor {
   #ptr: number;
   #rt: Runtime;
   #owned: boolean;
+  /** The memory of an owned tensor, for deferred freeing (see Block). */
+  #block: Block | undefined;
   /** What owns a borrowed view's memory (a model), kept alive as long as the view. */
   #owner: object | undefined;
 
@@ -63,7 +104,10 @@ export class Tensor {
     this.#ptr = ptr;
     this.#rt = rt;
     this.#owned = owned;
-    if (owned) leakGuard?.register(this, { rt, ptr, len: size }, this);
+    if (owned) {
+      this.#block = { rt, ptr, len: size, views: 0, released: false };
+      leakGuard?.register(this, this.#block, this);
+    }
     if (new.target === Tensor) Object.freeze(this);
   }
 
@@ -127,20 +171,27 @@ export class Tensor {
   }
 
   /**
-   * A Float32Array over the tensor's wasm memory, with no copy. UNSAFE to keep: it is valid only
-   * until `dispose()` and until the next call that can grow memory. A Float32Array cannot be revoked,
-   * so a view kept after `dispose()` aliases whatever is allocated next, and writes through it
-   * corrupt that. Prefer `data()` (a copy out) and `write()` (a checked copy in); sepconv itself
-   * never keeps a view.
+   * A Float32Array over the tensor's wasm memory, with no copy. It shows the tensor's data only until
+   * `dispose()`, and it detaches (length 0) when wasm memory grows. A Float32Array cannot be revoked;
+   * instead, the memory of a disposed tensor is not reused while a view of it is reachable, so writes
+   * through a view kept past `dispose()` never reach another tensor (that memory is freed once the
+   * view is garbage-collected). A view of a model's output aliases the model's arena: it changes at the
+   * next `predict()`. Prefer `data()` (a copy out) and `write()` (a checked copy in).
    */
   view(op = 'tensor'): Float32Array {
     const ptr = this.ptr(op);
-    return new Float32Array(this.#rt.memory.buffer, ptr, this.#size);
+    const v = new Float32Array(this.#rt.memory.buffer, ptr, this.#size);
+    const b = this.#block;
+    if (b && viewGuard) {
+      b.views++;
+      viewGuard.register(v, b);
+    }
+    return v;
   }
 
   /** Copies the data out of wasm memory. */
   data(): Float32Array {
-    return this.view('data()').slice();
+    return internalView(this, 'data()').slice();
   }
 
   /** Copies `values` (exactly `size` numbers) into the tensor; throws if disposed. The safe way to fill one. */
@@ -151,7 +202,7 @@ export class Tensor {
     if (values.length !== this.#size) {
       throw new ShapeError('write()', `${this.#size} values for shape ${formatShape(this.#shape)}`, `${values.length} values`);
     }
-    this.view('write()').set(values);
+    internalView(this, 'write()').set(values);
     return this;
   }
 
@@ -170,9 +221,12 @@ export class Tensor {
   /** Frees the memory (idempotent). A tensor of a replaced runtime frees it in that runtime. */
   dispose(): void {
     if (this.#ptr === 0) return;
-    if (this.#owned) {
+    const b = this.#block;
+    if (b) {
       leakGuard?.unregister(this);
-      this.#rt.free(this.#ptr, this.#size);
+      b.released = true;
+      freeIfUnused(b);
+      this.#block = undefined;
     }
     this.#owner = undefined;
     this.#ptr = 0;
@@ -197,7 +251,7 @@ export function tensor(data: Float32Array | readonly number[], shape: Shape): Te
     throw new ShapeError('tensor', `${size} values for shape ${formatShape(shape)}`, `${data.length} values`);
   }
   const t = Tensor.alloc(shape);
-  t.view().set(data);
+  internalView(t, 'tensor').set(data);
   return t;
 }
 
@@ -209,6 +263,6 @@ export function zeros(shape: Shape): Tensor {
 /** A new tensor of the given shape, every element `value`. */
 export function fill(shape: Shape, value: number): Tensor {
   const t = Tensor.alloc(shape, 'fill');
-  t.view().fill(value);
+  internalView(t, 'fill').fill(value);
   return t;
 }

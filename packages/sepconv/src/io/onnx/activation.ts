@@ -101,11 +101,11 @@ export const Softmax: Handler = (low: Lowering, n: OnnxNode) => {
 };
 
 export const ACTIVATION_OPS: Record<string, Handler> = {
-  Relu: unary('Relu'),
-  Sigmoid: unary('Sigmoid'),
-  Tanh: unary('Tanh'),
-  Softplus: unary('Softplus'),
-  Softsign: unary('Softsign'),
+  Relu: /* @__PURE__ */ unary('Relu'),
+  Sigmoid: /* @__PURE__ */ unary('Sigmoid'),
+  Tanh: /* @__PURE__ */ unary('Tanh'),
+  Softplus: /* @__PURE__ */ unary('Softplus'),
+  Softsign: /* @__PURE__ */ unary('Softsign'),
   Elu,
   Clip,
   HardSigmoid,

@@ -13,24 +13,14 @@ import { POOL_OPS } from './pool.js';
 import { decodeTensor, int, MAX_DIM, type ExternalReader } from './proto.js';
 import { FOLD, SHAPE_OPS } from './shape.js';
 
-const HANDLERS: Record<string, Handler> = {
-  Conv,
-  BatchNormalization,
-  Gemm,
-  MatMul,
-  ...ACTIVATION_OPS,
-  ...ELEMENTWISE_OPS,
-  ...POOL_OPS,
-  ...SHAPE_OPS,
-};
+// Built by (pure) calls so that bundles of apps that never import ONNX drop the tables.
+const HANDLERS: Record<string, Handler> = /* @__PURE__ */ Object.assign({ Conv, BatchNormalization, Gemm, MatMul }, ACTIVATION_OPS, ELEMENTWISE_OPS, POOL_OPS, SHAPE_OPS);
 
 /** Ops only folded on constants (shape subgraphs), never run on tensors. */
 const CONST_ONLY = ['Gather', 'Slice', 'Cast', 'Sqrt', 'Reciprocal', 'Neg', 'ConstantOfShape'];
 
 /** The ONNX ops (default domain) sepconv imports, opsets 7 and later. */
-export const SUPPORTED_ONNX_OPS: readonly string[] = [...new Set([...Object.keys(HANDLERS), ...CONST_ONLY, 'Constant'])].sort();
-
-const SUPPORTED = new Set(SUPPORTED_ONNX_OPS);
+export const SUPPORTED_ONNX_OPS: readonly string[] = /* @__PURE__ */ Array.from(/* @__PURE__ */ new Set([...Object.keys(HANDLERS), ...CONST_ONLY, 'Constant'])).sort();
 export const MIN_OPSET = 7;
 /** The newest default-domain opset whose op definitions sepconv follows. */
 export const MAX_OPSET = 23;
@@ -67,7 +57,7 @@ export async function convertOnnx(model: any, opts: { inputShape?: readonly numb
   const nodes: OnnxNode[] = (g.node ?? []).map(nodeOf);
 
   // 1. Every unsupported op, listed at once.
-  const bad = nodes.filter((n) => !((n.domain === '' || n.domain === 'ai.onnx') && SUPPORTED.has(n.opType)));
+  const bad = nodes.filter((n) => !((n.domain === '' || n.domain === 'ai.onnx') && SUPPORTED_ONNX_OPS.includes(n.opType)));
   if (bad.length) {
     throw new ModelFormatError(
       `${what} uses ${bad.length} node(s) with ops sepconv does not support:\n${bad.map((n) => `  ${n.name} (${n.opType}, domain '${n.domain || 'ai.onnx'}')`).join('\n')}`,

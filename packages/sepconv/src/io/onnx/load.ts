@@ -136,7 +136,9 @@ async function readSource(source: OnnxSource, opts: OnnxLoadOptions): Promise<{ 
       };
     }
     const path = /^file:/i.test(s) ? decodeURIComponent(new URL(s).pathname) : s;
-    const fs: typeof import('node:fs/promises') = await import(/* @vite-ignore */ 'node:fs/promises' as string);
+    // A computed specifier, as sources.ts: bundlers for web hosts must not try to resolve it.
+    const spec = 'node:fs/promises';
+    const fs: typeof import('node:fs/promises') = await import(/* @vite-ignore */ spec);
     const read = async (p: string): Promise<Uint8Array> => {
       try {
         return new Uint8Array(await fs.readFile(p));

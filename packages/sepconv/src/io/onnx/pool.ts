@@ -66,6 +66,6 @@ const pool = (kind: 'avg' | 'max'): Handler => (low: Lowering, n: OnnxNode) => {
 export const POOL_OPS: Record<string, Handler> = {
   GlobalAveragePool,
   ReduceMean,
-  AveragePool: pool('avg'),
-  MaxPool: pool('max'),
+  AveragePool: /* @__PURE__ */ pool('avg'),
+  MaxPool: /* @__PURE__ */ pool('max'),
 };

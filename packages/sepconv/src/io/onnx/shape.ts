@@ -123,8 +123,8 @@ export const Shape: Handler = (low: Lowering, n: OnnxNode) => {
 export const SHAPE_OPS: Record<string, Handler> = {
   Flatten,
   Reshape,
-  Squeeze: squeezeOp(false),
-  Unsqueeze: squeezeOp(true),
+  Squeeze: /* @__PURE__ */ squeezeOp(false),
+  Unsqueeze: /* @__PURE__ */ squeezeOp(true),
   Concat,
   Identity: passThrough,
   Dropout: passThrough,
@@ -157,12 +157,6 @@ function broadcast(low: Lowering, n: OnnxNode, a: Const, b: Const, f: (x: number
   return { kind: 'const', shape, values: out };
 }
 
-const BINARY: Record<string, (a: number, b: number) => number> = {
-  Add: (a, b) => a + b,
-  Sub: (a, b) => a - b,
-  Mul: (a, b) => a * b,
-  Div: (a, b) => a / b,
-};
 
 type Fold = (low: Lowering, n: OnnxNode, ins: Const[]) => Const;
 
@@ -231,7 +225,10 @@ function castConst(low: Lowering, n: OnnxNode, [x]: Const[]): Const {
 }
 
 export const FOLD: Record<string, Fold> = {
-  ...Object.fromEntries(Object.entries(BINARY).map(([k, f]) => [k, ((low, n, [a, b]) => broadcast(low, n, a!, b!, f)) as Fold])),
+  Add: (low, n, [a, b]) => broadcast(low, n, a!, b!, (x, y) => x + y),
+  Sub: (low, n, [a, b]) => broadcast(low, n, a!, b!, (x, y) => x - y),
+  Mul: (low, n, [a, b]) => broadcast(low, n, a!, b!, (x, y) => x * y),
+  Div: (low, n, [a, b]) => broadcast(low, n, a!, b!, (x, y) => x / y),
   Identity: (_l, _n, [x]) => x!,
   Dropout: (_l, _n, [x]) => x!,
   Cast: castConst,

@@ -60,25 +60,37 @@ function mobilenetV3(seed: number, opset: number): { g: G; out: string } {
   return { g, out: g.node('Gemm', [flat, g.f([64, 10], 0.2), g.f([10], 0.1)]) };
 }
 
-describe('ONNX MobileNet-like blocks against ONNX Runtime', () => {
+// Every wasm build this host runs (relaxed needs relaxed SIMD); the default build is restored after.
+const BUILDS = (): ('relaxed' | 'simd128' | 'scalar')[] => [...(sc.hostHasRelaxedSimd() ? (['relaxed'] as const) : []), 'simd128', 'scalar'];
+
+async function onEveryBuild(bytes: Uint8Array, dims: number[], seed: number, label: string): Promise<number[]> {
+  let shape: number[] = [];
+  try {
+    for (const build of BUILDS()) {
+      await sc.init({ build });
+      const r = await compare(bytes, dims, seed);
+      expect(r.err, `${label} on ${build}`).toBeLessThanOrEqual(TOL);
+      expect(r.errNhwc, `${label} on ${build} (nhwc)`).toBeLessThanOrEqual(TOL);
+      console.log(`onnx ${label} on ${build}: err ${r.err.toExponential(2)} / nhwc ${r.errNhwc.toExponential(2)}`);
+      shape = r.shape;
+    }
+  } finally {
+    await sc.init();
+  }
+  return shape;
+}
+
+describe('ONNX MobileNet-like blocks against ONNX Runtime, on every build', () => {
   for (const opset of [9, 11, 18]) {
     it(`MobileNetV2-like at opset ${opset}`, async () => {
       const { g, out } = mobilenetV2(opset, opset);
-      const r = await compare(g.bytes([2, 3, 32, 30], out, opset), [2, 3, 32, 30], 1);
-      expect(r.shape).toEqual([2, 10]);
-      expect(r.err).toBeLessThanOrEqual(TOL);
-      expect(r.errNhwc).toBeLessThanOrEqual(TOL);
-      console.log(`onnx MobileNetV2-like opset ${opset}: err ${r.err.toExponential(2)} / nhwc ${r.errNhwc.toExponential(2)}`);
+      expect(await onEveryBuild(g.bytes([2, 3, 32, 30], out, opset), [2, 3, 32, 30], 1, `MobileNetV2-like opset ${opset}`)).toEqual([2, 10]);
     });
   }
   for (const opset of [11, 14, 18]) {
     it(`MobileNetV3-like (SE, hard-swish) at opset ${opset}`, async () => {
       const { g, out } = mobilenetV3(100 + opset, opset);
-      const r = await compare(g.bytes([1, 3, 33, 28], out, opset), [1, 3, 33, 28], 2);
-      expect(r.shape).toEqual([1, 10]);
-      expect(r.err).toBeLessThanOrEqual(TOL);
-      expect(r.errNhwc).toBeLessThanOrEqual(TOL);
-      console.log(`onnx MobileNetV3-like opset ${opset}: err ${r.err.toExponential(2)} / nhwc ${r.errNhwc.toExponential(2)}`);
+      expect(await onEveryBuild(g.bytes([1, 3, 33, 28], out, opset), [1, 3, 33, 28], 2, `MobileNetV3-like opset ${opset}`)).toEqual([1, 10]);
     });
   }
 

@@ -129,6 +129,31 @@ describe('ONNX pooling against ONNX Runtime', () => {
     }
   });
 
+  it('MaxPool with pads other than SAME after a Relu (ResNet stem: exact with zero pads), and Pad (attribute, input, axes forms)', async () => {
+    for (const [i, size] of [[0, 8], [1, 9]] as const) {
+      const g = new G(40 + i);
+      const r = g.node('Relu', [g.conv('x', 3, 6, 3, { strides: [2, 2], pads: [1, 1, 1, 1] })]);
+      const y = g.node('MaxPool', [r], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] });
+      await expectMatch(g, y, [1, 3, size * 2, size * 2], 13, 8, `relu -> MaxPool pads 1 on ${size}`);
+    }
+    const forms: [number, (g: G, x: string) => string][] = [
+      [9, (g, x) => g.node('Pad', [x], { pads: [0, 0, 1, 2, 0, 0, 3, 0] })],
+      [11, (g, x) => g.node('Pad', [x, g.i64([0, 0, 2, 1, 0, 0, 0, 1])])],
+      [13, (g, x) => g.node('Pad', [x, g.i64([0, 0, 1, 1, 0, 0, 1, 1]), g.f([], 0, 0, [0])], { mode: 'constant' })],
+      [18, (g, x) => g.node('Pad', [x, g.i64([2, 1, 0, 3]), '', g.i64([2, 3])])],
+    ];
+    for (const [opset, make] of forms) {
+      const g = new G(50 + opset);
+      const y = g.conv(make(g, g.conv('x', 3, 4, 1)), 4, 5, 3);
+      await expectMatch(g, y, [2, 3, 7, 6], opset, 9, `Pad opset ${opset}`);
+    }
+    const g = new G(60);
+    const bad = g.node('Pad', ['x', g.i64([0, 0, 1, 1, 0, 0, 1, 1])], { mode: 'reflect' }, 'reflect_pad');
+    const e = await sc.loadModel(g.bytes([1, 3, 6, 6], bad, 13)).catch((err) => err);
+    expect(e).toBeInstanceOf(sc.ModelFormatError);
+    expect(String(e.message)).toMatch(/reflect_pad.*mode 'reflect'/);
+  });
+
   it('GlobalAveragePool, ReduceMean (axes attribute, opset 13; axes input, opset 18), keepdims 0 and 1', async () => {
     for (const [opset, keep] of [[13, 1], [13, 0], [18, 1], [18, 0]] as const) {
       const g = new G(opset + keep);

@@ -4,9 +4,9 @@
 import type { Handler } from './conv.js';
 import { channelValues, fmt, normAxis, type Lowering, type OnnxNode, type Sym } from './context.js';
 
-const unary = (op: string): Handler => (low: Lowering, n: OnnxNode) => {
+const unary = (op: string, nonNeg = false): Handler => (low: Lowering, n: OnnxNode) => {
   const x = low.sym(n, 0);
-  low.setSym(n, 0, low.emit(op, n.name || n.output[0]!, [x.tf]), x.shape, x.chw);
+  low.setSym(n, 0, low.emit(op, n.name || n.output[0]!, [x.tf]), x.shape, x.chw, nonNeg);
 };
 
 const scalar = (low: Lowering, base: string, v: number): string => low.constNode(base, [v], []);
@@ -48,7 +48,7 @@ export const Clip: Handler = (low: Lowering, n: OnnxNode) => {
   // float32's extremes (the defaults) mean unbounded.
   if (lo <= -3.4e38) lo = -Infinity;
   if (hi >= 3.4e38) hi = Infinity;
-  low.setSym(n, 0, clip(low, n, x, lo, hi), x.shape, x.chw);
+  low.setSym(n, 0, clip(low, n, x, lo, hi), x.shape, x.chw, lo >= 0);
 };
 
 export const HardSigmoid: Handler = (low: Lowering, n: OnnxNode) => {
@@ -58,7 +58,7 @@ export const HardSigmoid: Handler = (low: Lowering, n: OnnxNode) => {
   if (!(alpha > 0)) low.fail(n, `alpha ${alpha}: only a positive slope is supported`);
   // max(0, min(1, a x + b)) = relu6(6 a x + 6 b) / 6.
   const r = low.emit('Relu6', `${n.name}/relu6`, [affine(low, n, x.tf, 6 * alpha, 6 * beta, 'pre')]);
-  low.setSym(n, 0, affine(low, n, r, 1 / 6, 0, 'post'), x.shape, x.chw);
+  low.setSym(n, 0, affine(low, n, r, 1 / 6, 0, 'post'), x.shape, x.chw, true);
 };
 
 export const HardSwish: Handler = (low: Lowering, n: OnnxNode) => {
@@ -101,10 +101,10 @@ export const Softmax: Handler = (low: Lowering, n: OnnxNode) => {
 };
 
 export const ACTIVATION_OPS: Record<string, Handler> = {
-  Relu: /* @__PURE__ */ unary('Relu'),
-  Sigmoid: /* @__PURE__ */ unary('Sigmoid'),
+  Relu: /* @__PURE__ */ unary('Relu', true),
+  Sigmoid: /* @__PURE__ */ unary('Sigmoid', true),
   Tanh: /* @__PURE__ */ unary('Tanh'),
-  Softplus: /* @__PURE__ */ unary('Softplus'),
+  Softplus: /* @__PURE__ */ unary('Softplus', true),
   Softsign: /* @__PURE__ */ unary('Softsign'),
   Elu,
   Clip,

@@ -25,6 +25,8 @@ export interface Sym {
   tf: string;
   shape: Dim[];
   chw?: [number, number, number];
+  /** Known >= 0 (after Relu, Clip(0, ..), Sigmoid, ...): zero padding then equals -inf padding for a max. */
+  nonNeg?: boolean;
 }
 
 export type Value = Const | Sym;
@@ -75,8 +77,8 @@ export class Lowering {
   }
 
   /** A sym value of ONNX shape `shape` produced by TF node `tf`. */
-  setSym(n: OnnxNode, i: number, tf: string, shape: Dim[], chw?: [number, number, number]): Sym {
-    const v: Sym = { kind: 'sym', tf, shape, ...(chw ? { chw } : {}) };
+  setSym(n: OnnxNode, i: number, tf: string, shape: Dim[], chw?: [number, number, number], nonNeg = false): Sym {
+    const v: Sym = { kind: 'sym', tf, shape, ...(chw ? { chw } : {}), ...(nonNeg ? { nonNeg } : {}) };
     this.set(n, i, v);
     return v;
   }

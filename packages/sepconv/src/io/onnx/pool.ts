@@ -54,13 +54,55 @@ const pool = (kind: 'avg' | 'max'): Handler => (low: Lowering, n: OnnxNode) => {
   if (same && !include) padding = 'SAME';
   else if (padded || (same && include)) {
     // TF's SAME pool skips padded cells: ONNX's MaxPool and count_include_pad=0 do too, but only for SAME's own pads.
-    if (!include) low.fail(n, `pads ${JSON.stringify(pads)} on input ${fmt(x.shape)} are not TF SAME pads; ${kind === 'max' ? 'MaxPool' : 'AveragePool with count_include_pad=0'} with them is not supported`);
+    // A max over a non-negative input is the same with zero pads (every window holds a real element: pads < kernel).
+    const zeroPadMax = kind === 'max' && x.nonNeg === true && pads !== undefined && pads[0] < k[0] && pads[1] < k[0] && pads[2] < k[1] && pads[3] < k[1];
+    if (!include && !zeroPadMax) {
+      low.fail(n, `pads ${JSON.stringify(pads)} on input ${fmt(x.shape)} are not TF SAME pads; ${kind === 'max' ? 'MaxPool (of an input not known to be >= 0)' : 'AveragePool with count_include_pad=0'} with them is not supported`);
+    }
     if (!pads) low.fail(n, `count_include_pad=1 with auto_pad needs known input sizes, got ${fmt(x.shape)}; pass inputShape`);
     const p = low.constNode(`${n.name}/pads`, [0, 0, pads[0], pads[1], pads[2], pads[3], 0, 0], [4, 2], true);
     input = low.emit('Pad', `${n.name}/pad`, [x.tf, p]);
   }
   const tf = low.emit(op, n.name || n.output[0]!, [input], { ...attr, padding: { s: b64(padding) } });
-  low.setSym(n, 0, tf, [x.shape[0]!, x.shape[1]!, oh, ow]);
+  low.setSym(n, 0, tf, [x.shape[0]!, x.shape[1]!, oh, ow], undefined, kind === 'max' && x.nonNeg);
+};
+
+/** Pad: constant zero padding of H and W (pads as an attribute before opset 11, an input from 11; axes from 18). */
+export const Pad: Handler = (low: Lowering, n: OnnxNode) => {
+  const x = low.sym(n, 0);
+  if (x.shape.length !== 4) low.fail(n, `an NCHW input, got ${fmt(x.shape)}`);
+  const mode = low.aStr(n, 'mode', 'constant');
+  if (mode !== 'constant') low.fail(n, `mode '${mode}': only constant padding is supported`);
+  let pads: number[];
+  let value = 0;
+  if (low.opset < 11) {
+    pads = low.aInts(n, low.opset < 2 ? 'paddings' : 'pads') ?? [];
+    value = low.aFloat(n, 'value', 0);
+  } else {
+    pads = [...low.cst(n, 1).values];
+    const v = low.opt(n, 2);
+    if (v && (v.kind !== 'const' || v.values.length !== 1)) low.fail(n, 'constant_value must be a scalar constant');
+    if (v) value = (v as { values: Float64Array }).values[0]!;
+    const axesV = low.opt(n, 3);
+    if (axesV) {
+      if (axesV.kind !== 'const') low.fail(n, 'axes must be a constant');
+      const axes = [...(axesV as { values: Float64Array }).values].map((a) => (a < 0 ? a + 4 : a));
+      const full = new Array(8).fill(0);
+      axes.forEach((a, i) => {
+        full[a] = pads[i];
+        full[a + 4] = pads[i + axes.length];
+      });
+      pads = full;
+    }
+  }
+  if (pads.length !== 8 || pads.some((p) => !Number.isInteger(p))) low.fail(n, `pads ${JSON.stringify(pads)}: 8 integers for an NCHW input`);
+  if (pads[0] || pads[1] || pads[4] || pads[5]) low.fail(n, `pads ${JSON.stringify(pads)}: only H and W can be padded`);
+  if (pads.some((p) => p < 0)) low.fail(n, `negative pads ${JSON.stringify(pads)} (cropping) are not supported`);
+  if (value !== 0) low.fail(n, `constant_value ${value}: only zero padding is supported`);
+  const [t, l, b, r] = [pads[2]!, pads[3]!, pads[6]!, pads[7]!];
+  const p = low.constNode(`${n.name}/pads`, [0, 0, t, b, l, r, 0, 0], [4, 2], true);
+  const add = (d: number | null, k: number) => (d === null ? null : d + k);
+  low.setSym(n, 0, low.emit('Pad', n.name || n.output[0]!, [x.tf, p]), [x.shape[0]!, x.shape[1]!, add(x.shape[2]!, t + b), add(x.shape[3]!, l + r)], undefined, x.nonNeg);
 };
 
 export const POOL_OPS: Record<string, Handler> = {
@@ -68,4 +110,5 @@ export const POOL_OPS: Record<string, Handler> = {
   ReduceMean,
   AveragePool: /* @__PURE__ */ pool('avg'),
   MaxPool: /* @__PURE__ */ pool('max'),
+  Pad,
 };

@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as sc from 'sepconv';
+import { rng } from '../engines/rng.js';
+import { onnx } from '../engines/onnx.js';
 import { compare, externalize, G } from './onnx-helpers.js';
 
 const TOL = 1e-4;
@@ -189,6 +191,44 @@ describe('ONNX errors', () => {
     // Still usable.
     const r = await compare(bytes, [1, 3, 16, 16], 9);
     expect(r.err).toBeLessThanOrEqual(TOL);
+  });
+
+  it('300 seeded corruptions of a valid model (bytes flipped, cut, spliced) load or fail with a SepconvError, never another error', async () => {
+    const { g, out } = mobilenetV3(77, 13);
+    const bytes = g.bytes([1, 3, 16, 16], out, 13);
+    const next = rng(1234);
+    const pick = (n: number) => Math.floor(((next() + 1) / 2) * n);
+    let loaded = 0;
+    for (let i = 0; i < 300; i++) {
+      const b = new Uint8Array(bytes); // a copy (protobufjs gives a Node Buffer, whose slice() is a view)
+      const kind = i % 3;
+      if (kind === 0) for (let k = 0; k < 1 + pick(4); k++) b[pick(b.length)] = pick(256);
+      const mutated = kind === 1 ? b.subarray(0, pick(b.length)) : kind === 2 ? Uint8Array.from([...b.subarray(0, pick(b.length)), ...b.subarray(pick(b.length))]) : b;
+      try {
+        const m = await sc.loadOnnxModel(mutated);
+        loaded++;
+        m.dispose();
+      } catch (e) {
+        expect(e, `case ${i}: ${(e as Error)?.stack}`).toBeInstanceOf(sc.SepconvError);
+      }
+    }
+    console.log(`onnx corruption fuzz: ${loaded} of 300 still loaded, the rest failed typed`);
+  });
+
+  it('open input sizes (dim_param H, W) load once and run at several sizes', async () => {
+    const { g, out } = mobilenetV2(11, 13);
+    const bytes = g.bytes([1, 3, 16, 16], out, 13);
+    const m0 = onnx.ModelProto.decode(bytes);
+    m0.graph.input[0].type.tensorType.shape.dim = [{ dimParam: 'N' }, { dimValue: 3 }, { dimParam: 'H' }, { dimParam: 'W' }];
+    const open = onnx.ModelProto.encode(m0).finish();
+    for (const dims of [[1, 3, 16, 16], [2, 3, 21, 18]]) {
+      const fixed = onnx.ModelProto.decode(open);
+      fixed.graph.input[0].type.tensorType.shape.dim = dims.map((d) => ({ dimValue: d }));
+      const ref = onnx.ModelProto.encode(fixed).finish();
+      const r = await compare(ref, dims, 12, open);
+      expect(r.err, JSON.stringify(dims)).toBeLessThanOrEqual(TOL);
+      expect(r.errNhwc, JSON.stringify(dims)).toBeLessThanOrEqual(TOL);
+    }
   });
 
   it('a wrong input layout or rank is a ShapeError', async () => {

@@ -2,7 +2,7 @@
 // files resolved next to the model only (no absolute paths, schemes or '..'); the sepconv model
 // takes and returns NCHW as the exporter defined it (one transpose at each boundary), or NHWC
 // directly with `{ layout: 'nhwc' }`.
-import { ModelFormatError, ShapeError } from '../../errors.js';
+import { ModelFormatError, SepconvError, ShapeError } from '../../errors.js';
 import { Model, type PredictOptions } from '../../models/graph.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { modelFromGraph } from '../build.js';
@@ -21,7 +21,12 @@ export interface OnnxLoadOptions extends LoadOptions {
   layout?: 'nchw' | 'nhwc';
 }
 
-/** A model imported from ONNX: `predict` takes and returns `layout` tensors. */
+/**
+ * A model imported from ONNX: `predict` takes and returns `layout` tensors. With 'nchw', a rank-4
+ * output is a fresh tensor the caller owns (dispose it); [N, F] outputs are, as for every model, a view
+ * of the arena valid until the next predict (`{ copy: true }` to own one). `summary()` / `profile()`
+ * describe the NHWC graph that runs.
+ */
 export class OnnxModel extends Model {
   readonly layout: 'nchw' | 'nhwc';
 
@@ -179,16 +184,22 @@ export async function loadOnnxModel(source: OnnxSource, opts: OnnxLoadOptions = 
   if (layout !== 'nchw' && layout !== 'nhwc') throw new ModelFormatError(`loadOnnxModel: layout '${String(layout)}' is not 'nchw' or 'nhwc'`);
   opts.onProgress?.({ phase: 'model.json', loaded: 0, total: 1 });
   const { bytes, readExternal, what } = await readSource(source, opts);
-  const proto = await decodeModel(bytes, what);
-  opts.onProgress?.({ phase: 'model.json', loaded: 1, total: 1 });
-  const s = opts.inputShape;
-  const inputShape = s && layout === 'nhwc' ? (s.length === 3 ? [s[2]!, s[0]!, s[1]!] : [...s]) : s;
-  const conv = await convertOnnx(proto, { inputShape, readExternal, what });
-  opts.onProgress?.({ phase: 'weights', loaded: 1, total: 1 });
-  opts.onProgress?.({ phase: 'build', loaded: 0, total: 1 });
-  const base = modelFromGraph(conv.graph);
-  base.setWeights(conv.weights);
-  const m = new OnnxModel(base, layout);
-  opts.onProgress?.({ phase: 'build', loaded: 1, total: 1 });
-  return m;
+  try {
+    const proto = await decodeModel(bytes, what);
+    opts.onProgress?.({ phase: 'model.json', loaded: 1, total: 1 });
+    const s = opts.inputShape;
+    const inputShape = s && layout === 'nhwc' ? (s.length === 3 ? [s[2]!, s[0]!, s[1]!] : [...s]) : s;
+    const conv = await convertOnnx(proto, { inputShape, readExternal, what });
+    opts.onProgress?.({ phase: 'weights', loaded: 1, total: 1 });
+    opts.onProgress?.({ phase: 'build', loaded: 0, total: 1 });
+    const base = modelFromGraph(conv.graph);
+    base.setWeights(conv.weights);
+    const m = new OnnxModel(base, layout);
+    opts.onProgress?.({ phase: 'build', loaded: 1, total: 1 });
+    return m;
+  } catch (e) {
+    // A malformed file must never surface as a TypeError / RangeError from deep inside the importer.
+    if (e instanceof SepconvError) throw e;
+    throw new ModelFormatError(`${what}: cannot import this ONNX model (${e instanceof Error ? `${e.name}: ${e.message}` : String(e)})`);
+  }
 }

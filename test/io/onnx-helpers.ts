@@ -125,7 +125,9 @@ function relErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
 }
 
 /** Runs `bytes` on a seeded input in ORT and in sepconv (both layouts); `source` replaces the bytes for sepconv's loaders. */
-export async function compare(bytes: Uint8Array, inDims: number[], seed: number, source: unknown = bytes): Promise<Compared> {
+export async function compare(bytes: Uint8Array, inDims: number[], seed: number, src?: unknown, opts: { fetch?: (url: string) => Promise<Response>; source?: unknown } = {}): Promise<Compared> {
+  const source = opts.source ?? src ?? bytes;
+  const load = { ...(opts.fetch ? { fetch: opts.fetch } : {}) };
   const next = rng(seed);
   const x = Float32Array.from({ length: inDims.reduce((a, b) => a * b, 1) }, () => next());
   const session = await ort.InferenceSession.create(bytes);
@@ -135,7 +137,7 @@ export async function compare(bytes: Uint8Array, inDims: number[], seed: number,
   const wantDims = (o.dims as number[]).map(Number);
   await session.release();
 
-  const m = await sc.loadModel(source as any);
+  const m = await sc.loadModel(source as any, load);
   const xt = sc.tensor(x, inDims);
   const y = m.predict(xt) as sc.Tensor;
   const shape = [...y.shape];
@@ -144,7 +146,7 @@ export async function compare(bytes: Uint8Array, inDims: number[], seed: number,
   m.dispose();
 
   const [n, c, h, w] = inDims as [number, number, number, number];
-  const m2 = await sc.loadOnnxModel(source as any, { layout: 'nhwc' });
+  const m2 = await sc.loadOnnxModel(source as any, { ...load, layout: 'nhwc' });
   const xn = sc.tensor(toNhwc(x, inDims), [n, h, w, c]);
   const y2 = m2.predict(xn) as sc.Tensor;
   const got2 = y2.shape.length === 4 ? toNchw(y2.data(), [...y2.shape]) : y2.data();

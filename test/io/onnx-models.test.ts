@@ -123,6 +123,30 @@ describe('ONNX external data', () => {
     expect(r2.err).toBeLessThanOrEqual(TOL);
   });
 
+  it('by URL: the data file is fetched beside the model (query dropped), nothing outside its directory is fetched', async () => {
+    const { model, data } = externalize(bytes, 'sub/weights.data');
+    const served = new Map<string, Uint8Array>([
+      ['https://models.example/nets/v2/net.onnx', model],
+      ['https://models.example/nets/v2/sub/weights.data', data],
+    ]);
+    const asked: string[] = [];
+    const fetch = async (url: string): Promise<Response> => {
+      asked.push(url);
+      const b = served.get(url.replace(/\?.*$/, ''));
+      return b ? new Response(b) : new Response('not found', { status: 404 });
+    };
+    const r = await compare(bytes, [1, 3, 16, 16], 5, undefined, { fetch, source: 'https://models.example/nets/v2/net.onnx?v=3' });
+    expect(r.err).toBeLessThanOrEqual(TOL);
+    expect(asked).toContain('https://models.example/nets/v2/sub/weights.data');
+    const evil = externalize(bytes, '../../secrets.data').model;
+    served.set('https://models.example/nets/v2/evil.onnx', evil);
+    asked.length = 0;
+    const e = await sc.loadModel('https://models.example/nets/v2/evil.onnx', { fetch }).catch((err) => err);
+    expect(e).toBeInstanceOf(sc.ModelFormatError);
+    expect(String(e.message)).toMatch(/leaves the model's directory/);
+    expect(asked).toEqual(['https://models.example/nets/v2/evil.onnx']);
+  });
+
   it('refuses locations outside the model directory, missing files and short files, naming the initializer', async () => {
     for (const loc of ['../weights.data', '/etc/passwd', 'a/../../x.data', 'https://example.com/w.data', 'C:\\w.data']) {
       const { model, data } = externalize(bytes, loc);

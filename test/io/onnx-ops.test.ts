@@ -164,6 +164,18 @@ describe('ONNX pooling against ONNX Runtime', () => {
     const g = new G(9);
     await expectMatch(g, g.node('GlobalAveragePool', [g.conv('x', 3, 6, 3)]), [2, 3, 7, 7], 11, 4, 'GlobalAveragePool');
   });
+
+  it('GlobalMaxPool, ReduceMax over H, W (attribute and input axes, keepdims 0 and 1) as a whole-map max pool', async () => {
+    for (const [opset, keep] of [[13, 1], [13, 0], [18, 1], [18, 0]] as const) {
+      const g = new G(70 + opset + keep);
+      const x = g.conv('x', 3, 6, 3, { strides: [2, 1] });
+      const r = opset >= 18 ? g.node('ReduceMax', [x, g.i64([3, 2])], { keepdims: keep }) : g.node('ReduceMax', [x], { axes: [2, 3], keepdims: keep });
+      const y = keep ? r : g.node('Gemm', [r, g.f([6, 4], 0.5), g.f([4])]);
+      await expectMatch(g, y, [2, 3, 11, 9], opset, 13, `ReduceMax opset ${opset} keepdims ${keep}`);
+    }
+    const g = new G(80);
+    await expectMatch(g, g.node('GlobalMaxPool', [g.conv('x', 3, 6, 3)]), [2, 3, 9, 7], 11, 14, 'GlobalMaxPool');
+  });
 });
 
 describe('ONNX shape ops and heads against ONNX Runtime', () => {

@@ -13,22 +13,49 @@ function spatialMean(low: Lowering, n: OnnxNode, x: Sym, keep: boolean): void {
 
 export const GlobalAveragePool: Handler = (low: Lowering, n: OnnxNode) => spatialMean(low, n, low.sym(n, 0), true);
 
-export const ReduceMean: Handler = (low: Lowering, n: OnnxNode) => {
-  const x = low.sym(n, 0);
+/** The reduce axes (attribute before opset 18, input from 18), normalized and sorted; undefined for a no-op. */
+function reduceAxes(low: Lowering, n: OnnxNode, x: Sym): number[] | undefined {
   let axes: number[] | undefined;
   if (low.opset >= 18) {
     const a = low.opt(n, 1);
     if (a && a.kind !== 'const') low.fail(n, 'axes must be a constant');
     axes = a ? [...(a as { values: Float64Array }).values] : undefined;
-    if (!axes?.length && low.aInt(n, 'noop_with_empty_axes', 0)) {
-      low.setSym(n, 0, low.emit('Identity', n.name || n.output[0]!, [x.tf]), x.shape, x.chw);
-      return;
-    }
+    if (!axes?.length && low.aInt(n, 'noop_with_empty_axes', 0)) return undefined;
   } else axes = low.aInts(n, 'axes');
   const rank = x.shape.length;
   const norm = (axes ?? [...Array(rank).keys()]).map((a) => (a < 0 ? a + rank : a)).sort();
-  if (rank !== 4 || norm.join() !== '2,3') low.fail(n, `only the mean over H and W (axes [2, 3]) of an NCHW tensor is supported, got axes ${JSON.stringify(axes ?? 'all')} of ${fmt(x.shape)}`);
+  if (rank !== 4 || norm.join() !== '2,3') low.fail(n, `only the reduction over H and W (axes [2, 3]) of an NCHW tensor is supported, got axes ${JSON.stringify(axes ?? 'all')} of ${fmt(x.shape)}`);
+  return norm;
+}
+
+export const ReduceMean: Handler = (low: Lowering, n: OnnxNode) => {
+  const x = low.sym(n, 0);
+  if (!reduceAxes(low, n, x)) {
+    low.setSym(n, 0, low.emit('Identity', n.name || n.output[0]!, [x.tf]), x.shape, x.chw, x.nonNeg);
+    return;
+  }
   spatialMean(low, n, x, low.aInt(n, 'keepdims', 1) !== 0);
+};
+
+/** The spatial max as a VALID max pool over the whole (known) map, then [N, C] when keepdims is 0. */
+function spatialMax(low: Lowering, n: OnnxNode, x: Sym, keep: boolean): void {
+  const [, c, h, w] = x.shape;
+  if (h === null || w === null || h === undefined || w === undefined) low.fail(n, `a max over H and W needs known sizes, got ${fmt(x.shape)}; pass inputShape`);
+  const attr = { ksize: tfInts([1, h, w, 1]), strides: tfInts([1, h, w, 1]), padding: { s: b64('VALID') } };
+  let tf = low.emit('MaxPool', keep ? n.name || n.output[0]! : `${n.name}/max`, [x.tf], attr);
+  if (!keep) tf = low.emit('Reshape', n.name || n.output[0]!, [tf, low.constNode(`${n.name}/shape`, [-1, c!], [2], true)]);
+  low.setSym(n, 0, tf, keep ? [x.shape[0]!, c!, 1, 1] : [x.shape[0]!, c!], undefined, x.nonNeg);
+}
+
+export const GlobalMaxPool: Handler = (low: Lowering, n: OnnxNode) => spatialMax(low, n, low.sym(n, 0), true);
+
+export const ReduceMax: Handler = (low: Lowering, n: OnnxNode) => {
+  const x = low.sym(n, 0);
+  if (!reduceAxes(low, n, x)) {
+    low.setSym(n, 0, low.emit('Identity', n.name || n.output[0]!, [x.tf]), x.shape, x.chw, x.nonNeg);
+    return;
+  }
+  spatialMax(low, n, x, low.aInt(n, 'keepdims', 1) !== 0);
 };
 
 const pool = (kind: 'avg' | 'max'): Handler => (low: Lowering, n: OnnxNode) => {
@@ -107,7 +134,9 @@ export const Pad: Handler = (low: Lowering, n: OnnxNode) => {
 
 export const POOL_OPS: Record<string, Handler> = {
   GlobalAveragePool,
+  GlobalMaxPool,
   ReduceMean,
+  ReduceMax,
   AveragePool: /* @__PURE__ */ pool('avg'),
   MaxPool: /* @__PURE__ */ pool('max'),
   Pad,

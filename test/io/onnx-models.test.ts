@@ -255,6 +255,22 @@ describe('ONNX errors', () => {
     }
   });
 
+  it('attributes and sizes past the shared limits (MAX_DIM 2^31-1, MAX_ELEMENTS 2^30-1) are ModelFormatErrors naming the node', async () => {
+    const cases: [string, (g: G) => string, RegExp][] = [
+      ['stride 2^31', (g) => g.node('Conv', ['x', g.f([4, 3, 1, 1])], { kernel_shape: [1, 1], strides: [2 ** 31, 1] }, 'big_stride'), /big_stride.*strides/],
+      ['kernel_shape 0', (g) => g.node('MaxPool', ['x'], { kernel_shape: [0, 2] }, 'zero_kernel'), /zero_kernel.*kernel_shape/],
+      ['dilated span', (g) => g.node('Conv', ['x', g.f([4, 3, 2, 2])], { kernel_shape: [2, 2], dilations: [2 ** 31 - 1, 2] }, 'wide_dil'), /wide_dil.*spans more than 2147483647/],
+      ['pads 2^40', (g) => g.node('Conv', ['x', g.f([4, 3, 1, 1])], { kernel_shape: [1, 1], pads: [2 ** 40, 0, 0, 0] }, 'huge_pad'), /huge_pad.*pads/],
+      ['output of 2^30+ elements', (g) => g.node('Pad', ['x', g.i64([0, 0, 40000, 40000, 0, 0, 40000, 40000])], {}, 'big_out'), /big_out.*more than 1073741823 elements/],
+    ];
+    for (const [label, make, re] of cases) {
+      const g = new G(1);
+      const e = await sc.loadModel(g.bytes([1, 3, 8, 8], make(g), 13)).catch((err) => err);
+      expect(e, label).toBeInstanceOf(sc.ModelFormatError);
+      expect(String(e.message), label).toMatch(re);
+    }
+  });
+
   it('a wrong input layout or rank is a ShapeError', async () => {
     const { g, out } = mobilenetV2(4, 13);
     const m = await sc.loadModel(g.bytes([1, 3, 16, 16], out, 13));

@@ -3,6 +3,7 @@
 // else explicit.
 import { convOut } from '../keras-config.js';
 import { b64, chwToHwc, fmt, samePads, tfInts, type Dim, type Lowering, type OnnxNode } from './context.js';
+import { MAX_DIM } from './proto.js';
 
 export type Handler = (low: Lowering, n: OnnxNode) => void;
 
@@ -24,7 +25,7 @@ export function spatialPads(
   }
   if (auto !== 'NOTSET') low.fail(n, `auto_pad '${auto}' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID`);
   const p = low.aInts(n, 'pads') ?? [0, 0, 0, 0];
-  if (p.length !== 4 || p.some((v) => v < 0)) low.fail(n, `pads ${JSON.stringify(p)}: 4 non-negative values (2-D only)`);
+  if (p.length !== 4 || p.some((v) => v < 0 || v > MAX_DIM)) low.fail(n, `pads ${JSON.stringify(p)}: 4 values in [0, ${MAX_DIM}] (2-D only)`);
   const pads: [number, number, number, number] = [p[0]!, p[2]!, p[1]!, p[3]!];
   if (pads.every((v) => v === 0)) return { same: false, pads };
   if (h !== null && w !== null) {
@@ -40,11 +41,13 @@ const outSize = (size: Dim, k: number, s: number, d: number, before: number, aft
 /** Shared 2-D window attributes: kernel, strides, dilations, pads. */
 export function window(low: Lowering, n: OnnxNode, x: Dim[], kernel: number[] | undefined) {
   if (x.length !== 4) low.fail(n, `only 2-D (NCHW) inputs are supported, got shape ${fmt(x)}`);
-  if (!kernel || kernel.length !== 2 || kernel.some((k) => k < 1)) low.fail(n, `kernel_shape ${JSON.stringify(kernel)}: two sizes >= 1 (2-D only)`);
+  const inRange = (v: number) => v >= 1 && v <= MAX_DIM;
+  if (!kernel || kernel.length !== 2 || !kernel.every(inRange)) low.fail(n, `kernel_shape ${JSON.stringify(kernel)}: two sizes in [1, ${MAX_DIM}] (2-D only)`);
   const strides = low.aInts(n, 'strides') ?? [1, 1];
   const dil = low.aInts(n, 'dilations') ?? [1, 1];
-  if (strides.length !== 2 || strides.some((s) => s < 1)) low.fail(n, `strides ${JSON.stringify(strides)}: two values >= 1`);
-  if (dil.length !== 2 || dil.some((s) => s < 1)) low.fail(n, `dilations ${JSON.stringify(dil)}: two values >= 1`);
+  if (strides.length !== 2 || !strides.every(inRange)) low.fail(n, `strides ${JSON.stringify(strides)}: two values in [1, ${MAX_DIM}]`);
+  if (dil.length !== 2 || !dil.every(inRange)) low.fail(n, `dilations ${JSON.stringify(dil)}: two values in [1, ${MAX_DIM}]`);
+  if ((kernel[0]! - 1) * dil[0]! + 1 > MAX_DIM || (kernel[1]! - 1) * dil[1]! + 1 > MAX_DIM) low.fail(n, `the dilated ${kernel.join('x')} window (dilations ${JSON.stringify(dil)}) spans more than ${MAX_DIM}`);
   const k = kernel as [number, number];
   const s = strides as [number, number];
   const d = dil as [number, number];

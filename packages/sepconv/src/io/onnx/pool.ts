@@ -3,6 +3,7 @@
 // Configurations the kernels cannot compute exactly are refused, not approximated.
 import { window, type Handler } from './conv.js';
 import { b64, fmt, tfInts, type Lowering, type OnnxNode, type Sym } from './context.js';
+import { MAX_DIM } from './proto.js';
 
 function spatialMean(low: Lowering, n: OnnxNode, x: Sym, keep: boolean): void {
   if (x.shape.length !== 4) low.fail(n, `an NCHW input, got ${fmt(x.shape)}`);
@@ -125,6 +126,7 @@ export const Pad: Handler = (low: Lowering, n: OnnxNode) => {
   if (pads.length !== 8 || pads.some((p) => !Number.isInteger(p))) low.fail(n, `pads ${JSON.stringify(pads)}: 8 integers for an NCHW input`);
   if (pads[0] || pads[1] || pads[4] || pads[5]) low.fail(n, `pads ${JSON.stringify(pads)}: only H and W can be padded`);
   if (pads.some((p) => p < 0)) low.fail(n, `negative pads ${JSON.stringify(pads)} (cropping) are not supported`);
+  if (pads.some((p) => p > MAX_DIM)) low.fail(n, `pads ${JSON.stringify(pads)} exceed ${MAX_DIM}`);
   if (value !== 0) low.fail(n, `constant_value ${value}: only zero padding is supported`);
   const [t, l, b, r] = [pads[2]!, pads[3]!, pads[6]!, pads[7]!];
   const p = low.constNode(`${n.name}/pads`, [0, 0, t, b, l, r, 0, 0], [4, 2], true);

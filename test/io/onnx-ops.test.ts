@@ -204,6 +204,17 @@ describe('ONNX shape ops and heads against ONNX Runtime', () => {
     }
   });
 
+  it('integer shape arithmetic truncates like ONNX: Reshape to [N, (2C + 1) / 2] from a Shape chain', async () => {
+    const g = new G(90);
+    const x = g.node('GlobalAveragePool', [g.conv('x', 3, 8, 3)]);
+    const shape = g.node('Shape', [x]);
+    const c = g.node('Gather', [shape, g.i64([1])], { axis: 0 });
+    const half = g.node('Div', [g.node('Add', [g.node('Mul', [c, g.i64([2])]), g.i64([1])]), g.i64([2])]);
+    const target = g.node('Concat', [g.i64([-1]), half], { axis: 0 });
+    const y = g.node('Gemm', [g.node('Reshape', [x, target]), g.f([8, 3], 0.5), g.f([3])]);
+    await expectMatch(g, y, [2, 3, 6, 6], 13, 15, 'int Div in a shape chain');
+  });
+
   it('Concat along channels, Squeeze / Unsqueeze between [N, C, 1, 1] and [N, C]', async () => {
     const g = new G(31);
     const a = g.conv('x', 3, 4, 3, { pads: [1, 1, 1, 1] });

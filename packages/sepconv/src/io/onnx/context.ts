@@ -13,7 +13,12 @@ export interface Const {
   kind: 'const';
   shape: number[];
   values: Float64Array;
+  /** An integer tensor (int64 shapes, indices): Div truncates, as ONNX's integer Div. */
+  int?: boolean;
 }
+
+/** ONNX TensorProto data types that are not integers: float, float16, double. */
+export const isIntType = (dataType: number): boolean => dataType !== 1 && dataType !== 10 && dataType !== 11;
 
 /**
  * A tensor computed from the model input. `shape` is its ONNX (NCHW) shape, batch first; rank-4

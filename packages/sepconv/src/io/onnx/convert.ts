@@ -6,7 +6,7 @@ import { ModelFormatError } from '../../errors.js';
 import { convertGraphModel } from '../graph-model.js';
 import type { FlatGraph } from '../keras-config.js';
 import { ACTIVATION_OPS } from './activation.js';
-import { Lowering, OnnxNodeError, type Const, type Dim, type OnnxNode } from './context.js';
+import { isIntType, Lowering, OnnxNodeError, type Const, type Dim, type OnnxNode } from './context.js';
 import { BatchNormalization, Conv, Gemm, MatMul, type Handler } from './conv.js';
 import { ELEMENTWISE_OPS } from './elementwise.js';
 import { POOL_OPS } from './pool.js';
@@ -70,7 +70,7 @@ export async function convertOnnx(model: any, opts: { inputShape?: readonly numb
   for (const t of (g.initializer ?? []) as any[]) {
     const name = String(t.name ?? '');
     const d = await decodeTensor(t, `${what}: initializer '${name}'`, opts.readExternal);
-    low.values.set(name, { kind: 'const', shape: d.shape, values: d.values });
+    low.values.set(name, { kind: 'const', shape: d.shape, values: d.values, int: isIntType(d.dataType) });
     initNames.add(name);
   }
   // 3. The one real input (opset < 9 models list initializers among the inputs too).
@@ -140,14 +140,14 @@ async function constantValue(low: Lowering, n: OnnxNode, readExternal: ExternalR
   const key = String(a.name);
   if (key === 'value') {
     const t = await decodeTensor(a.t, `${what}: Constant '${n.name}'`, readExternal);
-    return { kind: 'const', shape: t.shape, values: t.values };
+    return { kind: 'const', shape: t.shape, values: t.values, int: isIntType(t.dataType) };
   }
   if (key === 'value_float') return { kind: 'const', shape: [], values: Float64Array.of(low.aFloat(n, key, 0)) };
-  if (key === 'value_int') return { kind: 'const', shape: [], values: Float64Array.of(low.aInt(n, key, 0)) };
+  if (key === 'value_int') return { kind: 'const', shape: [], values: Float64Array.of(low.aInt(n, key, 0)), int: true };
   if (key === 'value_floats') return { kind: 'const', shape: [(a.floats ?? []).length], values: Float64Array.from(a.floats ?? []) };
   if (key === 'value_ints') {
     const v = low.aInts(n, key)!;
-    return { kind: 'const', shape: [v.length], values: Float64Array.from(v) };
+    return { kind: 'const', shape: [v.length], values: Float64Array.from(v), int: true };
   }
   return low.fail(n, `value attribute '${key}' is not supported`);
 }
@@ -156,8 +156,9 @@ async function constantOfShape(low: Lowering, n: OnnxNode, what: string): Promis
   const s = low.cst(n, 0);
   const shape = [...s.values];
   const a = low.aRaw(n, 'value');
-  const v = a ? (await decodeTensor(a.t, `${what}: ConstantOfShape '${n.name}'`)).values[0] ?? 0 : 0;
+  const t = a ? await decodeTensor(a.t, `${what}: ConstantOfShape '${n.name}'`) : undefined;
+  const v = t?.values[0] ?? 0;
   const size = shape.reduce((x, y) => x * y, 1);
   if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0) || size > 1 << 20) low.fail(n, `shape ${JSON.stringify(shape)}: small non-negative sizes only`);
-  return { kind: 'const', shape, values: new Float64Array(size).fill(v) };
+  return { kind: 'const', shape, values: new Float64Array(size).fill(v), int: t ? isIntType(t.dataType) : false };
 }

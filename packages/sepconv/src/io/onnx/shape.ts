@@ -5,7 +5,7 @@
 // Cast, arithmetic.
 import { prod } from '../keras-config.js';
 import type { Handler } from './conv.js';
-import { fmt, normAxis, type Const, type Lowering, type OnnxNode, type Sym } from './context.js';
+import { fmt, isIntType, normAxis, type Const, type Lowering, type OnnxNode, type Sym } from './context.js';
 
 const isConst = (v: unknown): v is Const => (v as Const | undefined)?.kind === 'const';
 
@@ -117,7 +117,7 @@ export const Shape: Handler = (low: Lowering, n: OnnxNode) => {
   const r = full.length;
   const clampIdx = (v: number) => Math.min(Math.max(v < 0 ? v + r : v, 0), r);
   const v = full.slice(clampIdx(low.aInt(n, 'start', 0)), clampIdx(low.aInt(n, 'end', r)));
-  low.set(n, 0, { kind: 'const', shape: [v.length], values: Float64Array.from(v) });
+  low.set(n, 0, { kind: 'const', shape: [v.length], values: Float64Array.from(v), int: true });
 };
 
 export const SHAPE_OPS: Record<string, Handler> = {
@@ -154,7 +154,7 @@ function broadcast(low: Lowering, n: OnnxNode, a: Const, b: Const, f: (x: number
     }
     out[i] = f(a.values[ia]!, b.values[ib]!);
   }
-  return { kind: 'const', shape, values: out };
+  return { kind: 'const', shape, values: out, int: a.int === true && b.int === true };
 }
 
 
@@ -174,7 +174,7 @@ function gather(low: Lowering, n: OnnxNode, [data, idx]: Const[]): Const {
   const out = new Float64Array(outer * ids.length * inner);
   let o = 0;
   for (let a = 0; a < outer; a++) for (const k of ids) for (let b = 0; b < inner; b++) out[o++] = data!.values[(a * dim + k) * inner + b]!;
-  return { kind: 'const', shape: [...data!.shape.slice(0, axis), ...idx!.shape, ...data!.shape.slice(axis + 1)], values: out };
+  return { kind: 'const', shape: [...data!.shape.slice(0, axis), ...idx!.shape, ...data!.shape.slice(axis + 1)], values: out, int: data!.int };
 }
 
 function concatConst(low: Lowering, n: OnnxNode, ins: Const[]): Const {
@@ -189,7 +189,7 @@ function concatConst(low: Lowering, n: OnnxNode, ins: Const[]): Const {
   }
   const shape = [...ins[0]!.shape];
   shape[axis] = ins.reduce((s, c) => s + c.shape[axis]!, 0);
-  return { kind: 'const', shape, values: Float64Array.from(parts) };
+  return { kind: 'const', shape, values: Float64Array.from(parts), int: ins.every((c) => c.int) };
 }
 
 function sliceConst(low: Lowering, n: OnnxNode, ins: Const[]): Const {
@@ -206,7 +206,7 @@ function sliceConst(low: Lowering, n: OnnxNode, ins: Const[]): Const {
   const out: number[] = [];
   if (step > 0) for (let k = clampS(starts[0]!, 0, len); k < clampS(ends[0]!, 0, len); k += step) out.push(data.values[k]!);
   else for (let k = clampS(starts[0]!, -1, len - 1); k > clampS(ends[0]!, -1, len - 1); k += step) out.push(data.values[k]!);
-  return { kind: 'const', shape: [out.length], values: Float64Array.from(out) };
+  return { kind: 'const', shape: [out.length], values: Float64Array.from(out), int: data.int };
 }
 
 function reshapeConst(low: Lowering, n: OnnxNode, [x, s]: Const[]): Const {
@@ -214,21 +214,25 @@ function reshapeConst(low: Lowering, n: OnnxNode, [x, s]: Const[]): Const {
   const u = t.indexOf(-1);
   if (u >= 0) t[u] = x!.values.length / prod(t.filter((d) => d !== -1));
   if (prod(t) !== x!.values.length || !t.every((d) => Number.isInteger(d) && d >= 0)) low.fail(n, `cannot reshape constant ${JSON.stringify(x!.shape)} to ${JSON.stringify([...s!.values])}`);
-  return { kind: 'const', shape: t, values: x!.values };
+  return { kind: 'const', shape: t, values: x!.values, int: x!.int };
 }
 
 function castConst(low: Lowering, n: OnnxNode, [x]: Const[]): Const {
   const to = low.aInt(n, 'to', 1);
   // Float types keep values (float16/float32 rounding aside); integer types truncate; bool is != 0.
   const f = to === 1 ? Math.fround : to === 10 || to === 11 ? (v: number) => v : to === 9 ? (v: number) => (v !== 0 ? 1 : 0) : Math.trunc;
-  return { kind: 'const', shape: x!.shape, values: x!.values.map(f) };
+  return { kind: 'const', shape: x!.shape, values: x!.values.map(f), int: isIntType(to) };
 }
 
 export const FOLD: Record<string, Fold> = {
   Add: (low, n, [a, b]) => broadcast(low, n, a!, b!, (x, y) => x + y),
   Sub: (low, n, [a, b]) => broadcast(low, n, a!, b!, (x, y) => x - y),
   Mul: (low, n, [a, b]) => broadcast(low, n, a!, b!, (x, y) => x * y),
-  Div: (low, n, [a, b]) => broadcast(low, n, a!, b!, (x, y) => x / y),
+  // Integer Div truncates (ONNX, as C); a zero divisor there is an error, not Infinity.
+  Div: (low, n, [a, b]) =>
+    a!.int && b!.int
+      ? broadcast(low, n, a!, b!, (x, y) => (y === 0 ? low.fail(n, 'integer division by zero') : Math.trunc(x / y)))
+      : broadcast(low, n, a!, b!, (x, y) => x / y),
   Identity: (_l, _n, [x]) => x!,
   Dropout: (_l, _n, [x]) => x!,
   Cast: castConst,
@@ -236,16 +240,16 @@ export const FOLD: Record<string, Fold> = {
   Concat: concatConst,
   Slice: sliceConst,
   Reshape: reshapeConst,
-  Shape: (_l, _n, [x]) => ({ kind: 'const', shape: [x!.shape.length], values: Float64Array.from(x!.shape) }),
+  Shape: (_l, _n, [x]) => ({ kind: 'const', shape: [x!.shape.length], values: Float64Array.from(x!.shape), int: true }),
   Squeeze: (low, n, [x]) => {
     const axes = low.opset >= 13 ? (n.input[1] ? [...(low.cst(n, 1).values)] : undefined) : low.aInts(n, 'axes');
-    return { kind: 'const', shape: squeezed(low, n, x!.shape, axes, false) as number[], values: x!.values };
+    return { kind: 'const', shape: squeezed(low, n, x!.shape, axes, false) as number[], values: x!.values, int: x!.int };
   },
   Unsqueeze: (low, n, [x]) => {
     const axes = low.opset >= 13 ? [...low.cst(n, 1).values] : low.aInts(n, 'axes');
-    return { kind: 'const', shape: squeezed(low, n, x!.shape, axes, true) as number[], values: x!.values };
+    return { kind: 'const', shape: squeezed(low, n, x!.shape, axes, true) as number[], values: x!.values, int: x!.int };
   },
   Sqrt: (_l, _n, [x]) => ({ kind: 'const', shape: x!.shape, values: x!.values.map(Math.sqrt) }),
   Reciprocal: (_l, _n, [x]) => ({ kind: 'const', shape: x!.shape, values: x!.values.map((v) => 1 / v) }),
-  Neg: (_l, _n, [x]) => ({ kind: 'const', shape: x!.shape, values: x!.values.map((v) => -v) }),
+  Neg: (_l, _n, [x]) => ({ kind: 'const', shape: x!.shape, values: x!.values.map((v) => -v), int: x!.int }),
 };

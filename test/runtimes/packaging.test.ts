@@ -17,7 +17,7 @@ import { run } from './support/proc.js';
 import { functionBodySizes } from './support/wasm-code.js';
 
 let pkg: Packed;
-let manifest: { exports: Record<string, unknown>; sideEffects: unknown; type: string };
+let manifest: { exports: Record<string, unknown>; sideEffects: unknown; type: string; dependencies?: Record<string, string> };
 const dirs: string[] = [];
 
 beforeAll(() => {
@@ -123,6 +123,8 @@ describe('the packed package', () => {
 
   it('the web entries import no Node built-ins and touch no DOM or Node globals', async () => {
     const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
+    const deps = Object.keys(manifest.dependencies ?? {});
+    expect(deps).toEqual(['onnx-proto']);
     for (const entry of WEB_ENTRIES) {
       const file = join(pkg.pkg, `dist/${entry}.js`);
       const result = await build({
@@ -133,12 +135,16 @@ describe('the packed package', () => {
         platform: 'neutral',
         metafile: true,
         logLevel: 'silent',
-        external: ['*.wasm', '*.wasm?module'],
+        // Declared dependencies (onnx-proto, for the ONNX importer) stay out: they may only be imported lazily.
+        external: ['*.wasm', '*.wasm?module', ...deps],
       });
-      const imports = Object.values(result.metafile.inputs).flatMap((i) => i.imports.map((x) => x.path));
+      const all = Object.values(result.metafile.inputs).flatMap((i) => i.imports);
+      const imports = all.map((x) => x.path);
       expect(imports.filter((p) => builtins.has(p) || p.startsWith('node:')), `${entry}: Node built-ins`).toEqual([]);
-      const external = imports.filter((p) => !p.startsWith(pkg.pkg) && !p.startsWith('dist/') && !/\.wasm(\?module)?$/.test(p) && !Object.keys(result.metafile.inputs).includes(p));
-      expect(external, `${entry}: imports other than its own chunks and .wasm`).toEqual([]);
+      const external = imports.filter((p) => !p.startsWith(pkg.pkg) && !p.startsWith('dist/') && !/\.wasm(\?module)?$/.test(p) && !deps.includes(p) && !Object.keys(result.metafile.inputs).includes(p));
+      expect(external, `${entry}: imports other than its own chunks, .wasm and declared dependencies`).toEqual([]);
+      const eager = all.filter((x) => deps.includes(x.path) && x.kind !== 'dynamic-import');
+      expect(eager, `${entry}: dependencies imported eagerly`).toEqual([]);
       const code = result.outputFiles[0]!.text;
       expect(nodeSpecifiers(code).filter((s) => !KNOWN_GUARDED_NODE_IMPORTS.includes(s)), `${entry}: node: specifiers`).toEqual([]);
       // Host globals outside the web platform's common core (parsed: strings and comments do not
@@ -223,5 +229,17 @@ export async function main(): Promise<BackendInfo> {
     }
     // The zoo builds layers directly: a zoo app carries neither the Keras config emitter nor the importer.
     for (const m of ['model_config', 'batch_input_shape', 'inbound_nodes']) expect(v2, `MobileNetV2 app carries the Keras config path (${m})`).not.toContain(m);
+    // Nor the ONNX importer or its protobuf reader (onnx-proto, protobufjs).
+    for (const [app, code] of [['ops-only', opsOnly], ['MobileNetV2', v2]]) {
+      for (const m of ['onnx-proto', 'sparsetensorproto', 'protobuf', 'count_include_pad', 'modelproto']) expect(code, `${app} app carries ONNX code (${m})`).not.toContain(m);
+    }
+    // An app that loads models gets the protobuf reader as a separate chunk, fetched on the first ONNX load.
+    writeFileSync(join(dir, 'load.mjs'), "import { init, loadModel } from 'sepconv';\nawait init();\nconst m = await loadModel(process.argv[2]);\nconsole.log(m.name);\n");
+    const split = await build({ entryPoints: [join(dir, 'load.mjs')], bundle: true, write: false, splitting: true, outdir: join(dir, 'split'), format: 'esm', platform: 'browser', minify: true, logLevel: 'silent', external: ['*.wasm'] });
+    const entryChunk = split.outputFiles.find((f) => f.path.endsWith('load.js'))!.text.toLowerCase();
+    const others = split.outputFiles.filter((f) => !f.path.endsWith('load.js')).map((f) => f.text.toLowerCase());
+    // ('SparseTensorProto' is a message only onnx-proto's generated code names.)
+    expect(entryChunk, 'loadModel app: onnx-proto in the entry chunk').not.toContain('sparsetensorproto');
+    expect(others.some((t) => t.includes('sparsetensorproto')), 'loadModel app: no lazy onnx-proto chunk').toBe(true);
   });
 });

@@ -54,7 +54,7 @@ export interface WorkerBundle {
 }
 
 /** Bundles `entry` (resolving packages from `nodePaths`) with the conditions wrangler uses. */
-export async function bundleWorker(entry: string, outdir: string, opts: { conditions?: string[]; data?: Record<string, string>; metafile?: boolean } = {}): Promise<WorkerBundle> {
+export async function bundleWorker(entry: string, outdir: string, opts: { conditions?: string[]; data?: Record<string, string>; metafile?: boolean; external?: string[] } = {}): Promise<WorkerBundle> {
   const modules = new Map<string, { path: string; type: 'wasm' | 'data' }>();
   for (const [name, src] of Object.entries(opts.data ?? {})) copyFileSync(src, join(outdir, name));
   const result = await build({
@@ -71,6 +71,7 @@ export async function bundleWorker(entry: string, outdir: string, opts: { condit
     minify: true,
     logLevel: 'silent',
     plugins: [wranglerModuleRules(modules, outdir)],
+    ...(opts.external ? { external: opts.external } : {}),
   });
   const size = (p: string) => ({ bytes: statSync(p).size, gzipBytes: gzipSync(readFileSync(p)).length });
   return {

@@ -5,6 +5,7 @@ import { layers as L } from '../layers/index.js';
 import type { Layer, SymbolicTensor } from '../layers/layer.js';
 import { input, model, type Model } from '../models/graph.js';
 import { inferGraph, kerasActivation, normalizeKerasConfig, zeroPadding, type FlatGraph, type FlatLayer, type KerasModelConfig } from './keras-config.js';
+import { isOnnxSource, loadOnnxModel, type OnnxLoadOptions, type OnnxSource } from './onnx/load.js';
 import { readModel, type ParsedModel } from './read.js';
 import type { LoadOptions, ModelSource } from './sources.js';
 
@@ -120,10 +121,13 @@ function buildParsed(p: ParsedModel, opts: LoadOptions): Model {
  * Loads a TF.js model (layers or graph format, detected from model.json) from a URL, a file path
  * (Node), a map of files, `{ modelJson, weights }`, or a TF.js IOHandler. Weight shards may be
  * float32 or uint8/uint16/float16-quantized (dequantized on load). Every shape is validated; a model
- * with layers/ops sepconv lacks fails with one ModelFormatError listing all of them.
+ * with layers/ops sepconv lacks fails with one ModelFormatError listing all of them. A `.onnx` path / URL,
+ * ONNX bytes or a file map holding a `.onnx` file goes to `loadOnnxModel`.
  */
-export async function loadModel(source: ModelSource, opts: LoadOptions = {}): Promise<Model> {
-  return buildParsed(await readModel(source, opts), opts);
+export async function loadModel(source: ModelSource | OnnxSource, opts: LoadOptions & OnnxLoadOptions = {}): Promise<Model> {
+  // ONNX (a .onnx name, protobuf bytes, a file map with a .onnx): io/onnx.
+  if (isOnnxSource(source)) return loadOnnxModel(source as OnnxSource, opts);
+  return buildParsed(await readModel(source as ModelSource, opts), opts);
 }
 
 /** `loadModel` that insists on the TF.js layers format. */

@@ -1,4 +1,4 @@
-// Importers for trained TF.js models (layers and graph formats).
+// Importers for trained TF.js models (layers and graph formats) and ONNX models.
 export { loadGraphModel, loadLayersModel, loadModel, layerFromKeras, modelFromGraph, modelFromKerasConfig } from './build.js';
 export { convertGraphModel, DEFAULT_MAX_GENERATED_ELEMENTS, SUPPORTED_GRAPH_OPS, type GraphNode } from './graph-model.js';
 export {
@@ -16,3 +16,4 @@ export { detectFormat, kerasModelConfig, parseModel, readModel, type ParsedModel
 export { readModelFiles, resolveShardUrl, type LoadOptions, type LoadProgress, type ModelArtifacts, type ModelFileMap, type ModelHandler, type ModelSource } from './sources.js';
 export { decodeWeights, encodeWeights, floatToHalf, halfToFloat, type WeightEntry, type WeightGroup } from './weights.js';
 export { decodeBase64, extractWrappedModule, isWrappedModule, parseJsLiteral } from './wrapper.js';
+export { convertOnnx, isOnnxSource, loadOnnxModel, MAX_OPSET as MAX_ONNX_OPSET, MIN_OPSET as MIN_ONNX_OPSET, OnnxModel, SUPPORTED_ONNX_OPS, type OnnxConversion, type OnnxLoadOptions, type OnnxSource } from './onnx/index.js';

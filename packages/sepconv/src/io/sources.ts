@@ -130,7 +130,8 @@ async function nodeFs(): Promise<typeof import('node:fs/promises')> {
   return import(/* @vite-ignore */ spec);
 }
 
-interface Fetcher {
+/** Reads the files beside a model by their relative names, confined as `openModelFiles` says. */
+export interface Fetcher {
   /** Reads `rel` next to the model file. */
   read(rel: string): Promise<Uint8Array>;
   readText(rel: string): Promise<string>;
@@ -315,6 +316,33 @@ function isHandler(s: unknown): s is ModelHandler {
   return !!s && typeof s === 'object' && typeof (s as any).load === 'function';
 }
 
+/**
+ * The model file and a confined reader of the files beside it (shards, external data), for a URL, a
+ * local path (Node) or a map of files: every path the model names goes through `resolveShardUrl` (and,
+ * for local files, a real-path check; for URLs, a check of the final URL after redirects). `pick`
+ * chooses the model file among a map's keys; `kind` names it in errors.
+ */
+export function openModelFiles(
+  source: string | URL | ModelFileMap,
+  opts: LoadOptions,
+  pick: (keys: string[]) => string | undefined,
+  kind: string,
+): { fetcher: Fetcher; entry: string; what: string } {
+  if (typeof source === 'string' || source instanceof URL) {
+    const s = source.toString();
+    if (/^(https?|data|blob):/i.test(s) || (!isNode() && !/^file:/i.test(s))) {
+      const base = /^[a-z]+:/i.test(s) ? s : new URL(s, (globalThis as any).location?.href ?? 'http://localhost/').toString();
+      return { fetcher: urlFetcher(base, opts), entry: base, what: s };
+    }
+    const path = /^file:/i.test(s) ? decodeURIComponent(new URL(s).pathname) : s;
+    return { fetcher: fileFetcher(path, opts), entry: path, what: s };
+  }
+  const m = source instanceof Map ? source : new Map(Object.entries(source as Record<string, unknown>));
+  const key = pick([...m.keys()]);
+  if (!key) throw new ModelFormatError(`model files: no ${kind} among ${formatList(m.keys()) || 'no files'}`);
+  return { fetcher: mapFetcher(source), entry: key, what: key };
+}
+
 /** Reads model.json and every shard from any supported source. */
 export async function readModelFiles(source: ModelSource, opts: LoadOptions = {}): Promise<RawModel> {
   if (source === null || source === undefined) throw new ModelFormatError('loadModel: no model source given');
@@ -344,31 +372,12 @@ export async function readModelFiles(source: ModelSource, opts: LoadOptions = {}
     const { groups, data } = await readShards(json, mapFetcher(s.weights), false, 'modelJson', opts);
     return { json, weightData: data, groups, what: 'modelJson' };
   }
-  let fetcher: Fetcher;
-  let entry: string;
-  let what: string;
-  if (typeof source === 'string' || source instanceof URL) {
-    const s = source.toString();
-    if (/^(https?|data|blob):/i.test(s) || (!isNode() && !/^file:/i.test(s))) {
-      const base = /^[a-z]+:/i.test(s) ? s : new URL(s, (globalThis as any).location?.href ?? 'http://localhost/').toString();
-      fetcher = urlFetcher(base, opts);
-      entry = base;
-    } else {
-      const path = /^file:/i.test(s) ? decodeURIComponent(new URL(s).pathname) : s;
-      fetcher = fileFetcher(path, opts);
-      entry = path;
-    }
-    what = s;
-  } else if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) {
-    return readModelBytes(bytesOf(source, 'loadModel(bytes)'), opts);
-  } else if (typeof source === 'object') {
-    const m = source instanceof Map ? source : new Map(Object.entries(source as Record<string, unknown>));
-    const key = [...m.keys()].find((k) => /model\.json$/.test(k)) ?? [...m.keys()].find((k) => /model(\.min)?\.js$/.test(k)) ?? [...m.keys()].find((k) => /\.json$/.test(k));
-    if (!key) throw new ModelFormatError(`model files: no model.json among ${formatList(m.keys()) || 'no files'}`);
-    fetcher = mapFetcher(source as ModelFileMap);
-    entry = key;
-    what = key;
-  } else throw new ModelFormatError(`loadModel: unsupported source ${Object.prototype.toString.call(source)}`);
+  if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) return readModelBytes(bytesOf(source, 'loadModel(bytes)'), opts);
+  if (typeof source !== 'string' && !(source instanceof URL) && (typeof source !== 'object' || source === null)) {
+    throw new ModelFormatError(`loadModel: unsupported source ${Object.prototype.toString.call(source)}`);
+  }
+  const pick = (keys: string[]) => keys.find((k) => /model\.json$/.test(k)) ?? keys.find((k) => /model(\.min)?\.js$/.test(k)) ?? keys.find((k) => /\.json$/.test(k));
+  const { fetcher, entry, what } = openModelFiles(source as string | URL | ModelFileMap, opts, pick, 'model.json');
   const text = await fetcher.readText(entry);
   const wrapped = isWrappedModule(text);
   const json = parseModelJson(text, what);

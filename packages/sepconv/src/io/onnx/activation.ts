@@ -1,6 +1,7 @@
 // Activations: Relu / Sigmoid / Tanh / Elu / Softplus / Softsign / Softmax one to one; Clip,
 // HardSigmoid and HardSwish written as the relu6 patterns the graph lowering folds into the conv
 // before them; LeakyRelu, PRelu.
+import { formatJson } from '../../errors.js';
 import type { Handler } from './conv.js';
 import { channelValues, fmt, normAxis, type Lowering, type OnnxNode, type Sym } from './context.js';
 
@@ -78,7 +79,7 @@ export const PRelu: Handler = (low: Lowering, n: OnnxNode) => {
   const x = low.sym(n, 0);
   const slope = low.cst(n, 1);
   const v = channelValues(slope, x);
-  if (!v) low.fail(n, `a scalar or per-channel slope, got shape ${JSON.stringify(slope.shape)} for input ${fmt(x.shape)}`);
+  if (!v) low.fail(n, `a scalar or per-channel slope, got shape ${formatJson(slope.shape)} for input ${fmt(x.shape)}`);
   const c = x.shape[1]!;
   const full = v.length === 1 ? new Float64Array(c).fill(v[0]!) : v;
   low.setSym(n, 0, low.emit('Prelu', n.name || n.output[0]!, [x.tf, low.constNode(`${n.name}/slope`, full, [c])]), x.shape, x.chw);

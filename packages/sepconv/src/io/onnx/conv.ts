@@ -1,6 +1,7 @@
 // Conv (group 1, depthwise, grouped), BatchNormalization, Gemm and MatMul: OIHW filters repacked
 // to HWIO / depthwise [KH, KW, C, M] once at import, pads mapped to SAME where they are TF's,
 // else explicit.
+import { formatJson } from '../../errors.js';
 import { convOut } from '../keras-config.js';
 import { b64, chwToHwc, fmt, samePads, tfInts, type Dim, type Lowering, type OnnxNode } from './context.js';
 import { MAX_DIM } from './proto.js';
@@ -25,7 +26,7 @@ export function spatialPads(
   }
   if (auto !== 'NOTSET') low.fail(n, `auto_pad '${auto}' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID`);
   const p = low.aInts(n, 'pads') ?? [0, 0, 0, 0];
-  if (p.length !== 4 || p.some((v) => v < 0 || v > MAX_DIM)) low.fail(n, `pads ${JSON.stringify(p)}: 4 values in [0, ${MAX_DIM}] (2-D only)`);
+  if (p.length !== 4 || p.some((v) => v < 0 || v > MAX_DIM)) low.fail(n, `pads ${formatJson(p)}: 4 values in [0, ${MAX_DIM}] (2-D only)`);
   const pads: [number, number, number, number] = [p[0]!, p[2]!, p[1]!, p[3]!];
   if (pads.every((v) => v === 0)) return { same: false, pads };
   if (h !== null && w !== null) {
@@ -42,12 +43,12 @@ const outSize = (size: Dim, k: number, s: number, d: number, before: number, aft
 export function window(low: Lowering, n: OnnxNode, x: Dim[], kernel: number[] | undefined) {
   if (x.length !== 4) low.fail(n, `only 2-D (NCHW) inputs are supported, got shape ${fmt(x)}`);
   const inRange = (v: number) => v >= 1 && v <= MAX_DIM;
-  if (!kernel || kernel.length !== 2 || !kernel.every(inRange)) low.fail(n, `kernel_shape ${JSON.stringify(kernel)}: two sizes in [1, ${MAX_DIM}] (2-D only)`);
+  if (!kernel || kernel.length !== 2 || !kernel.every(inRange)) low.fail(n, `kernel_shape ${formatJson(kernel)}: two sizes in [1, ${MAX_DIM}] (2-D only)`);
   const strides = low.aInts(n, 'strides') ?? [1, 1];
   const dil = low.aInts(n, 'dilations') ?? [1, 1];
-  if (strides.length !== 2 || !strides.every(inRange)) low.fail(n, `strides ${JSON.stringify(strides)}: two values in [1, ${MAX_DIM}]`);
-  if (dil.length !== 2 || !dil.every(inRange)) low.fail(n, `dilations ${JSON.stringify(dil)}: two values in [1, ${MAX_DIM}]`);
-  if ((kernel[0]! - 1) * dil[0]! + 1 > MAX_DIM || (kernel[1]! - 1) * dil[1]! + 1 > MAX_DIM) low.fail(n, `the dilated ${kernel.join('x')} window (dilations ${JSON.stringify(dil)}) spans more than ${MAX_DIM}`);
+  if (strides.length !== 2 || !strides.every(inRange)) low.fail(n, `strides ${formatJson(strides)}: two values in [1, ${MAX_DIM}]`);
+  if (dil.length !== 2 || !dil.every(inRange)) low.fail(n, `dilations ${formatJson(dil)}: two values in [1, ${MAX_DIM}]`);
+  if ((kernel[0]! - 1) * dil[0]! + 1 > MAX_DIM || (kernel[1]! - 1) * dil[1]! + 1 > MAX_DIM) low.fail(n, `the dilated ${kernel.join('x')} window (dilations ${formatJson(dil)}) spans more than ${MAX_DIM}`);
   const k = kernel as [number, number];
   const s = strides as [number, number];
   const d = dil as [number, number];
@@ -63,15 +64,15 @@ export const Conv: Handler = (low: Lowering, n: OnnxNode) => {
   const x = low.sym(n, 0);
   const f = low.cst(n, 1);
   const bias = low.opt(n, 2);
-  if (f.shape.length !== 4) low.fail(n, `only 2-D convolutions are supported, got a weight of shape ${JSON.stringify(f.shape)}`);
+  if (f.shape.length !== 4) low.fail(n, `only 2-D convolutions are supported, got a weight of shape ${formatJson(f.shape)}`);
   const [m, cg, kh, kw] = f.shape as [number, number, number, number];
   const kernel = low.aInts(n, 'kernel_shape') ?? [kh, kw];
-  if (kernel[0] !== kh || kernel[1] !== kw) low.fail(n, `kernel_shape ${JSON.stringify(kernel)} does not match the weight ${JSON.stringify(f.shape)}`);
+  if (kernel[0] !== kh || kernel[1] !== kw) low.fail(n, `kernel_shape ${formatJson(kernel)} does not match the weight ${formatJson(f.shape)}`);
   const { k, s, d, same, pads, oh, ow } = window(low, n, x.shape, kernel);
   const c = x.shape[1];
   const group = low.aInt(n, 'group', 1);
   if (c === null || c === undefined || group < 1 || c % group !== 0 || m % group !== 0 || c / group !== cg) {
-    low.fail(n, `weight ${JSON.stringify(f.shape)} with group ${group} does not fit ${c} input channels`);
+    low.fail(n, `weight ${formatJson(f.shape)} with group ${group} does not fit ${c} input channels`);
   }
   const attr: Record<string, any> = { strides: tfInts([1, s[0], s[1], 1]), dilations: tfInts([1, d[0], d[1], 1]) };
   if (same) attr.padding = { s: b64('SAME') };
@@ -132,7 +133,7 @@ export const Gemm: Handler = (low: Lowering, n: OnnxNode) => {
   const b = low.cst(n, 1);
   const cv = low.opt(n, 2);
   if (low.aInt(n, 'transA', 0)) low.fail(n, 'transA=1 is not supported');
-  if (b.shape.length !== 2) low.fail(n, `B of rank 2, got ${JSON.stringify(b.shape)}`);
+  if (b.shape.length !== 2) low.fail(n, `B of rank 2, got ${formatJson(b.shape)}`);
   const alpha = low.aFloat(n, 'alpha', 1);
   const beta = low.aFloat(n, 'beta', 1);
   const transB = low.aInt(n, 'transB', 0) !== 0;
@@ -144,7 +145,7 @@ export const Gemm: Handler = (low: Lowering, n: OnnxNode) => {
     if (cv.kind !== 'const') return low.fail(n, 'C must be a constant');
     const size = cv.values.length;
     const perRow = cv.shape.length === 2 && cv.shape[0] !== 1;
-    if (perRow || (size !== 1 && size !== mOut)) low.fail(n, `C of shape ${JSON.stringify(cv.shape)}: a scalar or ${mOut} values broadcast over rows`);
+    if (perRow || (size !== 1 && size !== mOut)) low.fail(n, `C of shape ${formatJson(cv.shape)}: a scalar or ${mOut} values broadcast over rows`);
     bias = Float64Array.from({ length: mOut }, (_, j) => beta * cv.values[size === 1 ? 0 : j]!);
   }
   dense(low, n, w, kIn, mOut, bias);
@@ -152,6 +153,6 @@ export const Gemm: Handler = (low: Lowering, n: OnnxNode) => {
 
 export const MatMul: Handler = (low: Lowering, n: OnnxNode) => {
   const b = low.cst(n, 1);
-  if (b.shape.length !== 2) low.fail(n, `a constant B of rank 2, got ${JSON.stringify(b.shape)}`);
+  if (b.shape.length !== 2) low.fail(n, `a constant B of rank 2, got ${formatJson(b.shape)}`);
   dense(low, n, b.values, b.shape[0]!, b.shape[1]!, undefined);
 };

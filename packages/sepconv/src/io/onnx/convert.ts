@@ -2,7 +2,7 @@
 // is walked once in topological order; each op family (conv.ts, activation.ts, elementwise.ts,
 // pool.ts, shape.ts) emits NHWC TF-style nodes, constant subgraphs are folded, and io/graph-model.ts
 // then lowers those nodes (bias / BN / activation folding, hard-swish and swish patterns) to layers.
-import { ModelFormatError } from '../../errors.js';
+import { ModelFormatError, formatJson, formatList } from '../../errors.js';
 import { convertGraphModel } from '../graph-model.js';
 import type { FlatGraph } from '../keras-config.js';
 import { ACTIVATION_OPS } from './activation.js';
@@ -21,10 +21,12 @@ const CONST_ONLY = ['Gather', 'Slice', 'Cast', 'Sqrt', 'Reciprocal', 'Neg', 'Con
 
 /** The ONNX ops (default domain) sepconv imports, opsets 7 and later. */
 export const SUPPORTED_ONNX_OPS: readonly string[] = /* @__PURE__ */ Array.from(/* @__PURE__ */ new Set([...Object.keys(HANDLERS), ...CONST_ONLY, 'Constant'])).sort();
+/** The oldest default-domain opset sepconv imports. */
 export const MIN_OPSET = 7;
 /** The newest default-domain opset whose op definitions sepconv follows. */
 export const MAX_OPSET = 23;
 
+/** An ONNX model lowered to sepconv's flat graph: the graph, its weights (NHWC filters) and the input's ONNX shape. */
 export interface OnnxConversion {
   graph: FlatGraph;
   weights: Map<string, Float32Array>;
@@ -75,7 +77,7 @@ export async function convertOnnx(model: any, opts: { inputShape?: readonly numb
   }
   // 3. The one real input (opset < 9 models list initializers among the inputs too).
   const inputs = ((g.input ?? []) as any[]).filter((v) => !initNames.has(String(v.name)));
-  if (inputs.length !== 1) throw new ModelFormatError(`${what}: sepconv runs single-input models, this one has ${inputs.length} inputs (${inputs.map((v) => v.name).join(', ')})`);
+  if (inputs.length !== 1) throw new ModelFormatError(`${what}: sepconv runs single-input models, this one has ${inputs.length} inputs (${formatList(inputs.map((v) => v.name))})`);
   const inp = inputs[0];
   const tt = inp.type?.tensorType;
   if (!tt) throw new ModelFormatError(`${what}: input '${inp.name}' is not a tensor`);
@@ -84,10 +86,10 @@ export async function convertOnnx(model: any, opts: { inputShape?: readonly numb
   if (dims.length !== 4) throw new ModelFormatError(`${what}: input '${inp.name}' must be an NCHW image batch (rank 4), got rank ${dims.length}`);
   if (opts.inputShape) {
     const s = opts.inputShape;
-    if (s.length !== 3 || !s.every((d) => Number.isSafeInteger(d) && d >= 1 && d <= MAX_DIM)) throw new ModelFormatError(`${what}: inputShape ${JSON.stringify(s)} must be 3 positive sizes [C, H, W]`);
+    if (s.length !== 3 || !s.every((d) => Number.isSafeInteger(d) && d >= 1 && d <= MAX_DIM)) throw new ModelFormatError(`${what}: inputShape ${formatJson(s)} must be 3 positive sizes [C, H, W]`);
     for (let i = 0; i < 3; i++) {
       const have = dims[i + 1];
-      if (have !== null && have !== undefined && have !== s[i]) throw new ModelFormatError(`${what}: inputShape ${JSON.stringify(s)} disagrees with the model's input ${JSON.stringify(dims)}`);
+      if (have !== null && have !== undefined && have !== s[i]) throw new ModelFormatError(`${what}: inputShape ${formatJson(s)} disagrees with the model's input ${formatJson(dims)}`);
       dims[i + 1] = s[i]!;
     }
   }
@@ -159,6 +161,6 @@ async function constantOfShape(low: Lowering, n: OnnxNode, what: string): Promis
   const t = a ? await decodeTensor(a.t, `${what}: ConstantOfShape '${n.name}'`) : undefined;
   const v = t?.values[0] ?? 0;
   const size = shape.reduce((x, y) => x * y, 1);
-  if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0) || size > 1 << 20) low.fail(n, `shape ${JSON.stringify(shape)}: small non-negative sizes only`);
+  if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0) || size > 1 << 20) low.fail(n, `shape ${formatJson(shape)}: small non-negative sizes only`);
   return { kind: 'const', shape, values: new Float64Array(size).fill(v), int: t ? isIntType(t.dataType) : false };
 }

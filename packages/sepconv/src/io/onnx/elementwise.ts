@@ -1,6 +1,7 @@
 // Broadcast Add / Sub / Mul / Div: two computed tensors (residual adds, squeeze-excite gates,
 // swish), or a tensor and a scalar / per-channel constant (folded into the conv before it by the
 // graph lowering where it can be).
+import { formatJson } from '../../errors.js';
 import { broadcastShape } from '../keras-config.js';
 import type { Handler } from './conv.js';
 import { channelShape, channelValues, fmt, type Lowering, type OnnxNode, type Sym } from './context.js';
@@ -28,7 +29,7 @@ const binary: Handler = (low: Lowering, n: OnnxNode) => {
   if (c.kind !== 'const') return;
   if (n.opType === 'Div' && a.kind === 'const') low.fail(n, 'dividing a constant by a computed tensor is not supported');
   const v = channelValues(c, x);
-  if (!v) low.fail(n, `a scalar or per-channel constant, got shape ${JSON.stringify(c.shape)} for input ${fmt(x.shape)}`);
+  if (!v) low.fail(n, `a scalar or per-channel constant, got shape ${formatJson(c.shape)} for input ${fmt(x.shape)}`);
   const k = low.constNode(`${n.name}/const`, v, channelShape(v));
   low.setSym(n, 0, low.emit(op, n.name || n.output[0]!, a.kind === 'sym' ? [x.tf, k] : [k, x.tf]), x.shape, x.chw);
 };

@@ -6,12 +6,14 @@ import { ModelFormatError, SepconvError, ShapeError } from '../../errors.js';
 import { Model, type PredictOptions } from '../../models/graph.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { modelFromGraph } from '../build.js';
-import type { LoadOptions, ModelFileMap } from '../sources.js';
+import { openModelFiles, type LoadOptions, type ModelFileMap } from '../sources.js';
 import { convertOnnx } from './convert.js';
 import { decodeModel, type ExternalReader } from './proto.js';
 
+/** Where `loadOnnxModel` reads a model from: a path (Node) or URL of the .onnx, its bytes, or a map of file names to bytes (the .onnx and its external data). */
 export type OnnxSource = string | URL | ArrayBuffer | ArrayBufferView | ModelFileMap;
 
+/** Options of `loadOnnxModel`: those of `loadModel`, plus the layout the model takes and returns. */
 export interface OnnxLoadOptions extends LoadOptions {
   /**
    * The layout `predict` takes and returns: 'nchw' (default; as the model was exported, with one
@@ -101,8 +103,6 @@ export function safeLocation(location: string, what: string): string {
   return segs.join('/');
 }
 
-const isNode = (): boolean => typeof process !== 'undefined' && !!(process as any).versions?.node;
-
 function bytesOf(v: ArrayBuffer | ArrayBufferView | string, what: string): Uint8Array {
   if (v instanceof ArrayBuffer) return new Uint8Array(v);
   if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
@@ -112,63 +112,17 @@ function bytesOf(v: ArrayBuffer | ArrayBufferView | string, what: string): Uint8
 /** Reads the .onnx bytes and makes the external-data reader for any source. */
 async function readSource(source: OnnxSource, opts: OnnxLoadOptions): Promise<{ bytes: Uint8Array; readExternal?: ExternalReader; what: string }> {
   if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) return { bytes: bytesOf(source, 'ONNX bytes'), what: 'ONNX bytes' };
-  if (typeof source === 'string' || source instanceof URL) {
-    const s = source.toString();
+  if (typeof source === 'string' || source instanceof URL || (source && typeof source === 'object')) {
+    // The same confined readers as TF.js shards (io/sources.ts): locations resolve inside the model's
+    // directory or URL prefix, through symlinks and redirects, unless the caller opts out.
+    const { fetcher, entry, what } = openModelFiles(source as string | URL | ModelFileMap, opts, (keys) => keys.find((k) => /\.onnx$/i.test(k)), 'a .onnx file');
     const cache = new Map<string, Promise<Uint8Array>>();
-    const memo = (loc: string, f: () => Promise<Uint8Array>) => {
-      if (!cache.has(loc)) cache.set(loc, f());
-      return cache.get(loc)!;
+    const readExternal: ExternalReader = (loc) => {
+      const rel = opts.allowExternalShards ? loc : safeLocation(loc, what);
+      if (!cache.has(rel)) cache.set(rel, fetcher.read(rel));
+      return cache.get(rel)!;
     };
-    if (/^(https?|data|blob):/i.test(s) || (!isNode() && !/^file:/i.test(s))) {
-      const f = opts.fetch ?? (typeof fetch === 'function' ? fetch : undefined);
-      if (!f) throw new ModelFormatError(`loading ${s}: no fetch() in this runtime; pass options.fetch`);
-      const base = /^[a-z]+:/i.test(s) ? s : new URL(s, (globalThis as any).location?.href ?? 'http://localhost/').toString();
-      const get = async (url: string): Promise<Uint8Array> => {
-        let res: Response;
-        try {
-          res = await f(url);
-        } catch (e) {
-          throw new ModelFormatError(`fetching ${url} failed: ${(e as Error).message}`);
-        }
-        if (!res.ok) throw new ModelFormatError(`fetching ${url}: HTTP ${res.status}`);
-        return new Uint8Array(await res.arrayBuffer());
-      };
-      const dir = base.replace(/[?#].*$/, '').replace(/[^/]*$/, '');
-      return {
-        bytes: await get(base),
-        readExternal: (loc) => memo(loc, () => get(dir + safeLocation(loc, s))),
-        what: s,
-      };
-    }
-    const path = /^file:/i.test(s) ? decodeURIComponent(new URL(s).pathname) : s;
-    // A computed specifier, as sources.ts: bundlers for web hosts must not try to resolve it.
-    const spec = 'node:fs/promises';
-    const fs: typeof import('node:fs/promises') = await import(/* @vite-ignore */ spec);
-    const read = async (p: string): Promise<Uint8Array> => {
-      try {
-        return new Uint8Array(await fs.readFile(p));
-      } catch (e) {
-        throw new ModelFormatError(`reading ${p}: ${(e as Error).message}`);
-      }
-    };
-    const dir = path.replace(/[^/\\]*$/, '');
-    return { bytes: await read(path), readExternal: (loc) => memo(loc, () => read(dir + safeLocation(loc, s))), what: s };
-  }
-  if (source && typeof source === 'object') {
-    const m = source instanceof Map ? source : new Map(Object.entries(source));
-    const key = [...m.keys()].find((k) => /\.onnx$/i.test(k));
-    if (!key) throw new ModelFormatError(`ONNX files: no .onnx file among ${[...m.keys()].join(', ') || 'no files'}`);
-    const dir = key.replace(/[^/]*$/, '');
-    return {
-      bytes: bytesOf(m.get(key) as ArrayBuffer, key),
-      readExternal: async (loc) => {
-        const rel = safeLocation(loc, key);
-        const v = m.get(dir + rel) ?? m.get(rel);
-        if (v === undefined) throw new ModelFormatError(`${key}: external data file '${rel}' is not in the given files (${[...m.keys()].join(', ')})`);
-        return bytesOf(v as ArrayBuffer, rel);
-      },
-      what: key,
-    };
+    return { bytes: await fetcher.read(entry), readExternal, what };
   }
   throw new ModelFormatError(`loadOnnxModel: unsupported source ${Object.prototype.toString.call(source)}`);
 }

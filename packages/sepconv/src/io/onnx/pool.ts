@@ -1,6 +1,7 @@
 // Pooling: GlobalAveragePool and ReduceMean over H, W as a spatial mean; AveragePool / MaxPool as
 // VALID or SAME pools, or (average, count_include_pad=1) an explicit zero pad then a VALID pool.
 // Configurations the kernels cannot compute exactly are refused, not approximated.
+import { formatJson } from '../../errors.js';
 import { window, type Handler } from './conv.js';
 import { b64, fmt, tfInts, type Lowering, type OnnxNode, type Sym } from './context.js';
 import { MAX_DIM } from './proto.js';
@@ -25,7 +26,7 @@ function reduceAxes(low: Lowering, n: OnnxNode, x: Sym): number[] | undefined {
   } else axes = low.aInts(n, 'axes');
   const rank = x.shape.length;
   const norm = (axes ?? [...Array(rank).keys()]).map((a) => (a < 0 ? a + rank : a)).sort();
-  if (rank !== 4 || norm.join() !== '2,3') low.fail(n, `only the reduction over H and W (axes [2, 3]) of an NCHW tensor is supported, got axes ${JSON.stringify(axes ?? 'all')} of ${fmt(x.shape)}`);
+  if (rank !== 4 || norm.join() !== '2,3') low.fail(n, `only the reduction over H and W (axes [2, 3]) of an NCHW tensor is supported, got axes ${formatJson(axes ?? 'all')} of ${fmt(x.shape)}`);
   return norm;
 }
 
@@ -63,7 +64,7 @@ const pool = (kind: 'avg' | 'max'): Handler => (low: Lowering, n: OnnxNode) => {
   const x = low.sym(n, 0);
   if (n.output[1]) low.fail(n, 'the Indices output is not supported');
   const { k, s, d, same, pads, oh, ow } = window(low, n, x.shape, low.aInts(n, 'kernel_shape'));
-  if (d[0] !== 1 || d[1] !== 1) low.fail(n, `dilations ${JSON.stringify(d)}: only 1 is supported for pooling`);
+  if (d[0] !== 1 || d[1] !== 1) low.fail(n, `dilations ${formatJson(d)}: only 1 is supported for pooling`);
   const include = kind === 'avg' && low.aInt(n, 'count_include_pad', 0) !== 0;
   const [h, w] = [x.shape[2]!, x.shape[3]!];
   if (low.aInt(n, 'ceil_mode', 0)) {
@@ -85,7 +86,7 @@ const pool = (kind: 'avg' | 'max'): Handler => (low: Lowering, n: OnnxNode) => {
     // A max over a non-negative input is the same with zero pads (every window holds a real element: pads < kernel).
     const zeroPadMax = kind === 'max' && x.nonNeg === true && pads !== undefined && pads[0] < k[0] && pads[1] < k[0] && pads[2] < k[1] && pads[3] < k[1];
     if (!include && !zeroPadMax) {
-      low.fail(n, `pads ${JSON.stringify(pads)} on input ${fmt(x.shape)} are not TF SAME pads; ${kind === 'max' ? 'MaxPool (of an input not known to be >= 0)' : 'AveragePool with count_include_pad=0'} with them is not supported`);
+      low.fail(n, `pads ${formatJson(pads)} on input ${fmt(x.shape)} are not TF SAME pads; ${kind === 'max' ? 'MaxPool (of an input not known to be >= 0)' : 'AveragePool with count_include_pad=0'} with them is not supported`);
     }
     if (!pads) low.fail(n, `count_include_pad=1 with auto_pad needs known input sizes, got ${fmt(x.shape)}; pass inputShape`);
     const p = low.constNode(`${n.name}/pads`, [0, 0, pads[0], pads[1], pads[2], pads[3], 0, 0], [4, 2], true);
@@ -123,10 +124,10 @@ export const Pad: Handler = (low: Lowering, n: OnnxNode) => {
       pads = full;
     }
   }
-  if (pads.length !== 8 || pads.some((p) => !Number.isInteger(p))) low.fail(n, `pads ${JSON.stringify(pads)}: 8 integers for an NCHW input`);
-  if (pads[0] || pads[1] || pads[4] || pads[5]) low.fail(n, `pads ${JSON.stringify(pads)}: only H and W can be padded`);
-  if (pads.some((p) => p < 0)) low.fail(n, `negative pads ${JSON.stringify(pads)} (cropping) are not supported`);
-  if (pads.some((p) => p > MAX_DIM)) low.fail(n, `pads ${JSON.stringify(pads)} exceed ${MAX_DIM}`);
+  if (pads.length !== 8 || pads.some((p) => !Number.isInteger(p))) low.fail(n, `pads ${formatJson(pads)}: 8 integers for an NCHW input`);
+  if (pads[0] || pads[1] || pads[4] || pads[5]) low.fail(n, `pads ${formatJson(pads)}: only H and W can be padded`);
+  if (pads.some((p) => p < 0)) low.fail(n, `negative pads ${formatJson(pads)} (cropping) are not supported`);
+  if (pads.some((p) => p > MAX_DIM)) low.fail(n, `pads ${formatJson(pads)} exceed ${MAX_DIM}`);
   if (value !== 0) low.fail(n, `constant_value ${value}: only zero padding is supported`);
   const [t, l, b, r] = [pads[2]!, pads[3]!, pads[6]!, pads[7]!];
   const p = low.constNode(`${n.name}/pads`, [0, 0, t, b, l, r, 0, 0], [4, 2], true);

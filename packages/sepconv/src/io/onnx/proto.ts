@@ -6,9 +6,9 @@
 import { ModelFormatError } from '../../errors.js';
 import { halfToFloat } from '../weights.js';
 
-/** The shared size limits (the same numbers as tensor/limits.ts): every dim <= MAX_DIM, every element count <= MAX_ELEMENTS. */
-export const MAX_DIM = 2 ** 31 - 1;
-export const MAX_ELEMENTS = 2 ** 30 - 1;
+/** The shared size limits: every dim <= MAX_DIM, every element count <= MAX_ELEMENTS. */
+export { MAX_DIM, MAX_ELEMENTS } from '../../tensor/limits.js';
+import { MAX_DIM, MAX_ELEMENTS } from '../../tensor/limits.js';
 
 let onnxNs: Promise<any> | undefined;
 

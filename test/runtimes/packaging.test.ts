@@ -40,10 +40,12 @@ const WEB_ENTRIES = ['browser', 'workerd', 'edge-light', 'index'];
 /**
  * Dynamic imports of Node built-ins that the web entries may carry, each only reached after a
  * Node check and hidden from bundlers (a variable specifier). Known today: io/sources.ts reads
- * model files from disk with node:fs/promises when given a path on Node. Better placed in the
- * node entry (which could hand the reader to io): then this list is empty. Anything new fails.
+ * model files from disk with node:fs/promises when given a path on Node, and confines shard paths to
+ * the model's real directory with node:path / node:url (fileFetcher, only built for a local path on
+ * Node). Better placed in the node entry (which could hand the reader to io): then this list is empty.
+ * Anything new fails.
  */
-const KNOWN_GUARDED_NODE_IMPORTS = ['node:fs/promises'];
+const KNOWN_GUARDED_NODE_IMPORTS = ['node:fs/promises', 'node:path', 'node:url'];
 const nodeSpecifiers = (code: string) => [...new Set([...code.matchAll(/["'](node:[\w/]+)["']/g)].map((m) => m[1]!))];
 
 describe('the packed package', () => {

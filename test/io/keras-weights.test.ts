@@ -217,3 +217,16 @@ describe('loadWeights checks every name and shape', () => {
     await expect(sc.loadWeights(m, join(dir, 'model.json'))).rejects.toBeInstanceOf(sc.DisposedTensorError);
   });
 });
+
+describe('IMAGENET_LABELS', () => {
+  it('names each of the 1000 outputs of a Keras ImageNet model, in class-index order', () => {
+    const m = sc.mobilenetV2({ alpha: 0.35, resolution: 96 });
+    const classes = m.weightSpecs().find((w) => w.name === 'predictions/bias')!.shape[0];
+    m.dispose();
+    expect(sc.IMAGENET_LABELS.length).toBe(classes);
+    expect(sc.IMAGENET_LABELS.every((l) => typeof l === 'string' && l.trim() === l && l.length > 0)).toBe(true);
+    // Keras' imagenet_class_index.json: 0 is n01440764 "tench", 999 n15075141 "toilet_tissue".
+    expect(sc.IMAGENET_LABELS[0]).toMatch(/^tench\b/);
+    expect(sc.IMAGENET_LABELS[999]).toMatch(/^toilet tissue\b/);
+  });
+});

@@ -12,6 +12,8 @@
 #   scripts/python-fixtures.sh fixture NAME             runs scripts/python/NAME.py in the venv (setup first
 #                                                       if needed) into a cached directory and prints its
 #                                                       path (kept while the script and the pins are unchanged)
+#   scripts/python-fixtures.sh venv                     prints the venv's directory (setup first if needed),
+#                                                       for running its python / tensorflowjs_converter yourself
 #   scripts/python-fixtures.sh version                  the converter's pins, one line
 #
 # Everything lives outside the clone, under $SEPCONV_CACHE (default ~/.cache/sepconv): the venv is
@@ -112,6 +114,7 @@ case "${1:-}" in
   ready) [ -f "$venv/.complete" ] ;;
   convert) shift; convert "$@" ;;
   fixture) shift; fixture "$@" ;;
+  venv) setup; echo "$venv" ;;
   version) echo "$VERSION" ;;
-  *) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ] ;;
+  *) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ] ;;
 esac

@@ -210,6 +210,15 @@ describe('loadWeights checks every name and shape', () => {
     m.dispose();
   });
 
+  it('a TF.js graph model is refused (its weights are folded and renamed), naming loadGraphModel', async () => {
+    const graph = { format: 'graph-model', modelTopology: { node: [] }, weightsManifest: [] };
+    const m = zoo();
+    const e = await formatError(sc.loadWeights(m, { modelJson: graph, weights: new Uint8Array(0) }));
+    expect(e.message).toContain('graph model');
+    expect(e.message).toContain('loadGraphModel');
+    m.dispose();
+  });
+
   it('not a model, or a disposed one: typed errors', async () => {
     await expect(sc.loadWeights({} as sc.Model, join(dir, 'model.json'))).rejects.toBeInstanceOf(sc.OptionError);
     const m = zoo();

@@ -97,5 +97,7 @@ fi
 if ! bash scripts/python-fixtures.sh ready; then
   log "Python venv for the Keras fixture: tensorflowjs 4.22.0 + tensorflow-cpu 2.15.1 (about 1.2 GB, once)"
 fi
-bash scripts/python-fixtures.sh fixture keras-mobilenetv2 >/dev/null
+# A failure here does not stop setup (the demo needs no Python); the test then fails, saying why.
+bash scripts/python-fixtures.sh fixture keras-mobilenetv2 >/dev/null \
+  || log "WARNING: the Keras fixture could not be made (above); test/io/keras-weights.test.ts will fail"
 log "ready ($(wasm_toolchain_summary))"

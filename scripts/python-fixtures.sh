@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
-# The pinned Python tools the benchmarks need (never the tests: scripts/test.sh and CI do not call
-# this, they must not pay for TensorFlow). Today: the TF.js converter (PyPI tensorflowjs 4.22.0 on
-# tensorflow-cpu 2.15.1), which turns a TF.js layers model into the graph model TF.js users run when
-# they care about speed (BatchNorm folded, activations fused: _FusedConv2D, FusedDepthwiseConv2dNative).
+# The pinned Python tools: the TF.js converter (PyPI tensorflowjs 4.22.0 on tensorflow-cpu 2.15.1).
+# The benchmarks use it to turn a TF.js layers model into the graph model TF.js users run when they
+# care about speed (BatchNorm folded, activations fused: _FusedConv2D, FusedDepthwiseConv2dNative).
+# The tests use it for one fixture: a real Keras MobileNetV2 saved by the real converter
+# (scripts/python/keras-mobilenetv2.py, for test/io/keras-weights.test.ts); scripts/setup.sh makes it.
 #
 #   scripts/python-fixtures.sh setup                    create the venv (idempotent; ~1.2 GB download once)
 #   scripts/python-fixtures.sh ready                    exit 0 when the venv exists, 1 if not (never installs)
 #   scripts/python-fixtures.sh convert LAYERS.json DIR  layers model -> graph model in DIR (setup first if
 #                                                       needed; skipped when DIR already holds this conversion)
+#   scripts/python-fixtures.sh fixture NAME             runs scripts/python/NAME.py in the venv (setup first
+#                                                       if needed) into a cached directory and prints its
+#                                                       path (kept while the script and the pins are unchanged)
+#   scripts/python-fixtures.sh venv                     prints the venv's directory (setup first if needed),
+#                                                       for running its python / tensorflowjs_converter yourself
 #   scripts/python-fixtures.sh version                  the converter's pins, one line
 #
 # Everything lives outside the clone, under $SEPCONV_CACHE (default ~/.cache/sepconv): the venv is
@@ -77,10 +83,38 @@ convert() {
   mv "$out.tmp" "$out"
 }
 
+fixture() {
+  local name="${1:?fixture: NAME (scripts/python/NAME.py)}"
+  local script="$here/python/$name.py"
+  [ -f "$script" ] || die "fixture: no such script: $script"
+  # Keyed by the script's own content and the pins: an edited script makes a new fixture.
+  local id out
+  id="$( { cat "$script"; echo "$VERSION"; } | sha256sum | cut -c1-12)"
+  out="$cache/fixtures/$name-$id"
+  if [ ! -f "$out/.complete" ]; then
+    setup
+    mkdir -p "$cache/fixtures"
+    exec 8>"$cache/fixtures/.$name.lock"
+    flock 8
+    if [ ! -f "$out/.complete" ]; then
+      echo "python-fixtures: making $out (Keras + the TF.js converter, under a minute)" >&2
+      rm -rf "$out" "$out.tmp"
+      TF_CPP_MIN_LOG_LEVEL=2 OMP_NUM_THREADS=1 TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 \
+        "$venv/bin/python" "$script" "$out" >/dev/null 2>"$cache/fixtures/$name.log" \
+        || { cat "$cache/fixtures/$name.log" >&2; rm -rf "$out" "$out.tmp"; die "fixture $name failed"; }
+      echo "$id" >"$out/.complete"
+    fi
+    flock -u 8
+  fi
+  echo "$out"
+}
+
 case "${1:-}" in
   setup) setup ;;
   ready) [ -f "$venv/.complete" ] ;;
   convert) shift; convert "$@" ;;
+  fixture) shift; fixture "$@" ;;
+  venv) setup; echo "$venv" ;;
   version) echo "$VERSION" ;;
-  *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ] ;;
+  *) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ] ;;
 esac

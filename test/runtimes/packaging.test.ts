@@ -221,10 +221,12 @@ export async function main(): Promise<BackendInfo> {
       resnet50: ['resnet50', 'pool1_pool'],
     };
     const opsOnly = await bundle('ops.mjs', "import { init, tensor, depthwiseConv2d } from 'sepconv';\nawait init();\nconsole.log(depthwiseConv2d(tensor(new Float32Array(9), [1, 3, 3, 1]), tensor(new Float32Array(9), [3, 3, 1, 1])).data());\n");
-    for (const marker of [...Object.values(FAMILY).flat(), 'model_config', 'batch_input_shape']) expect(opsOnly, `ops-only app carries ${marker}`).not.toContain(marker);
+    for (const marker of [...Object.values(FAMILY).flat(), 'model_config', 'batch_input_shape', 'tinca tinca']) expect(opsOnly, `ops-only app carries ${marker}`).not.toContain(marker);
     expect(opsOnly.length).toBeLessThan(60_000);
     const v2 = await bundle('v2.mjs', "import { init, mobilenetV2 } from 'sepconv';\nawait init();\nconsole.log(mobilenetV2({ alpha: 0.35 }).countParams());\n");
     for (const m of FAMILY.mobilenetV2!) expect(v2, `MobileNetV2 app lacks ${m}`).toContain(m);
+    // The ImageNet labels (28 KB) come only with an import of IMAGENET_LABELS.
+    expect(v2, 'MobileNetV2 app carries IMAGENET_LABELS').not.toContain('tinca tinca');
     for (const [family, markers] of Object.entries(FAMILY)) {
       if (family === 'mobilenetV2') continue;
       for (const m of markers) expect(v2, `MobileNetV2 app carries ${family} (${m})`).not.toContain(m);

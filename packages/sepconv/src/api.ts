@@ -74,5 +74,6 @@ export {
   type EfficientNetVariant,
   type ResNet50Options,
 } from './models/index.js';
+export { IMAGENET_LABELS } from './models/imagenet-labels.js';
 export * from './io/index.js';
 export { separableConv2d, type SeparableConv2dOptions } from './ops/separable.js';

@@ -1,13 +1,14 @@
 // Flat Keras-style graphs (from model.json or the zoo's config tables) to sepconv models, and the
 // public loaders: `loadModel` (either format), `loadLayersModel`, `loadGraphModel`.
-import { formatJson, ModelFormatError } from '../errors.js';
+import { formatJson, ModelFormatError, OptionError } from '../errors.js';
 import { layers as L } from '../layers/index.js';
 import type { Layer, SymbolicTensor } from '../layers/layer.js';
-import { input, model, type Model } from '../models/graph.js';
+import { input, Model, model } from '../models/graph.js';
 import { inferGraph, kerasActivation, normalizeKerasConfig, zeroPadding, type FlatGraph, type FlatLayer, type KerasModelConfig } from './keras-config.js';
 import { isOnnxSource, loadOnnxModel, type OnnxLoadOptions, type OnnxSource } from './onnx/load.js';
-import { readModel, type ParsedModel } from './read.js';
-import type { LoadOptions, ModelSource } from './sources.js';
+import { detectFormat, floatWeights, matchWeights, readModel, type ParsedModel } from './read.js';
+import { readModelFiles, type LoadOptions, type ModelSource } from './sources.js';
+import { decodeWeights } from './weights.js';
 
 const pair = (v: unknown): number | [number, number] | undefined =>
   v === undefined || v === null ? undefined : typeof v === 'number' ? v : [Number((v as number[])[0]), Number((v as number[])[1] ?? (v as number[])[0])];
@@ -142,4 +143,33 @@ export async function loadGraphModel(source: ModelSource, opts: LoadOptions = {}
   const p = await readModel(source, opts);
   if (p.format !== 'graph') throw new ModelFormatError('loadGraphModel: this is a TF.js layers model; use loadLayersModel or loadModel');
   return buildParsed(p, opts);
+}
+
+/**
+ * Loads trained Keras weights into a model you built (a zoo model such as `mobilenetV2({ alpha: 1 })`,
+ * or your own): reads a TF.js **layers** model (model.json + shards, as `tensorflowjs_converter` or
+ * `tensorflowjs.converters.save_keras_model` write it) from any source `loadModel` takes (a path or
+ * URL of model.json, a map of files, `{ modelJson, weights }`, an IOHandler), with the same shard
+ * confinement, and sets every weight by its Keras name (`Conv1/kernel`, `bn_Conv1/moving_mean`, ...).
+ * The file's architecture is not used: names and shapes must match the model's exactly. Every weight
+ * the model has must be in the file with its shape, and every weight in the file must belong to the
+ * model, or one ModelFormatError lists the missing, mis-shaped and extra weights, and nothing changes.
+ * Resolves to the same model.
+ */
+export async function loadWeights(target: Model, source: ModelSource, opts: LoadOptions = {}): Promise<Model> {
+  if (!(target instanceof Model)) throw new OptionError('loadWeights', 'model', 'a sepconv Model (e.g. mobilenetV2() or model({ inputs, outputs }))', target);
+  // A disposed model fails here, before anything is read.
+  const wanted = target.weightSpecs();
+  const raw = await readModelFiles(source, opts);
+  if (detectFormat(raw.json) !== 'layers') {
+    throw new ModelFormatError(
+      `loadWeights(${target.name}): ${raw.what} is a TF.js graph model, whose weights are folded and renamed by the converter; loadWeights needs a layers model (Keras weight names): convert with --output_format=tfjs_layers_model, or load this one with loadGraphModel`,
+    );
+  }
+  const { floats, shapes } = floatWeights(decodeWeights(raw.groups, raw.weightData, raw.what));
+  const weights = matchWeights(wanted, floats, shapes, `loadWeights(${target.name}): ${raw.what}`);
+  opts.onProgress?.({ phase: 'build', loaded: 0, total: 1 });
+  target.setWeights(weights);
+  opts.onProgress?.({ phase: 'build', loaded: 1, total: 1 });
+  return target;
 }

@@ -1,5 +1,5 @@
 // Importers for trained TF.js models (layers and graph formats) and ONNX models.
-export { loadGraphModel, loadLayersModel, loadModel, layerFromKeras, modelFromGraph, modelFromKerasConfig } from './build.js';
+export { loadGraphModel, loadLayersModel, loadModel, loadWeights, layerFromKeras, modelFromGraph, modelFromKerasConfig } from './build.js';
 export { convertGraphModel, DEFAULT_MAX_GENERATED_ELEMENTS, SUPPORTED_GRAPH_OPS, type GraphNode } from './graph-model.js';
 export {
   inferGraph,

@@ -5,7 +5,7 @@ import { formatList, formatJson, ModelFormatError, quote } from '../errors.js';
 import { convertGraphModel } from './graph-model.js';
 import { inferGraph, normalizeKerasConfig, type FlatGraph, type GraphInfo, type KerasModelConfig } from './keras-config.js';
 import { readModelFiles, type LoadOptions, type ModelSource, type RawModel } from './sources.js';
-import { decodeWeights } from './weights.js';
+import { decodeWeights, type NamedWeights } from './weights.js';
 
 /** A model.json read and understood (see `parseModel`): its format, the flattened graph, and per-layer shapes, weights, params and MACs. */
 export interface ParsedModel {
@@ -34,11 +34,17 @@ export function kerasModelConfig(json: any): KerasModelConfig {
 }
 
 /**
- * Matches manifest weight names to the graph's `<layer>/<weight>` names: exactly, else after
- * dropping `:0` suffixes and enclosing scopes (`model/Conv1/kernel` for a nested model).
+ * Matches manifest weight names to the model's `<layer>/<weight>` names (`wanted`): exactly, else after
+ * dropping `:0` suffixes and enclosing scopes (`model/Conv1/kernel` for a nested model). Every wanted
+ * weight must be found with its shape and every manifest weight used, or one ModelFormatError lists the
+ * missing, mis-shaped and extra ones (the first 10 of each).
  */
-function matchLayersWeights(info: GraphInfo, decoded: Map<string, Float32Array>, shapes: Map<string, number[]>, what: string): Map<string, Float32Array> {
-  const wanted = info.layers.flatMap((l) => l.weights);
+export function matchWeights(
+  wanted: readonly { name: string; shape: readonly number[] }[],
+  decoded: Map<string, Float32Array>,
+  shapes: Map<string, readonly number[]>,
+  what: string,
+): Map<string, Float32Array> {
   const byKey = new Map<string, string>();
   // The `/`-suffixes of every clean name (`b/c` and `c` of `a/b/c`), for the nested-scope match in one
   // lookup; at most the last 16 segments, so the index stays linear in the manifest's size.
@@ -88,6 +94,17 @@ function matchLayersWeights(info: GraphInfo, decoded: Map<string, Float32Array>,
   return out;
 }
 
+/** Decoded manifest weights as float32 values and shapes, by manifest name. */
+export function floatWeights(decoded: NamedWeights): { floats: Map<string, Float32Array>; shapes: Map<string, number[]> } {
+  const floats = new Map<string, Float32Array>();
+  const shapes = new Map<string, number[]>();
+  for (const [k, v] of decoded) {
+    floats.set(k, v.values instanceof Float32Array ? v.values : Float32Array.from(v.values));
+    shapes.set(k, v.shape);
+  }
+  return { floats, shapes };
+}
+
 /** Parses model.json + shards (already read) into a validated flat graph and weights. */
 export function parseModel(raw: RawModel, opts: Pick<LoadOptions, 'inputShape' | 'maxGeneratedElements'> = {}): ParsedModel {
   const format = detectFormat(raw.json);
@@ -95,13 +112,8 @@ export function parseModel(raw: RawModel, opts: Pick<LoadOptions, 'inputShape' |
   if (format === 'layers') {
     const graph = normalizeKerasConfig(kerasModelConfig(raw.json));
     const info = inferGraph(graph, opts.inputShape);
-    const floats = new Map<string, Float32Array>();
-    const shapes = new Map<string, number[]>();
-    for (const [k, v] of decodedRaw) {
-      floats.set(k, v.values instanceof Float32Array ? v.values : Float32Array.from(v.values));
-      shapes.set(k, v.shape);
-    }
-    return { format, graph, info, weights: matchLayersWeights(info, floats, shapes, raw.what) };
+    const { floats, shapes } = floatWeights(decodedRaw);
+    return { format, graph, info, weights: matchWeights(info.layers.flatMap((l) => l.weights), floats, shapes, raw.what) };
   }
   const sigOutputs = raw.json.signature?.outputs ? Object.values(raw.json.signature.outputs).map((o: any) => String(o?.name).replace(/:\d+$/, '')) : undefined;
   const { graph, weights } = convertGraphModel(raw.json.modelTopology.node, decodedRaw, {

@@ -30,6 +30,7 @@ pub const MAX_ELEMENTS: usize = (1 << 30) - 1;
 pub const MAX_DIM: usize = (1 << 31) - 1;
 
 /// `value` if it is at most `MAX_DIM`; the error names `what`.
+#[inline(never)]
 pub fn check_dim(what: &str, value: usize) -> Result<usize, String> {
     if value > MAX_DIM {
         return Err(format!("{what} {value} exceeds the limit of {MAX_DIM}"));
@@ -39,11 +40,10 @@ pub fn check_dim(what: &str, value: usize) -> Result<usize, String> {
 
 /// Checked product of `dims` (each at most `MAX_DIM`), at most `MAX_ELEMENTS`; the error names
 /// `what` and the dims. A zero dim gives 0 (an empty tensor: the caller decides whether it may be).
+// Not inlined: one copy of the check and its message, not one per call site (wasm size).
+#[inline(never)]
 pub fn elements(what: &str, dims: &[usize]) -> Result<usize, String> {
-    let too_large = || {
-        let shape: Vec<String> = dims.iter().map(|d| d.to_string()).collect();
-        format!("{what} of {} values exceeds the limit of {MAX_ELEMENTS} float32 elements", shape.join(" x "))
-    };
+    let too_large = || too_large(what, dims);
     if dims.iter().any(|&d| d > MAX_DIM) {
         return Err(too_large());
     }
@@ -59,6 +59,18 @@ pub fn elements(what: &str, dims: &[usize]) -> Result<usize, String> {
         };
     }
     Ok(n)
+}
+
+#[cold]
+#[inline(never)]
+fn too_large(what: &str, dims: &[usize]) -> String {
+    use core::fmt::Write;
+    let mut s = format!("{what} of ");
+    for (i, d) in dims.iter().enumerate() {
+        let _ = write!(s, "{}{d}", if i == 0 { "" } else { " x " });
+    }
+    let _ = write!(s, " values exceeds the limit of {MAX_ELEMENTS} float32 elements");
+    s
 }
 
 /// Extent of a dilated kernel tap span, (k - 1) * d + 1, or None when k is 0 or it overflows.

@@ -6,7 +6,6 @@ use sepconv_kernels::activation::Activation;
 use sepconv_kernels::shape::{ConvGeometry, Padding, MAX_ELEMENTS};
 use std::alloc::{alloc_zeroed, dealloc, Layout};
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use wasm_bindgen::prelude::*;
 
 mod conv;
@@ -103,14 +102,20 @@ pub(crate) unsafe fn slice_mut<'a>(ptr: *mut f32, len: usize) -> Result<&'a mut 
 // Live weight handles of this instance, by address, with their kind: a call with a freed handle, a
 // handle of another kind or another instance, or any other number, fails with an error instead of
 // reading whatever lies at that address; freeing one twice is a no-op.
+// A plain list (a model holds a few hundred handles; one scan per call costs nothing next to a
+// kernel), smaller in the wasm than a map.
 thread_local! {
-    static HANDLES: RefCell<BTreeMap<usize, &'static str>> = const { RefCell::new(BTreeMap::new()) };
+    static HANDLES: RefCell<Vec<(usize, &'static str)>> = const { RefCell::new(Vec::new()) };
+}
+
+fn live_kind(p: usize) -> Option<&'static str> {
+    HANDLES.with(|h| h.borrow().iter().find(|e| e.0 == p).map(|e| e.1))
 }
 
 /// Boxes `value` as a live handle of `kind`.
 pub(crate) fn new_handle<T>(kind: &'static str, value: T) -> *mut T {
     let p = Box::into_raw(Box::new(value));
-    HANDLES.with(|h| h.borrow_mut().insert(p as usize, kind));
+    HANDLES.with(|h| h.borrow_mut().push((p as usize, kind)));
     p
 }
 
@@ -118,7 +123,7 @@ fn check_handle(p: usize, kind: &'static str) -> Result<(), String> {
     if p == 0 {
         return Err(format!("{kind} handle is null (disposed layer?)"));
     }
-    match HANDLES.with(|h| h.borrow().get(&p).copied()) {
+    match live_kind(p) {
         Some(k) if k == kind => Ok(()),
         Some(k) => Err(format!("handle {p} is a {k} handle, not a {kind} handle")),
         None => Err(format!("{kind} handle {p} is not live (freed, or from another instance)")),
@@ -148,11 +153,12 @@ pub(crate) unsafe fn handle_mut<'a, T>(p: *mut T, kind: &'static str) -> Result<
 pub(crate) unsafe fn free_handle<T>(handle: *mut T, kind: &'static str) {
     let live = HANDLES.with(|h| {
         let mut h = h.borrow_mut();
-        if h.get(&(handle as usize)) == Some(&kind) {
-            h.remove(&(handle as usize));
-            true
-        } else {
-            false
+        match h.iter().position(|e| *e == (handle as usize, kind)) {
+            Some(i) => {
+                h.swap_remove(i);
+                true
+            }
+            None => false,
         }
     });
     if live {

@@ -30,35 +30,41 @@ pub const MAX_ELEMENTS: usize = (1 << 30) - 1;
 pub const MAX_DIM: usize = (1 << 31) - 1;
 
 /// `value` if it is at most `MAX_DIM`; the error names `what`.
-#[inline(never)]
 pub fn check_dim(what: &str, value: usize) -> Result<usize, String> {
     if value > MAX_DIM {
-        return Err(format!("{what} {value} exceeds the limit of {MAX_DIM}"));
+        return Err(dim_error(what, value));
     }
     Ok(value)
 }
 
+#[cold]
+#[inline(never)]
+fn dim_error(what: &str, value: usize) -> String {
+    format!("{what} {value} exceeds the limit of {MAX_DIM}")
+}
+
 /// Checked product of `dims` (each at most `MAX_DIM`), at most `MAX_ELEMENTS`; the error names
 /// `what` and the dims. A zero dim gives 0 (an empty tensor: the caller decides whether it may be).
-// Not inlined: one copy of the check and its message, not one per call site (wasm size).
+// One pass in u64 (each dim <= MAX_DIM < 2^31, so a saturating product only grows): it runs a few
+// times per kernel call. Not inlined (one copy in the wasm, not one per call site); the message is built out of line.
 #[inline(never)]
 pub fn elements(what: &str, dims: &[usize]) -> Result<usize, String> {
-    let too_large = || too_large(what, dims);
-    if dims.iter().any(|&d| d > MAX_DIM) {
-        return Err(too_large());
+    let mut n: u64 = 1;
+    let mut empty = false;
+    for &d in dims {
+        if d > MAX_DIM {
+            return Err(too_large(what, dims));
+        }
+        empty |= d == 0;
+        n = n.saturating_mul(d as u64);
     }
-    if dims.contains(&0) {
+    if empty {
         return Ok(0);
     }
-    // Every factor is >= 1, so the running product never decreases: stop at the first overflow.
-    let mut n: usize = 1;
-    for &d in dims {
-        n = match n.checked_mul(d) {
-            Some(v) if v <= MAX_ELEMENTS => v,
-            _ => return Err(too_large()),
-        };
+    if n > MAX_ELEMENTS as u64 {
+        return Err(too_large(what, dims));
     }
-    Ok(n)
+    Ok(n as usize)
 }
 
 #[cold]
@@ -172,20 +178,17 @@ impl ConvGeometry {
         if stride.0 == 0 || stride.1 == 0 || dilation.0 == 0 || dilation.1 == 0 {
             return Err(format!("stride and dilation must be positive, got stride {}x{} dilation {}x{}", stride.0, stride.1, dilation.0, dilation.1));
         }
-        check_dim("batch", batch)?;
-        check_dim("input height", in_h)?;
-        check_dim("input width", in_w)?;
-        check_dim("kernel height", kernel.0)?;
-        check_dim("kernel width", kernel.1)?;
-        check_dim("stride height", stride.0)?;
-        check_dim("stride width", stride.1)?;
-        check_dim("dilation height", dilation.0)?;
-        check_dim("dilation width", dilation.1)?;
+        // One scan (not a call per size): this runs on every kernel call, twice with `validate`.
+        let sizes = [batch, in_h, in_w, kernel.0, kernel.1, stride.0, stride.1, dilation.0, dilation.1];
+        if let Some(i) = sizes.iter().position(|&v| v > MAX_DIM) {
+            const NAMES: [&str; 9] = ["batch", "input height", "input width", "kernel height", "kernel width", "stride height", "stride width", "dilation height", "dilation width"];
+            return Err(dim_error(NAMES[i], sizes[i]));
+        }
         let pads = padding.resolve(in_h, in_w, kernel, stride, dilation)?;
-        check_dim("pad top", pads.top)?;
-        check_dim("pad bottom", pads.bottom)?;
-        check_dim("pad left", pads.left)?;
-        check_dim("pad right", pads.right)?;
+        let pad_sizes = [pads.top, pads.bottom, pads.left, pads.right];
+        if let Some(i) = pad_sizes.iter().position(|&v| v > MAX_DIM) {
+            return Err(dim_error(["pad top", "pad bottom", "pad left", "pad right"][i], pad_sizes[i]));
+        }
         // Dilated spans and padded extents within MAX_DIM: every index the kernels form fits.
         let span = |axis: &str, k: usize, d: usize| {
             dilated(k, d).filter(|&s| s <= MAX_DIM).ok_or_else(|| format!("dilated kernel {axis} ({k} - 1) x dilation {d} + 1 exceeds the limit of {MAX_DIM}"))

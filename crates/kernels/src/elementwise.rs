@@ -358,14 +358,15 @@ pub fn channel_affine_with<V: MathLanes>(
     if channels == 0 || groups == 0 {
         return Err(format!("channel op: channels ({channels}) and groups ({groups}) must be positive"));
     }
-    if x.len() != out.len() || x.len() % (channels * groups) != 0 {
+    let per_row = crate::shape::elements("channel op scale", &[groups, channels])?;
+    if x.len() != out.len() || x.len() % per_row != 0 {
         return Err(format!(
             "channel op: input has {} values and output {}; both must be a multiple of {groups} x {channels}",
             x.len(),
             out.len()
         ));
     }
-    if scale.len() != groups * channels || shift.is_some_and(|s| s.len() != groups * channels) {
+    if scale.len() != per_row || shift.is_some_and(|s| s.len() != per_row) {
         return Err(format!("channel op: scale / shift must have {groups} x {channels} values"));
     }
     let ep = AnyEpilogue::<V>::new(act);

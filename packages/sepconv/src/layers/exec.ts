@@ -17,15 +17,16 @@ import { convGeometry, type ConvGeometry } from '../ops/geometry.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { isKernelActivation } from './activations.js';
 import { activationJS, binaryJS, concatJS, leakyJS, poolJS } from './fallback.js';
-import type { AffineStep, ConvStep, ConvWeights, ExpandDepthwiseStep, Lowered, Step, StepActivation } from './ir.js';
+import type { AffineStep, ConvStep, ConvWeights, ExpandDepthwiseStep, Lowered, SpatialStep, Step, StepActivation } from './ir.js';
 
 const CONV_KINDS = new Set(['conv', 'depthwise', 'pointwise', 'dense']);
 const isConv = (s: Step): s is ConvStep => CONV_KINDS.has(s.kind);
 
 /**
  * Fuses in place: ZeroPadding2D -> conv/depthwise becomes explicit pads; conv -> BN (affine) folds into
- * the conv's weights; affine -> affine composes; conv/affine -> activation goes into the epilogue. Only when the intermediate value
- * has exactly one consumer and is not a model output.
+ * the conv's weights (or a spatial step's); affine -> affine composes; conv/affine -> activation goes into the epilogue;
+ * a Kx1 depthwise -> 1xK depthwise (either order) becomes one spatially separable step (`spatialPair`). Only when the
+ * intermediate value has exactly one consumer and is not a model output.
  */
 export function fuse(low: Lowered): void {
   const outputs = new Set(low.outputs);
@@ -81,6 +82,20 @@ export function fuse(low: Lowered): void {
       src.key += `+${s.key}`;
       absorb(src, s);
       continue;
+    } else if (s.kind === 'affine' && src?.kind === 'spatial' && src.activation === 'linear' && soleUse(src.output) && kept.has(src)) {
+      // BN after a spatially separable conv: scale its horizontal taps and its bias (y = (v*h*x + b) s + t).
+      const [w, sc, sh] = [src.weights, s.scale, s.shift];
+      const c = src.channels;
+      src.weights = () => {
+        const { vertical, horizontal, bias } = w();
+        const scale = sc();
+        const shift = sh();
+        return { vertical, horizontal: horizontal.map((v, i) => v * scale[i % c]!), bias: Float32Array.from(shift, (t, o) => (bias ? bias[o]! : 0) * scale[o]! + t) };
+      };
+      (src.fused ??= []).push(s.layer);
+      src.key += `+${s.key}`;
+      absorb(src, s);
+      continue;
     } else if (
       s.kind === 'activation' &&
       src &&
@@ -92,9 +107,94 @@ export function fuse(low: Lowered): void {
       absorb(src, s);
       continue;
     }
+    // A Kx1 depthwise whose output only this 1xK depthwise reads (or 1xK then Kx1): one spatial step.
+    const first = producer[s.inputs[0]!];
+    if (fusionRules.spatialPairs && s.kind === 'depthwise' && first?.kind === 'depthwise' && first.activation === 'linear' && soleUse(first.output) && kept.has(first)) {
+      const pair = spatialPair(first, s, low.shapes);
+      if (pair) {
+        kept.delete(first);
+        producer[pair.output] = pair;
+        push(pair);
+        continue;
+      }
+    }
     push(s);
   }
   replaceSteps(low, keep.filter((s) => kept.has(s)));
+}
+
+/** Fusion rules that can be switched off (the bench's fused-vs-unfused comparison; tests of the unfused path). */
+export const fusionRules = { spatialPairs: true };
+
+/**
+ * `a` (Kh x 1 or 1 x Kw depthwise, multiplier 1, linear) then `b` (the other orientation, multiplier 1) as
+ * one spatially separable step, when the composition is exactly that kernel's K_h x K_w geometry:
+ * - along each axis, the step with the size-1 kernel has no pads there; if it runs first, its stride there is 1
+ *   (else the other would read a dilated grid); if it runs second, its stride multiplies the first's;
+ * - dilation 1 along each kernel's axis;
+ * - `a`'s bias (BN folded) moves through `b`'s taps into `b`'s bias, exact only where every tap of `b` reads
+ *   a real value: so `b` has no pads along its kernel axis, or that bias is all zeros.
+ * Otherwise undefined (the two steps run as they are).
+ */
+function spatialPair(a: ConvStep, b: ConvStep, shapes: number[][]): SpatialStep | undefined {
+  const x = shapes[a.inputs[0]!]!;
+  const mid = shapes[a.output]!;
+  const out = shapes[b.output]!;
+  if (x.length !== 3 || mid[2] !== x[2] || out[2] !== x[2]) return undefined;
+  const vFirst = a.kernel![1] === 1 && b.kernel![0] === 1;
+  if (!vFirst && !(a.kernel![0] === 1 && b.kernel![1] === 1)) return undefined;
+  const [vs, hs] = vFirst ? [a, b] : [b, a];
+  const rows = pairAxis(vs, hs, 0, vFirst, x[0]!, out[0]!);
+  const cols = pairAxis(hs, vs, 1, !vFirst, x[1]!, out[1]!);
+  if (!rows || !cols) return undefined;
+  const bPads = vFirst ? b.pads!.left + b.pads!.right : b.pads!.top + b.pads!.bottom;
+  const aBias = foldedWeights(a).bias;
+  if (aBias && !aBias.every((v) => (bPads === 0 ? Number.isFinite(v) : v === 0))) return undefined;
+  const c = x[2]!;
+  return {
+    kind: 'spatial',
+    layer: a.layer,
+    fused: [...stepLayers(a), ...stepLayers(b)].filter((l) => l !== a.layer),
+    inputs: [a.inputs[0]!],
+    output: b.output,
+    macs: a.macs + b.macs,
+    key: `pair:${a.key}+${b.key}`,
+    weights: () => {
+      const fa = foldedWeights(a);
+      const fb = foldedWeights(b);
+      // Both filters are [K, C] ([Kh, 1, C, 1] or [1, Kw, C, 1]); a's bias through b's taps: b(y + beta) = b(y) + beta * sum(b).
+      const bias = Float32Array.from({ length: c }, (_, o) => {
+        let t = 0;
+        for (let i = o; i < fb.filter.length; i += c) t += fb.filter[i]!;
+        return (fb.bias ? fb.bias[o]! : 0) + (fa.bias ? fa.bias[o]! * t : 0);
+      });
+      const [v, h] = vFirst ? [fa, fb] : [fb, fa];
+      return { vertical: v.filter, horizontal: h.filter, bias };
+    },
+    kernel: [vs.kernel![0], hs.kernel![1]],
+    strides: [rows.stride, cols.stride],
+    pads: { top: rows.pads[0], bottom: rows.pads[1], left: cols.pads[0], right: cols.pads[1] },
+    channels: c,
+    activation: b.activation,
+  };
+}
+
+/**
+ * One axis of a pair: `k` has the kernel along it, `o` a size-1 kernel; `kFirst` when `k` runs first. The
+ * stride and pads of the one K-tap conv over `n` input positions that gives `o`'s `m` outputs, or undefined.
+ */
+function pairAxis(k: ConvStep, o: ConvStep, axis: 0 | 1, kFirst: boolean, n: number, m: number): { stride: number; pads: [number, number] } | undefined {
+  const padsOf = (s: ConvStep): [number, number] => (axis === 0 ? [s.pads!.top, s.pads!.bottom] : [s.pads!.left, s.pads!.right]);
+  const kp = padsOf(k);
+  const op = padsOf(o);
+  const taps = k.kernel![axis];
+  if (k.dilations![axis] !== 1 || op[0] !== 0 || op[1] !== 0) return undefined;
+  if (!kFirst && o.strides![axis] !== 1) return undefined;
+  const stride = kFirst ? k.strides![axis] * o.strides![axis] : k.strides![axis];
+  // `o` second keeps every o.stride-th of k's outputs: the last one kept reads input up to stride * (m - 1) + taps - 1 - before.
+  const after = kFirst ? Math.max(0, stride * (m - 1) + taps - n - kp[0]) : kp[1];
+  if (after > kp[1] || Math.floor((n + kp[0] + after - taps) / stride) + 1 !== m) return undefined;
+  return { stride, pads: [kp[0], after] };
 }
 
 /** Replaces `low.steps` in place (no spread: a spread of 100k+ steps overflows the argument stack). */
@@ -162,6 +262,7 @@ const FUSE_EXPAND_BYTES = 512 * 1024;
 /** The layers a step's work belongs to (a conv with a folded BN counts for both in profiles, reported on the conv). */
 export function stepLayers(s: Step): string[] {
   if (s.kind === 'expandDepthwise') return [...stepLayers(s.expand), ...stepLayers(s.depthwise)];
+  if (s.kind === 'spatial') return [s.layer, ...(s.fused ?? [])];
   return isConv(s) && s.post ? [s.layer, ...s.post.map((p) => p.layer)] : [s.layer];
 }
 

@@ -113,6 +113,8 @@ export interface SpatialStep extends Base {
   pads: Pads;
   channels: number;
   activation: StepActivation;
+  /** Layers folded into this step besides `layer` (the second depthwise of a fused Kx1 / 1xK pair, BNs). */
+  fused?: string[];
 }
 
 /**

@@ -27,8 +27,9 @@ interface Case {
   /** 'vh': Kx1 then 1xK; 'hv': 1xK then Kx1. */
   order?: 'vh' | 'hv';
   padding: 'same' | 'valid';
-  /** Strides of the second layer. */
+  /** Strides of the second layer, and of the first. */
   strides?: number;
+  strides1?: number;
   m1?: number;
   m2?: number;
   /** Bias on the first layer: none, zeros, or random. */
@@ -62,6 +63,7 @@ const CASES: Case[] = [
   { name: 'multiplier 2 on the first: not fused', padding: 'same', m1: 2, fused: false },
   { name: 'multiplier 2 on the second: not fused', padding: 'valid', m2: 2, fused: false },
   { name: 'a relu between: not fused', padding: 'valid', reluBetween: true, fused: false },
+  { name: 'stride 2 on the first (the second would read every other column: a dilated 1x5): not fused', padding: 'same', strides1: 2, fused: false },
   { name: 'the intermediate is a model output: not fused', padding: 'same', midOutput: true, fused: false },
   { name: 'the intermediate has two readers: not fused', padding: 'same', midShared: true, fused: false },
 ];
@@ -71,7 +73,7 @@ const kernels = (c: Case): [[number, number], [number, number]] => ((c.order ?? 
 function ours(c: Case): Model {
   const [k1, k2] = kernels(c);
   const inp = input({ shape: [H, W, c.channels ?? 8] });
-  const mid0 = layers.depthwiseConv2d({ kernelSize: k1, padding: c.padding, depthMultiplier: c.m1 ?? 1, useBias: (c.bias1 ?? 'none') !== 'none', name: 'dw1' }).apply(inp);
+  const mid0 = layers.depthwiseConv2d({ kernelSize: k1, padding: c.padding, strides: c.strides1 ?? 1, depthMultiplier: c.m1 ?? 1, useBias: (c.bias1 ?? 'none') !== 'none', name: 'dw1' }).apply(inp);
   let mid = mid0;
   if (c.bnBetween) mid = layers.batchNormalization({ name: 'bn1' }).apply(mid);
   if (c.reluBetween) mid = layers.activation({ activation: 'relu', name: 'relu1' }).apply(mid);
@@ -87,7 +89,7 @@ function ours(c: Case): Model {
 function theirs(c: Case): tfl.LayersModel {
   const [k1, k2] = kernels(c);
   const inp = tfl.input({ shape: [H, W, c.channels ?? 8] });
-  const mid0 = tfl.layers.depthwiseConv2d({ kernelSize: k1, padding: c.padding, depthMultiplier: c.m1 ?? 1, useBias: (c.bias1 ?? 'none') !== 'none', name: 'dw1' }).apply(inp) as tfl.SymbolicTensor;
+  const mid0 = tfl.layers.depthwiseConv2d({ kernelSize: k1, padding: c.padding, strides: c.strides1 ?? 1, depthMultiplier: c.m1 ?? 1, useBias: (c.bias1 ?? 'none') !== 'none', name: 'dw1' }).apply(inp) as tfl.SymbolicTensor;
   let mid = mid0;
   if (c.bnBetween) mid = tfl.layers.batchNormalization({ name: 'bn1' }).apply(mid) as tfl.SymbolicTensor;
   if (c.reluBetween) mid = tfl.layers.activation({ activation: 'relu', name: 'relu1' }).apply(mid) as tfl.SymbolicTensor;

@@ -37,7 +37,8 @@ describe('layers models: DepthwiseConv2D 5x1 -> 1x5 through the public API vs tf
     { order: 'vh', padding: 'valid', strides: 2, bias1: true, bn: true, relu: false, m2: 1, fused: true },
     { order: 'hv', padding: 'same', strides: 1, bias1: false, bn: false, relu: false, m2: 1, fused: true },
     { order: 'vh', padding: 'valid', strides: 1, bias1: true, bn: false, relu: true, m2: 1, fused: false },
-    { order: 'vh', padding: 'same', strides: 1, bias1: true, bn: false, relu: false, m2: 1, fused: false },
+    { order: 'vh', padding: 'same', strides: 1, bias1: true, bn: false, relu: false, m2: 1, fused: true },
+    { order: 'hv', padding: 'same', strides: 2, bias1: true, bn: true, relu: false, m2: 1, fused: true },
     { order: 'vh', padding: 'valid', strides: 1, bias1: false, bn: false, relu: false, m2: 2, fused: false },
   ] as const;
   for (const c of cases) {
@@ -141,7 +142,8 @@ describe('graph models: the converter\'s 5x1 -> 1x5 depthwise ops through loadGr
     { padding: 'SAME', strides: 2, bn: false, reluBetween: false, fused: true },
     { padding: 'VALID', strides: 1, bn: true, reluBetween: false, fused: true },
     { padding: 'VALID', strides: 2, bn: true, reluBetween: false, fused: true },
-    { padding: 'SAME', strides: 1, bn: true, reluBetween: false, fused: false },
+    { padding: 'SAME', strides: 1, bn: true, reluBetween: false, fused: true },
+    { padding: 'SAME', strides: 2, bn: true, reluBetween: false, fused: true },
     { padding: 'VALID', strides: 1, bn: false, reluBetween: true, fused: false },
   ] as const;
   for (const c of cases) {

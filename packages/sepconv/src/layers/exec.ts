@@ -82,7 +82,7 @@ export function fuse(low: Lowered): void {
       src.key += `+${s.key}`;
       absorb(src, s);
       continue;
-    } else if (s.kind === 'affine' && src?.kind === 'spatial' && src.activation === 'linear' && soleUse(src.output) && kept.has(src)) {
+    } else if (s.kind === 'affine' && src?.kind === 'spatial' && !src.edge && src.activation === 'linear' && soleUse(src.output) && kept.has(src)) {
       // BN after a spatially separable conv: scale its horizontal taps and its bias (y = (v*h*x + b) s + t).
       const [w, sc, sh] = [src.weights, s.scale, s.shift];
       const c = src.channels;
@@ -132,8 +132,8 @@ export const fusionRules = { spatialPairs: true };
  * - along each axis, the step with the size-1 kernel has no pads there; if it runs first, its stride there is 1
  *   (else the other would read a dilated grid); if it runs second, its stride multiplies the first's;
  * - dilation 1 along each kernel's axis;
- * - `a`'s bias (BN folded) moves through `b`'s taps into `b`'s bias, exact only where every tap of `b` reads
- *   a real value: so `b` has no pads along its kernel axis, or that bias is all zeros.
+ * - `a`'s bias (BN folded) moves through `b`'s taps into `b`'s bias; where `b` is padded along its kernel axis,
+ *   the border outputs get back what the taps over padding added (`edge`, subtracted before the activation).
  * Otherwise undefined (the two steps run as they are).
  */
 function spatialPair(a: ConvStep, b: ConvStep, shapes: number[][]): SpatialStep | undefined {
@@ -147,10 +147,27 @@ function spatialPair(a: ConvStep, b: ConvStep, shapes: number[][]): SpatialStep 
   const rows = pairAxis(vs, hs, 0, vFirst, x[0]!, out[0]!);
   const cols = pairAxis(hs, vs, 1, !vFirst, x[1]!, out[1]!);
   if (!rows || !cols) return undefined;
-  const bPads = vFirst ? b.pads!.left + b.pads!.right : b.pads!.top + b.pads!.bottom;
   const aBias = foldedWeights(a).bias;
-  if (aBias && !aBias.every((v) => (bPads === 0 ? Number.isFinite(v) : v === 0))) return undefined;
+  if (aBias && !aBias.every((v) => Number.isFinite(v))) return undefined;
   const c = x[2]!;
+  // Where b is padded along its kernel axis, its taps that read padding must not carry a's bias.
+  const ax = vFirst ? 1 : 0;
+  const along = vFirst ? cols : rows;
+  const positions: number[] = [];
+  const missing: number[][] = [];
+  if (aBias?.some((v) => v !== 0)) {
+    for (let p = 0; p < out[ax]!; p++) {
+      const taps: number[] = [];
+      for (let t = 0; t < b.kernel![ax]; t++) {
+        const i = p * along.stride - along.pads[0] + t;
+        if (i < 0 || i >= x[ax]!) taps.push(t);
+      }
+      if (taps.length) {
+        positions.push(p);
+        missing.push(taps);
+      }
+    }
+  }
   return {
     kind: 'spatial',
     layer: a.layer,
@@ -176,6 +193,27 @@ function spatialPair(a: ConvStep, b: ConvStep, shapes: number[][]): SpatialStep 
     pads: { top: rows.pads[0], bottom: rows.pads[1], left: cols.pads[0], right: cols.pads[1] },
     channels: c,
     activation: b.activation,
+    ...(positions.length
+      ? {
+          edge: {
+            axis: ax as 0 | 1,
+            positions,
+            correction: () => {
+              const beta = foldedWeights(a).bias!;
+              const taps = foldedWeights(b).filter;
+              const corr = new Float32Array(positions.length * c);
+              missing.forEach((ts, i) => {
+                for (let o = 0; o < c; o++) {
+                  let t = 0;
+                  for (const k of ts) t += taps[k * c + o]!;
+                  corr[i * c + o] = beta[o]! * t;
+                }
+              });
+              return corr;
+            },
+          },
+        }
+      : {}),
   };
 }
 
@@ -422,6 +460,26 @@ export function prepareRunner(s: Step, shapes: number[][], n: number, cache: Wei
         const { vertical, horizontal, bias } = s.weights();
         return new WasmWeights(PackedSpatialWeights.pack(vertical, horizontal, kh, kw, c, 1, bias, s.layer), (vertical.length + horizontal.length + (bias?.length ?? 0)) * 4);
       });
+      if (s.edge) {
+        const { axis, positions } = s.edge;
+        const corr = s.edge.correction();
+        const [nb, oh, ow] = [outS[0]!, outS[1]!, outS[2]!];
+        const across = axis === 0 ? ow : oh;
+        return (ins, out) => {
+          runSpatial(ins[0]!, w.packed, g, 'linear', s.layer, out);
+          const y = out.view(s.layer);
+          for (let b = 0; b < nb; b++)
+            positions.forEach((p, i) => {
+              for (let q = 0; q < across; q++) {
+                const base = (axis === 0 ? (b * oh + p) * ow + q : (b * oh + q) * ow + p) * c;
+                for (let ch = 0; ch < c; ch++) y[base + ch] = y[base + ch]! - corr[i * c + ch]!;
+              }
+            });
+          if (a === 'linear') return;
+          if (isKernelActivation(a)) activationOp(out, a, out);
+          else activationJS(y, y, lastOut, a);
+        };
+      }
       return (ins, out) => withActivation(a, (act) => runSpatial(ins[0]!, w.packed, g, act, s.layer, out), () => out.view(s.layer), lastOut);
     }
     case 'conv': {

@@ -10,6 +10,11 @@ export interface Chain {
   convs: ConvSpec[];
   /** convs = [K x 1 depthwise, 1 x K depthwise]: sepconv runs it with its spatially separable kernel when it has one. */
   spatial?: boolean;
+  /**
+   * With `spatial`: sepconv runs the pair as a two-DepthwiseConv2D model through `predict()` instead of the
+   * kernel, 'fused' (the planner's Kx1 -> 1xK rule, one spatial step) or 'unfused' (the rule off: two depthwise steps).
+   */
+  model?: 'fused' | 'unfused';
   /** convs = [one depthwise conv], run deformable: offsets NHWC [N, OH, OW, G*KH*KW*2] and an optional mask [N, OH, OW, G*KH*KW]. */
   deform?: { offsetGroups: number; offsets: Float32Array; mask?: Float32Array };
 }
@@ -114,6 +119,10 @@ function buildOurs(e: Engines, build: OurBuild, ch: Chain, xData: Float32Array):
       for (const t of owned.reverse()) t.dispose();
     },
   });
+  if (ch.spatial && ch.model) {
+    if (!sc.fusionRules) return { na: 'the spatial-pair fusion rule (layers/exec.ts fusionRules) not landed yet' };
+    return buildOursModel(use, ch, ch.model, x, owned);
+  }
   const PackedSpatial = sc.spatialOps.PackedSpatialWeights;
   const runSpatial = sc.fn(sc.spatialOps, 'runSpatial');
   if (ch.spatial && PackedSpatial && runSpatial) {
@@ -173,6 +182,42 @@ function buildOurs(e: Engines, build: OurBuild, ch: Chain, xData: Float32Array):
   return impl(() => {
     for (const f of steps) f();
   }, cur);
+}
+
+/** The K x 1 + 1 x K chain as a two-layer model run by `predict()`, planned with the pair rule on or off. */
+function buildOursModel(use: () => void, ch: Chain, mode: 'fused' | 'unfused', x: sc.Tensor, owned: { dispose(): void }[]): Built {
+  const [v, h] = ch.convs as [ConvSpec, ConvSpec];
+  const inp = sc.input({ shape: ch.input.slice(1) });
+  const mid = sc.layers.depthwiseConv2d({ kernelSize: [v.filterShape[0]!, 1], strides: v.strides, padding: v.padding as 'same' | 'valid', useBias: !!v.bias, activation: v.activation as any, name: 'v' }).apply(inp);
+  const y = sc.layers.depthwiseConv2d({ kernelSize: [1, h.filterShape[1]!], strides: h.strides, padding: h.padding as 'same' | 'valid', useBias: !!h.bias, activation: h.activation as any, name: 'h' }).apply(mid);
+  const m = sc.model({ inputs: inp, outputs: y });
+  owned.push(m);
+  const w = new Map<string, Float32Array>([['v/depthwise_kernel', v.filter], ['h/depthwise_kernel', h.filter]]);
+  if (v.bias) w.set('v/bias', v.bias);
+  if (h.bias) w.set('h/bias', h.bias);
+  m.setWeights(w);
+  // The plan is built at the first predict: with the rule as this row wants it, checked in the plan.
+  sc.fusionRules.spatialPairs = mode === 'fused';
+  try {
+    const kinds = m.describePlan().map((s) => s.kind).join(',');
+    if (kinds !== (mode === 'fused' ? 'spatial' : 'depthwise,depthwise')) throw new Error(`model path ${mode}: planned ${kinds}`);
+    m.predict(x);
+  } finally {
+    sc.fusionRules.spatialPairs = true;
+  }
+  const run = () => m.predict(x);
+  return {
+    run,
+    before: use,
+    output: async () => {
+      use();
+      return (run() as sc.Tensor).data().slice();
+    },
+    dispose: () => {
+      use();
+      for (const t of owned.reverse()) t.dispose();
+    },
+  };
 }
 
 function buildTf(e: Engines, backend: 'wasm' | 'cpu', ch: Chain, xData: Float32Array): Built {

@@ -11,7 +11,7 @@ export const KERNEL_ENGINES: EngineId[] = ['sepconv-simd128', 'sepconv-relaxed',
 
 export interface KernelCase {
   name: string;
-  family: 'dw3x3' | 'pw' | 'conv3x3' | 'stem' | 'dw5x5' | 'dw5x1+1x5' | 'deform3x3';
+  family: 'dw3x3' | 'pw' | 'conv3x3' | 'stem' | 'dw5x5' | 'dw5x1+1x5' | 'dw5x1+1x5 model' | 'deform3x3';
   net: string;
   chain: Chain;
 }
@@ -34,6 +34,12 @@ export function spatial(net: string, h: number, c: number, k = 5, activation = '
   return { name: `dw${k}x1+1x${k} ${h}x${h}x${c}`, family: 'dw5x1+1x5', net, chain: { input: sq(h, c), convs: [a, b], spatial: true } };
 }
 
+/** The same pair as a two-DepthwiseConv2D model run by `predict()`: fused by the planner into one spatial step, or not. */
+export function spatialModel(net: string, h: number, c: number, mode: 'fused' | 'unfused', k = 5, activation = 'relu6'): KernelCase {
+  const base = spatial(net, h, c, k, activation);
+  return { name: `dw${k}x1+1x${k} ${mode} ${h}x${h}x${c}`, family: 'dw5x1+1x5 model', net, chain: { ...base.chain, model: mode } };
+}
+
 /** A 3x3 deformable depthwise conv with seeded offsets (about a pixel), modulated (DCN v2) when `mask`. */
 export function deformable(net: string, h: number, c: number, s: number, mask: boolean, activation = 'relu6'): KernelCase {
   const spec = convSpec(sq(h, c), { k: [3, 3], depthwise: true, stride: s, activation }, hashSeed(`df${h}${c}${s}`));
@@ -45,7 +51,7 @@ export function deformable(net: string, h: number, c: number, s: number, mask: b
 
 export function kernelCases(quick: boolean): KernelCase[] {
   if (quick) {
-    return [dw('quick', 16, 32, 1), dw('quick', 16, 32, 2), pw('quick', 8, 32, 64), conv('quick', 8, 16, 16, 1, 'conv3x3'), conv('quick', 32, 3, 8, 2, 'stem'), dw('quick', 16, 16, 1, 5), spatial('quick', 16, 16), deformable('quick', 12, 16, 1, true)];
+    return [dw('quick', 16, 32, 1), dw('quick', 16, 32, 2), pw('quick', 8, 32, 64), conv('quick', 8, 16, 16, 1, 'conv3x3'), conv('quick', 32, 3, 8, 2, 'stem'), dw('quick', 16, 16, 1, 5), spatial('quick', 16, 16), spatialModel('quick', 16, 16, 'fused'), spatialModel('quick', 16, 16, 'unfused'), deformable('quick', 12, 16, 1, true)];
   }
   const out: KernelCase[] = [conv('mobilenet_v1+v2', 224, 3, 32, 2, 'stem')];
   for (const l of mobilenetV1Layers()) {
@@ -60,7 +66,7 @@ export function kernelCases(quick: boolean): KernelCase[] {
   }
   out.push(pw('mobilenet_v2', 7, 320, 1280));
   for (const [h, c] of [[56, 64], [28, 128], [14, 256], [7, 512]] as const) out.push(conv('resnet50', h, c, c, 1, 'conv3x3'));
-  out.push(dw('spatial', 56, 128, 1, 5), spatial('spatial', 56, 128));
+  out.push(dw('spatial', 56, 128, 1, 5), spatial('spatial', 56, 128), spatialModel('spatial', 56, 128, 'fused'), spatialModel('spatial', 56, 128, 'unfused'));
   // The seed's deformable depthwise conv on MobileNet shapes (TF.js has none: ORT-web's DeformConv is the reference).
   out.push(deformable('deformable', 56, 128, 1, false), deformable('deformable', 28, 256, 1, true), deformable('deformable', 14, 512, 1, false));
   // one row per shape: the first network listed keeps it
@@ -102,4 +108,18 @@ export async function runSpatialPair(ctx: Ctx, cases: KernelCase[], ids: EngineI
   if (!pair || !ids.includes('sepconv-simd128')) return undefined;
   ctx.log(`kernel pair ${pair[0].name} / ${pair[1].name}`);
   return measurePaired(ctx, pair.map((c) => ({ name: c.name, chain: c.chain, seed: hashSeed(c.name) })), ids);
+}
+
+/** The 5x1 + 1x5 model's two plans (unfused: two depthwise steps; fused: one spatial step), timed in one loop on simd128. */
+export function spatialModelPairCases(cases: KernelCase[]): [KernelCase, KernelCase] | undefined {
+  const un = cases.find((c) => c.chain.model === 'unfused');
+  const fu = cases.find((c) => c.chain.model === 'fused' && un && c.net === un.net);
+  return un && fu ? [un, fu] : undefined;
+}
+
+export async function runSpatialModelPair(ctx: Ctx, cases: KernelCase[], ids: EngineId[]): Promise<PairedResult | undefined> {
+  const pair = spatialModelPairCases(cases);
+  if (!pair || !ids.includes('sepconv-simd128')) return undefined;
+  ctx.log(`kernel pair ${pair[0].name} / ${pair[1].name}`);
+  return measurePaired(ctx, pair.map((c) => ({ name: c.name, chain: c.chain, seed: hashSeed(c.name) })), ['sepconv-simd128']);
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { HELP, parseArgs, type BenchArgs } from './args.js';
 import { ALL_ENGINES, Engines, ROOT, type EngineId } from './engines/index.js';
-import { KERNEL_ENGINES, runKernels, runSpatialPair, selectedKernelCases, SPATIAL_PAIR_ENGINES, spatialPairCases } from './kernels.js';
+import { KERNEL_ENGINES, runKernels, runSpatialModelPair, runSpatialPair, selectedKernelCases, SPATIAL_PAIR_ENGINES, spatialModelPairCases, spatialPairCases } from './kernels.js';
 import type { Ctx } from './measure.js';
 import { MemoryRoof, Roof } from './roof.js';
 import { MODEL_ENGINES, runModels, selectedModels } from './models.js';
@@ -53,7 +53,8 @@ export async function main(argv: string[]): Promise<number> {
   const models = args.suites.has('models') ? selectedModels(args) : [];
   const rounds = args.warmup + args.runs;
   const hasPair = spatialPairCases(kernelCases) !== undefined;
-  const total = (kernelCases.length + (hasPair ? 1 : 0) + seedRows.length + models.length) * rounds + (args.suites.has('coldstart') ? 1 : 0) + (args.suites.has('size') ? 1 : 0) + (args.suites.has('planning') ? planningSizes(args.quick).length : 0);
+  const hasModelPair = spatialModelPairCases(kernelCases) !== undefined;
+  const total = (kernelCases.length + (hasPair ? 1 : 0) + (hasModelPair ? 1 : 0) + seedRows.length + models.length) * rounds + (args.suites.has('coldstart') ? 1 : 0) + (args.suites.has('size') ? 1 : 0) + (args.suites.has('planning') ? planningSizes(args.quick).length : 0);
 
   let bar: any;
   if (args.progress) {
@@ -101,6 +102,7 @@ export async function main(argv: string[]): Promise<number> {
     if (models.length) await suite('models', async () => void (results.models = await runModels(ctx, models, MODEL_ENGINES.filter(want))));
     if (kernelCases.length) await suite('kernels', async () => void (results.kernels = await runKernels(ctx, kernelCases, KERNEL_ENGINES.filter(want))));
     if (hasPair) await suite('kernel pair', async () => void (results.spatialPair = await runSpatialPair(ctx, kernelCases, SPATIAL_PAIR_ENGINES.filter(want))));
+    if (hasModelPair) await suite('model pair', async () => void (results.spatialModelPair = await runSpatialModelPair(ctx, kernelCases, SPATIAL_PAIR_ENGINES.filter(want))));
     if (seedRows.length) await suite('seed', async () => void (results.seed = await runSeed(ctx, seedRows)));
     if (args.suites.has('coldstart')) {
       ctx.log('cold start (child processes)');

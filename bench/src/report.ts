@@ -21,6 +21,8 @@ export interface BenchResults {
   kernels: ChainResult[];
   /** Our 5x5 depthwise and our 5x1 + 1x5 (and TF.js-wasm's two), timed in one interleaved loop. */
   spatialPair?: PairedResult;
+  /** The 5x1 + 1x5 two-layer model through predict(), unfused (two depthwise steps) and fused (one spatial step), in one loop. */
+  spatialModelPair?: PairedResult;
   seed: SeedRow[];
   models: ModelResult[];
   coldStart?: any;
@@ -144,6 +146,12 @@ export function kernelMarkdown(r: BenchResults): string {
     L.push('', `The spatial pair, timed in one loop (every round runs both cases on both engines, so host drift between the two separate rows above does not move the ratio):`, '');
     L.push(`| engine | ${r.spatialPair.cases.join(' ms | ')} ms | speed-up (first / second) |`, '|---|--:|--:|--:|');
     for (const [e, ms] of Object.entries(r.spatialPair.engines)) L.push(`| ${SHORT[e] ?? e} | ${cell(ms?.[0])} | ${cell(ms?.[1])} | ${ratio(over(ms?.[1], ms?.[0]))} |`);
+  }
+  if (r.spatialModelPair) {
+    const cell = (m?: { median?: number; min?: number }) => (m?.median !== undefined ? `${f(m.median)} (min ${f(m.min)})` : 'n/a');
+    L.push('', `A 5x1 DepthwiseConv2D then a 1x5 one as a model, through predict(): the planner's pair rule off (two depthwise steps) and on (one spatial step), timed in one loop:`, '');
+    L.push(`| engine | ${r.spatialModelPair.cases.join(' ms | ')} ms | speed-up (first / second) |`, '|---|--:|--:|--:|');
+    for (const [e, ms] of Object.entries(r.spatialModelPair.engines)) L.push(`| ${SHORT[e] ?? e} | ${cell(ms?.[0])} | ${cell(ms?.[1])} | ${ratio(over(ms?.[1], ms?.[0]))} |`);
   }
   return L.join('\n');
 }

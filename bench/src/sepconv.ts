@@ -6,6 +6,8 @@ export { Runtime, runtime, setRuntime } from '../../packages/sepconv/src/runtime
 export { instantiate, toModule } from '../../packages/sepconv/src/runtime/loader.js';
 export { Tensor, tensor } from '../../packages/sepconv/src/tensor/tensor.js';
 export { convGeometry } from '../../packages/sepconv/src/ops/geometry.js';
+// The model path's fusion switches (the fused-vs-unfused rows of a 5x1 + 1x5 model).
+export { fusionRules } from '../../packages/sepconv/src/layers/exec.js';
 import * as depthwiseNs from '../../packages/sepconv/src/ops/depthwise.js';
 import * as gemmNs from '../../packages/sepconv/src/ops/gemm.js';
 import * as convNs from '../../packages/sepconv/src/ops/conv.js';

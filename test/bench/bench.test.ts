@@ -95,6 +95,14 @@ describe('bench --quick', () => {
     expect(md).toContain('timed in one interleaved loop');
   });
 
+  it('times the 5x1 + 1x5 two-layer model through predict(), pair rule off and on, in one loop', () => {
+    expect(results.spatialModelPair.cases).toEqual(['unfused', 'fused'].map((m) => results.kernels.find((k: any) => k.family === 'dw5x1+1x5 model' && k.name.includes(m) && !k.name.includes(`un${m}`)).name));
+    const ms = results.spatialModelPair.engines['sepconv-simd128'];
+    expect(ms).toHaveLength(2);
+    for (const m of ms) expect(m.runs, JSON.stringify(m)).toBeGreaterThan(0);
+    expect(md).toContain("the planner's pair rule off (two depthwise steps) and on (one spatial step)");
+  });
+
   it('runs the seed table and the whole-model suite with the same weights in every engine', () => {
     expect(results.seed.length).toBeGreaterThanOrEqual(2);
     for (const s of results.seed) expect(s.theory).toBeGreaterThan(1);

@@ -17,15 +17,16 @@ import { convGeometry, type ConvGeometry } from '../ops/geometry.js';
 import { rawView, type Tensor } from '../tensor/tensor.js';
 import { isKernelActivation } from './activations.js';
 import { activationJS, binaryJS, concatJS, leakyJS, poolJS } from './fallback.js';
-import type { AffineStep, ConvStep, ConvWeights, ExpandDepthwiseStep, Lowered, Step, StepActivation } from './ir.js';
+import type { AffineStep, ConvStep, ConvWeights, ExpandDepthwiseStep, Lowered, SpatialStep, Step, StepActivation } from './ir.js';
 
 const CONV_KINDS = new Set(['conv', 'depthwise', 'pointwise', 'dense']);
 const isConv = (s: Step): s is ConvStep => CONV_KINDS.has(s.kind);
 
 /**
  * Fuses in place: ZeroPadding2D -> conv/depthwise becomes explicit pads; conv -> BN (affine) folds into
- * the conv's weights; affine -> affine composes; conv/affine -> activation goes into the epilogue. Only when the intermediate value
- * has exactly one consumer and is not a model output.
+ * the conv's weights (or a spatial step's); affine -> affine composes; conv/affine -> activation goes into the epilogue;
+ * a Kx1 depthwise -> 1xK depthwise (either order) becomes one spatially separable step (`spatialPair`). Only when the
+ * intermediate value has exactly one consumer and is not a model output.
  */
 export function fuse(low: Lowered): void {
   const outputs = new Set(low.outputs);
@@ -81,6 +82,20 @@ export function fuse(low: Lowered): void {
       src.key += `+${s.key}`;
       absorb(src, s);
       continue;
+    } else if (s.kind === 'affine' && src?.kind === 'spatial' && !src.edge && src.activation === 'linear' && soleUse(src.output) && kept.has(src)) {
+      // BN after a spatially separable conv: scale its horizontal taps and its bias (y = (v*h*x + b) s + t).
+      const [w, sc, sh] = [src.weights, s.scale, s.shift];
+      const c = src.channels;
+      src.weights = () => {
+        const { vertical, horizontal, bias } = w();
+        const scale = sc();
+        const shift = sh();
+        return { vertical, horizontal: horizontal.map((v, i) => v * scale[i % c]!), bias: Float32Array.from(shift, (t, o) => (bias ? bias[o]! : 0) * scale[o]! + t) };
+      };
+      (src.fused ??= []).push(s.layer);
+      src.key += `+${s.key}`;
+      absorb(src, s);
+      continue;
     } else if (
       s.kind === 'activation' &&
       src &&
@@ -92,9 +107,132 @@ export function fuse(low: Lowered): void {
       absorb(src, s);
       continue;
     }
+    // A Kx1 depthwise whose output only this 1xK depthwise reads (or 1xK then Kx1): one spatial step.
+    const first = producer[s.inputs[0]!];
+    if (fusionRules.spatialPairs && s.kind === 'depthwise' && first?.kind === 'depthwise' && first.activation === 'linear' && soleUse(first.output) && kept.has(first)) {
+      const pair = spatialPair(first, s, low.shapes);
+      if (pair) {
+        kept.delete(first);
+        producer[pair.output] = pair;
+        push(pair);
+        continue;
+      }
+    }
     push(s);
   }
   replaceSteps(low, keep.filter((s) => kept.has(s)));
+}
+
+/** Fusion rules that can be switched off (the bench's fused-vs-unfused comparison; tests of the unfused path). */
+export const fusionRules = { spatialPairs: true };
+
+/**
+ * `a` (Kh x 1 or 1 x Kw depthwise, multiplier 1, linear) then `b` (the other orientation, multiplier 1) as
+ * one spatially separable step, when the composition is exactly that kernel's K_h x K_w geometry:
+ * - along each axis, the step with the size-1 kernel has no pads there; if it runs first, its stride there is 1
+ *   (else the other would read a dilated grid); if it runs second, its stride multiplies the first's;
+ * - dilation 1 along each kernel's axis;
+ * - `a`'s bias (BN folded) moves through `b`'s taps into `b`'s bias; where `b` is padded along its kernel axis,
+ *   the border outputs get back what the taps over padding added (`edge`, subtracted before the activation).
+ * Otherwise undefined (the two steps run as they are).
+ */
+function spatialPair(a: ConvStep, b: ConvStep, shapes: number[][]): SpatialStep | undefined {
+  const x = shapes[a.inputs[0]!]!;
+  const mid = shapes[a.output]!;
+  const out = shapes[b.output]!;
+  if (x.length !== 3 || mid[2] !== x[2] || out[2] !== x[2]) return undefined;
+  const vFirst = a.kernel![1] === 1 && b.kernel![0] === 1;
+  if (!vFirst && !(a.kernel![0] === 1 && b.kernel![1] === 1)) return undefined;
+  const [vs, hs] = vFirst ? [a, b] : [b, a];
+  const rows = pairAxis(vs, hs, 0, vFirst, x[0]!, out[0]!);
+  const cols = pairAxis(hs, vs, 1, !vFirst, x[1]!, out[1]!);
+  if (!rows || !cols) return undefined;
+  const aBias = foldedWeights(a).bias;
+  if (aBias && !aBias.every((v) => Number.isFinite(v))) return undefined;
+  const c = x[2]!;
+  // Where b is padded along its kernel axis, its taps that read padding must not carry a's bias.
+  const ax = vFirst ? 1 : 0;
+  const along = vFirst ? cols : rows;
+  const positions: number[] = [];
+  const missing: number[][] = [];
+  if (aBias?.some((v) => v !== 0)) {
+    for (let p = 0; p < out[ax]!; p++) {
+      const taps: number[] = [];
+      for (let t = 0; t < b.kernel![ax]; t++) {
+        const i = p * along.stride - along.pads[0] + t;
+        if (i < 0 || i >= x[ax]!) taps.push(t);
+      }
+      if (taps.length) {
+        positions.push(p);
+        missing.push(taps);
+      }
+    }
+  }
+  return {
+    kind: 'spatial',
+    layer: a.layer,
+    fused: [...stepLayers(a), ...stepLayers(b)].filter((l) => l !== a.layer),
+    inputs: [a.inputs[0]!],
+    output: b.output,
+    macs: a.macs + b.macs,
+    key: `pair:${a.key}+${b.key}`,
+    weights: () => {
+      const fa = foldedWeights(a);
+      const fb = foldedWeights(b);
+      // Both filters are [K, C] ([Kh, 1, C, 1] or [1, Kw, C, 1]); a's bias through b's taps: b(y + beta) = b(y) + beta * sum(b).
+      const bias = Float32Array.from({ length: c }, (_, o) => {
+        let t = 0;
+        for (let i = o; i < fb.filter.length; i += c) t += fb.filter[i]!;
+        return (fb.bias ? fb.bias[o]! : 0) + (fa.bias ? fa.bias[o]! * t : 0);
+      });
+      const [v, h] = vFirst ? [fa, fb] : [fb, fa];
+      return { vertical: v.filter, horizontal: h.filter, bias };
+    },
+    kernel: [vs.kernel![0], hs.kernel![1]],
+    strides: [rows.stride, cols.stride],
+    pads: { top: rows.pads[0], bottom: rows.pads[1], left: cols.pads[0], right: cols.pads[1] },
+    channels: c,
+    activation: b.activation,
+    ...(positions.length
+      ? {
+          edge: {
+            axis: ax as 0 | 1,
+            positions,
+            correction: () => {
+              const beta = foldedWeights(a).bias!;
+              const taps = foldedWeights(b).filter;
+              const corr = new Float32Array(positions.length * c);
+              missing.forEach((ts, i) => {
+                for (let o = 0; o < c; o++) {
+                  let t = 0;
+                  for (const k of ts) t += taps[k * c + o]!;
+                  corr[i * c + o] = beta[o]! * t;
+                }
+              });
+              return corr;
+            },
+          },
+        }
+      : {}),
+  };
+}
+
+/**
+ * One axis of a pair: `k` has the kernel along it, `o` a size-1 kernel; `kFirst` when `k` runs first. The
+ * stride and pads of the one K-tap conv over `n` input positions that gives `o`'s `m` outputs, or undefined.
+ */
+function pairAxis(k: ConvStep, o: ConvStep, axis: 0 | 1, kFirst: boolean, n: number, m: number): { stride: number; pads: [number, number] } | undefined {
+  const padsOf = (s: ConvStep): [number, number] => (axis === 0 ? [s.pads!.top, s.pads!.bottom] : [s.pads!.left, s.pads!.right]);
+  const kp = padsOf(k);
+  const op = padsOf(o);
+  const taps = k.kernel![axis];
+  if (k.dilations![axis] !== 1 || op[0] !== 0 || op[1] !== 0) return undefined;
+  if (!kFirst && o.strides![axis] !== 1) return undefined;
+  const stride = kFirst ? k.strides![axis] * o.strides![axis] : k.strides![axis];
+  // `o` second keeps every o.stride-th of k's outputs: the last one kept reads input up to stride * (m - 1) + taps - 1 - before.
+  const after = kFirst ? Math.max(0, stride * (m - 1) + taps - n - kp[0]) : kp[1];
+  if (after > kp[1] || Math.floor((n + kp[0] + after - taps) / stride) + 1 !== m) return undefined;
+  return { stride, pads: [kp[0], after] };
 }
 
 /** Replaces `low.steps` in place (no spread: a spread of 100k+ steps overflows the argument stack). */
@@ -162,6 +300,7 @@ const FUSE_EXPAND_BYTES = 512 * 1024;
 /** The layers a step's work belongs to (a conv with a folded BN counts for both in profiles, reported on the conv). */
 export function stepLayers(s: Step): string[] {
   if (s.kind === 'expandDepthwise') return [...stepLayers(s.expand), ...stepLayers(s.depthwise)];
+  if (s.kind === 'spatial') return [s.layer, ...(s.fused ?? [])];
   return isConv(s) && s.post ? [s.layer, ...s.post.map((p) => p.layer)] : [s.layer];
 }
 
@@ -321,6 +460,26 @@ export function prepareRunner(s: Step, shapes: number[][], n: number, cache: Wei
         const { vertical, horizontal, bias } = s.weights();
         return new WasmWeights(PackedSpatialWeights.pack(vertical, horizontal, kh, kw, c, 1, bias, s.layer), (vertical.length + horizontal.length + (bias?.length ?? 0)) * 4);
       });
+      if (s.edge) {
+        const { axis, positions } = s.edge;
+        const corr = s.edge.correction();
+        const [nb, oh, ow] = [outS[0]!, outS[1]!, outS[2]!];
+        const across = axis === 0 ? ow : oh;
+        return (ins, out) => {
+          runSpatial(ins[0]!, w.packed, g, 'linear', s.layer, out);
+          const y = rawView(out, s.layer);
+          for (let b = 0; b < nb; b++)
+            positions.forEach((p, i) => {
+              for (let q = 0; q < across; q++) {
+                const base = (axis === 0 ? (b * oh + p) * ow + q : (b * oh + q) * ow + p) * c;
+                for (let ch = 0; ch < c; ch++) y[base + ch] = y[base + ch]! - corr[i * c + ch]!;
+              }
+            });
+          if (a === 'linear') return;
+          if (isKernelActivation(a)) activationOp(out, a, out);
+          else activationJS(y, y, lastOut, a);
+        };
+      }
       return (ins, out) => withActivation(a, (act) => runSpatial(ins[0]!, w.packed, g, act, s.layer, out), () => rawView(out, s.layer), lastOut);
     }
     case 'conv': {

@@ -113,6 +113,15 @@ export interface SpatialStep extends Base {
   pads: Pads;
   channels: number;
   activation: StepActivation;
+  /** Layers folded into this step besides `layer` (the second depthwise of a fused Kx1 / 1xK pair, BNs). */
+  fused?: string[];
+  /**
+   * A fused pair whose first conv has a bias and whose second is padded along its kernel axis: the bias went
+   * into the step's bias through every tap of the second, but at the output `positions` along `axis` (0 rows,
+   * 1 columns) some taps read padding; `correction()` ([positions, C]) is what those taps added, subtracted
+   * after the (linear) kernel and before the activation.
+   */
+  edge?: { axis: 0 | 1; positions: number[]; correction: () => Float32Array };
 }
 
 /**

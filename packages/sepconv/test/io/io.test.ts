@@ -3,7 +3,7 @@
 // (BN, bias and activation folding checked against float64 references).
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ModelFormatError } from '../../src/errors.js';
+import { ModelFormatError, UnsupportedOpsError } from '../../src/errors.js';
 import { loadModel, modelFromGraph } from '../../src/io/build.js';
 import { convertGraphModel, type GraphNode } from '../../src/io/graph-model.js';
 import { inferGraph, normalizeKerasConfig, type KerasModelConfig } from '../../src/io/keras-config.js';
@@ -565,6 +565,65 @@ describe('graph models', () => {
     expect(e!.message).toMatch(/2 node\(s\) with ops sepconv does not support/);
     expect(e!.message).toMatch(/m\/conv\/Relu6 \(Erf\)/);
     expect(e!.message).toMatch(/m\/Mean \(ResizeBilinear\)/);
+  });
+
+  it('several outputs, intermediate ones included: predict returns each (in the order asked) as its float64 reference, nothing folds past an output', () => {
+    const outputs = ['m/conv/Conv2D', 'Identity', 'm/conv/Relu6:0'];
+    const { graph, weights } = convertGraphModel(nodes, consts, { outputs });
+    const m = modelFromGraph(graph);
+    m.setWeights(weights);
+    expect(m.outputNames).toEqual(['m/conv/Conv2D', 'Identity', 'm/conv/Relu6']);
+    const single = convertGraphModel(nodes, consts);
+    const one = modelFromGraph(single.graph);
+    one.setWeights(single.weights);
+    const xv = randomArray(5 * 5 * 2, next);
+    const x = tensor(xv, [1, 5, 5, 2]);
+    const got = (m.predict(x) as any[]).map((t) => t.data() as Float32Array);
+    expect(got.map((g) => g.length)).toEqual([3 * 3 * 4, 3, 3 * 3 * 4]);
+    const x2 = xv.map((v) => v * 2);
+    const conv = convReference(x2, [1, 5, 5, 2], c.w1, 4, 1, convGeometry('t', 5, 5, [3, 3], [1, 1], [1, 1], 'valid'), undefined, 'linear');
+    const bn = Array.from(conv, (v, i) => Math.min(6, Math.max(0, ((v - c.mean[i % 4]!) / Math.sqrt(c.variance[i % 4]! + 0.001)) * c.scale[i % 4]! + c.offset[i % 4]!)));
+    conv.forEach((w, i) => expect(Math.abs(got[0]![i]! - w)).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(w))));
+    bn.forEach((w, i) => expect(Math.abs(got[2]![i]! - w)).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(w))));
+    // The signature's output is what the single-output model gives (which folds the BN into the conv: rounding differs).
+    const alone = (one.predict(x) as any).data() as Float32Array;
+    alone.forEach((w, i) => expect(Math.abs(got[1]![i]! - w)).toBeLessThanOrEqual(1e-6));
+    x.dispose();
+    m.dispose();
+    one.dispose();
+  });
+
+  it('chosen outputs run only the subgraph they need; unknown or repeated outputs are ModelFormatErrors naming them', () => {
+    const { graph } = convertGraphModel(nodes, consts, { outputs: ['m/conv/Relu6'] });
+    expect(graph.layers.map((l) => l.className)).toEqual(['InputLayer', 'Rescaling', 'Conv2D']);
+    expect(() => convertGraphModel(nodes, consts, { outputs: ['m/nope'] })).toThrow(/output 'm\/nope' is not a node of this graph/);
+    expect(() => convertGraphModel(nodes, consts, { outputs: ['Identity', 'Identity:0'] })).toThrow(/outputs name a node twice/);
+    expect(() => convertGraphModel(nodes, consts, { outputs: [] })).toThrow(ModelFormatError);
+  });
+
+  it('every unsupported node of every output is listed (with .unsupported) before outputs or other ops are checked', () => {
+    // Two outputs, two unsupported ops on different branches, and a channel Pad this converter rejects later.
+    const bad = [
+      ...nodes.map((n) => (n.name === 'm/conv/Relu6' ? { ...n, op: 'Erf' } : n)),
+      node('p/pads', 'Const'),
+      node('p/Pad', 'Pad', ['m/in/Mul', 'p/pads']),
+      node('p/Resize', 'ResizeBilinear', ['p/Pad', 'p/pads']),
+    ];
+    const pads = new Map([...consts, ['p/pads', { shape: [4, 2], values: Float32Array.from([0, 0, 0, 0, 0, 0, 0, 2]) }]]);
+    const e = (() => {
+      try {
+        convertGraphModel(bad, pads);
+      } catch (x) {
+        return x as UnsupportedOpsError;
+      }
+    })();
+    expect(e).toBeInstanceOf(UnsupportedOpsError);
+    expect(e).toBeInstanceOf(ModelFormatError);
+    expect(e!.unsupported).toEqual([
+      { node: 'm/conv/Relu6', op: 'Erf' },
+      { node: 'p/Resize', op: 'ResizeBilinear' },
+    ]);
+    expect(e!.message).toMatch(/2 op\(s\): Erf x1, ResizeBilinear x1/);
   });
 
   it('malformed graphs: a missing input node, a constant without data', () => {

@@ -45,6 +45,7 @@ export const SUPPORTED_GRAPH_OPS = [
   'BiasAdd',
   'Add',
   'AddV2',
+  'AddN',
   'Sub',
   'Mul',
   'RealDiv',
@@ -764,6 +765,16 @@ export function convertGraphModel(
         } else values.set(n.name, affineLayer(n, x, s, t));
         break;
       }
+      case 'AddN': {
+        // Sum of N computed tensors (TF's arithmetic optimizer writes residual sums this way): one Add layer.
+        const parts = dataInputs(n).map((_, i) => symOf(n, i));
+        if (parts.length < 2) {
+          values.set(n.name, parts[0] ?? fail(n, 'needs at least one input'));
+          break;
+        }
+        values.set(n.name, addLayer(n, 'Add', {}, parts, parts.map((p) => p.shape).reduce(broadcastShape)));
+        break;
+      }
       case 'BiasAdd':
       case 'Add':
       case 'AddV2':
@@ -798,7 +809,31 @@ export function convertGraphModel(
           }
           fail(n, `${n.op} of two computed tensors is not supported`);
         }
-        if (n.op === 'Maximum' || n.op === 'Minimum') fail(n, `${n.op} with a constant is not supported`);
+        if (n.op === 'Maximum' || n.op === 'Minimum') {
+          // clip_by_value(x, 0, 6) after a ReLU, as Keras' ReLU(max_value=6) exports: Minimum(relu(x), 6) is relu6,
+          // Maximum(x, 0) is relu (nothing to do on a ReLU'd tensor).
+          const x = (a.kind === 'sym' ? a : b) as Sym;
+          const c = (a.kind === 'const' ? a : b) as Const;
+          const v = c.values.length === 1 ? c.values[0]! : NaN;
+          const prevLayer = layerOf.get(x.layer);
+          const act = prevLayer && ['Conv2D', 'DepthwiseConv2D', 'Dense', 'Activation'].includes(prevLayer.className) ? (prevLayer.config.activation as string) : undefined;
+          const src = dataInputs(n).find((i) => values.get(i) === x);
+          const sole = src !== undefined && (readers.get(src) ?? 0) === 1;
+          if (n.op === 'Maximum' && v === 0 && (act === 'relu' || act === 'relu6')) values.set(n.name, x);
+          else if (n.op === 'Maximum' && v === 0) {
+            const l = absorber(n, x);
+            if (l) {
+              setActivation(l, 'relu');
+              values.set(n.name, x);
+            } else values.set(n.name, addLayer(n, 'Activation', { activation: 'relu' }, [x], x.shape));
+          } else if (n.op === 'Minimum' && v === 6 && act === 'relu' && sole) {
+            setActivation(prevLayer!, 'relu6');
+            values.set(n.name, x);
+          } else if (n.op === 'Minimum' && v === 6 && (act === 'relu6' || act === 'relu')) {
+            values.set(n.name, act === 'relu6' ? x : addLayer(n, 'Activation', { activation: 'relu6' }, [x], x.shape));
+          } else fail(n, `${n.op} with a constant is supported as clip(relu(x), 0, 6) only, got ${n.op}(${act ?? 'x'}, ${formatJson(Array.from(c.values.slice(0, 4)))})`);
+          break;
+        }
         const x = (a.kind === 'sym' ? a : b) as Sym;
         const c = (a.kind === 'const' ? a : b) as Const;
         if (!isChannelConst(c, x)) fail(n, `a scalar or per-channel constant, got shape ${formatJson(c.shape)} for input ${formatJson(x.shape)}`);
@@ -909,14 +944,28 @@ export function convertGraphModel(
         const p = constOf(n, 1);
         if (n.op === 'PadV2' && constOf(n, 2).values[0] !== 0) fail(n, 'only zero padding is supported');
         const v = p.values;
-        if (x.shape.length !== 3 || v.length !== 8 || v[0] || v[1] || v[6] || v[7]) fail(n, 'only spatial padding of an NHWC tensor is supported');
+        if (x.shape.length !== 3 || v.length !== 8 || v[0] || v[1]) fail(n, `only padding of an NHWC tensor's height, width and channels is supported, got paddings ${formatJson(Array.from(v))}`);
         checkPads(n, v);
-        const pads: [[number, number], [number, number]] = [
-          [v[2]!, v[3]!],
-          [v[4]!, v[5]!],
-        ];
         const [h, w, c] = x.shape as [Dim, Dim, number];
-        values.set(n.name, addLayer(n, 'ZeroPadding2D', { padding: pads }, [x], [plusDim(h, v[2]! + v[3]!), plusDim(w, v[4]! + v[5]!), c]));
+        let y = x;
+        if (v[2] || v[3] || v[4] || v[5]) {
+          const pads: [[number, number], [number, number]] = [
+            [v[2]!, v[3]!],
+            [v[4]!, v[5]!],
+          ];
+          y = addLayer(v[6] || v[7] ? { ...n, name: `${n.name}/spatial` } : n, 'ZeroPadding2D', { padding: pads }, [x], [plusDim(h, v[2]! + v[3]!), plusDim(w, v[4]! + v[5]!), c]);
+        }
+        if (v[6] || v[7]) {
+          // Channel padding (a detector widening a residual): a 1x1 conv with an identity kernel, zeros in the
+          // new channels (exact: each output is 1 * x or a sum of zeros).
+          const cout = c + v[6]! + v[7]!;
+          if (!isDim(cout) || c * cout > MAX_ELEMENTS) fail(n, `padding ${c} channels to ${cout} is too large`);
+          charge(n, c * cout);
+          const k = new Float32Array(c * cout);
+          for (let i = 0; i < c; i++) k[i * cout + v[6]! + i] = 1;
+          y = addLayer(n, 'Conv2D', { kernel_size: [1, 1], strides: [1, 1], padding: 'valid', dilation_rate: [1, 1], activation: 'linear', use_bias: false, filters: cout, groups: 1, _kernelShape: [1, 1, c, cout] }, [y], [y.shape[0]!, y.shape[1]!, cout], { kernel: k });
+        }
+        values.set(n.name, y);
         break;
       }
       case 'Reshape':

@@ -104,7 +104,9 @@ export function parseModel(raw: RawModel, opts: Pick<LoadOptions, 'inputShape' |
     }
     return { format, graph, info, weights: matchLayersWeights(info, floats, shapes, raw.what) };
   }
-  const sigOutputs = raw.json.signature?.outputs ? Object.values(raw.json.signature.outputs).map((o: any) => String(o?.name).replace(/:\d+$/, '')) : undefined;
+  // TF.js writes the signature at the top level, or (older converters) under userDefinedMetadata.
+  const sig = raw.json.signature ?? raw.json.userDefinedMetadata?.signature;
+  const sigOutputs = sig?.outputs && typeof sig.outputs === 'object' ? Object.values(sig.outputs).map((o: any) => String(o?.name).replace(/:\d+$/, '')) : undefined;
   const { graph, weights } = convertGraphModel(raw.json.modelTopology.node, decodedRaw, {
     outputs: opts.outputs ?? sigOutputs,
     inputShape: opts.inputShape,

@@ -626,6 +626,58 @@ describe('graph models', () => {
     expect(e!.message).toMatch(/2 op\(s\): Erf x1, ResizeBilinear x1/);
   });
 
+  it('channel padding, AddN and clip(relu(x), 0, 6) as Minimum/Maximum: outputs match a float64 reference; one arena, stable over 1,000 predicts', () => {
+    // x [4, 4, 3] -> Pad (1 row top, 2 channels before, 1 after) -> [5, 4, 6]; a = relu(x) clipped at 6 as
+    // Relu -> Minimum 6 -> Maximum 0, padded the same way; y = AddN(pad(x), pad(a), pad(x)).
+    const g: GraphNode[] = [
+      node('x', 'Placeholder', [], { shape: { shape: { dim: [{ size: '-1' }, { size: '4' }, { size: '4' }, { size: '3' }] } } }),
+      node('pads', 'Const'),
+      node('six', 'Const'),
+      node('zero', 'Const'),
+      node('px', 'Pad', ['x', 'pads']),
+      node('r', 'Relu', ['x']),
+      node('mn', 'Minimum', ['r', 'six']),
+      node('mx', 'Maximum', ['mn', 'zero']),
+      node('pa', 'PadV2', ['mx', 'pads', 'zero']),
+      node('sum', 'AddN', ['px', 'pa', 'px']),
+    ];
+    const pads = [0, 0, 1, 0, 0, 0, 2, 1];
+    const k = new Map([
+      ['pads', { shape: [4, 2], values: Float32Array.from(pads) }],
+      ['six', { shape: [], values: Float32Array.from([6]) }],
+      ['zero', { shape: [], values: Float32Array.from([0]) }],
+    ]);
+    const { graph, weights } = convertGraphModel(g, k, { outputs: ['sum', 'pa'] });
+    const m = modelFromGraph(graph);
+    m.setWeights(weights);
+    const xv = randomArray(4 * 4 * 3, next).map((v) => v * 8);
+    const x = tensor(xv, [1, 4, 4, 3]);
+    const pad = (f: (v: number) => number) => {
+      const out = new Float64Array(5 * 4 * 6);
+      for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) for (let ch = 0; ch < 3; ch++) out[((i + 1) * 4 + j) * 6 + ch + 2] = f(xv[(i * 4 + j) * 3 + ch]!);
+      return out;
+    };
+    const wantPa = pad((v) => Math.min(6, Math.max(0, v)));
+    const wantPx = pad((v) => v);
+    const wantSum = wantPx.map((v, i) => 2 * v + wantPa[i]!);
+    const check = () => {
+      const [sum, pa] = (m.predict(x) as any[]).map((t) => t.data() as Float32Array);
+      expect(sum!.length).toBe(wantSum.length);
+      wantSum.forEach((w, i) => expect(Math.abs(sum![i]! - w)).toBeLessThanOrEqual(1e-6 * (1 + Math.abs(w))));
+      wantPa.forEach((w, i) => expect(pa![i]!).toBe(w));
+    };
+    check();
+    // Clipped values above 6 and below 0 are present, so the clip is exercised.
+    expect(xv.some((v) => v > 6) && xv.some((v) => v < 0)).toBe(true);
+    for (let i = 0; i < 9; i++) m.predict(x);
+    const after10 = m.memoryStats();
+    for (let i = 0; i < 990; i++) m.predict(x);
+    expect(m.memoryStats()).toEqual(after10);
+    check();
+    x.dispose();
+    m.dispose();
+  });
+
   it('malformed graphs: a missing input node, a constant without data', () => {
     expect(() => convertGraphModel([...nodes.slice(0, 4), node('y', 'Relu', ['nope']), node('Identity', 'Identity', ['y'])], consts, { outputs: ['Identity'] })).toThrow(/node 'nope' is referenced but not defined/);
     expect(() => convertGraphModel(nodes, new Map([...consts].filter(([k]) => k !== 'm/fc/w')))).toThrow(/m\/fc\/w' \(Const\): no value/);

@@ -3,6 +3,7 @@
 // become CompiledWasm modules, so they arrive as WebAssembly.Module). Also measures the edge
 // budgets the README quotes: cold start, memory, bundle bytes.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectDepthwiseCorrect, expectSameResults, type WorkloadResult } from './support/compare.js';
@@ -42,7 +43,9 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
   if (Object.keys(budgets).length) {
     mkdirSync(join(ROOT, 'test/.tmp'), { recursive: true });
-    writeFileSync(join(ROOT, 'test/.tmp/edge-budgets.json'), JSON.stringify(budgets, null, 2) + '\n');
+    // Which run measured it: the times depend on the machine and its load (sizes do not).
+    const measuredBy = { measuredAt: new Date().toISOString(), node: process.version, cpus: cpus().length, loadAverage1m: +loadavg()[0]!.toFixed(1) };
+    writeFileSync(join(ROOT, 'test/.tmp/edge-budgets.json'), JSON.stringify({ run: measuredBy, ...budgets }, null, 2) + '\n');
   }
 });
 
@@ -166,6 +169,28 @@ describe('workerd edge budgets: MobileNetV2 1.0 at 224x224', () => {
   afterAll(async () => {
     await budgetWorker?.stop();
     if (budgetDir) rmSync(budgetDir, { recursive: true, force: true });
+  });
+
+  it("README.md's bundle-size rows are this bundle's sizes", () => {
+    // Sizes are deterministic (same package, same esbuild): README must quote what is measured here.
+    // Times are not checked: README labels them with the run they come from (docs/edge-budgets.json).
+    const kB = (n: number) => `${Math.round(n / 1000)} kB`;
+    const code = budgetBundle.modules.find((m) => m.name === 'worker.js')!;
+    const wasm = budgetBundle.modules.filter((m) => m.type === 'wasm');
+    const sum = (k: 'bytes' | 'gzipBytes') => wasm.reduce((a, m) => a + m[k], 0);
+    const expected: Record<string, string> = {
+      'worker bundle: `worker.js` (named imports, tree-shaken)': `${kB(code.bytes)} (${kB(code.gzipBytes)} gzip)`,
+      'worker bundle: the three `.wasm` builds': `${kB(sum('bytes'))} (${kB(sum('gzipBytes'))} gzip)`,
+      '**worker bundle, total**': `**${kB(code.bytes + sum('bytes'))} (${kB(code.gzipBytes + sum('gzipBytes'))} gzip)**`,
+    };
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const quoted = Object.fromEntries(
+      Object.keys(expected).map((label) => {
+        const row = readme.split('\n').find((l) => l.startsWith(`| ${label} |`));
+        return [label, row?.split('|')[2]?.trim() ?? '(no such row in README.md)'];
+      }),
+    );
+    expect(quoted, 'README.md edge-budget table: write the measured sizes into these rows').toEqual(expected);
   });
 
   it('cold start, memory and bundle bytes stay inside the Workers limits', async () => {

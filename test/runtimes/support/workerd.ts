@@ -112,9 +112,18 @@ ${mods}
 );
 `,
   );
+  return serveWorkerd(bundle.dir, 'config.capnp');
+}
+
+/**
+ * Runs `workerd serve <config> --control-fd=3 [extraArgs]` in `dir` and waits until its socket
+ * named `http` listens (its port read from the control fd). `extraArgs` can override the config's
+ * address, e.g. `['--socket-addr', 'http=127.0.0.1:0']`. Rejects with workerd's output if it exits first.
+ */
+export async function serveWorkerd(dir: string, config: string, extraArgs: string[] = []): Promise<RunningWorker> {
   const t0 = performance.now();
-  const child: ChildProcess = spawn(workerdBinary(), ['serve', 'config.capnp', '--control-fd=3'], {
-    cwd: bundle.dir,
+  const child: ChildProcess = spawn(workerdBinary(), ['serve', config, '--control-fd=3', ...extraArgs], {
+    cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
   });
   let err = '';

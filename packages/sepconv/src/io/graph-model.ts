@@ -10,6 +10,7 @@ import { decodeBase64 } from './wrapper.js';
 /** Default of `LoadOptions.maxGeneratedElements`: values the importer may create beyond the shipped weights. */
 export const DEFAULT_MAX_GENERATED_ELEMENTS = 2 ** 24;
 
+/** A node of a TF.js graph model (`modelTopology.node[]` in model.json): its name, op, inputs and attributes. */
 export interface GraphNode {
   name: string;
   op: string;

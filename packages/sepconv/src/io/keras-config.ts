@@ -25,6 +25,7 @@ export interface FlatLayer {
   inputs: string[];
 }
 
+/** A Keras functional graph flattened into one level (nested models and Sequential inlined): layers in topological order, with the graph's input and output layer names. */
 export interface FlatGraph {
   name: string;
   layers: FlatLayer[];
@@ -46,6 +47,7 @@ export interface WeightSpec {
   shape: number[];
 }
 
+/** One layer of a `GraphInfo`: its inputs, inferred output shape, weights, parameter count and multiply-accumulates. */
 export interface LayerInfo {
   name: string;
   className: string;
@@ -58,6 +60,7 @@ export interface LayerInfo {
   macs: number;
 }
 
+/** What `inferGraph` derives from a Keras config alone (no weights, no wasm memory): per-layer shapes, weights, params and MACs. */
 export interface GraphInfo {
   name: string;
   layers: LayerInfo[];

@@ -7,6 +7,7 @@ import { inferGraph, normalizeKerasConfig, type FlatGraph, type GraphInfo, type 
 import { readModelFiles, type LoadOptions, type ModelSource, type RawModel } from './sources.js';
 import { decodeWeights } from './weights.js';
 
+/** A model.json read and understood (see `parseModel`): its format, the flattened graph, and per-layer shapes, weights, params and MACs. */
 export interface ParsedModel {
   format: 'layers' | 'graph';
   graph: FlatGraph;
@@ -16,6 +17,7 @@ export interface ParsedModel {
   weights: Map<string, Float32Array>;
 }
 
+/** Which kind of TF.js model a model.json object holds: `'layers'` (a Keras model config) or `'graph'` (a converted TF graph). Throws `ModelFormatError` when it is neither. */
 export function detectFormat(json: any): 'layers' | 'graph' {
   const t = json.modelTopology;
   if (json.format === 'graph-model' || Array.isArray(t?.node)) return 'graph';

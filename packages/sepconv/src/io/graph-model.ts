@@ -1,7 +1,7 @@
 // TF.js graph models (model.json with a TensorFlow GraphDef) lowered to the same flat Keras-style
 // graph the layers importer produces: convolutions with their bias-add, batch norm, multiplies and
 // activations folded in, constant subgraphs evaluated, and every op we cannot run reported at once.
-import { clip, formatList, formatJson, ModelFormatError, quote } from '../errors.js';
+import { clip, formatList, formatJson, ModelFormatError, quote, UnsupportedOpsError } from '../errors.js';
 import { elementCount, isDim, MAX_DIM, MAX_ELEMENTS } from '../tensor/limits.js';
 import { broadcastShape, channelConcatShape, convOut, isOpen, plusDim, prod, type Dim, type FlatGraph, type FlatLayer } from './keras-config.js';
 import type { NamedWeights } from './weights.js';
@@ -46,6 +46,7 @@ export const SUPPORTED_GRAPH_OPS = [
   'BiasAdd',
   'Add',
   'AddV2',
+  'AddN',
   'Sub',
   'Mul',
   'RealDiv',
@@ -152,7 +153,7 @@ export interface ConvertedGraph {
 export function convertGraphModel(
   nodes: GraphNode[],
   consts: NamedWeights,
-  opts: { outputs?: string[]; inputShape?: readonly number[]; name?: string; maxGeneratedElements?: number } = {},
+  opts: { outputs?: readonly string[]; inputShape?: readonly number[]; name?: string; maxGeneratedElements?: number } = {},
 ): ConvertedGraph {
   if (!Array.isArray(nodes)) throw new ModelFormatError('graph model: modelTopology.node must be an array');
   const byName = new Map<string, GraphNode>();
@@ -187,8 +188,11 @@ export function convertGraphModel(
   // Outputs: given, else nodes nobody consumes (ignoring NoOps and Consts).
   const consumed = new Map<string, number>();
   for (const n of nodes) for (const i of dataInputs(n)) consumed.set(i, (consumed.get(i) ?? 0) + 1);
-  const outputs = opts.outputs ?? nodes.filter((n) => !consumed.has(n.name) && n.op !== 'NoOp' && n.op !== 'Const').map((n) => n.name);
-  if (outputs.length !== 1) throw new ModelFormatError(`graph model: sepconv runs single-output models, this graph has ${outputs.length} outputs: ${formatList(outputs.map(quote))}`);
+  // Chosen outputs may be written as tensor names ('node:0'); every one of them runs.
+  const outputs = opts.outputs ? opts.outputs.map((o) => (typeof o === 'string' ? srcName(o) : o)) : nodes.filter((n) => !consumed.has(n.name) && n.op !== 'NoOp' && n.op !== 'Const').map((n) => n.name);
+  if (outputs.length === 0) throw new ModelFormatError('graph model: no outputs (every node is consumed, or outputs: [] was given)');
+  if (outputs.length > 4096 || !outputs.every((o) => typeof o === 'string')) throw new ModelFormatError(`graph model: outputs must be at most 4096 node names, got ${formatJson(opts.outputs)}`);
+  if (new Set(outputs).size !== outputs.length) throw new ModelFormatError(`graph model: outputs name a node twice: ${formatList(outputs.map(quote))}`);
 
   // Reachable nodes in topological order.
   const order: GraphNode[] = [];
@@ -200,30 +204,59 @@ export function convertGraphModel(
     state.set(name, 1);
     return { n, ins: dataInputs(n), k: 0 };
   };
-  const dfs = [enter(outputs[0]!)];
-  while (dfs.length) {
-    const top = dfs[dfs.length - 1]!;
-    if (top.k < top.ins.length) {
-      const i = top.ins[top.k++]!;
-      const st = state.get(i);
-      if (st === 1) throw new ModelFormatError(`graph model: cycle through node ${quote(i)}`);
-      if (st === undefined) dfs.push(enter(i));
-    } else {
-      state.set(top.n.name, 2);
-      order.push(top.n);
-      dfs.pop();
+  // Every unsupported node of the outputs' subgraphs, before anything else is checked (TF1 loops
+  // have cycles: this walk just collects, the ordering walk below rejects cycles).
+  const reach = new Set<string>();
+  const todo: string[] = [];
+  for (const o of outputs) {
+    if (!byName.has(o)) throw new ModelFormatError(`graph model: output ${quote(o)} is not a node of this graph`);
+    if (!reach.has(o)) reach.add(o), todo.push(o);
+  }
+  const unsupported: GraphNode[] = [];
+  while (todo.length) {
+    const n = byName.get(todo.pop()!)!;
+    if (!SUPPORTED.has(n.op)) unsupported.push(n);
+    for (const i of dataInputs(n)) {
+      if (!byName.has(i)) throw new ModelFormatError(`graph model: node ${quote(i)} is referenced but not defined`);
+      if (!reach.has(i)) reach.add(i), todo.push(i);
     }
   }
-
-  const unsupported = order.filter((n) => !SUPPORTED.has(n.op));
   if (unsupported.length) {
-    throw new ModelFormatError(
+    const ops = new Map<string, number>();
+    // In file order, so the list reads as the graph does.
+    const pos = new Map(nodes.map((n, i) => [n.name, i]));
+    unsupported.sort((a, b) => pos.get(a.name)! - pos.get(b.name)!);
+    for (const n of unsupported) ops.set(n.op, (ops.get(n.op) ?? 0) + 1);
+    throw new UnsupportedOpsError(
       `graph model uses ${unsupported.length} node(s) with ops sepconv does not support:\n${formatList(
         unsupported.map((n) => `  ${clip(n.name)} (${clip(n.op)})`),
         20,
         '\n',
+      )}\n${ops.size} op(s): ${formatList(
+        [...ops].map(([op, k]) => `${clip(op)} x${k}`),
+        60,
       )}`,
+      unsupported.map((n) => ({ node: n.name, op: n.op })),
     );
+  }
+
+  // Every output's subgraph (and nothing else) is converted: walk from each in order.
+  const dfs: { n: GraphNode; ins: string[]; k: number }[] = [];
+  for (const o of outputs) {
+    if (!state.has(o)) dfs.push(enter(o));
+    while (dfs.length) {
+      const top = dfs[dfs.length - 1]!;
+      if (top.k < top.ins.length) {
+        const i = top.ins[top.k++]!;
+        const st = state.get(i);
+        if (st === 1) throw new ModelFormatError(`graph model: cycle through node ${quote(i)}`);
+        if (st === undefined) dfs.push(enter(i));
+      } else {
+        state.set(top.n.name, 2);
+        order.push(top.n);
+        dfs.pop();
+      }
+    }
   }
 
   // Readable layer names: node names minus the scope prefix all op nodes share, '/' -> '_'.
@@ -259,6 +292,8 @@ export function convertGraphModel(
   // How many reachable nodes read each node: a conv may absorb a following op only when it is the sole reader.
   const readers = new Map<string, number>();
   for (const n of order) for (const i of dataInputs(n)) readers.set(i, (readers.get(i) ?? 0) + 1);
+  // An output is read by the caller: nothing after it may fold into the layer that computes it.
+  for (const o of outputs) readers.set(o, (readers.get(o) ?? 0) + 1);
 
   const fail = (n: GraphNode, msg: string): never => {
     throw new ModelFormatError(`graph model: node ${quote(n.name)} (${clip(n.op)}): ${msg}`);
@@ -731,6 +766,16 @@ export function convertGraphModel(
         } else values.set(n.name, affineLayer(n, x, s, t));
         break;
       }
+      case 'AddN': {
+        // Sum of N computed tensors (TF's arithmetic optimizer writes residual sums this way): one Add layer.
+        const parts = dataInputs(n).map((_, i) => symOf(n, i));
+        if (parts.length < 2) {
+          values.set(n.name, parts[0] ?? fail(n, 'needs at least one input'));
+          break;
+        }
+        values.set(n.name, addLayer(n, 'Add', {}, parts, parts.map((p) => p.shape).reduce(broadcastShape)));
+        break;
+      }
       case 'BiasAdd':
       case 'Add':
       case 'AddV2':
@@ -765,7 +810,31 @@ export function convertGraphModel(
           }
           fail(n, `${n.op} of two computed tensors is not supported`);
         }
-        if (n.op === 'Maximum' || n.op === 'Minimum') fail(n, `${n.op} with a constant is not supported`);
+        if (n.op === 'Maximum' || n.op === 'Minimum') {
+          // clip_by_value(x, 0, 6) after a ReLU, as Keras' ReLU(max_value=6) exports: Minimum(relu(x), 6) is relu6,
+          // Maximum(x, 0) is relu (nothing to do on a ReLU'd tensor).
+          const x = (a.kind === 'sym' ? a : b) as Sym;
+          const c = (a.kind === 'const' ? a : b) as Const;
+          const v = c.values.length === 1 ? c.values[0]! : NaN;
+          const prevLayer = layerOf.get(x.layer);
+          const act = prevLayer && ['Conv2D', 'DepthwiseConv2D', 'Dense', 'Activation'].includes(prevLayer.className) ? (prevLayer.config.activation as string) : undefined;
+          const src = dataInputs(n).find((i) => values.get(i) === x);
+          const sole = src !== undefined && (readers.get(src) ?? 0) === 1;
+          if (n.op === 'Maximum' && v === 0 && (act === 'relu' || act === 'relu6')) values.set(n.name, x);
+          else if (n.op === 'Maximum' && v === 0) {
+            const l = absorber(n, x);
+            if (l) {
+              setActivation(l, 'relu');
+              values.set(n.name, x);
+            } else values.set(n.name, addLayer(n, 'Activation', { activation: 'relu' }, [x], x.shape));
+          } else if (n.op === 'Minimum' && v === 6 && act === 'relu' && sole) {
+            setActivation(prevLayer!, 'relu6');
+            values.set(n.name, x);
+          } else if (n.op === 'Minimum' && v === 6 && (act === 'relu6' || act === 'relu')) {
+            values.set(n.name, act === 'relu6' ? x : addLayer(n, 'Activation', { activation: 'relu6' }, [x], x.shape));
+          } else fail(n, `${n.op} with a constant is supported as clip(relu(x), 0, 6) only, got ${n.op}(${act ?? 'x'}, ${formatJson(Array.from(c.values.slice(0, 4)))})`);
+          break;
+        }
         const x = (a.kind === 'sym' ? a : b) as Sym;
         const c = (a.kind === 'const' ? a : b) as Const;
         if (!isChannelConst(c, x)) fail(n, `a scalar or per-channel constant, got shape ${formatJson(c.shape)} for input ${formatJson(x.shape)}`);
@@ -876,14 +945,28 @@ export function convertGraphModel(
         const p = constOf(n, 1);
         if (n.op === 'PadV2' && constOf(n, 2).values[0] !== 0) fail(n, 'only zero padding is supported');
         const v = p.values;
-        if (x.shape.length !== 3 || v.length !== 8 || v[0] || v[1] || v[6] || v[7]) fail(n, 'only spatial padding of an NHWC tensor is supported');
+        if (x.shape.length !== 3 || v.length !== 8 || v[0] || v[1]) fail(n, `only padding of an NHWC tensor's height, width and channels is supported, got paddings ${formatJson(Array.from(v))}`);
         checkPads(n, v);
-        const pads: [[number, number], [number, number]] = [
-          [v[2]!, v[3]!],
-          [v[4]!, v[5]!],
-        ];
         const [h, w, c] = x.shape as [Dim, Dim, number];
-        values.set(n.name, addLayer(n, 'ZeroPadding2D', { padding: pads }, [x], [plusDim(h, v[2]! + v[3]!), plusDim(w, v[4]! + v[5]!), c]));
+        let y = x;
+        if (v[2] || v[3] || v[4] || v[5]) {
+          const pads: [[number, number], [number, number]] = [
+            [v[2]!, v[3]!],
+            [v[4]!, v[5]!],
+          ];
+          y = addLayer(v[6] || v[7] ? { ...n, name: `${n.name}/spatial` } : n, 'ZeroPadding2D', { padding: pads }, [x], [plusDim(h, v[2]! + v[3]!), plusDim(w, v[4]! + v[5]!), c]);
+        }
+        if (v[6] || v[7]) {
+          // Channel padding (a detector widening a residual): a 1x1 conv with an identity kernel, zeros in the
+          // new channels (exact: each output is 1 * x or a sum of zeros).
+          const cout = c + v[6]! + v[7]!;
+          if (!isDim(cout) || c * cout > MAX_ELEMENTS) fail(n, `padding ${c} channels to ${cout} is too large`);
+          charge(n, c * cout);
+          const k = new Float32Array(c * cout);
+          for (let i = 0; i < c; i++) k[i * cout + v[6]! + i] = 1;
+          y = addLayer(n, 'Conv2D', { kernel_size: [1, 1], strides: [1, 1], padding: 'valid', dilation_rate: [1, 1], activation: 'linear', use_bias: false, filters: cout, groups: 1, _kernelShape: [1, 1, c, cout] }, [y], [y.shape[0]!, y.shape[1]!, cout], { kernel: k });
+        }
+        values.set(n.name, y);
         break;
       }
       case 'Reshape':
@@ -913,11 +996,14 @@ export function convertGraphModel(
         fail(n, 'not supported here');
     }
   }
-  const out = values.get(outputs[0]!);
-  if (!out || out.kind !== 'sym') throw new ModelFormatError(`graph model: output '${outputs[0]}' is a constant`);
+  const outLayers = outputs.map((o) => {
+    const v = values.get(o);
+    if (!v || v.kind !== 'sym') throw new ModelFormatError(`graph model: output ${quote(o)} is a constant`);
+    return v.layer;
+  });
   // Private hints used during conversion are not part of the Keras configs.
   for (const l of layers) delete l.config._kernelShape;
   const input = layers.find((l) => l.className === 'InputLayer');
   if (!input) throw new ModelFormatError('graph model: no Placeholder input');
-  return { graph: { name: opts.name ?? 'graph_model', layers, inputs: [input.name], outputs: [out.layer] }, weights };
+  return { graph: { name: opts.name ?? 'graph_model', layers, inputs: [input.name], outputs: outLayers, outputNames: outputs }, weights };
 }

@@ -31,6 +31,8 @@ export interface FlatGraph {
   layers: FlatLayer[];
   inputs: string[];
   outputs: string[];
+  /** The source graph's names of `outputs` (graph models: node names), in the same order. */
+  outputNames?: string[];
 }
 
 /** A Keras `model_config`: `{ class_name: 'Functional' | 'Model' | 'Sequential', config }`. */

@@ -1,7 +1,7 @@
 // Reads a TF.js model (layers or graph format) into a flat Keras-style graph plus validated
 // float32 weights named `<layer>/<weight>`, without touching wasm. `loadModel` (build.ts) turns
 // the result into a sepconv model.
-import { formatList, formatJson, ModelFormatError, quote } from '../errors.js';
+import { formatList, formatJson, ModelFormatError, OptionError, quote } from '../errors.js';
 import { convertGraphModel } from './graph-model.js';
 import { inferGraph, normalizeKerasConfig, type FlatGraph, type GraphInfo, type KerasModelConfig } from './keras-config.js';
 import { readModelFiles, type LoadOptions, type ModelSource, type RawModel } from './sources.js';
@@ -106,18 +106,23 @@ export function floatWeights(decoded: NamedWeights): { floats: Map<string, Float
 }
 
 /** Parses model.json + shards (already read) into a validated flat graph and weights. */
-export function parseModel(raw: RawModel, opts: Pick<LoadOptions, 'inputShape' | 'maxGeneratedElements'> = {}): ParsedModel {
+export function parseModel(raw: RawModel, opts: Pick<LoadOptions, 'inputShape' | 'maxGeneratedElements' | 'outputs'> = {}): ParsedModel {
   const format = detectFormat(raw.json);
   const decodedRaw = decodeWeights(raw.groups, raw.weightData, raw.what);
+  if (opts.outputs !== undefined && (format === 'layers' || !Array.isArray(opts.outputs))) {
+    throw new OptionError('loadModel', 'outputs', format === 'layers' ? 'unset for a layers model (it has its own outputs)' : 'an array of node names', opts.outputs);
+  }
   if (format === 'layers') {
     const graph = normalizeKerasConfig(kerasModelConfig(raw.json));
     const info = inferGraph(graph, opts.inputShape);
     const { floats, shapes } = floatWeights(decodedRaw);
     return { format, graph, info, weights: matchWeights(info.layers.flatMap((l) => l.weights), floats, shapes, raw.what) };
   }
-  const sigOutputs = raw.json.signature?.outputs ? Object.values(raw.json.signature.outputs).map((o: any) => String(o?.name).replace(/:\d+$/, '')) : undefined;
+  // TF.js writes the signature at the top level, or (older converters) under userDefinedMetadata.
+  const sig = raw.json.signature ?? raw.json.userDefinedMetadata?.signature;
+  const sigOutputs = sig?.outputs && typeof sig.outputs === 'object' ? Object.values(sig.outputs).map((o: any) => String(o?.name).replace(/:\d+$/, '')) : undefined;
   const { graph, weights } = convertGraphModel(raw.json.modelTopology.node, decodedRaw, {
-    outputs: sigOutputs && sigOutputs.length === 1 ? sigOutputs : undefined,
+    outputs: opts.outputs ?? sigOutputs,
     inputShape: opts.inputShape,
     maxGeneratedElements: opts.maxGeneratedElements,
   });

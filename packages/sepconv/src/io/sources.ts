@@ -66,6 +66,13 @@ export interface LoadOptions {
    * `DEFAULT_MAX_GENERATED_ELEMENTS` (2**24, 128 MiB as float64); raise it for a model that needs more.
    */
   maxGeneratedElements?: number;
+  /**
+   * Graph models: the nodes to return (names, `node` or `node:0`), any node of the graph including
+   * intermediate ones, in this order; only the subgraph they need runs. Default: the model's
+   * signature outputs in the signature's order (else the nodes nothing reads). `Model.outputNames`
+   * reports them; `predict` returns one tensor for one output, else an array in this order.
+   */
+  outputs?: readonly string[];
 }
 
 export interface RawModel {

@@ -114,10 +114,27 @@ export class Model {
   #packedVersions = -1;
   #held: Held = { cache: this.#cache, arena: { rt: undefined, ptr: 0, size: 0 } };
 
-  constructor(args: { inputs: SymbolicTensor | SymbolicTensor[]; outputs: SymbolicTensor | SymbolicTensor[]; name?: string } | undefined, name?: string) {
+  #outputNames: string[] | undefined;
+
+  constructor(args: ModelArgs | undefined, name?: string) {
     this.name = args?.name ?? name ?? uniqueName('model');
     modelGuard?.register(this, this.#held, this);
     if (args) this.setGraph(args.inputs, args.outputs);
+    if (args?.outputNames !== undefined) {
+      const n = args.outputNames;
+      if (!Array.isArray(n) || n.length !== this.#outputs.length || !n.every((s) => typeof s === 'string')) {
+        throw new OptionError('model', 'outputNames', `${this.#outputs.length} strings (one per output)`, n);
+      }
+      this.#outputNames = [...n];
+    }
+  }
+
+  /**
+   * The name of each output, in the order `predict` returns them: for an imported graph model, the
+   * graph's node names (its signature's order); else each output tensor's name.
+   */
+  get outputNames(): string[] {
+    return this.#outputNames ? [...this.#outputNames] : this.#outputs.map((t) => t.name);
   }
 
   protected setGraph(inputs: SymbolicTensor | SymbolicTensor[], outputs: SymbolicTensor | SymbolicTensor[]): void {
@@ -635,6 +652,8 @@ export interface ModelArgs {
   inputs: SymbolicTensor | SymbolicTensor[];
   outputs: SymbolicTensor | SymbolicTensor[];
   name?: string;
+  /** Names for the outputs (default: the output tensors' names), as `Model.outputNames` reports them. */
+  outputNames?: string[];
 }
 
 /** A functional model (Keras `Model(inputs, outputs)`). */

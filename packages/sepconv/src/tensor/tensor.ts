@@ -241,11 +241,15 @@ export class Tensor {
   }
 }
 
-/** A tensor holding a copy of `data` (Float32Array or numbers) with `shape`. */
-export function tensor(data: Float32Array | readonly number[], shape: Shape): Tensor {
+/**
+ * A float32 tensor in wasm memory from `data` (row-major, `shape`'s size). Integer pixel data
+ * (Int32Array, Uint8Array, Uint8ClampedArray: what an int32 / uint8 model input takes) is cast to
+ * float32 here, at the boundary; compute stays float32 (int32 values beyond 2**24 round).
+ */
+export function tensor(data: Float32Array | Int32Array | Uint8Array | Uint8ClampedArray | readonly number[], shape: Shape): Tensor {
   const size = checkShape('tensor', shape);
-  if (!(data instanceof Float32Array) && !Array.isArray(data)) {
-    throw new DTypeError('tensor', 'Float32Array or number[]', Object.prototype.toString.call(data));
+  if (!(data instanceof Float32Array || data instanceof Int32Array || data instanceof Uint8Array || data instanceof Uint8ClampedArray) && !Array.isArray(data)) {
+    throw new DTypeError('tensor', 'Float32Array, Int32Array, Uint8Array, Uint8ClampedArray or number[]', Object.prototype.toString.call(data));
   }
   if (data.length !== size) {
     throw new ShapeError('tensor', `${size} values for shape ${formatShape(shape)}`, `${data.length} values`);

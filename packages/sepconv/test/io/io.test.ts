@@ -3,7 +3,7 @@
 // (BN, bias and activation folding checked against float64 references).
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ModelFormatError } from '../../src/errors.js';
+import { ModelFormatError, UnsupportedOpsError } from '../../src/errors.js';
 import { loadModel, modelFromGraph } from '../../src/io/build.js';
 import { convertGraphModel, type GraphNode } from '../../src/io/graph-model.js';
 import { inferGraph, normalizeKerasConfig, type KerasModelConfig } from '../../src/io/keras-config.js';
@@ -565,6 +565,117 @@ describe('graph models', () => {
     expect(e!.message).toMatch(/2 node\(s\) with ops sepconv does not support/);
     expect(e!.message).toMatch(/m\/conv\/Relu6 \(Erf\)/);
     expect(e!.message).toMatch(/m\/Mean \(ResizeBilinear\)/);
+  });
+
+  it('several outputs, intermediate ones included: predict returns each (in the order asked) as its float64 reference, nothing folds past an output', () => {
+    const outputs = ['m/conv/Conv2D', 'Identity', 'm/conv/Relu6:0'];
+    const { graph, weights } = convertGraphModel(nodes, consts, { outputs });
+    const m = modelFromGraph(graph);
+    m.setWeights(weights);
+    expect(m.outputNames).toEqual(['m/conv/Conv2D', 'Identity', 'm/conv/Relu6']);
+    const single = convertGraphModel(nodes, consts);
+    const one = modelFromGraph(single.graph);
+    one.setWeights(single.weights);
+    const xv = randomArray(5 * 5 * 2, next);
+    const x = tensor(xv, [1, 5, 5, 2]);
+    const got = (m.predict(x) as any[]).map((t) => t.data() as Float32Array);
+    expect(got.map((g) => g.length)).toEqual([3 * 3 * 4, 3, 3 * 3 * 4]);
+    const x2 = xv.map((v) => v * 2);
+    const conv = convReference(x2, [1, 5, 5, 2], c.w1, 4, 1, convGeometry('t', 5, 5, [3, 3], [1, 1], [1, 1], 'valid'), undefined, 'linear');
+    const bn = Array.from(conv, (v, i) => Math.min(6, Math.max(0, ((v - c.mean[i % 4]!) / Math.sqrt(c.variance[i % 4]! + 0.001)) * c.scale[i % 4]! + c.offset[i % 4]!)));
+    conv.forEach((w, i) => expect(Math.abs(got[0]![i]! - w)).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(w))));
+    bn.forEach((w, i) => expect(Math.abs(got[2]![i]! - w)).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(w))));
+    // The signature's output is what the single-output model gives (which folds the BN into the conv: rounding differs).
+    const alone = (one.predict(x) as any).data() as Float32Array;
+    alone.forEach((w, i) => expect(Math.abs(got[1]![i]! - w)).toBeLessThanOrEqual(1e-6));
+    x.dispose();
+    m.dispose();
+    one.dispose();
+  });
+
+  it('chosen outputs run only the subgraph they need; unknown or repeated outputs are ModelFormatErrors naming them', () => {
+    const { graph } = convertGraphModel(nodes, consts, { outputs: ['m/conv/Relu6'] });
+    expect(graph.layers.map((l) => l.className)).toEqual(['InputLayer', 'Rescaling', 'Conv2D']);
+    expect(() => convertGraphModel(nodes, consts, { outputs: ['m/nope'] })).toThrow(/output 'm\/nope' is not a node of this graph/);
+    expect(() => convertGraphModel(nodes, consts, { outputs: ['Identity', 'Identity:0'] })).toThrow(/outputs name a node twice/);
+    expect(() => convertGraphModel(nodes, consts, { outputs: [] })).toThrow(ModelFormatError);
+  });
+
+  it('every unsupported node of every output is listed (with .unsupported) before outputs or other ops are checked', () => {
+    // Two outputs, two unsupported ops on different branches, and a channel Pad this converter rejects later.
+    const bad = [
+      ...nodes.map((n) => (n.name === 'm/conv/Relu6' ? { ...n, op: 'Erf' } : n)),
+      node('p/pads', 'Const'),
+      node('p/Pad', 'Pad', ['m/in/Mul', 'p/pads']),
+      node('p/Resize', 'ResizeBilinear', ['p/Pad', 'p/pads']),
+    ];
+    const pads = new Map([...consts, ['p/pads', { shape: [4, 2], values: Float32Array.from([0, 0, 0, 0, 0, 0, 0, 2]) }]]);
+    const e = (() => {
+      try {
+        convertGraphModel(bad, pads);
+      } catch (x) {
+        return x as UnsupportedOpsError;
+      }
+    })();
+    expect(e).toBeInstanceOf(UnsupportedOpsError);
+    expect(e).toBeInstanceOf(ModelFormatError);
+    expect(e!.unsupported).toEqual([
+      { node: 'm/conv/Relu6', op: 'Erf' },
+      { node: 'p/Resize', op: 'ResizeBilinear' },
+    ]);
+    expect(e!.message).toMatch(/2 op\(s\): Erf x1, ResizeBilinear x1/);
+  });
+
+  it('channel padding, AddN and clip(relu(x), 0, 6) as Minimum/Maximum: outputs match a float64 reference; one arena, stable over 1,000 predicts', () => {
+    // x [4, 4, 3] -> Pad (1 row top, 2 channels before, 1 after) -> [5, 4, 6]; a = relu(x) clipped at 6 as
+    // Relu -> Minimum 6 -> Maximum 0, padded the same way; y = AddN(pad(x), pad(a), pad(x)).
+    const g: GraphNode[] = [
+      node('x', 'Placeholder', [], { shape: { shape: { dim: [{ size: '-1' }, { size: '4' }, { size: '4' }, { size: '3' }] } } }),
+      node('pads', 'Const'),
+      node('six', 'Const'),
+      node('zero', 'Const'),
+      node('px', 'Pad', ['x', 'pads']),
+      node('r', 'Relu', ['x']),
+      node('mn', 'Minimum', ['r', 'six']),
+      node('mx', 'Maximum', ['mn', 'zero']),
+      node('pa', 'PadV2', ['mx', 'pads', 'zero']),
+      node('sum', 'AddN', ['px', 'pa', 'px']),
+    ];
+    const pads = [0, 0, 1, 0, 0, 0, 2, 1];
+    const k = new Map([
+      ['pads', { shape: [4, 2], values: Float32Array.from(pads) }],
+      ['six', { shape: [], values: Float32Array.from([6]) }],
+      ['zero', { shape: [], values: Float32Array.from([0]) }],
+    ]);
+    const { graph, weights } = convertGraphModel(g, k, { outputs: ['sum', 'pa'] });
+    const m = modelFromGraph(graph);
+    m.setWeights(weights);
+    const xv = randomArray(4 * 4 * 3, next).map((v) => v * 8);
+    const x = tensor(xv, [1, 4, 4, 3]);
+    const pad = (f: (v: number) => number) => {
+      const out = new Float64Array(5 * 4 * 6);
+      for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) for (let ch = 0; ch < 3; ch++) out[((i + 1) * 4 + j) * 6 + ch + 2] = f(xv[(i * 4 + j) * 3 + ch]!);
+      return out;
+    };
+    const wantPa = pad((v) => Math.min(6, Math.max(0, v)));
+    const wantPx = pad((v) => v);
+    const wantSum = wantPx.map((v, i) => 2 * v + wantPa[i]!);
+    const check = () => {
+      const [sum, pa] = (m.predict(x) as any[]).map((t) => t.data() as Float32Array);
+      expect(sum!.length).toBe(wantSum.length);
+      wantSum.forEach((w, i) => expect(Math.abs(sum![i]! - w)).toBeLessThanOrEqual(1e-6 * (1 + Math.abs(w))));
+      wantPa.forEach((w, i) => expect(pa![i]!).toBe(w));
+    };
+    check();
+    // Clipped values above 6 and below 0 are present, so the clip is exercised.
+    expect(xv.some((v) => v > 6) && xv.some((v) => v < 0)).toBe(true);
+    for (let i = 0; i < 9; i++) m.predict(x);
+    const after10 = m.memoryStats();
+    for (let i = 0; i < 990; i++) m.predict(x);
+    expect(m.memoryStats()).toEqual(after10);
+    check();
+    x.dispose();
+    m.dispose();
   });
 
   it('malformed graphs: a missing input node, a constant without data', () => {

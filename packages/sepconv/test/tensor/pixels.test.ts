@@ -67,6 +67,22 @@ describe('fromPixels', () => {
   });
 });
 
+describe('tensor() from integer pixel data (int32 / uint8 model inputs)', () => {
+  it('casts Int32Array, Uint8Array and Uint8ClampedArray to float32 at the boundary; other typed arrays are DTypeErrors', () => {
+    const ints = [0, 1, 127, 128, 255, 7, 42, 200];
+    for (const data of [Int32Array.from([...ints, -5, 2 ** 24].slice(0, 8)), Uint8Array.from(ints), Uint8ClampedArray.from(ints)]) {
+      const t = tensor(data, [1, 2, 2, 2]);
+      expect(Array.from(t.data())).toEqual(Array.from(data, Number));
+      t.dispose();
+    }
+    const big = tensor(Int32Array.from([-(2 ** 31), 2 ** 24, -7, 3]), [4]);
+    expect(Array.from(big.data())).toEqual([-(2 ** 31), 2 ** 24, -7, 3]);
+    big.dispose();
+    expect(() => tensor(new Float64Array(4) as any, [4])).toThrow(DTypeError);
+    expect(() => tensor(new Int16Array(4) as any, [4])).toThrow(/Int16Array/);
+  });
+});
+
 describe('tensor views and disposal', () => {
   it('borrowed views never free; dispose detaches; Symbol.dispose works; use after dispose throws', () => {
     const owner = tensor([1, 2, 3, 4], [2, 2]);

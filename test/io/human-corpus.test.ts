@@ -1,0 +1,127 @@
+// Real trained TF.js graph models as they ship: @vladmandic/human@3.3.6's models/ folder (11 models,
+// fetched once from npm with a pinned sha256 by scripts/fixtures-npm.sh, which setup.sh runs; read
+// from the cache here, nothing is downloaded at test time). For each model:
+// - sepconv either loads it, or refuses it with one UnsupportedOpsError whose `.unsupported` lists
+//   exactly the reachable nodes whose op is missing from SUPPORTED_GRAPH_OPS;
+// - a model that loads gives every signature output (by name, in the signature's order) within
+//   1e-4 of that output's largest magnitude of TensorFlow.js (tfjs-converter 4.22, CPU backend) on a
+//   real photo, preprocessed as Human does for that model.
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as tfconv from '@tensorflow/tfjs-converter';
+import * as sc from 'sepconv';
+import { decodeImage, preprocess } from '../../demo/lib/images.mjs';
+import { initTfjsCpu, tf } from '../engines/tfjs-layers.js';
+
+const DIR = `${process.env.SEPCONV_CACHE ?? `${homedir()}/.cache/sepconv`}/human-3.3.6/models/`;
+const PHOTO = fileURLToPath(new URL('../../node_modules/@vladmandic/face-api/demo/sample1.jpg', import.meta.url));
+
+/** Human's input scaling per model (src/face/*.ts, src/hand/*.ts, src/body/*.ts): pixels in [0, 255] in, what the model gets out. */
+const scale: Record<string, (rgb01: number) => number> = {
+  blazeface: (v) => v * 2 - 1, // tf.sub(tf.div(image, 127.5), 1)
+  default: (v) => v, // tf.div(image, 255)
+};
+const MODELS = ['antispoof', 'blazeface', 'centernet', 'emotion', 'facemesh', 'faceres', 'handlandmark-lite', 'handtrack', 'iris', 'liveness', 'movenet-lightning'];
+/** Models that load today; the rest must be refused with the complete list. */
+const LOADS = new Set(['antispoof', 'blazeface', 'emotion', 'facemesh', 'faceres', 'handlandmark-lite', 'iris', 'liveness']);
+
+const json = (m: string) => JSON.parse(readFileSync(`${DIR}${m}.json`, 'utf8'));
+/** The signature, top level or (older converters) under userDefinedMetadata. */
+const signature = (m: string) => json(m).signature ?? json(m).userDefinedMetadata.signature;
+
+/** The model's input [1, H, W, C] from the photo: resized (align corners), scaled as Human does; one channel is Human's grayscale. */
+function input(m: string, shape: number[]): Float32Array {
+  const [, h, w, c] = shape as [number, number, number, number];
+  const rgb = preprocess(decodeImage(PHOTO), h);
+  if (h !== w) throw new Error(`${m}: square inputs only here, got ${shape}`);
+  const f = scale[m] ?? scale.default!;
+  if (c === 3) return rgb.map(f);
+  // emotion: rgb -> grayscale (Human: r*0.2989 + g*0.587 + b*0.114), then (g - 0.5) * 2.
+  const g = new Float32Array(h * w);
+  for (let i = 0; i < g.length; i++) g[i] = (rgb[i * 3]! * 0.2989 + rgb[i * 3 + 1]! * 0.587 + rgb[i * 3 + 2]! * 0.114 - 0.5) * 2;
+  return g;
+}
+
+beforeAll(async () => {
+  await sc.init();
+  await initTfjsCpu();
+});
+
+describe.skipIf(!existsSync(`${DIR}blazeface.json`))('@vladmandic/human@3.3.6 corpus (run scripts/fixtures-npm.sh)', () => {
+  for (const m of MODELS) {
+    if (!LOADS.has(m)) {
+      it(`${m}: refused with one UnsupportedOpsError listing every unsupported node`, async () => {
+        const e = await sc.loadModel(`${DIR}${m}.json`).then(
+          () => undefined,
+          (x) => x,
+        );
+        expect(e).toBeInstanceOf(sc.UnsupportedOpsError);
+        // Reachable nodes whose op is not in the table, from the file itself.
+        const j = json(m);
+        const byName = new Map<string, any>(j.modelTopology.node.map((n: any) => [n.name, n]));
+        const src = (s: string) => s.replace(/^\^/, '').replace(/:\d+$/, '');
+        const todo = Object.values(signature(m).outputs).map((o: any) => src(o.name));
+        const seen = new Set(todo);
+        const want: string[] = [];
+        while (todo.length) {
+          const n = byName.get(todo.pop()!)!;
+          if (!(sc.SUPPORTED_GRAPH_OPS as readonly string[]).includes(n.op)) want.push(`${n.name} (${n.op})`);
+          for (const i of (n.input ?? []).filter((s: string) => !s.startsWith('^')).map(src)) if (!seen.has(i)) seen.add(i), todo.push(i);
+        }
+        expect(e.unsupported.map((u: any) => `${u.node} (${u.op})`).sort()).toEqual(want.sort());
+        console.log(`${m}: refused, ${want.length} unsupported node(s): ${[...new Set(e.unsupported.map((u: any) => u.op))].join(', ')}`);
+      });
+      continue;
+    }
+    describe(m, () => {
+      let ref: tfconv.GraphModel;
+      beforeAll(async () => {
+        const raw = await sc.readModelFiles(`${DIR}${m}.json`);
+        ref = await tfconv.loadGraphModel(
+          tf.io.fromMemory({ modelTopology: raw.json.modelTopology, weightSpecs: raw.groups.flatMap((g) => g.weights) as any, weightData: raw.weightData.slice().buffer }),
+        );
+      });
+      afterAll(() => {
+        ref?.dispose();
+        return sc.init();
+      });
+
+      it('every signature output, by name in the signature order, matches TF.js CPU on a real photo to 1e-4 of its largest magnitude, on each wasm build', async () => {
+        const sig = Object.values(signature(m).outputs).map((o: any) => String(o.name).replace(/:\d+$/, ''));
+        const dims = (Object.values(signature(m).inputs)[0] as any).tensorShape.dim.map((d: any) => Math.max(1, Number(d.size)));
+        const xv = input(m, dims);
+        const xt = tf.tensor(xv, dims);
+        const want = ref.execute(xt, sig) as tf.Tensor | tf.Tensor[];
+        const wants = (Array.isArray(want) ? want : [want]).map((t) => t.dataSync() as Float32Array);
+        xt.dispose();
+        const builds = [...(sc.hostHasRelaxedSimd() ? (['relaxed'] as const) : []), 'simd128', 'scalar'] as const;
+        for (const build of builds) {
+          await sc.init({ build });
+          const ours = await sc.loadModel(`${DIR}${m}.json`);
+          expect(ours.outputNames).toEqual(sig);
+          const x = sc.tensor(xv, dims);
+          const out = ours.predict(x);
+          const gots = (sig.length === 1 ? [out as sc.Tensor] : (out as sc.Tensor[])).map((t) => t.data());
+          x.dispose();
+          const lines: string[] = [];
+          for (const [k, w] of wants.entries()) {
+            const g = gots[k]!;
+            expect(g.length, `${sig[k]} size`).toBe(w.length);
+            let big = 0;
+            let err = 0;
+            for (let i = 0; i < w.length; i++) {
+              big = Math.max(big, Math.abs(w[i]!));
+              err = Math.max(err, Math.abs(g[i]! - w[i]!));
+            }
+            lines.push(`${sig[k]} [${w.length}]: max |err| ${err.toExponential(2)}, max |ref| ${big.toExponential(2)}, ratio ${(err / big).toExponential(2)}`);
+            expect(err, `${build} ${sig[k]}`).toBeLessThanOrEqual(1e-4 * big);
+          }
+          ours.dispose();
+          console.log(`${m} (${build}):\n  ${lines.join('\n  ')}`);
+        }
+      });
+    });
+  }
+});

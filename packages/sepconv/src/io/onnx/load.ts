@@ -4,7 +4,7 @@
 // directly with `{ layout: 'nhwc' }`.
 import { ModelFormatError, SepconvError, ShapeError } from '../../errors.js';
 import { Model, type PredictOptions } from '../../models/graph.js';
-import { Tensor } from '../../tensor/tensor.js';
+import { rawView, Tensor } from '../../tensor/tensor.js';
 import { modelFromGraph } from '../build.js';
 import { openModelFiles, type LoadOptions, type ModelFileMap } from '../sources.js';
 import { convertOnnx } from './convert.js';
@@ -61,8 +61,8 @@ function transpose4(t: Tensor, perm: number[], op: string): Tensor {
   const s = t.shape;
   const os = perm.map((p) => s[p]!);
   const out = Tensor.alloc(os, op);
-  const src = t.view(op);
-  const dst = out.view(op);
+  const src = rawView(t, op);
+  const dst = rawView(out, op);
   const st = [s[1]! * s[2]! * s[3]!, s[2]! * s[3]!, s[3]!, 1];
   const [a, b, c, d] = perm.map((p) => st[p]!) as [number, number, number, number];
   let o = 0;

@@ -1,6 +1,6 @@
 import { OptionError, ShapeError } from '../errors.js';
 import { shapeStr } from './validate.js';
-import { checkDim, isDim, MAX_DIM } from '../tensor/limits.js';
+import { checkDim, isDim, MAX_DIM, MAX_ELEMENTS } from '../tensor/limits.js';
 
 /** 'same' and 'valid' follow TensorFlow; explicit pads are [top, bottom, left, right]. */
 export type Padding = 'same' | 'valid' | readonly [number, number, number, number];
@@ -137,6 +137,13 @@ export function checkGeometry(op: string, g: ConvGeometry, xShape: readonly numb
     g.inW + p.left + p.right <= MAX_DIM &&
     g.outH === outLen(g.inH, p.top, p.bottom, g.kernelH, g.strideH, g.dilationH) &&
     g.outW === outLen(g.inW, p.left, p.right, g.kernelW, g.strideW, g.dilationW);
+  if (ok) {
+    // The kernels address the padded input (offsets into its padding), so it must fit the element limit too.
+    const padded = xShape[0]! * (g.inH + p.top + p.bottom) * (g.inW + p.left + p.right) * xShape[3]!;
+    if (padded > MAX_ELEMENTS) {
+      throw new ShapeError(op, `a padded input of at most ${MAX_ELEMENTS} (2**30 - 1) values`, `x ${shapeStr(xShape)} padded to ${g.inH + p.top + p.bottom}x${g.inW + p.left + p.right} (${padded} values)`);
+    }
+  }
   if (!ok) {
     const f = p ? `in ${g.inH}x${g.inW}, kernel ${g.kernelH}x${g.kernelW}, strides ${g.strideH}x${g.strideW}, dilations ${g.dilationH}x${g.dilationW}, pads [${p.top}, ${p.bottom}, ${p.left}, ${p.right}], out ${g.outH}x${g.outW}` : 'no pads';
     throw new ShapeError(op, `a geometry resolved for x ${shapeStr(xShape)} within the size limits (from convGeometry)`, `${f}`.slice(0, 300));

@@ -156,7 +156,10 @@ async function buildOurs(e: Engines, build: OurBuild, cfg: any, weights: Map<str
       return once().data();
     },
     heap: () => e.rt.get(build)!.memory.buffer.byteLength,
-    stats: () => m.memoryStats?.(),
+    stats: () => {
+      use();
+      return m.memoryStats?.();
+    },
     dispose: () => {
       use();
       x.dispose();
@@ -223,7 +226,10 @@ async function buildOursGraph(e: Engines, build: OurBuild, file: string, input: 
       return once().data();
     },
     heap: () => e.rt.get(build)!.memory.buffer.byteLength,
-    stats: () => m.memoryStats?.(),
+    stats: () => {
+      use();
+      return m.memoryStats?.();
+    },
     dispose: () => {
       use();
       x.dispose();

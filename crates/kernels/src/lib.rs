@@ -4,6 +4,7 @@
 
 pub mod activation;
 pub mod conv;
+pub mod conv_transpose;
 pub mod deform;
 pub mod dwconv;
 pub mod elementwise;

@@ -8,6 +8,7 @@ use std::alloc::{alloc_zeroed, dealloc, Layout};
 use wasm_bindgen::prelude::*;
 
 mod conv;
+mod conv_transpose;
 mod depthwise;
 mod elementwise;
 mod gemm;

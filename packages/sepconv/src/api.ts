@@ -6,6 +6,14 @@ export { Tensor, tensor, zeros, fill, type DType, type Shape } from './tensor/te
 export { depthwiseConv2d, type DepthwiseConv2dOptions } from './ops/depthwise.js';
 export { deformableDepthwiseConv2d, runDeformableDepthwise, type DeformableDepthwiseConv2dOptions } from './ops/deformable.js';
 export { conv2d, conv2dGeometry, runConv2d, PackedConvWeights, type Conv2dOptions } from './ops/conv.js';
+export {
+  conv2dTranspose,
+  conv2dTransposeGeometry,
+  runConv2dTranspose,
+  PackedConvTransposeWeights,
+  type Conv2dTransposeOptions,
+  type ConvTransposeGeometry,
+} from './ops/conv-transpose.js';
 export { PackedGemmWeights, runPointwise, runDense } from './ops/gemm.js';
 export { pointwiseConv2d, type PointwiseConv2dOptions } from './ops/pointwise.js';
 export { dense, type DenseOptions } from './ops/dense.js';

@@ -2,6 +2,7 @@
 // folded into the preceding conv, activations into its epilogue), packed-weight cache, and one runner per step.
 import { ShapeError } from '../errors.js';
 import { PackedConvWeights, runConv2d } from '../ops/conv.js';
+import { conv2dTransposeGeometry, PackedConvTransposeWeights, runConv2dTranspose } from '../ops/conv-transpose.js';
 import { runDeformableDepthwise } from '../ops/deformable.js';
 import { PackedDepthwiseWeights, runDepthwise } from '../ops/depthwise.js';
 import { PackedGemmWeights, runDense } from '../ops/gemm.js';
@@ -84,7 +85,7 @@ export function fuse(low: Lowered): void {
     } else if (
       s.kind === 'activation' &&
       src &&
-      (isConv(src) || src.kind === 'affine' || src.kind === 'spatial' || (src.kind === 'add' && s.activation !== 'softmax')) &&
+      (isConv(src) || src.kind === 'affine' || src.kind === 'spatial' || src.kind === 'convTranspose' || (src.kind === 'add' && s.activation !== 'softmax')) &&
       (src.activation ?? 'linear') === 'linear' &&
       soleUse(src.output) &&
       kept.has(src)
@@ -332,6 +333,16 @@ export function prepareRunner(s: Step, shapes: number[][], n: number, cache: Wei
       });
       const a = s.activation;
       return (ins, out) => withActivation(a, (act) => runConv2d(ins[0]!, w.packed, g, act, s.layer, out), () => out.view(s.layer), lastOut);
+    }
+    case 'convTranspose': {
+      const p = s.pads;
+      const g = conv2dTransposeGeometry(s.layer, inS, [outS[1]!, outS[2]!], s.kernel, { strides: s.strides, dilations: s.dilations, padding: [p.top, p.bottom, p.left, p.right] });
+      const w = cache.get(`convT:${s.key}`, () => {
+        const f = s.weights();
+        return new WasmWeights(PackedConvTransposeWeights.pack(f.filter, f.filterShape, f.bias, s.layer), (f.filter.length + (f.bias?.length ?? 0)) * 4);
+      });
+      const a = s.activation;
+      return (ins, out) => withActivation(a, (act) => runConv2dTranspose(ins[0]!, w.packed, g, act, s.layer, out), () => out.view(s.layer), lastOut);
     }
     case 'pointwise':
     case 'dense': {

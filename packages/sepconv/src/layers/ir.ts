@@ -141,7 +141,23 @@ export interface DeformDepthwiseStep extends Base {
   activation: StepActivation;
 }
 
-export type Step = DeformDepthwiseStep | ExpandDepthwiseStep | SpatialStep | ConvStep | AffineStep | ActivationStep | LeakyStep | ConcatStep | BinaryStep | GapStep | PoolStep | PadStep | AliasStep;
+/**
+ * Transposed conv (TF Conv2DBackpropInput, Keras Conv2DTranspose, ONNX ConvTranspose), filter
+ * [KH, KW, Cout, Cin]: input row iy, tap ky lands on output row iy*stride + ky*dilation - pads.top; the
+ * output size is the output value's shape, and must agree with `pads` (`conv2dTransposeGeometry`).
+ */
+export interface ConvTransposeStep extends Base {
+  kind: 'convTranspose';
+  key: string;
+  weights: () => ConvWeights;
+  kernel: [number, number];
+  strides: [number, number];
+  dilations: [number, number];
+  pads: Pads;
+  activation: StepActivation;
+}
+
+export type Step = ConvTransposeStep | DeformDepthwiseStep | ExpandDepthwiseStep | SpatialStep | ConvStep | AffineStep | ActivationStep | LeakyStep | ConcatStep | BinaryStep | GapStep | PoolStep | PadStep | AliasStep;
 
 export interface Lowered {
   steps: Step[];

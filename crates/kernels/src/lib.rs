@@ -17,6 +17,7 @@ pub mod pack;
 pub mod pad;
 pub mod pool;
 pub mod reference;
+pub mod resize;
 pub mod shape;
 pub mod softmax;
 pub mod spatial;

@@ -1,0 +1,206 @@
+//! Spatial resize of NHWC f32 (TF ResizeBilinear / ResizeNearestNeighbor, ONNX Resize linear / nearest).
+//!
+//! The source coordinate of every output row and column is computed once (`AxisMap`, in f64 as TF.js
+//! does), with the coordinate transformation modes ONNX exports (TF's align_corners / half_pixel_centers
+//! are two of them); the pixel loop then blends (bilinear) or copies (nearest) whole channel vectors.
+//! Bilinear is `top + (bottom - top) * fy` with `top = tl + (tr - tl) * fx`, TF.js CPU's order.
+
+use crate::elementwise::MathLanes;
+use crate::lanes::{F32x4, NativeLanes};
+
+/// How an output coordinate maps to the input (ONNX `coordinate_transformation_mode`).
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CoordMode {
+    /// x * in / out (TF's default).
+    Asymmetric = 0,
+    /// (x + 0.5) * in / out - 0.5 (TF's half_pixel_centers for bilinear).
+    HalfPixel = 1,
+    /// half_pixel, except 0 when the output axis has one element.
+    PytorchHalfPixel = 2,
+    /// x * (in - 1) / (out - 1), 0 when out is 1 (TF's align_corners).
+    AlignCorners = 3,
+    /// (x + 0.5) * in / out (TF's half_pixel_centers for nearest neighbour).
+    TfHalfPixelForNn = 4,
+}
+
+/// How nearest neighbour rounds the source coordinate (ONNX `nearest_mode`).
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NearestMode {
+    RoundPreferFloor = 0,
+    /// Halves round up: JavaScript's Math.round, TF's align_corners nearest.
+    RoundPreferCeil = 1,
+    Floor = 2,
+    Ceil = 3,
+}
+
+impl CoordMode {
+    pub fn from_code(c: u32) -> Option<Self> {
+        [Self::Asymmetric, Self::HalfPixel, Self::PytorchHalfPixel, Self::AlignCorners, Self::TfHalfPixelForNn].get(c as usize).copied()
+    }
+
+    /// Source coordinate of output index `x`; `ratio` is in / out (or 1 / the given scale).
+    pub fn source(self, x: usize, input: usize, output: usize, ratio: f64) -> f64 {
+        let x = x as f64;
+        match self {
+            CoordMode::Asymmetric => x * ratio,
+            CoordMode::HalfPixel => (x + 0.5) * ratio - 0.5,
+            CoordMode::PytorchHalfPixel if output > 1 => (x + 0.5) * ratio - 0.5,
+            CoordMode::PytorchHalfPixel => 0.0,
+            CoordMode::AlignCorners if output > 1 => x * (input - 1) as f64 / (output - 1) as f64,
+            CoordMode::AlignCorners => 0.0,
+            CoordMode::TfHalfPixelForNn => (x + 0.5) * ratio,
+        }
+    }
+}
+
+impl NearestMode {
+    pub fn from_code(c: u32) -> Option<Self> {
+        [Self::RoundPreferFloor, Self::RoundPreferCeil, Self::Floor, Self::Ceil].get(c as usize).copied()
+    }
+
+    pub fn round(self, v: f64) -> f64 {
+        match self {
+            NearestMode::RoundPreferFloor => (v - 0.5).ceil(),
+            NearestMode::RoundPreferCeil => (v + 0.5).floor(),
+            NearestMode::Floor => v.floor(),
+            NearestMode::Ceil => v.ceil(),
+        }
+    }
+}
+
+/// Interpolation: bilinear, or nearest neighbour with its rounding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResizeMode {
+    Linear,
+    Nearest(NearestMode),
+}
+
+/// Per output index of one axis: the two source indices and the weight of the second.
+#[derive(Clone, Debug, Default)]
+pub struct AxisMap {
+    pub lo: Vec<usize>,
+    pub hi: Vec<usize>,
+    pub frac: Vec<f32>,
+}
+
+impl AxisMap {
+    /// `scale` > 0 overrides out / in in the coordinate transform (ONNX `scales`).
+    pub fn new(input: usize, output: usize, coord: CoordMode, mode: ResizeMode, scale: f64) -> Self {
+        let ratio = if scale > 0.0 { 1.0 / scale } else { input as f64 / output as f64 };
+        let last = (input - 1) as f64;
+        let mut m = AxisMap { lo: Vec::with_capacity(output), hi: Vec::with_capacity(output), frac: Vec::with_capacity(output) };
+        for x in 0..output {
+            let s = coord.source(x, input, output, ratio);
+            match mode {
+                ResizeMode::Linear => {
+                    let s = s.clamp(0.0, last);
+                    let lo = s.floor();
+                    m.lo.push(lo as usize);
+                    m.hi.push((lo as usize + 1).min(input - 1));
+                    m.frac.push((s - lo) as f32);
+                }
+                ResizeMode::Nearest(r) => {
+                    let i = r.round(s).clamp(0.0, last) as usize;
+                    m.lo.push(i);
+                    m.hi.push(i);
+                    m.frac.push(0.0);
+                }
+            }
+        }
+        m
+    }
+}
+
+/// Sizes of one resize: input [batch, in_h, in_w, channels] to [batch, out_h, out_w, channels].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ResizeGeometry {
+    pub batch: usize,
+    pub in_h: usize,
+    pub in_w: usize,
+    pub out_h: usize,
+    pub out_w: usize,
+    pub channels: usize,
+}
+
+impl ResizeGeometry {
+    pub fn check(&self, input: &[f32], output: &[f32]) -> Result<(), String> {
+        let g = self;
+        if [g.batch, g.in_h, g.in_w, g.out_h, g.out_w, g.channels].contains(&0) {
+            return Err(format!("resize: sizes must be positive, got input {}x{}x{}x{} output {}x{}", g.batch, g.in_h, g.in_w, g.channels, g.out_h, g.out_w));
+        }
+        let need_in = [g.in_h, g.in_w, g.channels].iter().try_fold(g.batch, |a, &d| a.checked_mul(d));
+        let need_out = [g.out_h, g.out_w, g.channels].iter().try_fold(g.batch, |a, &d| a.checked_mul(d));
+        let (Some(need_in), Some(need_out)) = (need_in, need_out) else {
+            return Err(format!("resize: input {}x{}x{}x{} or output {}x{} is too large", g.batch, g.in_h, g.in_w, g.channels, g.out_h, g.out_w));
+        };
+        if input.len() != need_in {
+            return Err(format!("resize input has {} values, expected {need_in}", input.len()));
+        }
+        if output.len() != need_out {
+            return Err(format!("resize output has {} values, expected {need_out}", output.len()));
+        }
+        Ok(())
+    }
+}
+
+/// Resize with the lanes `V`; `scales` (h, w) > 0 override out / in in the coordinate transform.
+pub fn resize_with<V: MathLanes>(g: &ResizeGeometry, input: &[f32], output: &mut [f32], coord: CoordMode, mode: ResizeMode, scales: (f64, f64)) -> Result<(), String> {
+    g.check(input, output)?;
+    let rows = AxisMap::new(g.in_h, g.out_h, coord, mode, scales.0);
+    let cols = AxisMap::new(g.in_w, g.out_w, coord, mode, scales.1);
+    let c = g.channels;
+    let body = c & !3;
+    for n in 0..g.batch {
+        let img = &input[n * g.in_h * g.in_w * c..(n + 1) * g.in_h * g.in_w * c];
+        for oy in 0..g.out_h {
+            let out_row = &mut output[((n * g.out_h + oy) * g.out_w) * c..((n * g.out_h + oy + 1) * g.out_w) * c];
+            let (top, bottom, fy) = (&img[rows.lo[oy] * g.in_w * c..][..g.in_w * c], &img[rows.hi[oy] * g.in_w * c..][..g.in_w * c], rows.frac[oy]);
+            if let ResizeMode::Nearest(_) = mode {
+                for ox in 0..g.out_w {
+                    let s = cols.lo[ox] * c;
+                    out_row[ox * c..(ox + 1) * c].copy_from_slice(&top[s..s + c]);
+                }
+                continue;
+            }
+            let vfy = V::splat(fy);
+            for ox in 0..g.out_w {
+                let (l, r, fx) = (cols.lo[ox] * c, cols.hi[ox] * c, cols.frac[ox]);
+                let vfx = V::splat(fx);
+                let o = &mut out_row[ox * c..(ox + 1) * c];
+                let mut i = 0;
+                // SAFETY: i + 4 <= body <= c, and every row slice holds in_w * c >= (l or r) + c values.
+                unsafe {
+                    while i < body {
+                        let tl = V::load(top.as_ptr().add(l + i));
+                        let tr = V::load(top.as_ptr().add(r + i));
+                        let bl = V::load(bottom.as_ptr().add(l + i));
+                        let br = V::load(bottom.as_ptr().add(r + i));
+                        let t = tr.sub(tl).mul(vfx).add(tl);
+                        let b = br.sub(bl).mul(vfx).add(bl);
+                        b.sub(t).mul(vfy).add(t).store(o.as_mut_ptr().add(i));
+                        i += 4;
+                    }
+                }
+                for j in body..c {
+                    let t = top[l + j] + (top[r + j] - top[l + j]) * fx;
+                    let b = bottom[l + j] + (bottom[r + j] - bottom[l + j]) * fx;
+                    o[j] = t + (b - t) * fy;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn resize(g: &ResizeGeometry, input: &[f32], output: &mut [f32], coord: CoordMode, mode: ResizeMode, scales: (f64, f64)) -> Result<(), String> {
+    resize_with::<NativeLanes>(g, input, output, coord, mode, scales)
+}
+
+use crate::kernels::KernelDescriptor;
+
+pub const KERNELS: &[KernelDescriptor] = &[
+    KernelDescriptor { name: "resize_bilinear_4c", op: "resize", tile: (1, 4), summary: "bilinear resize: per-axis source maps precomputed, 4 loads + 3 lerps per 4 channels" },
+    KernelDescriptor { name: "resize_nearest_rows", op: "resize", tile: (1, 1), summary: "nearest-neighbour resize: per-axis source maps, one channel-vector copy per output pixel" },
+];

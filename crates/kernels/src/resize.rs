@@ -6,7 +6,7 @@
 //! Bilinear is `top + (bottom - top) * fy` with `top = tl + (tr - tl) * fx`, TF.js CPU's order.
 
 use crate::elementwise::MathLanes;
-use crate::lanes::{F32x4, NativeLanes};
+use crate::lanes::NativeLanes;
 
 /// How an output coordinate maps to the input (ONNX `coordinate_transformation_mode`).
 #[repr(u32)]

@@ -13,6 +13,7 @@ mod depthwise;
 mod elementwise;
 mod gemm;
 mod pool;
+mod resize;
 mod spatial;
 
 /// Alignment of every buffer handed out: one 128-bit vector.

@@ -23,6 +23,19 @@ export { activation, relu, relu6, hardSwish, sigmoid, swish } from './ops/activa
 export { batchNorm, type BatchNormOptions } from './ops/batchnorm.js';
 export { softmax, type SoftmaxOptions } from './ops/softmax.js';
 export { pad, type Padding2d } from './ops/pad.js';
+export {
+  resize,
+  resizeBilinear,
+  resizeNearestNeighbor,
+  runResize,
+  resolveResize,
+  tfResize,
+  type ResizeOptions,
+  type TfResizeOptions,
+  type ResolvedResize,
+  type CoordinateTransformationMode,
+  type NearestRounding,
+} from './ops/resize.js';
 export { avgPool, maxPool, globalAvgPool, poolGeometry, runPool, type Pool2dOptions, type GlobalPoolOptions } from './ops/pool.js';
 export {
   spatiallySeparableConv2d,

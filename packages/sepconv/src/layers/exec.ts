@@ -10,6 +10,7 @@ import type { ActivationName } from '../ops/activation.js';
 import { activation as activationOp } from '../ops/activations.js';
 import { mul as mulOp, runAdd } from '../ops/elementwise.js';
 import { pad as padOp } from '../ops/pad.js';
+import { runResize } from '../ops/resize.js';
 import { globalAvgPool, runPool } from '../ops/pool.js';
 import { softmax as softmaxOp } from '../ops/softmax.js';
 import { PackedSpatialWeights, runSpatial } from '../ops/spatial.js';
@@ -343,6 +344,11 @@ export function prepareRunner(s: Step, shapes: number[][], n: number, cache: Wei
       });
       const a = s.activation;
       return (ins, out) => withActivation(a, (act) => runConv2dTranspose(ins[0]!, w.packed, g, act, s.layer, out), () => out.view(s.layer), lastOut);
+    }
+    case 'resize': {
+      const r = s.resize;
+      const size: [number, number] = [outS[1]!, outS[2]!];
+      return (ins, out) => runResize(ins[0]!, size, r, s.layer, out);
     }
     case 'pointwise':
     case 'dense': {

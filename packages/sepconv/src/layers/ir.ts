@@ -2,6 +2,7 @@
 // planner places, and the executor runs. Shapes here are concrete and per sample (no batch dim).
 import type { ActivationName } from '../ops/activation.js';
 import type { Pads } from '../ops/geometry.js';
+import type { ResolvedResize } from '../ops/resize.js';
 
 /**
  * Activations a step can apply: the kernels' epilogue ones, softmax (always its own pass), and the
@@ -157,7 +158,13 @@ export interface ConvTransposeStep extends Base {
   activation: StepActivation;
 }
 
-export type Step = ConvTransposeStep | DeformDepthwiseStep | ExpandDepthwiseStep | SpatialStep | ConvStep | AffineStep | ActivationStep | LeakyStep | ConcatStep | BinaryStep | GapStep | PoolStep | PadStep | AliasStep;
+/** Spatial resize to the output value's [H, W] (TF ResizeBilinear / ResizeNearestNeighbor, ONNX Resize). */
+export interface ResizeStep extends Base {
+  kind: 'resize';
+  resize: ResolvedResize;
+}
+
+export type Step = ResizeStep | ConvTransposeStep | DeformDepthwiseStep | ExpandDepthwiseStep | SpatialStep | ConvStep | AffineStep | ActivationStep | LeakyStep | ConcatStep | BinaryStep | GapStep | PoolStep | PadStep | AliasStep;
 
 export interface Lowered {
   steps: Step[];

@@ -40,7 +40,22 @@ impl CoordMode {
         [Self::Asymmetric, Self::HalfPixel, Self::PytorchHalfPixel, Self::AlignCorners, Self::TfHalfPixelForNn].get(c as usize).copied()
     }
 
-    /// Source coordinate of output index `x`; `ratio` is in / out (or 1 / the given scale).
+    /// Source coordinate of output index `x` in ONNX Runtime's float32 arithmetic: `scale` (out / in
+    /// as f32 unless given) divides, as ORT does; ties then round as ORT rounds them (1.6f: 4 / 1.6 = 2.5).
+    pub fn source_f32(self, x: usize, input: usize, output: usize, scale: f32) -> f64 {
+        let x = x as f32;
+        (match self {
+            CoordMode::Asymmetric => x / scale,
+            CoordMode::HalfPixel => (x + 0.5) / scale - 0.5,
+            CoordMode::PytorchHalfPixel if output > 1 => (x + 0.5) / scale - 0.5,
+            CoordMode::PytorchHalfPixel => 0.0,
+            CoordMode::AlignCorners if output > 1 => x * (input - 1) as f32 / (output - 1) as f32,
+            CoordMode::AlignCorners => 0.0,
+            CoordMode::TfHalfPixelForNn => (x + 0.5) / scale,
+        }) as f64
+    }
+
+    /// Source coordinate of output index `x` in float64 (TF.js's arithmetic); `ratio` is in / out (or 1 / the given scale).
     pub fn source(self, x: usize, input: usize, output: usize, ratio: f64) -> f64 {
         let x = x as f64;
         match self {
@@ -86,13 +101,15 @@ pub struct AxisMap {
 }
 
 impl AxisMap {
-    /// `scale` > 0 overrides out / in in the coordinate transform (ONNX `scales`).
-    pub fn new(input: usize, output: usize, coord: CoordMode, mode: ResizeMode, scale: f64) -> Self {
+    /// `scale` > 0 overrides out / in in the coordinate transform (ONNX `scales`); `f32_coords` computes
+    /// the coordinates as ONNX Runtime does (`CoordMode::source_f32`), else in float64 as TF.js does.
+    pub fn new(input: usize, output: usize, coord: CoordMode, mode: ResizeMode, scale: f64, f32_coords: bool) -> Self {
         let ratio = if scale > 0.0 { 1.0 / scale } else { input as f64 / output as f64 };
+        let scale32 = if scale > 0.0 { scale as f32 } else { output as f32 / input as f32 };
         let last = (input - 1) as f64;
         let mut m = AxisMap { lo: Vec::with_capacity(output), hi: Vec::with_capacity(output), frac: Vec::with_capacity(output) };
         for x in 0..output {
-            let s = coord.source(x, input, output, ratio);
+            let s = if f32_coords { coord.source_f32(x, input, output, scale32) } else { coord.source(x, input, output, ratio) };
             match mode {
                 ResizeMode::Linear => {
                     let s = s.clamp(0.0, last);
@@ -145,11 +162,20 @@ impl ResizeGeometry {
     }
 }
 
-/// Resize with the lanes `V`; `scales` (h, w) > 0 override out / in in the coordinate transform.
-pub fn resize_with<V: MathLanes>(g: &ResizeGeometry, input: &[f32], output: &mut [f32], coord: CoordMode, mode: ResizeMode, scales: (f64, f64)) -> Result<(), String> {
+/// Resize with the lanes `V`; `scales` (h, w) > 0 override out / in in the coordinate transform;
+/// `f32_coords`: coordinates in ONNX Runtime's float32 arithmetic, else TF.js's float64.
+#[allow(clippy::too_many_arguments)]
+pub fn resize_with<V: MathLanes>(g: &ResizeGeometry, input: &[f32], output: &mut [f32], coord: CoordMode, mode: ResizeMode, scales: (f64, f64), f32_coords: bool) -> Result<(), String> {
     g.check(input, output)?;
-    let rows = AxisMap::new(g.in_h, g.out_h, coord, mode, scales.0);
-    let cols = AxisMap::new(g.in_w, g.out_w, coord, mode, scales.1);
+    // ONNX Runtime returns the input unchanged when every scale is 1, whatever the modes (its
+    // tf_half_pixel_for_nn / round_prefer_ceil would otherwise shift by a pixel): so do we in its arithmetic.
+    let unit = |scale: f64, i: usize, o: usize| if scale > 0.0 { scale as f32 == 1.0 } else { i == o };
+    if f32_coords && unit(scales.0, g.in_h, g.out_h) && unit(scales.1, g.in_w, g.out_w) && g.in_h == g.out_h && g.in_w == g.out_w {
+        output.copy_from_slice(input);
+        return Ok(());
+    }
+    let rows = AxisMap::new(g.in_h, g.out_h, coord, mode, scales.0, f32_coords);
+    let cols = AxisMap::new(g.in_w, g.out_w, coord, mode, scales.1, f32_coords);
     let c = g.channels;
     let body = c & !3;
     for n in 0..g.batch {
@@ -194,8 +220,8 @@ pub fn resize_with<V: MathLanes>(g: &ResizeGeometry, input: &[f32], output: &mut
     Ok(())
 }
 
-pub fn resize(g: &ResizeGeometry, input: &[f32], output: &mut [f32], coord: CoordMode, mode: ResizeMode, scales: (f64, f64)) -> Result<(), String> {
-    resize_with::<NativeLanes>(g, input, output, coord, mode, scales)
+pub fn resize(g: &ResizeGeometry, input: &[f32], output: &mut [f32], coord: CoordMode, mode: ResizeMode, scales: (f64, f64), f32_coords: bool) -> Result<(), String> {
+    resize_with::<NativeLanes>(g, input, output, coord, mode, scales, f32_coords)
 }
 
 use crate::kernels::KernelDescriptor;

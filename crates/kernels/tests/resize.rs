@@ -80,7 +80,7 @@ fn sweep<V: MathLanes>() {
                     let x = Rng::new(seed).vec(g.batch * ih * iw * c);
                     let scales = if seed % 5 == 0 { (oh as f64 / ih as f64 * 1.1, ow as f64 / iw as f64 * 0.9) } else { (0.0, 0.0) };
                     let mut out = vec![f32::NAN; g.batch * oh * ow * c];
-                    resize_with::<V>(&g, &x, &mut out, coord, mode, scales).unwrap();
+                    resize_with::<V>(&g, &x, &mut out, coord, mode, scales, false).unwrap();
                     let want = reference(&g, &x, coord, mode, scales);
                     if let Some((i, got, exp)) = first_mismatch(&out, &want, 2.0) {
                         panic!("{g:?} {coord:?} {mode:?} scales {scales:?}: output[{i}] = {got}, reference {exp}");
@@ -106,12 +106,42 @@ fn resize_matches_reference_native() {
 #[test]
 fn resize_rejects_bad_sizes_with_the_value() {
     let g = ResizeGeometry { batch: 1, in_h: 2, in_w: 2, out_h: 0, out_w: 3, channels: 1 };
-    let e = resize_with::<ScalarLanes>(&g, &[0.0; 4], &mut [], CoordMode::Asymmetric, ResizeMode::Linear, (0.0, 0.0)).unwrap_err();
+    let e = resize_with::<ScalarLanes>(&g, &[0.0; 4], &mut [], CoordMode::Asymmetric, ResizeMode::Linear, (0.0, 0.0), false).unwrap_err();
     assert!(e.contains("output 0x3"), "{e}");
     let g = ResizeGeometry { batch: 1, in_h: 2, in_w: 2, out_h: usize::MAX / 2, out_w: 3, channels: 1 };
-    let e = resize_with::<ScalarLanes>(&g, &[0.0; 4], &mut [], CoordMode::Asymmetric, ResizeMode::Linear, (0.0, 0.0)).unwrap_err();
+    let e = resize_with::<ScalarLanes>(&g, &[0.0; 4], &mut [], CoordMode::Asymmetric, ResizeMode::Linear, (0.0, 0.0), false).unwrap_err();
     assert!(e.contains("too large"), "{e}");
     let g = ResizeGeometry { batch: 1, in_h: 2, in_w: 2, out_h: 2, out_w: 3, channels: 1 };
-    let e = resize_with::<ScalarLanes>(&g, &[0.0; 4], &mut [0.0; 5], CoordMode::Asymmetric, ResizeMode::Linear, (0.0, 0.0)).unwrap_err();
+    let e = resize_with::<ScalarLanes>(&g, &[0.0; 4], &mut [0.0; 5], CoordMode::Asymmetric, ResizeMode::Linear, (0.0, 0.0), false).unwrap_err();
     assert!(e.contains("output has 5"), "{e}");
+}
+
+#[test]
+fn float32_coordinates_round_ties_as_onnx_runtime() {
+    // 4 / 1.6f is 2.5 in float32 (ORT): round_prefer_ceil takes index 3; in float64, 4 / 1.6000000238 = 2.49999996 -> 2.
+    let g = ResizeGeometry { batch: 1, in_h: 1, in_w: 5, out_h: 1, out_w: 8, channels: 1 };
+    let x = [0.0, 1.0, 2.0, 3.0, 4.0];
+    let scale = 1.6f32 as f64;
+    let mode = ResizeMode::Nearest(NearestMode::RoundPreferCeil);
+    let mut a = [0.0f32; 8];
+    resize_with::<ScalarLanes>(&g, &x, &mut a, CoordMode::Asymmetric, mode, (1.0, scale), true).unwrap();
+    let want: Vec<f32> = (0..8).map(|o| ((o as f32 / 1.6f32) + 0.5).floor().min(4.0)).collect();
+    assert_eq!(a.to_vec(), want);
+    assert_eq!(a[4], 3.0);
+    let mut b = [0.0f32; 8];
+    resize_with::<ScalarLanes>(&g, &x, &mut b, CoordMode::Asymmetric, mode, (1.0, scale), false).unwrap();
+    assert_eq!(b[4], 2.0);
+}
+
+#[test]
+fn float32_coordinates_copy_at_unit_scale_as_onnx_runtime() {
+    // tf_half_pixel_for_nn + round_prefer_ceil at 3 -> 3 would read x + 1; ORT copies the input.
+    let g = ResizeGeometry { batch: 1, in_h: 3, in_w: 3, out_h: 3, out_w: 3, channels: 2 };
+    let x = Rng::new(4).vec(18);
+    let mode = ResizeMode::Nearest(NearestMode::RoundPreferCeil);
+    let mut y = vec![0.0; 18];
+    resize_with::<ScalarLanes>(&g, &x, &mut y, CoordMode::TfHalfPixelForNn, mode, (0.0, 0.0), true).unwrap();
+    assert_eq!(y, x);
+    resize_with::<ScalarLanes>(&g, &x, &mut y, CoordMode::TfHalfPixelForNn, mode, (0.0, 0.0), false).unwrap();
+    assert_ne!(y, x);
 }

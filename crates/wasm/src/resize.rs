@@ -6,7 +6,8 @@ use wasm_bindgen::prelude::*;
 
 /// Resize `[batch, in_h, in_w, channels]` to `[batch, out_h, out_w, channels]`. `linear` 1 for bilinear,
 /// 0 for nearest with `nearest_code` (`NearestMode`); `coord_code` a `CoordMode`; scales > 0 override
-/// out / in in the coordinate transform (ONNX `scales`), 0 for none.
+/// out / in in the coordinate transform (ONNX `scales`), 0 for none; `f32_coords` 1: ONNX Runtime's float32
+/// coordinate arithmetic, 0: TF.js's float64.
 ///
 /// # Safety
 /// Buffers of `input_len` / `output_len` f32s.
@@ -28,6 +29,7 @@ pub unsafe fn resize_run(
     nearest_code: u32,
     scale_h: f64,
     scale_w: f64,
+    f32_coords: u32,
 ) -> Result<(), String> {
     let coord = CoordMode::from_code(coord_code).ok_or_else(|| format!("resize: unknown coordinate mode code {coord_code}"))?;
     let mode = if linear != 0 {
@@ -38,5 +40,5 @@ pub unsafe fn resize_run(
     let g = ResizeGeometry { batch, in_h, in_w, out_h, out_w, channels };
     let input = slice(input_ptr, input_len);
     let output = slice_mut(output_ptr, output_len);
-    resize::resize(&g, input, output, coord, mode, (scale_h, scale_w))
+    resize::resize(&g, input, output, coord, mode, (scale_h, scale_w), f32_coords != 0)
 }

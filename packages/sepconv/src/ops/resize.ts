@@ -16,8 +16,14 @@ export interface ResizeOptions {
   coordinateTransformationMode?: CoordinateTransformationMode;
   /** Nearest only. Default 'round_prefer_floor' (ONNX's default). */
   nearestMode?: NearestRounding;
-  /** [scaleH, scaleW] used in the coordinate transform instead of out / in (ONNX `scales`). */
+  /** [scaleH, scaleW] used in the coordinate transform instead of out / in (ONNX `scales`, float32 values). */
   scales?: readonly [number, number];
+  /**
+   * Source coordinates in ONNX Runtime's float32 arithmetic (`(x + 0.5f) / scale - 0.5f`, scale = out / in
+   * as float32), which decides how exact ties round, and ORT's copy of the input when every scale is 1.
+   * Default true; TF's ops use float64 (TF.js's).
+   */
+  float32Coordinates?: boolean;
 }
 
 /** tf.image.resizeBilinear / resizeNearestNeighbor flags. */
@@ -32,6 +38,7 @@ export interface ResolvedResize {
   coordinateTransformationMode: CoordinateTransformationMode;
   nearestMode: NearestRounding;
   scales?: readonly [number, number];
+  float32Coordinates: boolean;
 }
 
 const COORD: Record<CoordinateTransformationMode, number> = { asymmetric: 0, half_pixel: 1, pytorch_half_pixel: 2, align_corners: 3, tf_half_pixel_for_nn: 4 };
@@ -55,6 +62,7 @@ declare module '../runtime/state.js' {
       nearest: number,
       scaleH: number,
       scaleW: number,
+      f32Coords: number,
     ): void;
   }
 }
@@ -72,7 +80,9 @@ export function resolveResize(op: string, o: ResizeOptions = {}): ResolvedResize
   if (o.scales !== undefined && !(Array.isArray(o.scales) && o.scales.length === 2 && o.scales.every((s) => typeof s === 'number' && Number.isFinite(s) && s > 0))) {
     throw new OptionError(op, 'scales', '[scaleH, scaleW] of positive finite numbers', o.scales);
   }
-  return { mode, coordinateTransformationMode: coord, nearestMode: nearest, ...(o.scales ? { scales: o.scales } : {}) };
+  const f32 = o.float32Coordinates ?? true;
+  if (typeof f32 !== 'boolean') throw new OptionError(op, 'float32Coordinates', 'a boolean', o.float32Coordinates);
+  return { mode, coordinateTransformationMode: coord, nearestMode: nearest, float32Coordinates: f32, ...(o.scales ? { scales: o.scales } : {}) };
 }
 
 /** TF's ResizeBilinear / ResizeNearestNeighbor flags as the equivalent resolved resize (TF.js CPU's definitions). */
@@ -82,10 +92,10 @@ export function tfResize(op: string, kind: 'bilinear' | 'nearest', o: TfResizeOp
   if (typeof halfPixelCenters !== 'boolean') throw new OptionError(op, 'halfPixelCenters', 'a boolean', halfPixelCenters);
   if (alignCorners && halfPixelCenters) throw new OptionError(op, 'halfPixelCenters', 'false when alignCorners is true (as in TensorFlow)', halfPixelCenters);
   if (kind === 'bilinear') {
-    return { mode: 'linear', coordinateTransformationMode: alignCorners ? 'align_corners' : halfPixelCenters ? 'half_pixel' : 'asymmetric', nearestMode: 'floor' };
+    return { mode: 'linear', coordinateTransformationMode: alignCorners ? 'align_corners' : halfPixelCenters ? 'half_pixel' : 'asymmetric', nearestMode: 'floor', float32Coordinates: false };
   }
-  if (alignCorners) return { mode: 'nearest', coordinateTransformationMode: 'align_corners', nearestMode: 'round_prefer_ceil' };
-  return { mode: 'nearest', coordinateTransformationMode: halfPixelCenters ? 'tf_half_pixel_for_nn' : 'asymmetric', nearestMode: 'floor' };
+  if (alignCorners) return { mode: 'nearest', coordinateTransformationMode: 'align_corners', nearestMode: 'round_prefer_ceil', float32Coordinates: false };
+  return { mode: 'nearest', coordinateTransformationMode: halfPixelCenters ? 'tf_half_pixel_for_nn' : 'asymmetric', nearestMode: 'floor', float32Coordinates: false };
 }
 
 function expectSize(op: string, size: unknown): [number, number] {
@@ -104,7 +114,7 @@ export function runResize(x: Tensor, size: readonly [number, number], r: Resolve
   const o = outputFor(op, [n, oh, ow, c], out, [x]);
   const [sh, sw] = r.scales ?? [0, 0];
   return runInto(op, o, out, (p) =>
-    runtime().kernels.resize_run(x.ptr(op), x.size, p, o.size, n, h, w, c, oh, ow, COORD[r.coordinateTransformationMode], r.mode === 'linear' ? 1 : 0, NEAREST[r.nearestMode], sh, sw),
+    runtime().kernels.resize_run(x.ptr(op), x.size, p, o.size, n, h, w, c, oh, ow, COORD[r.coordinateTransformationMode], r.mode === 'linear' ? 1 : 0, NEAREST[r.nearestMode], sh, sw, r.float32Coordinates ? 1 : 0),
   );
 }
 

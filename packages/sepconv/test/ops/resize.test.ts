@@ -12,7 +12,26 @@ beforeAll(async () => {
   expect(info.build).toBe(TEST_BUILD);
 });
 
-function source(mode: CoordinateTransformationMode, x: number, input: number, output: number, scale: number | undefined): number {
+/** ONNX Runtime's float32 arithmetic: scale = out / in as float32 unless given, and it divides. */
+function source32(mode: CoordinateTransformationMode, x: number, input: number, output: number, scale: number | undefined): number {
+  const f = Math.fround;
+  const s = f(scale ?? f(output) / f(input));
+  switch (mode) {
+    case 'asymmetric':
+      return f(x / s);
+    case 'half_pixel':
+      return f(f(f(x + 0.5) / s) - 0.5);
+    case 'pytorch_half_pixel':
+      return output > 1 ? f(f(f(x + 0.5) / s) - 0.5) : 0;
+    case 'align_corners':
+      return output > 1 ? f(f(x * (input - 1)) / (output - 1)) : 0;
+    case 'tf_half_pixel_for_nn':
+      return f(f(x + 0.5) / s);
+  }
+}
+
+function source(mode: CoordinateTransformationMode, x: number, input: number, output: number, scale: number | undefined, f32 = false): number {
+  if (f32) return source32(mode, x, input, output, scale);
   const r = scale ? 1 / scale : input / output;
   switch (mode) {
     case 'asymmetric':
@@ -36,16 +55,20 @@ function round(m: NearestRounding, v: number): number {
   return Math.round(v);
 }
 
-function reference(x: Float32Array, [n, h, w, c]: number[], [oh, ow]: [number, number], o: Required<Omit<ResizeOptions, 'scales'>> & { scales?: [number, number] }): Float64Array {
+function reference(x: Float32Array, [n, h, w, c]: number[], [oh, ow]: [number, number], o: Required<Omit<ResizeOptions, 'scales' | 'float32Coordinates'>> & { scales?: [number, number]; float32Coordinates?: boolean }): Float64Array {
   const out = new Float64Array(n! * oh * ow * c!);
+  // ONNX Runtime (float32 coordinates) copies the input when every scale is 1.
+  const unit = (s: number | undefined, i: number, o: number) => i === o && (s === undefined || Math.fround(s) === 1);
+  if ((o.float32Coordinates ?? true) && unit(o.scales?.[0], h!, oh) && unit(o.scales?.[1], w!, ow)) return Float64Array.from(x);
   const at = (b: number, y: number, xx: number, ch: number) => x[((b * h! + y) * w! + xx) * c! + ch]!;
   const clamp = (v: number, hi: number) => Math.min(Math.max(v, 0), hi);
   let i = 0;
   for (let b = 0; b < n!; b++)
     for (let y = 0; y < oh; y++)
       for (let xx = 0; xx < ow; xx++) {
-        const sy = source(o.coordinateTransformationMode, y, h!, oh, o.scales?.[0]);
-        const sx = source(o.coordinateTransformationMode, xx, w!, ow, o.scales?.[1]);
+        const f32 = o.float32Coordinates ?? true;
+        const sy = source(o.coordinateTransformationMode, y, h!, oh, o.scales?.[0], f32);
+        const sx = source(o.coordinateTransformationMode, xx, w!, ow, o.scales?.[1], f32);
         for (let ch = 0; ch < c!; ch++) {
           if (o.mode === 'nearest') {
             out[i++] = at(b, clamp(round(o.nearestMode, sy), h! - 1), clamp(round(o.nearestMode, sx), w! - 1), ch);
@@ -78,8 +101,9 @@ describe(`resize through the ${TEST_BUILD} wasm`, () => {
             const next = rng(seed);
             const n = 1 + (seed % 2);
             const xData = randomArray(n * h * w * c, next);
-            const scales: [number, number] | undefined = seed % 5 === 0 ? [(oh / h) * 1.1, (ow / w) * 0.9] : undefined;
-            const o = { mode: mode === 'linear' ? 'linear' : 'nearest', coordinateTransformationMode: coord, nearestMode: mode === 'linear' ? 'floor' : mode, ...(scales ? { scales } : {}) } as const;
+            const scales: [number, number] | undefined = seed % 5 === 0 ? [Math.fround((oh / h) * 1.1), Math.fround((ow / w) * 0.9)] : undefined;
+            const float32Coordinates = seed % 3 !== 0;
+            const o = { mode: mode === 'linear' ? 'linear' : 'nearest', coordinateTransformationMode: coord, nearestMode: mode === 'linear' ? 'floor' : mode, float32Coordinates, ...(scales ? { scales } : {}) } as const;
             using x = tensor(xData, [n, h, w, c]);
             using y = resize(x, [oh, ow], o);
             expect(y.shape).toEqual([n, oh, ow, c]);
@@ -91,7 +115,8 @@ describe(`resize through the ${TEST_BUILD} wasm`, () => {
     const next = rng(3);
     const xData = randomArray(2 * 5 * 7 * 6, next);
     using x = tensor(xData, [2, 5, 7, 6]);
-    const ref = (mode: 'linear' | 'nearest', coord: CoordinateTransformationMode, nearestMode: NearestRounding) => reference(xData, [2, 5, 7, 6], [9, 4], { mode, coordinateTransformationMode: coord, nearestMode });
+    const ref = (mode: 'linear' | 'nearest', coord: CoordinateTransformationMode, nearestMode: NearestRounding) =>
+      reference(xData, [2, 5, 7, 6], [9, 4], { mode, coordinateTransformationMode: coord, nearestMode, float32Coordinates: false });
     for (const [a, hp, coord] of [[false, false, 'asymmetric'], [true, false, 'align_corners'], [false, true, 'half_pixel']] as const) {
       using y = resizeBilinear(x, [9, 4], { alignCorners: a, halfPixelCenters: hp });
       expectClose(y.data(), ref('linear', coord, 'floor'), { scale: 2 });
@@ -100,7 +125,7 @@ describe(`resize through the ${TEST_BUILD} wasm`, () => {
       using y = resizeNearestNeighbor(x, [9, 4], { alignCorners: a, halfPixelCenters: hp });
       expectClose(y.data(), ref('nearest', coord, r), { scale: 1 });
     }
-    const step: Step = { kind: 'resize', layer: 'up', inputs: [0], output: 1, macs: 0, resize: { mode: 'linear', coordinateTransformationMode: 'half_pixel', nearestMode: 'floor' } };
+    const step: Step = { kind: 'resize', layer: 'up', inputs: [0], output: 1, macs: 0, resize: { mode: 'linear', coordinateTransformationMode: 'half_pixel', nearestMode: 'floor', float32Coordinates: false } };
     const cache = new WeightCache();
     const run = prepareRunner(step, [[5, 7, 6], [9, 4, 6]], 2, cache);
     using out = zeros([2, 9, 4, 6]);
@@ -120,6 +145,7 @@ describe(`resize through the ${TEST_BUILD} wasm`, () => {
     expect(() => resize(x, [8, 8], { coordinateTransformationMode: 'tf_crop_and_resize' as never })).toThrow(/coordinateTransformationMode.*tf_crop_and_resize/);
     expect(() => resize(x, [8, 8], { mode: 'nearest', nearestMode: 'round' as never })).toThrow(/nearestMode/);
     expect(() => resize(x, [8, 8], { scales: [2, 0] })).toThrow(/scales/);
+    expect(() => resize(x, [8, 8], { float32Coordinates: 1 as never })).toThrow(/float32Coordinates/);
     using flat = tensor(new Float32Array(12), [4, 3]);
     expect(() => resizeBilinear(flat, [8, 8])).toThrow(ShapeError);
     using wrong = zeros([2, 8, 8, 2]);

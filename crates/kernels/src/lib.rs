@@ -6,6 +6,7 @@ pub mod activation;
 pub mod conv;
 pub mod conv_transpose;
 pub mod deform;
+pub mod depth_space;
 pub mod dwconv;
 pub mod elementwise;
 pub mod fused;

@@ -9,6 +9,7 @@ use wasm_bindgen::prelude::*;
 
 mod conv;
 mod conv_transpose;
+mod depth_space;
 mod depthwise;
 mod elementwise;
 mod gemm;

@@ -23,6 +23,7 @@ export { activation, relu, relu6, hardSwish, sigmoid, swish } from './ops/activa
 export { batchNorm, type BatchNormOptions } from './ops/batchnorm.js';
 export { softmax, type SoftmaxOptions } from './ops/softmax.js';
 export { pad, type Padding2d } from './ops/pad.js';
+export { depthToSpace, spaceToDepth, type DepthToSpaceMode } from './ops/depth-space.js';
 export {
   resize,
   resizeBilinear,

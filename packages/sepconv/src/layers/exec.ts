@@ -11,6 +11,7 @@ import { activation as activationOp } from '../ops/activations.js';
 import { mul as mulOp, runAdd } from '../ops/elementwise.js';
 import { pad as padOp } from '../ops/pad.js';
 import { runResize } from '../ops/resize.js';
+import { depthToSpace, spaceToDepth } from '../ops/depth-space.js';
 import { globalAvgPool, runPool } from '../ops/pool.js';
 import { softmax as softmaxOp } from '../ops/softmax.js';
 import { PackedSpatialWeights, runSpatial } from '../ops/spatial.js';
@@ -344,6 +345,14 @@ export function prepareRunner(s: Step, shapes: number[][], n: number, cache: Wei
       });
       const a = s.activation;
       return (ins, out) => withActivation(a, (act) => runConv2dTranspose(ins[0]!, w.packed, g, act, s.layer, out), () => out.view(s.layer), lastOut);
+    }
+    case 'depthToSpace': {
+      const [b, mode] = [s.block, s.mode ?? 'DCR'];
+      return (ins, out) => depthToSpace(ins[0]!, b, mode, out);
+    }
+    case 'spaceToDepth': {
+      const b = s.block;
+      return (ins, out) => spaceToDepth(ins[0]!, b, out);
     }
     case 'resize': {
       const r = s.resize;

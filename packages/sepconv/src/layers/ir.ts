@@ -164,7 +164,14 @@ export interface ResizeStep extends Base {
   resize: ResolvedResize;
 }
 
-export type Step = ResizeStep | ConvTransposeStep | DeformDepthwiseStep | ExpandDepthwiseStep | SpatialStep | ConvStep | AffineStep | ActivationStep | LeakyStep | ConcatStep | BinaryStep | GapStep | PoolStep | PadStep | AliasStep;
+/** DepthToSpace ('DCR' TF / ONNX default, 'CRD') or SpaceToDepth with a block size. */
+export interface DepthSpaceStep extends Base {
+  kind: 'depthToSpace' | 'spaceToDepth';
+  block: number;
+  mode?: 'DCR' | 'CRD';
+}
+
+export type Step = DepthSpaceStep | ResizeStep | ConvTransposeStep | DeformDepthwiseStep | ExpandDepthwiseStep | SpatialStep | ConvStep | AffineStep | ActivationStep | LeakyStep | ConcatStep | BinaryStep | GapStep | PoolStep | PadStep | AliasStep;
 
 export interface Lowered {
   steps: Step[];

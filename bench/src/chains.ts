@@ -14,6 +14,8 @@ export interface Chain {
   deform?: { offsetGroups: number; offsets: Float32Array; mask?: Float32Array };
   /** convs = [one conv whose filter is [KH, KW, Cout, Cin]], run transposed (TF conv2dTranspose) to NHWC `output`. */
   transpose?: { output: number[] };
+  /** No convs: a TF bilinear resize (halfPixelCenters) of the input to NHWC `output`. */
+  resize?: { output: number[] };
 }
 
 export interface Impl {
@@ -33,6 +35,8 @@ export function outShape(input: number[], s: ConvSpec): number[] {
 }
 
 export function chainMacs(ch: Chain): number {
+  // A bilinear resize: three lerps (a multiply-add each) per output value.
+  if (ch.resize) return 3 * ch.resize.output.reduce((a, b) => a * b, 1);
   if (ch.transpose) {
     const [n, h, w, cin] = ch.input as [number, number, number, number];
     const [kh, kw, cout] = ch.convs[0]!.filterShape as [number, number, number];
@@ -53,6 +57,7 @@ export function chainMacs(ch: Chain): number {
 export function chainBytes(ch: Chain): number {
   let shape = ch.input;
   let n = shape.reduce((a, b) => a * b, 1);
+  if (ch.resize) return 4 * (n + ch.resize.output.reduce((a, b) => a * b, 1));
   if (ch.transpose) return 4 * (n + ch.transpose.output.reduce((a, b) => a * b, 1) + ch.convs[0]!.filter.length);
   for (const s of ch.convs) {
     shape = outShape(shape, s);
@@ -132,6 +137,16 @@ function buildOurs(e: Engines, build: OurBuild, ch: Chain, xData: Float32Array):
     owned.push(out);
     return impl(() => runSpatial(x, packed, g, h.activation as any, 'bench', out), out);
   }
+  if (ch.resize) {
+    const runResize = sc.fn(sc.api, 'runResize');
+    const tfResize = sc.fn(sc.api, 'tfResize');
+    if (!runResize || !tfResize) return { na: 'ops/resize.ts not landed yet' };
+    const o = ch.resize.output;
+    const r = tfResize('bench', 'bilinear', { halfPixelCenters: true });
+    const out = sc.Tensor.alloc(o, 'bench');
+    owned.push(out);
+    return impl(() => runResize(x, [o[1]!, o[2]!], r, 'bench', out), out);
+  }
   if (ch.transpose) {
     const PackedT = sc.api.PackedConvTransposeWeights;
     const runT = sc.fn(sc.api, 'runConv2dTranspose');
@@ -202,7 +217,9 @@ function buildTf(e: Engines, backend: 'wasm' | 'cpu', ch: Chain, xData: Float32A
   const x = tf.tensor4d(xData, ch.input);
   const ws = ch.convs.map((s) => ({ f: tf.tensor4d(s.filter, s.filterShape), b: s.bias ? tf.tensor1d(s.bias) : undefined, s }));
   const t = ch.transpose;
+  const rs = ch.resize;
   const once = () => {
+    if (rs) return tf.image.resizeBilinear(x, [rs.output[1]!, rs.output[2]!], false, true);
     if (t) {
       // TF.js has no fused transposed conv: bias and activation are separate ops, as in a converted model.
       const { f, b, s } = ws[0]!;
@@ -247,6 +264,7 @@ function buildTf(e: Engines, backend: 'wasm' | 'cpu', ch: Chain, xData: Float32A
 
 async function buildOrt(e: Engines, id: 'ort-web' | 'ort-node', ch: Chain, xData: Float32Array): Promise<Built> {
   if (ch.transpose) return { na: 'no ConvTranspose in the ONNX chain builder' };
+  if (ch.resize) return { na: 'no Resize in the ONNX chain builder' };
   const ort = id === 'ort-web' ? e.ortWeb : e.ortNode;
   const bytes = ch.deform ? onnxDeformModel(ch.input, outShape(ch.input, ch.convs[0]!), ch.convs[0]!, ch.deform) : onnxConvChain(ch.input, ch.convs);
   const opts = id === 'ort-web'

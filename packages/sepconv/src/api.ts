@@ -22,7 +22,7 @@ export { outputFor } from './ops/output.js';
 export { activation, relu, relu6, hardSwish, sigmoid, swish } from './ops/activations.js';
 export { batchNorm, type BatchNormOptions } from './ops/batchnorm.js';
 export { softmax, type SoftmaxOptions } from './ops/softmax.js';
-export { pad, type Padding2d } from './ops/pad.js';
+export { pad, padND, mirrorPad, type Padding2d, type AxisPaddings, type PadNdMode } from './ops/pad.js';
 export { depthToSpace, spaceToDepth, type DepthToSpaceMode } from './ops/depth-space.js';
 export {
   resize,

@@ -9,7 +9,7 @@ import { PackedGemmWeights, runDense } from '../ops/gemm.js';
 import type { ActivationName } from '../ops/activation.js';
 import { activation as activationOp } from '../ops/activations.js';
 import { mul as mulOp, runAdd } from '../ops/elementwise.js';
-import { pad as padOp } from '../ops/pad.js';
+import { pad as padOp, padND } from '../ops/pad.js';
 import { runResize } from '../ops/resize.js';
 import { depthToSpace, spaceToDepth } from '../ops/depth-space.js';
 import { globalAvgPool, runPool } from '../ops/pool.js';
@@ -345,6 +345,11 @@ export function prepareRunner(s: Step, shapes: number[][], n: number, cache: Wei
       });
       const a = s.activation;
       return (ins, out) => withActivation(a, (act) => runConv2dTranspose(ins[0]!, w.packed, g, act, s.layer, out), () => out.view(s.layer), lastOut);
+    }
+    case 'padND': {
+      const paddings: [number, number][] = [[0, 0], ...s.paddings];
+      const { mode, value } = s;
+      return (ins, out) => padND(ins[0]!, paddings, mode, value, out, s.layer);
     }
     case 'depthToSpace': {
       const [b, mode] = [s.block, s.mode ?? 'DCR'];

@@ -3,6 +3,7 @@
 import type { ActivationName } from '../ops/activation.js';
 import type { Pads } from '../ops/geometry.js';
 import type { ResolvedResize } from '../ops/resize.js';
+import type { PadNdMode } from '../ops/pad.js';
 
 /**
  * Activations a step can apply: the kernels' epilogue ones, softmax (always its own pass), and the
@@ -171,7 +172,15 @@ export interface DepthSpaceStep extends Base {
   mode?: 'DCR' | 'CRD';
 }
 
-export type Step = DepthSpaceStep | ResizeStep | ConvTransposeStep | DeformDepthwiseStep | ExpandDepthwiseStep | SpatialStep | ConvStep | AffineStep | ActivationStep | LeakyStep | ConcatStep | BinaryStep | GapStep | PoolStep | PadStep | AliasStep;
+/** Padding of any per-sample axes (TF Pad / PadV2 / MirrorPad, ONNX Pad): one [before, after] per axis, batch excluded. */
+export interface PadNdStep extends Base {
+  kind: 'padND';
+  paddings: [number, number][];
+  mode: PadNdMode;
+  value: number;
+}
+
+export type Step = PadNdStep | DepthSpaceStep | ResizeStep | ConvTransposeStep | DeformDepthwiseStep | ExpandDepthwiseStep | SpatialStep | ConvStep | AffineStep | ActivationStep | LeakyStep | ConcatStep | BinaryStep | GapStep | PoolStep | PadStep | AliasStep;
 
 export interface Lowered {
   steps: Step[];

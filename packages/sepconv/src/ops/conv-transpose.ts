@@ -7,6 +7,7 @@ import { outputFor, runInto } from './output.js';
 import { PackedHandle, packFromArrays } from './packed.js';
 import { expectTensor, expectVector, shapeStr } from './validate.js';
 
+/** Options of `conv2dTranspose`: the forward conv's strides / padding / dilations, bias and fused activation. */
 export interface Conv2dTransposeOptions {
   /** Default 1. */
   strides?: Pair;

@@ -9,6 +9,7 @@ export type CoordinateTransformationMode = 'asymmetric' | 'half_pixel' | 'pytorc
 /** ONNX Resize `nearest_mode`s. */
 export type NearestRounding = 'round_prefer_floor' | 'round_prefer_ceil' | 'floor' | 'ceil';
 
+/** Options of `resize` (ONNX Resize's attributes; defaults are ONNX's). */
 export interface ResizeOptions {
   /** Default 'linear' (bilinear). */
   mode?: 'linear' | 'nearest';

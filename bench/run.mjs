@@ -9,6 +9,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
+// `node bench/run.mjs soak [flags]` is bench/soak.mjs (N predictions at alternating sizes; not a test).
+if (process.argv[2] === 'soak') {
+  process.argv.splice(2, 1);
+  await import('./soak.mjs');
+  process.exit(process.exitCode ?? 0);
+}
+
 // The targets are stated for Node 20 (the system node; the Node 22 of the runtime tests lives
 // under tools/node22 so it never shadows it).
 if (!process.version.startsWith('v20.')) console.warn(`bench: running on Node ${process.version}; the targets are stated for Node 20`);

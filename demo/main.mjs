@@ -3,9 +3,15 @@
 // graph formats, uint8-quantized, inside .min.js wrappers) imported into sepconv and run on real
 // photos (@vladmandic/face-api's samples). Prints the top classes per photo, sepconv's latency next
 // to TF.js's wasm backend on the same model (single thread), and the model's summary().
+// TF.js's fastest path is a graph model (tensorflowjs_converter folds BatchNorm and fuses activations);
+// for a layers model the demo also times that, converted by scripts/python-fixtures.sh when its pinned
+// converter is installed, and labels the two TF.js figures.
 //
 //   node demo/main.mjs [--image photo.jpg ...] [--model path/to/model.json] [options]   (--help)
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -13,6 +19,17 @@ import * as sc from 'sepconv';
 import { decodeImage, preprocess, topK } from './lib/images.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+// An unreadable image or model ends the demo with one line on stderr (no stack trace) and exit code 1;
+// SEPCONV_DEMO_DEBUG=1 prints the stack as well.
+const oneLine = (e) => String(e?.message ?? e).replace(/\s+/g, ' ').trim().slice(0, 400);
+function fail(what, e) {
+  console.error(`sepconv demo: ${what}: ${oneLine(e)}`);
+  if (process.env.SEPCONV_DEMO_DEBUG) console.error(e?.stack ?? e);
+  process.exit(1);
+}
+process.on('uncaughtException', (e) => fail('failed', e));
+process.on('unhandledRejection', (e) => fail('failed', e));
 const nm = (p) => join(root, 'node_modules', p);
 const NSFW_CLASSES = ['Drawing', 'Hentai', 'Neutral', 'Porn', 'Sexy'];
 const BUILTIN = {
@@ -35,6 +52,8 @@ Options:
   --top <k>            classes shown per photo (default 3)
   --runs <n>           timed runs per engine, engines taking turns (default 10, after >= 3 warm-ups and >= 1 s)
   --no-tfjs            skip the TF.js-wasm comparison
+  --no-convert         for a layers model, do not convert it to a TF.js graph model (TF.js's fastest path; done
+                       by scripts/python-fixtures.sh when its converter is installed: \`bash scripts/python-fixtures.sh setup\`)
   --no-summary         skip the summary() table
   --build <b>          sepconv wasm build: relaxed | simd128 | scalar (default: the best the host runs)
   -h, --help           this text
@@ -52,6 +71,7 @@ try {
       top: { type: 'string', default: '3' },
       runs: { type: 'string', default: '10' },
       'no-tfjs': { type: 'boolean', default: false },
+      'no-convert': { type: 'boolean', default: false },
       'no-summary': { type: 'boolean', default: false },
       build: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -84,7 +104,12 @@ const specs = (args.model ?? ['nsfw', 'nsfw-mid']).map((m) => {
     console.error(`no such model file: ${m}`);
     process.exit(2);
   }
-  const labels = args.labels ? readFileSync(args.labels, 'utf8').split(/\r?\n/).filter(Boolean) : undefined;
+  let labels;
+  try {
+    labels = args.labels ? readFileSync(args.labels, 'utf8').split(/\r?\n/).filter(Boolean) : undefined;
+  } catch (e) {
+    fail(`cannot read labels ${args.labels}`, e);
+  }
   return { path: resolve(m), title: m, labels };
 });
 
@@ -128,38 +153,95 @@ async function loadTfjs() {
   return tfjs;
 }
 
+/** TF.js artifacts (tf.io.fromMemory) of the model files sepconv read. */
+const artifactsOf = (raw) => ({
+  modelTopology: raw.json.modelTopology,
+  weightSpecs: raw.groups.flatMap((g) => g.weights),
+  weightData: raw.weightData.slice().buffer,
+  format: raw.json.format,
+});
+
+/**
+ * TF.js's fastest path for a layers model: the graph model tensorflowjs_converter makes from it (pinned,
+ * scripts/python-fixtures.sh; cached in ~/.cache/sepconv). Returns its raw files, or a sentence why not.
+ */
+async function convertedGraph(raw) {
+  if (args['no-convert']) return 'not converted (--no-convert)';
+  const script = join(root, 'scripts/python-fixtures.sh');
+  try {
+    execFileSync('bash', [script, 'ready'], { stdio: 'ignore' });
+  } catch {
+    return 'its converter is not installed: `bash scripts/python-fixtures.sh setup` (a Python 3.11 venv, ~1.2 GB, once), then run the demo again';
+  }
+  const json = JSON.stringify({ ...raw.json, weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights: raw.groups.flatMap((g) => g.weights) }] });
+  const key = createHash('sha256').update(json).update(raw.weightData).digest('hex').slice(0, 16);
+  const dir = join(process.env.SEPCONV_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'sepconv'), 'graph-models', `demo-${key}`);
+  mkdirSync(join(dir, 'layers'), { recursive: true });
+  writeFileSync(join(dir, 'layers/model.json'), json);
+  writeFileSync(join(dir, 'layers/group1-shard1of1.bin'), raw.weightData);
+  process.stdout.write('    converting to a TF.js graph model (tensorflowjs_converter, cached) ... ');
+  try {
+    execFileSync('bash', [script, 'convert', join(dir, 'layers/model.json'), join(dir, 'graph')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (e) {
+    console.log('failed');
+    return `tensorflowjs_converter failed: ${String(e.stderr ?? e.message).trim().split('\n').pop()}`;
+  }
+  console.log('done');
+  return sc.readModelFiles(join(dir, 'graph/model.json'));
+}
+
 const info = await sc.init(args.build ? { build: args.build } : {});
 console.log(`sepconv ${info.build} build (${info.reason})`);
-const decoded = images.map((p) => ({ path: p, img: decodeImage(p) }));
+const decoded = images.map((p) => {
+  try {
+    const img = decodeImage(p);
+    if (!(img?.width > 0 && img?.height > 0 && img.data?.length >= img.width * img.height * 4)) throw new Error('no pixels decoded');
+    return { path: p, img };
+  } catch (e) {
+    fail(`cannot read image ${p}`, e);
+  }
+});
 
 for (const spec of specs) {
   console.log(`\n=== ${spec.title}\n    ${spec.path}`);
   let t0 = performance.now();
   let lastPhase = '';
-  const model = await sc.loadModel(spec.path, {
-    onProgress: (p) => {
-      if (p.phase !== lastPhase && p.loaded === p.total) process.stdout.write(`    ${p.phase} ✓ `);
-      if (p.loaded === p.total) lastPhase = p.phase;
-    },
-    inputShape: args.size ? [Number(args.size), Number(args.size), 3] : undefined,
-  });
+  let model;
+  try {
+    model = await sc.loadModel(spec.path, {
+      onProgress: (p) => {
+        if (p.phase !== lastPhase && p.loaded === p.total) process.stdout.write(`    ${p.phase} ✓ `);
+        if (p.loaded === p.total) lastPhase = p.phase;
+      },
+      inputShape: args.size ? [Number(args.size), Number(args.size), 3] : undefined,
+    });
+  } catch (e) {
+    process.stdout.write('\n');
+    fail(`cannot load model ${spec.path}`, e);
+  }
   console.log(`\n    loaded in ${(performance.now() - t0).toFixed(0)} ms: ${model.countParams().toLocaleString('en-US')} params`);
   const inShape = model.inputs[0].shape;
   const size = inShape[0] ?? (Number(args.size) || 224);
   const outLabels = spec.labels;
 
-  // TF.js on the same bytes (the same model.json and shards sepconv read).
+  // TF.js on the same bytes (the same model.json and shards sepconv read). A graph model is TF.js's
+  // fastest path as it is; a layers model runs unfused in tfjs-layers (what loadLayersModel users get), so
+  // it is also converted to a graph model when the converter is there, and both are timed.
   let ref;
+  let layersRef;
+  let fastestNote;
   const tj = args['no-tfjs'] ? null : await loadTfjs();
   if (tj) {
     const raw = await sc.readModelFiles(spec.path);
-    const handler = tj.tf.io.fromMemory({
-      modelTopology: raw.json.modelTopology,
-      weightSpecs: raw.groups.flatMap((g) => g.weights),
-      weightData: raw.weightData.slice().buffer,
-      format: raw.json.format,
-    });
-    ref = sc.detectFormat(raw.json) === 'graph' ? await tj.tfconv.loadGraphModel(handler) : await tj.tfl.loadLayersModel(handler);
+    const handler = tj.tf.io.fromMemory(artifactsOf(raw));
+    if (sc.detectFormat(raw.json) === 'graph') ref = await tj.tfconv.loadGraphModel(handler);
+    else {
+      layersRef = await tj.tfl.loadLayersModel(handler);
+      const g = await convertedGraph(raw);
+      if (typeof g === 'string') fastestNote = g;
+      else ref = await tj.tfconv.loadGraphModel(tj.tf.io.fromMemory(artifactsOf(g)));
+    }
+    ref ??= layersRef;
   }
 
   console.log(`\n    photo${' '.repeat(14)}top ${top} (sepconv)${ref ? '                                   TF.js-wasm top 1' : ''}`);
@@ -187,16 +269,27 @@ for (const spec of specs) {
   // Latency, batch 1, same input, single thread for both.
   const xt = sc.tensor(firstInput, [1, size, size, 3]);
   const xr = ref ? tj.tf.tensor(firstInput, [1, size, size, 3]) : undefined;
-  const [ours, theirs] = timeInterleaved([() => model.predict(xt), ...(ref ? [() => tj.tf.tidy(() => ref.predict(xr).dataSync())] : [])]);
+  const both = layersRef && ref !== layersRef;
+  const [ours, theirs, theirsLayers] = timeInterleaved([
+    () => model.predict(xt),
+    ...(ref ? [() => tj.tf.tidy(() => ref.predict(xr).dataSync())] : []),
+    ...(both ? [() => tj.tf.tidy(() => layersRef.predict(xr).dataSync())] : []),
+  ]);
   xr?.dispose();
   xt.dispose();
   const s = model.summary();
   const gmacs = s.totalMacs / 1e9;
   console.log(`\n    latency, batch 1, median of ${runs} (min):`);
   console.log(`      sepconv (${info.build}, 1 thread)   ${ours.median.toFixed(1).padStart(7)} ms (${ours.min.toFixed(1)})  ${((2 * gmacs) / (ours.median / 1e3)).toFixed(1)} GFLOP/s`);
+  const line = (label, t) => console.log(`      ${label.padEnd(31)}${t.median.toFixed(1).padStart(7)} ms (${t.min.toFixed(1)})  ${((2 * gmacs) / (t.median / 1e3)).toFixed(1)} GFLOP/s`);
+  const speed = (label, t) => console.log(`      sepconv vs ${label}: ${t.median >= ours.median ? `${(t.median / ours.median).toFixed(2)}x faster` : `${(ours.median / t.median).toFixed(2)}x slower`}`);
   if (theirs) {
-    console.log(`      TF.js-wasm (1 thread)        ${theirs.median.toFixed(1).padStart(7)} ms (${theirs.min.toFixed(1)})  ${((2 * gmacs) / (theirs.median / 1e3)).toFixed(1)} GFLOP/s`);
-    console.log(`      sepconv / TF.js-wasm: ${(theirs.median / ours.median).toFixed(2)}x ${theirs.median >= ours.median ? 'faster' : 'slower'}`);
+    const fastest = ref !== layersRef;
+    line(fastest ? 'TF.js-wasm graph (1 thread)' : 'TF.js-wasm layers (1 thread)', theirs);
+    if (theirsLayers) line('TF.js-wasm layers (1 thread)', theirsLayers);
+    if (fastest) speed(`TF.js-wasm's fastest path (graph model${layersRef ? ' converted by tensorflowjs_converter' : ''}: BN folded, activations fused)`, theirs);
+    if (layersRef) speed('TF.js-wasm through loadLayersModel (this layers model as is; Conv2D, BN, activation unfused)', theirsLayers ?? theirs);
+    if (fastestNote) console.log(`      (TF.js's fastest path, this model as a graph model, not timed: ${fastestNote})`);
   }
   const mem = model.memoryStats();
   console.log(`    arena ${(mem.arenaBytes / 2 ** 20).toFixed(1)} MiB, packed weights ${(mem.packedWeightBytes / 2 ** 20).toFixed(1)} MiB, ${s.totalMacs.toLocaleString('en-US')} MACs`);
@@ -205,5 +298,6 @@ for (const spec of specs) {
     args['no-summary'] = true; // the table once is enough
   }
   ref?.dispose();
+  if (layersRef !== ref) layersRef?.dispose();
   model.dispose();
 }

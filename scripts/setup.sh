@@ -25,6 +25,8 @@ if ! wasm_target_ready; then
 fi
 # Browser tests run a real Chromium; brotli sizes use Node's zlib.
 need_pkg chromium
+# The Keras fixture's venv (step 5) needs Python 3.11 with venv/ensurepip (Debian 12's python3).
+if ! bash scripts/python-fixtures.sh ready && ! python3 -c 'import ensurepip' >/dev/null 2>&1; then need_pkg python3-venv; fi
 if [ ${#apt_missing[@]} -gt 0 ]; then
   log "apt-get install ${apt_missing[*]}"
   as_root apt-get update -qq
@@ -88,4 +90,14 @@ if [ ! -f node_modules/.modules.yaml ] || [ pnpm-lock.yaml -nt node_modules/.mod
   log "pnpm install"
   pnpm install --frozen-lockfile --reporter=append-only
 fi
+# 5. The one Python-made test fixture (test/io/keras-weights.test.ts): a Keras MobileNetV2 with seeded
+# weights saved by the real tensorflowjs converter. The first run downloads the pinned venv (about
+# 1.2 GB of wheels, ~75 s) and runs Keras once (~30-60 s); after that this is a cache hit (~0.1 s),
+# under ~/.cache/sepconv (SEPCONV_CACHE), outside the clone.
+if ! bash scripts/python-fixtures.sh ready; then
+  log "Python venv for the Keras fixture: tensorflowjs 4.22.0 + tensorflow-cpu 2.15.1 (about 1.2 GB, once)"
+fi
+# A failure here does not stop setup (the demo needs no Python); the test then fails, saying why.
+bash scripts/python-fixtures.sh fixture keras-mobilenetv2 >/dev/null \
+  || log "WARNING: the Keras fixture could not be made (above); test/io/keras-weights.test.ts will fail"
 log "ready ($(wasm_toolchain_summary))"

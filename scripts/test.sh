@@ -17,6 +17,7 @@ step() {
 }
 step cargo test --workspace --release --quiet
 step pnpm --dir packages/sepconv exec tsc --noEmit -p .
+step node scripts/check-api-docs.mjs   # every exported name has a doc comment (the API reference, pnpm docs:api)
 step pnpm --dir packages/sepconv exec vitest run
 if [ -n "$(find test -name "*.test.*" -not -path "*/node_modules/*" | head -1)" ]; then
   step pnpm exec vitest run --root test

@@ -22,10 +22,17 @@ export interface BenchArgs {
   help: boolean;
   /** Re-render the report (Markdown, charts, RESULTS.md) from a results JSON without measuring. */
   reportFrom?: string;
+  /**
+   * TF.js graph models for the zoo (scripts/python-fixtures.sh): 'setup' installs the pinned converter if
+   * needed (full runs), 'if-installed' converts only with an installed one (--quick), 'cached' never runs it.
+   */
+  convert: 'setup' | 'if-installed' | 'cached';
 }
 
 export const SUITES = ['kernels', 'models', 'seed', 'size', 'coldstart', 'planning'];
-export const ENGINES = ['sepconv-simd128', 'sepconv-relaxed', 'sepconv-scalar', 'tfjs-wasm', 'tfjs-cpu', 'ort-web', 'ort-node'];
+// tfjs-wasm runs TF.js's fastest path (graph models from tensorflowjs_converter; tf.fused.* ops in the kernel
+// table); tfjs-wasm-layers the same backend through tfjs-layers, what loadLayersModel users get.
+export const ENGINES = ['sepconv-simd128', 'sepconv-relaxed', 'sepconv-scalar', 'tfjs-wasm', 'tfjs-wasm-layers', 'tfjs-cpu', 'ort-web', 'ort-node'];
 
 export const HELP = `node bench/run.mjs [flags]        (pnpm bench -- [flags])
        node bench/run.mjs ab A.wasm B.wasm case... [flags]   A/B of two wasm builds (see ab --help)
@@ -50,6 +57,10 @@ export const HELP = `node bench/run.mjs [flags]        (pnpm bench -- [flags])
                        unless --results-md is given)
   --results-md         rewrite bench/RESULTS.md even for a partial run
   --no-progress        no progress bar
+  --no-convert         never run the TF.js converter (scripts/python-fixtures.sh): TF.js's graph-model columns use
+                       conversions already cached in ~/.cache/sepconv, else say n/a. By default a full run installs
+                       the pinned converter once (a Python 3.11 venv, ~1.2 GB) and converts each zoo model (cached);
+                       --quick converts only when the converter is already installed
   --report-from FILE   re-render Markdown, charts and bench/RESULTS.md from a results JSON (no measuring)
 `;
 
@@ -69,7 +80,9 @@ export function parseArgs(argv: string[], root: string): BenchArgs {
     writeResults: true,
     progress: process.stderr.isTTY === true,
     help: false,
+    convert: 'setup',
   };
+  let convertGiven = false;
   let outGiven = false;
   let runsGiven = false;
   let resultsGiven = false;
@@ -95,6 +108,7 @@ export function parseArgs(argv: string[], root: string): BenchArgs {
       case '--no-progress': a.progress = false; break;
       case '--progress': a.progress = true; break;
       case '--report-from': a.reportFrom = val(); break;
+      case '--no-convert': a.convert = 'cached'; convertGiven = true; break;
       case '-h': case '--help': a.help = true; break;
       case '--': break;
       default: throw new Error(`bench: unknown flag ${f}\n\n${HELP}`);
@@ -105,6 +119,7 @@ export function parseArgs(argv: string[], root: string): BenchArgs {
   if (!resultsGiven && (a.only.length || a.engines || a.suites.size !== SUITES.length)) a.writeResults = false;
   if (a.quick) {
     if (!runsGiven) a.runs = 3;
+    if (!convertGiven) a.convert = 'if-installed';
     a.warmup = Math.min(a.warmup, 1);
     a.warmupMs = 0;
     a.slowBudget = Math.min(a.slowBudget, 2);

@@ -92,8 +92,10 @@ export async function buildChain(e: Engines, id: EngineId, ch: Chain, seed: numb
   try {
     const build = ourBuild(id);
     if (build) return buildOurs(e, build, ch, x);
+    // The kernel table's TF.js is its fastest kernel path: tf.fused.* with bias + activation (tfjs-wasm).
+    if (id === 'tfjs-wasm-layers') return { na: 'kernels run through tf.fused.* (the TF.js wasm column); tfjs-layers is a whole-model path' };
     if (id === 'tfjs-wasm' || id === 'tfjs-cpu') return buildTf(e, id === 'tfjs-wasm' ? 'wasm' : 'cpu', ch, x);
-    return await buildOrt(e, id, ch, x);
+    return await buildOrt(e, id as 'ort-web' | 'ort-node', ch, x);
   } catch (err) {
     return { na: `setup failed: ${err instanceof Error ? err.message : String(err)}` };
   }

@@ -20,13 +20,13 @@ export async function runColdStart(args: BenchArgs): Promise<{ model: string; re
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'config.json'), JSON.stringify(p.cfg));
     let offset = 0;
-    const entries = [...p.weights].map(([name, v]) => {
+    const entries = [...p.weights!].map(([name, v]) => {
       const e = { name, offset, size: v.length };
       offset += v.length;
       return e;
     });
     const all = new Float32Array(offset);
-    for (const e of entries) all.set(p.weights.get(e.name)!, e.offset);
+    for (const e of entries) all.set(p.weights!.get(e.name)!, e.offset);
     writeFileSync(join(dir, 'weights.bin'), new Uint8Array(all.buffer));
     writeFileSync(join(dir, 'weights.json'), JSON.stringify({ weights: entries, inputShape: p.shape }));
     writeFileSync(join(dir, 'input.bin'), new Uint8Array(p.input.buffer));

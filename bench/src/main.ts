@@ -12,6 +12,7 @@ import { measureSizes } from './size.js';
 import { runColdStart } from './coldstart.js';
 import { planningSizes, runPlanning } from './planning.js';
 import { writeReport, type BenchResults } from './report.js';
+import { converterVersion } from './engines/tfjs-graph.js';
 
 const req = createRequire(join(ROOT, 'package.json'));
 
@@ -84,6 +85,7 @@ export async function main(argv: string[]): Promise<number> {
     kernels: [],
     seed: [],
     models: [],
+    ...(models.length ? { converter: converterVersion() } : {}),
   };
   const suite = async (name: string, f: () => Promise<void>) => {
     try {

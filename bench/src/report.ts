@@ -27,13 +27,17 @@ export interface BenchResults {
   size?: any;
   seconds?: number;
   errors?: string[];
+  /** The TF.js converter's pins (scripts/python-fixtures.sh version). */
+  converter?: string;
 }
 
 const f = (x: number | undefined, d = 2) => (x === undefined || !Number.isFinite(x) ? '–' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(d));
 const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '–' : `${(100 * x).toFixed(0)}%`);
 const ratio = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '–' : `${x.toFixed(2)}x`);
 const mib = (b: number | undefined) => (b === undefined ? '–' : `${(b / 2 ** 20).toFixed(1)}`);
-const SHORT: Record<string, string> = { 'sepconv-simd128': 'ours simd128', 'sepconv-relaxed': 'ours relaxed', 'sepconv-scalar': 'ours scalar', 'tfjs-wasm': 'TF.js wasm', 'tfjs-cpu': 'TF.js cpu', 'ort-web': 'ORT web', 'ort-node': 'ORT node (native)' };
+// 'TF.js wasm' is TF.js's fastest path (graph models from tensorflowjs_converter, tf.fused.* kernels);
+// 'TF.js wasm layers' the same backend through tfjs-layers, what loadLayersModel users get.
+const SHORT: Record<string, string> = { 'sepconv-simd128': 'ours simd128', 'sepconv-relaxed': 'ours relaxed', 'sepconv-scalar': 'ours scalar', 'tfjs-wasm': 'TF.js wasm (graph, fused)', 'tfjs-wasm-layers': 'TF.js wasm layers (loadLayersModel)', 'tfjs-cpu': 'TF.js cpu (graph)', 'ort-web': 'ORT web', 'ort-node': 'ORT node (native)' };
 
 function cell(m: { median?: number; min?: number; na?: string; error?: string } | undefined): string {
   if (!m) return '–';
@@ -89,13 +93,13 @@ function relaxedSentence(ks: readonly ChainResult[]): string | undefined {
 export function kernelMarkdown(r: BenchResults): string {
   const L: string[] = [];
   const roof = r.roof.gflops;
-  L.push(`| kernel | nets | MFLOP | ours simd128 ms | GFLOP/s | % roof | ours relaxed ms | relaxed vs simd128 | ours scalar ms | TF.js-wasm ms | GFLOP/s | ORT-web ms | ORT-node ms | ours vs TF.js-wasm | (min) | ours vs ORT-web | (min) | check |`);
-  L.push(`|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|`);
+  L.push(`| kernel | nets | MFLOP | ours simd128 ms | GFLOP/s | % roof | ours relaxed ms | relaxed vs simd128 | ours scalar ms | TF.js-wasm tf.fused ms | GFLOP/s | ORT-web ms | ORT-node ms | ours vs TF.js-wasm | (min) | ours vs ORT-web | (min) | relaxed vs TF.js-wasm | relaxed vs ORT-web | check |`);
+  L.push(`|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|`);
   for (const k of r.kernels) {
     const o = k.engines['sepconv-simd128'];
     const t = k.engines['tfjs-wasm'];
     const check = k.check ? (k.check.ok ? `ok (${k.check.maxAbsDiff.toExponential(1)})` : `**off ${k.check.maxAbsDiff.toExponential(1)}**`) : '–';
-    L.push(`| ${k.family} ${k.name.replace(/^(dw\S+|pw|conv3x3|stem conv3x3|dw\S+\+\S+|deform3x3) /, '')} | ${k.net} | ${f((2 * k.macs) / 1e6, 1)} | ${cell(o)} | ${f(o?.gflops, 1)} | ${pct(o?.roofShare)} | ${cell(k.engines['sepconv-relaxed'])} | ${ratio(over(k.engines['sepconv-relaxed'], o))} | ${cell(k.engines['sepconv-scalar'])} | ${cell(t)} | ${f(t?.gflops, 1)} | ${cell(k.engines['ort-web'])} | ${cell(k.engines['ort-node'])} | ${ratio(over(o, t))} | ${ratio(overMin(o, t))} | ${ratio(over(o, k.engines['ort-web']))} | ${ratio(overMin(o, k.engines['ort-web']))} | ${check} |`);
+    L.push(`| ${k.family} ${k.name.replace(/^(dw\S+|pw|conv3x3|stem conv3x3|dw\S+\+\S+|deform3x3) /, '')} | ${k.net} | ${f((2 * k.macs) / 1e6, 1)} | ${cell(o)} | ${f(o?.gflops, 1)} | ${pct(o?.roofShare)} | ${cell(k.engines['sepconv-relaxed'])} | ${ratio(over(k.engines['sepconv-relaxed'], o))} | ${cell(k.engines['sepconv-scalar'])} | ${cell(t)} | ${f(t?.gflops, 1)} | ${cell(k.engines['ort-web'])} | ${cell(k.engines['ort-node'])} | ${ratio(over(o, t))} | ${ratio(overMin(o, t))} | ${ratio(over(o, k.engines['ort-web']))} | ${ratio(overMin(o, k.engines['ort-web']))} | ${ratio(over(k.engines['sepconv-relaxed'], t))} | ${ratio(over(k.engines['sepconv-relaxed'], k.engines['ort-web']))} | ${check} |`);
   }
   const na = r.kernels.filter((k) => k.engines['sepconv-simd128']?.na).map((k) => `${k.name}: ${k.engines['sepconv-simd128']!.na}`);
   if (na.length) L.push('', `Not available in sepconv yet: ${[...new Set(na.map((s) => s.replace(/^.*?: /, '')))].join('; ')} (${na.length} cases).`);
@@ -180,20 +184,28 @@ export function seedMarkdown(r: BenchResults): string {
 export function modelMarkdown(r: BenchResults): string {
   const L: string[] = [];
   const engines = ALL_ENGINES;
-  L.push(`| model | GMAC | params | ${engines.map((e) => `${SHORT[e]} ms`).join(' | ')} | ours vs TF.js-wasm (min) | ours vs ORT-web (min) | ours GFLOP/s | ours % roof |`);
-  L.push(`|---|--:|--:|${engines.map(() => '--:').join('|')}|--:|--:|--:|--:|`);
+  L.push(`| model | GMAC | params | ${engines.map((e) => `${SHORT[e]} ms`).join(' | ')} | ours vs TF.js-wasm fastest path (min) | ours vs TF.js-wasm layers (min) | ours vs ORT-web (min) | relaxed vs TF.js-wasm fastest path | relaxed vs ORT-web | ours GFLOP/s | ours % roof |`);
+  L.push(`|---|--:|--:|${engines.map(() => '--:').join('|')}|--:|--:|--:|--:|--:|--:|--:|`);
   for (const m of r.models) {
     if (m.na) {
-      L.push(`| ${m.label} | – | – | ${engines.map(() => 'n/a').join(' | ')} | – | – | – | – |`);
+      L.push(`| ${m.label} | – | – | ${engines.map(() => 'n/a').join(' | ')} | – | – | – | – | – | – | – |`);
       continue;
     }
     const o = m.engines['sepconv-simd128'];
-    L.push(`| ${m.label} | ${f((m.macs ?? 0) / 1e9)} | ${f((m.params ?? 0) / 1e6, 1)} M | ${engines.map((e) => { const x = m.engines[e]; return x?.median !== undefined ? `${f(x.median)} (min ${f(x.min)}, n=${x.runs})` : cell(x); }).join(' | ')} | ${ratio(over(o, m.engines['tfjs-wasm']))} (${ratio(overMin(o, m.engines['tfjs-wasm']))}) | ${ratio(over(o, m.engines['ort-web']))} (${ratio(overMin(o, m.engines['ort-web']))}) | ${f(o?.gflops, 1)} | ${pct(o?.roofShare)} |`);
+    const rx = m.engines['sepconv-relaxed'];
+    const vs = (a: typeof o, id: EngineId) => `${ratio(over(a, m.engines[id]))} (${ratio(overMin(a, m.engines[id]))})`;
+    L.push(`| ${m.label} | ${f((m.macs ?? 0) / 1e9)} | ${f((m.params ?? 0) / 1e6, 1)} M | ${engines.map((e) => { const x = m.engines[e]; return x?.median !== undefined ? `${f(x.median)} (min ${f(x.min)}, n=${x.runs})` : cell(x); }).join(' | ')} | ${vs(o, 'tfjs-wasm')} | ${vs(o, 'tfjs-wasm-layers')} | ${vs(o, 'ort-web')} | ${vs(rx, 'tfjs-wasm')} | ${vs(rx, 'ort-web')} | ${f(o?.gflops, 1)} | ${pct(o?.roofShare)} |`);
   }
-  L.push('', 'Each cell: median ms (min, number of timed runs). Slow engines (ours scalar, TF.js cpu) stop after their time budget, so they may have fewer runs.');
+  L.push('', 'Each cell: median ms (min, number of timed runs). Slow engines (ours scalar, TF.js cpu) stop after their time budget, so they may have fewer runs. ' +
+    'Ratios are their median / ours (> 1: sepconv faster); "fastest path" is TF.js running the graph model tensorflowjs_converter makes (BatchNorm folded, bias + activation fused), what TF.js users who care about speed run; "layers" is tfjs-layers on the same backend (Conv2D, BatchNormalization and the activation as separate kernels), what loadLayersModel users get.');
+  const graphs = r.models.filter((m) => m.tfGraph);
+  if (graphs.length) {
+    const opList = (ops: Record<string, number>) => Object.entries(ops).filter(([k]) => !['Const', 'Identity', 'Placeholder', 'NoOp'].includes(k)).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ');
+    L.push('', 'TF.js graph models (the fastest-path columns): ' + graphs.map((m) => `${m.id}: ${m.tfGraph!.na ? `none — ${m.tfGraph!.na}` : `${m.tfGraph!.source}${m.tfGraph!.ops ? `; ops ${opList(m.tfGraph!.ops)}` : ''}`}`).join('; ') + '.');
+  }
   const relaxedModels = r.models.filter((m) => !m.na).map((m) => ({ m, x: over(m.engines['sepconv-relaxed'], m.engines['sepconv-simd128']), t: over(m.engines['sepconv-relaxed'], m.engines['tfjs-wasm']) })).filter((v) => v.x !== undefined);
   if (relaxedModels.length)
-    L.push('', `Ours relaxed (the relaxed-SIMD build: fused multiply-add, what Node 22+, Chrome 114+ and workerd run; the targets are on simd128): speed-up over our simd128 ${relaxedModels.map((v) => `${v.m.id} ${ratio(v.x)}`).join(', ')}; over TF.js-wasm ${relaxedModels.map((v) => `${v.m.id} ${ratio(v.t)}`).join(', ')}.`);
+    L.push('', `Ours relaxed (the relaxed-SIMD build: fused multiply-add, what Node 22+, Chrome 114+ and workerd run; the targets are on simd128): speed-up over our simd128 ${relaxedModels.map((v) => `${v.m.id} ${ratio(v.x)}`).join(', ')}; over TF.js-wasm's fastest path ${relaxedModels.map((v) => `${v.m.id} ${ratio(v.t)}`).join(', ')}.`);
   L.push('', '| model | engine | achieved GFLOP/s | % roof | wasm heap MiB | setup ms (weights in) | first run ms (includes packing / planning) |');
   L.push('|---|---|--:|--:|--:|--:|--:|');
   for (const m of r.models) {
@@ -219,13 +231,29 @@ export function modelMarkdown(r: BenchResults): string {
     const v = vs(id, 'tfjs-wasm');
     return targetLine(v === undefined ? undefined : v <= max, `${label} latency ≤ ${max}x TF.js-wasm's (measured ${ratio(v)})`);
   };
-  L.push('', '**Targets (issue 6), ratios from this run (ours / theirs, lower is better):**');
+  L.push('', '**Targets (issue 6), ratios from this run (ours / theirs, lower is better; TF.js-wasm is its fastest path, the graph model):**');
   L.push(tgt('mobilenet_v1', 'MobileNetV1', 0.65), tgt('mobilenet_v2', 'MobileNetV2', 0.7), tgt('efficientnet_b0', 'EfficientNet-B0', 0.75), tgt('xception', 'Xception', 0.75), tgt('resnet50', 'ResNet-50', 0.85));
   const five = ['mobilenet_v1', 'mobilenet_v2', 'efficientnet_b0', 'xception', 'resnet50'];
   const ortV = five.map((id) => vs(id, 'ort-web'));
   L.push(targetLine(ortV.some((v) => v === undefined) ? undefined : ortV.every((v) => v! <= 0.6), `≤ 0.6x ORT-web's on all five models (measured ${five.map((id, i) => `${id} ${ratio(ortV[i])}`).join(', ')})`));
   const v1 = r.models.find((m) => m.id === 'mobilenet_v1')?.engines['sepconv-simd128']?.roofShare;
   L.push(targetLine(v1 === undefined ? undefined : v1 >= 0.62, `MobileNetV1 at ≥ 62% of the measured roof (measured ${pct(v1)})`));
+  L.push('', '**Targets (issue 24), against TF.js\'s fastest path, for the simd128 build and for the relaxed build as users get it (Node 22+, Chrome 114+, workerd); speed-ups from this run (their median / ours):**');
+  const four = ['mobilenet_v1', 'mobilenet_v2', 'efficientnet_b0', 'xception'];
+  const speed = (id: string, ours: EngineId, them: EngineId) => {
+    const m = r.models.find((x) => x.id === id);
+    return over(m?.engines[ours], m?.engines[them]);
+  };
+  for (const build of ['sepconv-simd128', 'sepconv-relaxed'] as EngineId[]) {
+    const tv = four.map((id) => speed(id, build, 'tfjs-wasm'));
+    const ov = four.map((id) => speed(id, build, 'ort-web'));
+    const all = (v: (number | undefined)[], min: number) => (v.some((x) => x === undefined) ? undefined : v.every((x) => x! >= min));
+    const list = (v: (number | undefined)[]) => four.map((id, i) => `${id} ${ratio(v[i])}`).join(', ');
+    L.push(targetLine(all(tv, 2), `${SHORT[build]}: ≥ 2x faster than TF.js-wasm's fused graph-model path on all four (measured ${list(tv)})`));
+    L.push(targetLine(all(ov, 2.5), `${SHORT[build]}: ≥ 2.5x faster than ORT-web on all four (measured ${list(ov)})`));
+    const b0 = r.models.find((m) => m.id === 'efficientnet_b0')?.engines[build]?.roofShare;
+    L.push(targetLine(b0 === undefined ? undefined : b0 >= 0.6, `${SHORT[build]}: EfficientNet-B0 at ≥ 60% of the roof (measured ${pct(b0)}; the roof is the mul+add kernel's, relaxed's FMA can exceed it)`));
+  }
   // MobileNetV2 vs ResNet-50
   const mv2 = r.models.find((m) => m.id === 'mobilenet_v2');
   const res = r.models.find((m) => m.id === 'resnet50');
@@ -261,7 +289,7 @@ function coldMarkdown(r: BenchResults): string {
   const L = ['| engine | import ms | module compile + instantiate ms | model build + weights ms | first inference ms (incl. packing) | second inference ms | import to first result ms | peak wasm heap MiB |', '|---|--:|--:|--:|--:|--:|--:|--:|'];
   for (const row of c.rows) {
     if (row.na) L.push(`| ${SHORT[row.engine] ?? row.engine} | n/a: ${row.na} | | | | | | |`);
-    else L.push(`| ${SHORT[row.engine] ?? row.engine} | ${f(row.importMs, 0)} | ${f(row.compileMs, 0)} | ${f(row.buildMs, 0)} | ${f(row.firstRunMs, 0)} | ${f(row.secondRunMs, 0)} | **${f(row.totalMs, 0)}** | ${mib(row.heapBytes)} |`);
+    else L.push(`| ${row.engine === 'tfjs-wasm' ? 'TF.js wasm (tfjs-layers model)' : SHORT[row.engine] ?? row.engine} | ${f(row.importMs, 0)} | ${f(row.compileMs, 0)} | ${f(row.buildMs, 0)} | ${f(row.firstRunMs, 0)} | ${f(row.secondRunMs, 0)} | **${f(row.totalMs, 0)}** | ${mib(row.heapBytes)} |`);
   }
   if (c.note) L.push('', c.note);
   const st = c.rows.find((x: any) => x.memoryStats)?.memoryStats;
@@ -288,10 +316,15 @@ export function markdown(r: BenchResults, charts: Record<string, string>): strin
     `Everything runs single-threaded in one Node process, engines interleaved round-robin (rotating order) after warm-up; median and min of the timed runs.`);
   L.push('', `**Roof:** ${f(r.roof.gflops, 1)} GFLOP/s, the best of a hand-assembled wasm f32x4 mul+add kernel (${r.roof.variant}; variants ${r.roof.variants.map((v) => `${v.variant}: ${f(v.gflops, 1)}`).join(', ')}), sampled throughout the run.`);
   if (r.memoryRoof) L.push('', `**Memory roof:** ${f(r.memoryRoof.gbps, 1)} GB/s (bytes read + bytes written), the best of a hand-assembled wasm v128 copy between two ${r.memoryRoof.bufferMiB} MiB buffers, sampled at the start and the end. A kernel that streams its input and output from memory can reach at most min(roof, memory roof x intensity).`);
-  L.push('', '| engine | status | version | load ms |', '|---|---|---|--:|');
-  for (const [id, i] of Object.entries(r.engines)) L.push(`| ${SHORT[id] ?? id} | ${i?.ok ? 'ok' : `not available: ${i?.error ?? '?'}`} | ${i?.version ?? ''} | ${f(i?.loadMs, 0)} |`);
+  L.push('', 'Threads are off for every engine (one thread each, set as below). Each engine\'s settings:', '');
+  L.push('| engine | status | version | SIMD | threads | graph optimisation / model path | load ms |', '|---|---|---|---|---|---|--:|');
+  for (const [id, i] of Object.entries(r.engines)) {
+    const st = i?.settings;
+    L.push(`| ${SHORT[id] ?? id} | ${i?.ok ? 'ok' : `not available: ${i?.error ?? '?'}`} | ${i?.version ?? ''} | ${st?.simd ?? ''} | ${st?.threads ?? ''} | ${st?.graph ?? ''} | ${f(i?.loadMs, 0)} |`);
+  }
+  if (r.converter) L.push('', `TF.js graph models: converted by \`tensorflowjs_converter --input_format=tfjs_layers_model --output_format=tfjs_graph_model\` (${r.converter}; scripts/python-fixtures.sh) from the exact tfjs-layers model of the TF.js wasm layers column, saved as a layers model; cached in ~/.cache/sepconv/graph-models.`);
   if (r.kernels.length) {
-    L.push('', '## Kernels (issue 3)', '', 'Each kernel with bias + ReLU6 fused (MobileNetV2 projections: linear), NHWC batch 1; TF.js via `tf.fused.*` on the wasm backend (XNNPACK), ORT via a one-node ONNX model (NCHW; its time includes copying the input in and the output out, which TF.js and sepconv do not pay).', '');
+    L.push('', '## Kernels (issue 3)', '', 'Each kernel with bias + ReLU6 fused (MobileNetV2 projections: linear), NHWC batch 1, one thread everywhere; TF.js via its fastest kernel path, `tf.fused.conv2d` / `tf.fused.depthwiseConv2d` with bias and activation, on the wasm backend (XNNPACK), ORT via a one-node ONNX model (NCHW; its time includes copying the input in and the output out, which TF.js and sepconv do not pay).', '');
     L.push(kernelMarkdown(r));
     L.push('', 'The dw5x1+1x5 row: sepconv runs its spatially separable kernel (ops/spatial.ts `runSpatial`, one pass over the image) when the package has it, else two depthwise calls; TF.js and ORT run two depthwise convs. ORT-web 1.30 always runs its SIMD build (the `env.wasm.simd` flag no longer exists); `env.wasm.numThreads = 1`, proxy off. ORT-node runs with `intraOpNumThreads = interOpNumThreads = 1`.');
     if (charts.roofline) L.push('', `![roofline](${charts.roofline})`);
@@ -361,9 +394,9 @@ export async function writeReport(r: BenchResults, args: BenchArgs): Promise<str
       'Numbers are single-thread, from one run on the machine named below; on a shared or loaded machine they are noisy, so read ratios from the same run, not absolute times.\n\n' +
       `Exact command: \`${r.command}\`\n\n` +
       '## Method\n\n' +
-      '- One Node 20 process holds every engine: sepconv simd128, relaxed and scalar (three wasm instances of the package, switched with its internal `setRuntime`; Node 20 runs the relaxed-SIMD build under the V8 flag `--experimental-wasm-relaxed-simd`, set by the bench at start; the targets are on simd128), TF.js 4.22 wasm backend (XNNPACK, `setThreadsCount(1)`, SIMD build) and cpu backend, onnxruntime-web 1.30 (wasm, 1 thread) and onnxruntime-node 1.30 (native CPU, 1 thread; the ceiling, not a competitor).\n' +
+      '- One Node 20 process holds every engine: sepconv simd128, relaxed and scalar (three wasm instances of the package, switched with its internal `setRuntime`; Node 20 runs the relaxed-SIMD build under the V8 flag `--experimental-wasm-relaxed-simd`, set by the bench at start; the targets are on simd128), TF.js 4.22 wasm backend (XNNPACK, `setThreadsCount(1)`, SIMD build) on its fastest path (whole models: the graph model `tensorflowjs_converter` makes, loaded with `loadGraphModel`; kernels: `tf.fused.*` with bias and activation) and through tfjs-layers (what `loadLayersModel` users get), TF.js cpu backend (graph model), onnxruntime-web 1.30 (wasm, 1 thread) and onnxruntime-node 1.30 (native CPU, 1 thread; the ceiling, not a competitor).\n' +
       '- Each case is built once per engine, then timed in rounds: every round runs each engine once, in a rotating order; warm-up rounds first (at least 3, and until each fast engine ran 300 ms on the case, so V8 has swapped in its optimized code for every engine\'s wasm), then the timed ones (median and min reported). Slow engines (sepconv scalar, TF.js cpu) stop after a time budget and skip the largest models (see `--help`).\n' +
-      '- Same weights everywhere: seeded weights for every `<layer>/<weight>` of the zoo\'s Keras configs; sepconv builds the model with `modelFromKerasConfig`, TF.js with tfjs-layers from the same config (test/engines/tfjs-layers.ts), ORT from an NCHW ONNX graph that bench/src/onnx/keras.ts builds from the same config and weights. Every engine\'s output is compared with TF.js-wasm\'s before timing (the `check` columns).\n' +
+      '- Same weights everywhere: seeded weights for every `<layer>/<weight>` of the zoo\'s Keras configs; sepconv builds the model with `modelFromKerasConfig`, TF.js with tfjs-layers from the same config (test/engines/tfjs-layers.ts), and that exact tfjs-layers model, saved as a layers model and converted by the pinned `tensorflowjs_converter` (scripts/python-fixtures.sh, cached in ~/.cache/sepconv), is TF.js\'s graph model; ORT from an NCHW ONNX graph that bench/src/onnx/keras.ts builds from the same config and weights. Every engine\'s output is compared with TF.js-wasm\'s before timing (the `check` columns).\n' +
       '- The roof is the best rate of a hand-assembled wasm kernel (bench/src/roof.ts) doing independent `f32x4.mul` + `f32x4.add` chains, sampled at the start, between cases and at the end. GFLOP/s = 2 x MACs / median time; MACs counted as in the package (conv and dense only).\n' +
       '- Cold start runs each engine in a fresh process (bench/coldstart-child.mjs), median of 3. Shipped bytes bundle a tiny classify() app per engine with esbuild (minified, tree-shaken) plus the .wasm it fetches.\n\n';
     writeFileSync(join(ROOT, 'bench/RESULTS.md'), head + withDir);

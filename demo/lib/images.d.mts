@@ -1,3 +1,2 @@
 export function decodeImage(path: string): { width: number; height: number; data: Uint8Array };
-export function preprocess(img: { width: number; height: number; data: ArrayLike<number> }, size?: number): Float32Array;
-export function topK(values: ArrayLike<number>, k: number): number[];
+export { preprocess, topK } from './pixels.mjs';

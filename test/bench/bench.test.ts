@@ -15,17 +15,19 @@ let files: string[];
 
 beforeAll(() => {
   out = mkdtempSync(join(tmpdir(), 'sepconv-bench-test-'));
-  execFileSync(process.execPath, [join(ROOT, 'bench/run.mjs'), '--quick', '--no-progress', '--out', out], {
+  // --no-convert: the test never runs Python (the TF.js converter); zoo graph models come from the cache
+  // when a bench made them, and the nsfwjs row is a real graph model that needs no conversion.
+  execFileSync(process.execPath, [join(ROOT, 'bench/run.mjs'), '--quick', '--no-progress', '--no-convert', '--out', out], {
     cwd: ROOT,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
-    timeout: 180_000,
+    timeout: 360_000,
   });
   files = readdirSync(out);
   const json = files.find((f) => f.endsWith('.json'))!;
   results = JSON.parse(readFileSync(join(out, json), 'utf8'));
   md = readFileSync(join(out, files.find((f) => f.endsWith('.md'))!), 'utf8');
-}, 200_000);
+}, 400_000);
 
 afterAll(() => {
   if (out) rmSync(out, { recursive: true, force: true });
@@ -54,10 +56,19 @@ describe('bench --quick', () => {
     expect(readFileSync(join(out, roofline), 'utf8')).toContain('memory roof');
   });
 
-  it('loads every engine in one process', () => {
-    for (const id of ['sepconv-simd128', 'sepconv-scalar', 'tfjs-wasm', 'tfjs-cpu', 'ort-web', 'ort-node']) {
-      expect(results.engines[id]?.ok, `${id}: ${results.engines[id]?.error}`).toBe(true);
+  it('loads every engine in one process, threads off, and prints each engine\'s settings beside it', () => {
+    for (const id of ['sepconv-simd128', 'sepconv-relaxed', 'sepconv-scalar', 'tfjs-wasm', 'tfjs-wasm-layers', 'tfjs-cpu', 'ort-web', 'ort-node']) {
+      const e = results.engines[id];
+      expect(e?.ok, `${id}: ${e?.error}`).toBe(true);
+      expect(e.settings.threads, id).toMatch(/^1 /);
+      expect(e.settings.simd.length, id).toBeGreaterThan(3);
+      expect(e.settings.graph.length, id).toBeGreaterThan(3);
+      // the report's engine table has the same settings in the row of that engine
+      expect(md.split('\n').some((l) => l.includes(e.settings.threads) && l.includes(e.settings.graph)), id).toBe(true);
     }
+    expect(results.engines['tfjs-wasm'].settings.graph).toContain('graph model');
+    expect(results.engines['tfjs-wasm-layers'].settings.graph).toContain('loadLayersModel');
+    expect(md).toContain('| engine | status | version | SIMD | threads | graph optimisation / model path | load ms |');
   });
 
   it('runs every kernel case on every engine or says why not, and ours agrees with the reference', () => {
@@ -91,9 +102,57 @@ describe('bench --quick', () => {
     for (const m of results.models) {
       expect(m.na, m.id).toBeUndefined();
       for (const c of m.check ?? []) expect(c.ok, `${m.id} ${c.against}: ${c.maxAbsDiff}`).toBe(true);
-      expect(m.engines['ort-web']?.runs, `${m.id} ORT-web: ${m.engines['ort-web']?.na}`).toBeGreaterThan(0);
-      expect(m.engines['tfjs-wasm']?.runs, `${m.id} TF.js-wasm: ${m.engines['tfjs-wasm']?.na}`).toBeGreaterThan(0);
     }
+    for (const m of results.models.filter((x: any) => !x.id.startsWith('nsfwjs'))) {
+      expect(m.engines['ort-web']?.runs, `${m.id} ORT-web: ${m.engines['ort-web']?.na}`).toBeGreaterThan(0);
+      // what loadLayersModel users get: always there
+      expect(m.engines['tfjs-wasm-layers']?.runs, `${m.id} TF.js-wasm layers: ${m.engines['tfjs-wasm-layers']?.na}`).toBeGreaterThan(0);
+      // TF.js's fastest path needs the converted graph model: run from the cache, or n/a naming how to make it
+      const g = m.engines['tfjs-wasm'];
+      if (g?.runs > 0) expect(m.tfGraph.ops._FusedConv2D, m.id).toBeGreaterThan(0);
+      else expect(g?.na, `${m.id}: ${JSON.stringify(g)}`).toMatch(/scripts\/python-fixtures\.sh/);
+    }
+  });
+
+  it('runs a real converted TF.js graph model through tfjs-converter (TF.js wasm) and sepconv\'s loadGraphModel, with the same outputs', () => {
+    const m = results.models.find((x: any) => x.id === 'nsfwjs_mobilenet_v2_mid');
+    expect(m, 'the nsfwjs graph-model row').toBeDefined();
+    expect(m.na, m.na).toBeUndefined();
+    expect(m.inputShape).toEqual([1, 224, 224, 3]);
+    // MobileNetV2 1.4 at 224: ~585 M MACs, counted by sepconv's import of the graph
+    expect(m.macs / 1e6).toBeGreaterThan(575);
+    expect(m.macs / 1e6).toBeLessThan(590);
+    for (const id of ['tfjs-wasm', 'sepconv-simd128', 'sepconv-relaxed']) expect(m.engines[id]?.runs, `${id}: ${JSON.stringify(m.engines[id])}`).toBeGreaterThan(0);
+    // a graph model has no layers form and no ONNX form: said, not faked
+    expect(m.engines['tfjs-wasm-layers'].na).toContain('graph model');
+    expect(m.engines['ort-web'].na).toBeDefined();
+    expect(m.tfGraph.source).toContain('mobilenet_v2_mid');
+    const against = m.check.filter((c: any) => c.reference === 'tfjs-wasm').map((c: any) => c.against);
+    expect(against).toEqual(expect.arrayContaining(['sepconv-simd128', 'sepconv-relaxed']));
+    for (const c of m.check) expect(c.ok, `${c.against}: ${c.logitDiff}`).toBe(true);
+  });
+
+  it('reports both TF.js paths and the relaxed build against the fastest path, with the targets for both builds', () => {
+    const header = md.split('\n').find((l) => l.startsWith('| model | GMAC |'))!;
+    expect(header).toContain('TF.js wasm (graph, fused) ms');
+    expect(header).toContain('TF.js wasm layers (loadLayersModel) ms');
+    expect(header).toContain('ours vs TF.js-wasm fastest path');
+    expect(header).toContain('ours vs TF.js-wasm layers');
+    expect(header).toContain('relaxed vs TF.js-wasm fastest path');
+    // the nsfwjs row's fastest-path ratio is the two medians' quotient
+    const m = results.models.find((x: any) => x.id === 'nsfwjs_mobilenet_v2_mid');
+    const row = md.split('\n').find((l) => l.startsWith(`| ${m.label} |`))!;
+    const cells = row.split('|').map((c) => c.trim());
+    const col = header.split('|').map((c) => c.trim()).indexOf('ours vs TF.js-wasm fastest path (min)');
+    expect(cells[col]).toMatch(new RegExp(`^${(m.engines['tfjs-wasm'].median / m.engines['sepconv-simd128'].median).toFixed(2)}x`));
+    for (const build of ['ours simd128', 'ours relaxed']) {
+      expect(md).toContain(`${build}: ≥ 2x faster than TF.js-wasm's fused graph-model path on all four`);
+      expect(md).toContain(`${build}: ≥ 2.5x faster than ORT-web on all four`);
+      expect(md).toContain(`${build}: EfficientNet-B0 at ≥ 60% of the roof`);
+    }
+    // the kernel table: TF.js through its fused ops, the relaxed build against it
+    expect(md).toContain('TF.js-wasm tf.fused ms');
+    expect(md).toContain('relaxed vs TF.js-wasm |');
   });
 
   it('times build + first predict of deep chains (the planning suite), with no error', () => {

@@ -17,7 +17,7 @@ import { run } from './support/proc.js';
 import { functionBodySizes } from './support/wasm-code.js';
 
 let pkg: Packed;
-let manifest: { exports: Record<string, unknown>; sideEffects: unknown; type: string };
+let manifest: { exports: Record<string, unknown>; sideEffects: unknown; type: string; dependencies?: Record<string, string> };
 const dirs: string[] = [];
 
 beforeAll(() => {
@@ -40,10 +40,12 @@ const WEB_ENTRIES = ['browser', 'workerd', 'edge-light', 'index'];
 /**
  * Dynamic imports of Node built-ins that the web entries may carry, each only reached after a
  * Node check and hidden from bundlers (a variable specifier). Known today: io/sources.ts reads
- * model files from disk with node:fs/promises when given a path on Node. Better placed in the
- * node entry (which could hand the reader to io): then this list is empty. Anything new fails.
+ * model files from disk with node:fs/promises when given a path on Node, and confines shard paths to
+ * the model's real directory with node:path / node:url (fileFetcher, only built for a local path on
+ * Node). Better placed in the node entry (which could hand the reader to io): then this list is empty.
+ * Anything new fails.
  */
-const KNOWN_GUARDED_NODE_IMPORTS = ['node:fs/promises'];
+const KNOWN_GUARDED_NODE_IMPORTS = ['node:fs/promises', 'node:path', 'node:url'];
 const nodeSpecifiers = (code: string) => [...new Set([...code.matchAll(/["'](node:[\w/]+)["']/g)].map((m) => m[1]!))];
 
 describe('the packed package', () => {
@@ -123,6 +125,8 @@ describe('the packed package', () => {
 
   it('the web entries import no Node built-ins and touch no DOM or Node globals', async () => {
     const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
+    const deps = Object.keys(manifest.dependencies ?? {});
+    expect(deps).toEqual(['onnx-proto']);
     for (const entry of WEB_ENTRIES) {
       const file = join(pkg.pkg, `dist/${entry}.js`);
       const result = await build({
@@ -133,12 +137,16 @@ describe('the packed package', () => {
         platform: 'neutral',
         metafile: true,
         logLevel: 'silent',
-        external: ['*.wasm', '*.wasm?module'],
+        // Declared dependencies (onnx-proto, for the ONNX importer) stay out: they may only be imported lazily.
+        external: ['*.wasm', '*.wasm?module', ...deps],
       });
-      const imports = Object.values(result.metafile.inputs).flatMap((i) => i.imports.map((x) => x.path));
+      const all = Object.values(result.metafile.inputs).flatMap((i) => i.imports);
+      const imports = all.map((x) => x.path);
       expect(imports.filter((p) => builtins.has(p) || p.startsWith('node:')), `${entry}: Node built-ins`).toEqual([]);
-      const external = imports.filter((p) => !p.startsWith(pkg.pkg) && !p.startsWith('dist/') && !/\.wasm(\?module)?$/.test(p) && !Object.keys(result.metafile.inputs).includes(p));
-      expect(external, `${entry}: imports other than its own chunks and .wasm`).toEqual([]);
+      const external = imports.filter((p) => !p.startsWith(pkg.pkg) && !p.startsWith('dist/') && !/\.wasm(\?module)?$/.test(p) && !deps.includes(p) && !Object.keys(result.metafile.inputs).includes(p));
+      expect(external, `${entry}: imports other than its own chunks, .wasm and declared dependencies`).toEqual([]);
+      const eager = all.filter((x) => deps.includes(x.path) && x.kind !== 'dynamic-import');
+      expect(eager, `${entry}: dependencies imported eagerly`).toEqual([]);
       const code = result.outputFiles[0]!.text;
       expect(nodeSpecifiers(code).filter((s) => !KNOWN_GUARDED_NODE_IMPORTS.includes(s)), `${entry}: node: specifiers`).toEqual([]);
       // Host globals outside the web platform's common core (parsed: strings and comments do not
@@ -213,15 +221,29 @@ export async function main(): Promise<BackendInfo> {
       resnet50: ['resnet50', 'pool1_pool'],
     };
     const opsOnly = await bundle('ops.mjs', "import { init, tensor, depthwiseConv2d } from 'sepconv';\nawait init();\nconsole.log(depthwiseConv2d(tensor(new Float32Array(9), [1, 3, 3, 1]), tensor(new Float32Array(9), [3, 3, 1, 1])).data());\n");
-    for (const marker of [...Object.values(FAMILY).flat(), 'model_config', 'batch_input_shape']) expect(opsOnly, `ops-only app carries ${marker}`).not.toContain(marker);
+    for (const marker of [...Object.values(FAMILY).flat(), 'model_config', 'batch_input_shape', 'tinca tinca']) expect(opsOnly, `ops-only app carries ${marker}`).not.toContain(marker);
     expect(opsOnly.length).toBeLessThan(60_000);
     const v2 = await bundle('v2.mjs', "import { init, mobilenetV2 } from 'sepconv';\nawait init();\nconsole.log(mobilenetV2({ alpha: 0.35 }).countParams());\n");
     for (const m of FAMILY.mobilenetV2!) expect(v2, `MobileNetV2 app lacks ${m}`).toContain(m);
+    // The ImageNet labels (28 KB) come only with an import of IMAGENET_LABELS.
+    expect(v2, 'MobileNetV2 app carries IMAGENET_LABELS').not.toContain('tinca tinca');
     for (const [family, markers] of Object.entries(FAMILY)) {
       if (family === 'mobilenetV2') continue;
       for (const m of markers) expect(v2, `MobileNetV2 app carries ${family} (${m})`).not.toContain(m);
     }
     // The zoo builds layers directly: a zoo app carries neither the Keras config emitter nor the importer.
     for (const m of ['model_config', 'batch_input_shape', 'inbound_nodes']) expect(v2, `MobileNetV2 app carries the Keras config path (${m})`).not.toContain(m);
+    // Nor the ONNX importer or its protobuf reader (onnx-proto, protobufjs).
+    for (const [app, code] of [['ops-only', opsOnly], ['MobileNetV2', v2]]) {
+      for (const m of ['onnx-proto', 'sparsetensorproto', 'protobuf', 'count_include_pad', 'modelproto']) expect(code, `${app} app carries ONNX code (${m})`).not.toContain(m);
+    }
+    // An app that loads models gets the protobuf reader as a separate chunk, fetched on the first ONNX load.
+    writeFileSync(join(dir, 'load.mjs'), "import { init, loadModel } from 'sepconv';\nawait init();\nconst m = await loadModel(process.argv[2]);\nconsole.log(m.name);\n");
+    const split = await build({ entryPoints: [join(dir, 'load.mjs')], bundle: true, write: false, splitting: true, outdir: join(dir, 'split'), format: 'esm', platform: 'browser', minify: true, logLevel: 'silent', external: ['*.wasm'] });
+    const entryChunk = split.outputFiles.find((f) => f.path.endsWith('load.js'))!.text.toLowerCase();
+    const others = split.outputFiles.filter((f) => !f.path.endsWith('load.js')).map((f) => f.text.toLowerCase());
+    // ('SparseTensorProto' is a message only onnx-proto's generated code names.)
+    expect(entryChunk, 'loadModel app: onnx-proto in the entry chunk').not.toContain('sparsetensorproto');
+    expect(others.some((t) => t.includes('sparsetensorproto')), 'loadModel app: no lazy onnx-proto chunk').toBe(true);
   });
 });

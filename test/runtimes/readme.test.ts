@@ -11,40 +11,9 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BIN, packed, ROOT, type Packed } from './support/package.js';
 import { run } from './support/proc.js';
-
-export interface Snippet {
-  /** 1-based line of the opening fence in README.md. */
-  line: number;
-  lang: string;
-  mode: 'esm' | 'cjs' | 'types' | 'skip' | undefined;
-  reason?: string;
-  code: string;
-}
+import { snippets } from './support/markdown.js';
 
 const CODE_LANGS = new Set(['js', 'mjs', 'cjs', 'ts', 'mts', 'cts', 'javascript', 'typescript']);
-
-/** The fenced code blocks of a markdown text with their markers (the nearest non-blank line above). */
-export function snippets(markdown: string): Snippet[] {
-  const lines = markdown.split('\n');
-  const out: Snippet[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const open = /^(\s*)```(\w*)\s*$/.exec(lines[i]!);
-    if (!open) continue;
-    const indent = open[1]!.length;
-    let end = i + 1;
-    while (end < lines.length && !/^\s*```\s*$/.test(lines[end]!)) end++;
-    const code = lines
-      .slice(i + 1, end)
-      .map((l) => l.slice(Math.min(indent, l.length - l.trimStart().length)))
-      .join('\n');
-    let above = i - 1;
-    while (above >= 0 && lines[above]!.trim() === '') above--;
-    const marker = above >= 0 ? /^\s*<!--\s*snippet:\s*(esm|cjs|types|skip)(?::\s*(.*?))?\s*-->\s*$/.exec(lines[above]!) : null;
-    out.push({ line: i + 1, lang: open[2]!, mode: marker?.[1] as Snippet['mode'], reason: marker?.[2], code });
-    i = end;
-  }
-  return out;
-}
 
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
 const blocks = snippets(readme).filter((s) => CODE_LANGS.has(s.lang));

@@ -3,6 +3,7 @@
 // become CompiledWasm modules, so they arrive as WebAssembly.Module). Also measures the edge
 // budgets the README quotes: cold start, memory, bundle bytes.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectDepthwiseCorrect, expectSameResults, type WorkloadResult } from './support/compare.js';
@@ -42,7 +43,9 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
   if (Object.keys(budgets).length) {
     mkdirSync(join(ROOT, 'test/.tmp'), { recursive: true });
-    writeFileSync(join(ROOT, 'test/.tmp/edge-budgets.json'), JSON.stringify(budgets, null, 2) + '\n');
+    // Which run measured it: the times depend on the machine and its load (sizes do not).
+    const measuredBy = { measuredAt: new Date().toISOString(), node: process.version, cpus: cpus().length, loadAverage1m: +loadavg()[0]!.toFixed(1) };
+    writeFileSync(join(ROOT, 'test/.tmp/edge-budgets.json'), JSON.stringify({ run: measuredBy, ...budgets }, null, 2) + '\n');
   }
 });
 
@@ -58,14 +61,21 @@ async function get<T>(path: string): Promise<{ body: T; ms: number }> {
 type WorkerResult = WorkloadResult & { info: { build: string; reason: string }; importIsModule: boolean; compiles: Record<string, number> };
 
 describe('workerd (Cloudflare Workers runtime)', () => {
-  it('bundles with only the wasm modules beside the script, and no Node built-ins', () => {
+  it('bundles with only the wasm modules beside the script, and no Node built-ins', async () => {
     const names = bundle.modules.map((m) => `${m.type}:${m.name}`).sort();
     expect(names).toEqual(['data:simd-bytes.bin', 'esModule:worker.js', 'wasm:sepconv-relaxed.wasm', 'wasm:sepconv-scalar.wasm', 'wasm:sepconv-simd128.wasm']);
     const code = readFileSync(join(bundle.dir, 'worker.js'), 'utf8');
     // No static import of anything but the wasm modules (workerd resolves those at load).
     expect([...new Set([...code.matchAll(/(?:^|[;}\n])\s*import\s*[\w${}\s,*]*from\s*["']([^"']+)["']/g)].map((m) => m[1]))].sort()).toEqual(['./sepconv-relaxed.wasm', './sepconv-scalar.wasm', './sepconv-simd128.wasm', './simd-bytes.bin']);
     // Node-only code paths are feature-tested and never taken here (see packaging.test.ts for the list).
-    const hits = hostGlobalRefs(code, NODE_GLOBALS);
+    // sepconv's own code is scanned: the same worker bundled with the package's dependencies left out.
+    // (onnx-proto, imported on the first ONNX load, carries protobufjs's own typeof-guarded `global` /
+    // `require` feature tests, and esbuild's CommonJS shim around it.)
+    const deps = Object.keys(JSON.parse(readFileSync(join(pkg.pkg, 'package.json'), 'utf8')).dependencies ?? {});
+    const ownOut = join(dir, 'own');
+    mkdirSync(ownOut, { recursive: true });
+    await bundleWorker(join(dir, 'worker.mjs'), ownOut, { data: { 'simd-bytes.bin': join(pkg.pkg, 'wasm/sepconv-simd128.wasm') }, external: deps });
+    const hits = hostGlobalRefs(readFileSync(join(ownOut, 'worker.js'), 'utf8'), NODE_GLOBALS);
     expect(hits, 'Node globals in the worker bundle').toEqual([]);
   });
 
@@ -166,6 +176,28 @@ describe('workerd edge budgets: MobileNetV2 1.0 at 224x224', () => {
   afterAll(async () => {
     await budgetWorker?.stop();
     if (budgetDir) rmSync(budgetDir, { recursive: true, force: true });
+  });
+
+  it("README.md's bundle-size rows are this bundle's sizes", () => {
+    // Sizes are deterministic (same package, same esbuild): README must quote what is measured here.
+    // Times are not checked: README labels them with the run they come from (docs/edge-budgets.json).
+    const kB = (n: number) => `${Math.round(n / 1000)} kB`;
+    const code = budgetBundle.modules.find((m) => m.name === 'worker.js')!;
+    const wasm = budgetBundle.modules.filter((m) => m.type === 'wasm');
+    const sum = (k: 'bytes' | 'gzipBytes') => wasm.reduce((a, m) => a + m[k], 0);
+    const expected: Record<string, string> = {
+      'worker bundle: `worker.js` (named imports, tree-shaken)': `${kB(code.bytes)} (${kB(code.gzipBytes)} gzip)`,
+      'worker bundle: the three `.wasm` builds': `${kB(sum('bytes'))} (${kB(sum('gzipBytes'))} gzip)`,
+      '**worker bundle, total**': `**${kB(code.bytes + sum('bytes'))} (${kB(code.gzipBytes + sum('gzipBytes'))} gzip)**`,
+    };
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const quoted = Object.fromEntries(
+      Object.keys(expected).map((label) => {
+        const row = readme.split('\n').find((l) => l.startsWith(`| ${label} |`));
+        return [label, row?.split('|')[2]?.trim() ?? '(no such row in README.md)'];
+      }),
+    );
+    expect(quoted, 'README.md edge-budget table: write the measured sizes into these rows').toEqual(expected);
   });
 
   it('cold start, memory and bundle bytes stay inside the Workers limits', async () => {

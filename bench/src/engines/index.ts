@@ -31,7 +31,7 @@ export function enableRelaxedSimd(): void {
   relaxedNote = 'relaxed SIMD (V8 flag --experimental-wasm-relaxed-simd on this Node)';
 }
 
-export type EngineId = 'sepconv-simd128' | 'sepconv-relaxed' | 'sepconv-scalar' | 'tfjs-wasm' | 'tfjs-cpu' | 'ort-web' | 'ort-node';
+export type EngineId = 'sepconv-simd128' | 'sepconv-relaxed' | 'sepconv-scalar' | 'tfjs-wasm' | 'tfjs-wasm-layers' | 'tfjs-cpu' | 'ort-web' | 'ort-node';
 
 export interface LoadInfo {
   ok: boolean;
@@ -39,12 +39,56 @@ export interface LoadInfo {
   /** Module compile + instantiate, ms (cold only the first time in a process). */
   loadMs?: number;
   version?: string;
+  /** How the engine runs, printed beside its column: SIMD, threads, graph optimisation, model path. */
+  settings?: EngineSettings;
+}
+
+export interface EngineSettings {
+  simd: string;
+  threads: string;
+  /** Graph optimisation / fusion: what the engine does with BatchNorm and activations. */
+  graph: string;
+}
+
+/** The settings of every engine, as the bench sets them up (threads off for everyone). */
+export function engineSettings(id: EngineId, e: Engines): EngineSettings {
+  const tfThreads = () => `1 (setThreadsCount(1); getThreadsCount() = ${e.tfWasm?.getThreadsCount?.() ?? '?'})`;
+  switch (id) {
+    case 'sepconv-simd128':
+    case 'sepconv-relaxed':
+    case 'sepconv-scalar':
+      return {
+        simd: id === 'sepconv-scalar' ? 'none (scalar build)' : id === 'sepconv-relaxed' ? 'simd128 + relaxed_madd (FMA)' : 'simd128 (mul then add)',
+        threads: '1 (sepconv has no threads)',
+        graph: 'modelFromKerasConfig / loadGraphModel: BN folded into the conv, bias + activation fused, one arena',
+      };
+    case 'tfjs-wasm':
+      return {
+        simd: 'simd128 (tfjs-backend-wasm-simd.wasm, XNNPACK; WASM_HAS_SIMD_SUPPORT)',
+        threads: tfThreads(),
+        graph: "fastest path: graph model from tensorflowjs_converter (Grappler: BN folded, _FusedConv2D / FusedDepthwiseConv2dNative with bias + activation), loadGraphModel; kernels: tf.fused.conv2d / tf.fused.depthwiseConv2d",
+      };
+    case 'tfjs-wasm-layers':
+      return {
+        simd: 'simd128 (same backend instance as TF.js wasm)',
+        threads: tfThreads(),
+        graph: 'none: tfjs-layers (what loadLayersModel users get): Conv2D, BatchNormalization, activation as separate kernels',
+      };
+    case 'tfjs-cpu':
+      return { simd: 'none (plain JS)', threads: '1 (JS main thread)', graph: 'fastest path: the same graph model as TF.js wasm (loadGraphModel)' };
+    case 'ort-web':
+      return { simd: 'simd128 (1.30 always runs its SIMD build)', threads: '1 (env.wasm.numThreads = 1, proxy off)', graph: "graphOptimizationLevel 'all' (Conv+BN, Conv+activation fusion)" };
+    case 'ort-node':
+      return { simd: 'native (AVX2/AVX-512 as the CPU has; the ceiling, not a competitor)', threads: '1 (intraOpNumThreads = interOpNumThreads = 1)', graph: "graphOptimizationLevel 'all'" };
+  }
 }
 
 export class Engines {
   readonly info = new Map<EngineId, LoadInfo>();
   readonly rt = new Map<OurBuild, sc.Runtime>();
   tf: any;
+  /** @tensorflow/tfjs-backend-wasm (threads, version). */
+  tfWasm: any;
   ortWeb: any;
   ortNode: any;
 
@@ -66,7 +110,7 @@ export class Engines {
   }
 
   heapBytes(id: EngineId): number | undefined {
-    if (id === 'tfjs-wasm' && this.has('tfjs-wasm')) return this.tf.findBackend('wasm')?.wasm?.HEAPU8?.length;
+    if ((id === 'tfjs-wasm' || id === 'tfjs-wasm-layers') && this.has(id)) return this.tf.findBackend('wasm')?.wasm?.HEAPU8?.length;
     return wasmHeapBytes(id);
   }
 
@@ -96,21 +140,27 @@ export class Engines {
         return build === 'relaxed' ? relaxedNote : undefined;
       });
     }
-    if (want('tfjs-wasm') || want('tfjs-cpu')) {
+    if (want('tfjs-wasm') || want('tfjs-wasm-layers') || want('tfjs-cpu')) {
       e.tf = req('@tensorflow/tfjs-core');
       await tryLoad('tfjs-cpu', async () => {
         req('@tensorflow/tfjs-backend-cpu');
         await e.tf.setBackend('cpu');
         return e.tf.version_core;
       });
-      await tryLoad('tfjs-wasm', async () => {
+      const loadWasm = async () => {
         const wasm = req('@tensorflow/tfjs-backend-wasm');
+        e.tfWasm = wasm;
         wasm.setWasmPaths(join(dirname(req.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/');
         wasm.setThreadsCount(1);
         if (!(await e.tf.setBackend('wasm'))) throw new Error('tf.setBackend("wasm") failed');
         if (!e.tf.env().getBool('WASM_HAS_SIMD_SUPPORT')) throw new Error('tfjs-wasm loaded without SIMD');
         return `${wasm.version_wasm} simd, ${wasm.getThreadsCount?.() ?? 1} thread`;
-      });
+      };
+      await tryLoad('tfjs-wasm', loadWasm);
+      // tfjs-wasm-layers: the same backend instance (loaded once), models built through tfjs-layers.
+      const w = e.info.get('tfjs-wasm')!;
+      if (w.ok && want('tfjs-wasm-layers')) e.info.set('tfjs-wasm-layers', { ...w, version: `${w.version}, tfjs-layers ${req('@tensorflow/tfjs-layers/package.json').version}` });
+      else await tryLoad('tfjs-wasm-layers', loadWasm);
     }
     await tryLoad('ort-web', async () => {
       const ort = await import('onnxruntime-web');
@@ -128,7 +178,8 @@ export class Engines {
       e.ortNode = req('onnxruntime-node');
       return req('onnxruntime-node/package.json').version;
     });
-    if (e.has('tfjs-wasm')) e.useTf('wasm');
+    if (e.has('tfjs-wasm') || e.has('tfjs-wasm-layers')) e.useTf('wasm');
+    for (const [id, i] of e.info) if (i.ok) i.settings = engineSettings(id, e);
     return e;
   }
 }

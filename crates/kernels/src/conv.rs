@@ -69,7 +69,7 @@ impl PackedConv {
         }
         let cg = in_channels / groups;
         let ng = out_channels / groups;
-        let expected = kernel_h * kernel_w * cg * out_channels;
+        let expected = crate::shape::elements("conv weights", &[kernel_h, kernel_w, cg, out_channels])?;
         if weights.len() != expected {
             return Err(format!(
                 "conv weights have {} values, expected {kernel_h}x{kernel_w}x{cg}x{out_channels} = {expected}",
@@ -81,7 +81,9 @@ impl PackedConv {
                 return Err(format!("conv bias has {} values, expected {out_channels}", b.len()));
             }
         }
-        let k = kernel_h * kernel_w * cg;
+        let k = kernel_h * kernel_w * cg; // <= expected
+        // Each group's packed panels: (1 + K) x NR per NR output channels.
+        crate::shape::elements("packed conv weights", &[groups, ng.div_ceil(crate::gemm::GEMM_NR), k + 1, crate::gemm::GEMM_NR])?;
         let gemms = (0..groups)
             .map(|gi| {
                 let gb = bias.map(|b| &b[gi * ng..(gi + 1) * ng]);
@@ -93,6 +95,32 @@ impl PackedConv {
     }
 }
 
+impl PackedConv {
+    /// Checks that the sizes, the groups and the packed GEMMs agree (the fields are public).
+    pub fn validate(&self) -> Result<(), String> {
+        let (kh, kw, cin, cout, groups) = (self.kernel_h, self.kernel_w, self.in_channels, self.out_channels, self.groups);
+        if kh == 0 || kw == 0 || cin == 0 || cout == 0 || groups == 0 || cin % groups != 0 || cout % groups != 0 {
+            return Err(format!("conv weights: kernel {kh}x{kw}, {cin} -> {cout} channels in {groups} groups do not agree"));
+        }
+        let k = crate::shape::elements("conv weights per group", &[kh, kw, cin / groups])?;
+        if self.gemms.len() != groups || self.gemms.iter().any(|gw| gw.k != k || gw.n != cout / groups) {
+            return Err(format!("conv weights: the packed GEMMs do not match kernel {kh}x{kw}, {cin} -> {cout} channels in {groups} groups"));
+        }
+        self.gemms.iter().try_for_each(|gw| gw.validate())
+    }
+}
+
+/// Rows of im2col scratch per block and its floats (K = KH*KW*Cin/groups per row), checked.
+fn im2col_block(g: &ConvGeometry, w: &PackedConv) -> Result<(usize, usize), String> {
+    let k = g.kernel_h * g.kernel_w * (w.in_channels / w.groups);
+    let b_bytes = w.gemms.iter().map(|gw| gw.data.len() * 4).max().unwrap_or(0);
+    let min_rows = if b_bytes > LARGE_B_BYTES { LARGE_B_ROWS } else { GEMM_MR };
+    let block = ((COL_BYTES / 4 / k) / GEMM_MR * GEMM_MR).max(min_rows);
+    let total = g.batch * g.out_h * g.out_w;
+    let len = crate::shape::elements("im2col scratch", &[block.min(total), k])?;
+    Ok((block, len))
+}
+
 /// Checks that buffers and geometry agree; the message names what is wrong.
 pub fn check_conv(g: &ConvGeometry, w: &PackedConv, input: &[f32], output: &[f32]) -> Result<(), String> {
     if (g.kernel_h, g.kernel_w) != (w.kernel_h, w.kernel_w) {
@@ -101,11 +129,9 @@ pub fn check_conv(g: &ConvGeometry, w: &PackedConv, input: &[f32], output: &[f32
             g.kernel_h, g.kernel_w, w.kernel_h, w.kernel_w
         ));
     }
-    let need_in = [g.in_h, g.in_w, w.in_channels].iter().try_fold(g.batch, |a, &d| a.checked_mul(d));
-    let need_out = [g.out_h, g.out_w, w.out_channels].iter().try_fold(g.batch, |a, &d| a.checked_mul(d));
-    let (Some(need_in), Some(need_out)) = (need_in, need_out) else {
-        return Err("conv input or output too large".to_string());
-    };
+    w.validate()?;
+    let (need_in, need_out) = g.tensor_elements(w.in_channels, w.out_channels)?;
+    im2col_block(g, w)?;
     if input.len() != need_in {
         return Err(format!("conv input has {} values, expected {need_in}", input.len()));
     }
@@ -185,11 +211,10 @@ fn im2col_blocks<V: F32x4>(g: &ConvGeometry, w: &PackedConv, input: &[f32], outp
     let cg = cin / w.groups;
     let ng = cout / w.groups;
     let k = g.kernel_h * g.kernel_w * cg;
-    let b_bytes = w.gemms.iter().map(|gw| gw.data.len() * 4).max().unwrap_or(0);
-    let min_rows = if b_bytes > LARGE_B_BYTES { LARGE_B_ROWS } else { GEMM_MR };
-    let block = ((COL_BYTES / 4 / k) / GEMM_MR * GEMM_MR).max(min_rows);
+    // check_conv checked the scratch size.
+    let (block, col_len) = im2col_block(g, w).unwrap_or((GEMM_MR, 0));
     let total = g.batch * g.out_h * g.out_w;
-    let mut col = crate::pack::AlignedF32::zeros(block.min(total) * k);
+    let mut col = crate::pack::AlignedF32::zeros(col_len);
     let mut q0 = 0;
     while q0 < total {
         let rows = block.min(total - q0);

@@ -38,9 +38,8 @@ pub fn check_deform_depthwise(
     if offset_groups == 0 || w.channels % offset_groups != 0 {
         return Err(format!("{} offset groups do not divide {} input channels", offset_groups, w.channels));
     }
-    let taps = g.kernel_h * g.kernel_w;
-    let pixels = g.batch * g.out_h * g.out_w;
-    let need = pixels * offset_groups * taps * 2;
+    let taps = g.kernel_h * g.kernel_w; // <= the packed weights' size
+    let need = crate::shape::elements("deformable offsets", &[g.batch, g.out_h, g.out_w, offset_groups, taps, 2])?;
     if offsets.len() != need {
         return Err(format!(
             "deformable offsets have {} values, expected N x OH x OW x (2 x {offset_groups} groups x {taps} taps) = {need}",
@@ -48,7 +47,7 @@ pub fn check_deform_depthwise(
         ));
     }
     if let Some(m) = mask {
-        let need = pixels * offset_groups * taps;
+        let need = need / 2;
         if m.len() != need {
             return Err(format!("deformable mask has {} values, expected N x OH x OW x ({offset_groups} groups x {taps} taps) = {need}", m.len()));
         }

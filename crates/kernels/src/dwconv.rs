@@ -38,18 +38,18 @@ impl PackedDepthwise {
         channels: usize,
         multiplier: usize,
     ) -> Result<Self, String> {
-        let oc = channels * multiplier;
-        let taps = kernel_h * kernel_w;
         if kernel_h == 0 || kernel_w == 0 || channels == 0 || multiplier == 0 {
             return Err(format!(
                 "depthwise weights need positive sizes, got kernel {kernel_h}x{kernel_w}, {channels} channels, multiplier {multiplier}"
             ));
         }
-        if weights.len() != taps * oc {
+        let expected = crate::shape::elements("depthwise weights", &[kernel_h, kernel_w, channels, multiplier])?;
+        let oc = channels * multiplier; // <= expected
+        let taps = kernel_h * kernel_w; // <= expected
+        if weights.len() != expected {
             return Err(format!(
-                "depthwise weights have {} values, expected {kernel_h}x{kernel_w}x{channels}x{multiplier} = {}",
-                weights.len(),
-                taps * oc
+                "depthwise weights have {} values, expected {kernel_h}x{kernel_w}x{channels}x{multiplier} = {expected}",
+                weights.len()
             ));
         }
         if let Some(b) = bias {
@@ -57,6 +57,8 @@ impl PackedDepthwise {
                 return Err(format!("depthwise bias has {} values, expected {oc}", b.len()));
             }
         }
+        // The packed layout pads channels to whole tiles and adds a bias row per tile.
+        Self::packed_len(kernel_h, kernel_w, oc)?;
         let tiles = oc.div_ceil(DW_CHANNEL_TILE);
         let stride = (1 + taps) * DW_CHANNEL_TILE;
         let mut data = crate::pack::AlignedF32::zeros(tiles * stride);
@@ -68,6 +70,26 @@ impl PackedDepthwise {
             }
         }
         Ok(Self { data, kernel_h, kernel_w, channels, multiplier })
+    }
+
+    /// Floats of the packed layout: (1 + taps) x 8 per tile of 8 output channels.
+    fn packed_len(kernel_h: usize, kernel_w: usize, oc: usize) -> Result<usize, String> {
+        let taps = crate::shape::elements("depthwise taps", &[kernel_h, kernel_w])?;
+        crate::shape::elements("packed depthwise weights", &[oc.div_ceil(DW_CHANNEL_TILE), 1 + taps, DW_CHANNEL_TILE])
+    }
+
+    /// Checks that the sizes and the packed data agree (the fields are public: a handle whose sizes
+    /// were changed after packing must not send the kernels past `data`).
+    pub fn validate(&self) -> Result<(), String> {
+        if self.kernel_h == 0 || self.kernel_w == 0 || self.channels == 0 || self.multiplier == 0 {
+            return Err(format!("depthwise weights have a zero size: kernel {}x{}, {} channels, multiplier {}", self.kernel_h, self.kernel_w, self.channels, self.multiplier));
+        }
+        let oc = crate::shape::elements("depthwise output channels", &[self.channels, self.multiplier])?;
+        let need = Self::packed_len(self.kernel_h, self.kernel_w, oc)?;
+        if self.data.len() != need {
+            return Err(format!("packed depthwise weights have {} values, expected {need} for kernel {}x{}, {oc} output channels", self.data.len(), self.kernel_h, self.kernel_w));
+        }
+        Ok(())
     }
 
     /// Per-channel (scale, shift) of a 1x1 multiplier-1 depthwise conv (its weight and bias).
@@ -94,8 +116,8 @@ pub fn check_depthwise(g: &ConvGeometry, w: &PackedDepthwise, input: &[f32], out
             g.kernel_h, g.kernel_w, w.kernel_h, w.kernel_w
         ));
     }
-    let need_in = g.batch * g.in_h * g.in_w * w.channels;
-    let need_out = g.batch * g.out_h * g.out_w * w.out_channels();
+    w.validate()?;
+    let (need_in, need_out) = g.tensor_elements(w.channels, w.out_channels())?;
     if input.len() != need_in {
         return Err(format!("depthwise input has {} values, expected {need_in}", input.len()));
     }
@@ -430,6 +452,13 @@ pub fn has_row_kernel(g: &ConvGeometry, w: &PackedDepthwise) -> bool {
 
 /// Runs the row kernel over rows from `ring` (`has_row_kernel` must hold); activation as in `depthwise_with`.
 pub fn depthwise_rows<V: MathLanes>(g: &ConvGeometry, w: &PackedDepthwise, output: &mut [f32], act: Activation, ring: &mut RingRows) {
+    let checked = w.validate().and_then(|()| g.tensor_elements(w.channels, w.out_channels())).and_then(|(_, need_out)| {
+        if !has_row_kernel(g, w) || (g.kernel_h, g.kernel_w) != (w.kernel_h, w.kernel_w) || output.len() != need_out {
+            return Err(format!("no row kernel for this geometry, or output has {} values, expected {need_out}", output.len()));
+        }
+        Ok(())
+    });
+    crate::shape::expect_ok(checked, "depthwise_rows");
     let ep = Epilogue::<V>::new(act);
     let ran = fast_path::<V>(g, w, &[], output, &ep, Some(ring));
     debug_assert!(ran);

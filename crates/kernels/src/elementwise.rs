@@ -78,7 +78,9 @@ pub struct ExpConsts<V: F32x4> {
 
 const EXP_CONSTS: [f32; 12] = [
     -87.0,
-    88.0,
+    // Above ln(f32::MAX) = 88.72 (n = 128 at 88.38+), so e^x overflows to +inf as f32 does: sigmoid(-inf) = 0
+    // and swish(-inf) = -inf / inf = NaN, TF.js's x * sigmoid(x).
+    89.0,
     core::f32::consts::LOG2_E,
     12_582_912.0,
     0.693_359_4,
@@ -111,7 +113,8 @@ impl<V: MathLanes> ExpConsts<V> {
     }
 
     /// e^x, vectorised: x = n ln2 + r with |r| <= ln2 / 2, e^r by Cephes' degree-6 polynomial, times 2^n.
-    /// Relative error about 2e-7 over [-87, 88]; inputs are clamped to that range (e^-87 ~ 1.6e-38).
+    /// Relative error about 2e-7 over [-87, 88]; inputs are clamped to [-87, 89] (e^-87 ~ 1.6e-38; from
+    /// 88.38, +inf). NaN stays NaN: the clamp keeps a NaN `x` (`F32x4::max_bound` / `min_bound`).
     #[inline(always)]
     pub fn exp(&self, x: V) -> V {
         self.exp_n([x])[0]
@@ -122,7 +125,7 @@ impl<V: MathLanes> ExpConsts<V> {
     /// instead of Horner's 5).
     #[inline(always)]
     pub fn exp_n<const N: usize>(&self, x: [V; N]) -> [V; N] {
-        let x = x.map(|x| x.max(self.lo).min(self.hi));
+        let x = x.map(|x| x.max_bound(self.lo).min_bound(self.hi));
         // round(x / ln2) by the 1.5 * 2^23 trick (|x / ln2| < 2^22 here).
         let t = x.map(|x| x.mul(self.log2e).add(self.magic));
         let n: [V; N] = core::array::from_fn(|i| t[i].sub(self.magic));
@@ -355,14 +358,15 @@ pub fn channel_affine_with<V: MathLanes>(
     if channels == 0 || groups == 0 {
         return Err(format!("channel op: channels ({channels}) and groups ({groups}) must be positive"));
     }
-    if x.len() != out.len() || x.len() % (channels * groups) != 0 {
+    let per_row = crate::shape::elements("channel op scale", &[groups, channels])?;
+    if x.len() != out.len() || x.len() % per_row != 0 {
         return Err(format!(
             "channel op: input has {} values and output {}; both must be a multiple of {groups} x {channels}",
             x.len(),
             out.len()
         ));
     }
-    if scale.len() != groups * channels || shift.is_some_and(|s| s.len() != groups * channels) {
+    if scale.len() != per_row || shift.is_some_and(|s| s.len() != per_row) {
         return Err(format!("channel op: scale / shift must have {groups} x {channels} values"));
     }
     let ep = AnyEpilogue::<V>::new(act);

@@ -16,16 +16,23 @@ pub fn expand_depthwise_applies(g: &ConvGeometry, pw: &PackedGemm, dw: &PackedDe
 }
 
 /// Floats of ring scratch `expand_depthwise` needs.
+/// Saturates past `MAX_ELEMENTS` (no ring that large exists, so `check_expand_depthwise` refuses it).
 pub fn expand_depthwise_ring_len(g: &ConvGeometry, dw: &PackedDepthwise) -> usize {
-    g.kernel_h * g.in_w * dw.channels
+    crate::shape::elements("ring", &[g.kernel_h, g.in_w, dw.channels]).unwrap_or(usize::MAX)
 }
 
 pub fn check_expand_depthwise(g: &ConvGeometry, pw: &PackedGemm, dw: &PackedDepthwise, input: &[f32], output: &[f32], ring: &[f32]) -> Result<(), String> {
     if !expand_depthwise_applies(g, pw, dw) {
         return Err(format!("expand + depthwise: no fused kernel for {}x{} stride {}x{} over {} -> {} channels", g.kernel_h, g.kernel_w, g.stride_h, g.stride_w, pw.k, pw.n));
     }
-    let need_in = g.batch * g.in_h * g.in_w * pw.k;
-    let need_out = g.batch * g.out_h * g.out_w * dw.channels;
+    if (g.kernel_h, g.kernel_w) != (dw.kernel_h, dw.kernel_w) {
+        return Err(format!("expand + depthwise: geometry kernel {}x{} differs from packed weights {}x{}", g.kernel_h, g.kernel_w, dw.kernel_h, dw.kernel_w));
+    }
+    pw.validate()?;
+    dw.validate()?;
+    let (need_in, _) = g.tensor_elements(pw.k, pw.n)?;
+    let (_, need_out) = g.tensor_elements(dw.channels, dw.out_channels())?;
+    crate::shape::elements("expand + depthwise ring", &[g.kernel_h, g.in_w, dw.channels])?;
     if input.len() != need_in || output.len() != need_out {
         return Err(format!("expand + depthwise: input has {} values (expected {need_in}), output {} (expected {need_out})", input.len(), output.len()));
     }

@@ -43,8 +43,10 @@ impl PackedGemm {
         if k == 0 || n == 0 {
             return Err(format!("gemm weights need positive sizes, got K {k}, N {n}"));
         }
-        if weights.len() != k * n {
-            return Err(format!("gemm weights have {} values, expected K x N = {k}x{n} = {}", weights.len(), k * n));
+        let expected = crate::shape::elements("gemm weights", &[k, n])?;
+        Self::packed_len(k, n)?;
+        if weights.len() != expected {
+            return Err(format!("gemm weights have {} values, expected K x N = {k}x{n} = {expected}", weights.len()));
         }
         if let Some(b) = bias {
             if b.len() != n {
@@ -59,6 +61,23 @@ impl PackedGemm {
         Self { data: pack_panels(k, n, bias, b), k, n }
     }
 
+    /// Floats of the packed panels: (1 + K) x NR per panel of NR columns.
+    fn packed_len(k: usize, n: usize) -> Result<usize, String> {
+        crate::shape::elements("packed gemm weights", &[n.div_ceil(GEMM_NR), k.saturating_add(1), GEMM_NR])
+    }
+
+    /// Checks that K, N and the packed data agree (the fields are public).
+    pub fn validate(&self) -> Result<(), String> {
+        if self.k == 0 || self.n == 0 {
+            return Err(format!("gemm weights have a zero size: K {}, N {}", self.k, self.n));
+        }
+        let need = Self::packed_len(self.k, self.n)?;
+        if self.data.len() != need {
+            return Err(format!("packed gemm weights have {} values, expected {need} for K {}, N {}", self.data.len(), self.k, self.n));
+        }
+        Ok(())
+    }
+
     pub fn panels(&self) -> usize {
         self.n.div_ceil(GEMM_NR)
     }
@@ -70,14 +89,14 @@ impl PackedGemm {
 
 /// Checks buffers for `gemm`: `a` holds m x K, `c` holds m x N (dense rows).
 pub fn check_gemm(m: usize, w: &PackedGemm, a: &[f32], c: &[f32]) -> Result<(), String> {
-    if m.checked_mul(w.k.max(w.n)).is_none() {
-        return Err(format!("gemm with {m} rows is too large"));
+    w.validate()?;
+    let need_a = crate::shape::elements("gemm input", &[m, w.k])?;
+    let need_c = crate::shape::elements("gemm output", &[m, w.n])?;
+    if a.len() != need_a {
+        return Err(format!("gemm input has {} values, expected {m} rows x K {} = {need_a}", a.len(), w.k));
     }
-    if a.len() != m * w.k {
-        return Err(format!("gemm input has {} values, expected {m} rows x K {} = {}", a.len(), w.k, m * w.k));
-    }
-    if c.len() != m * w.n {
-        return Err(format!("gemm output has {} values, expected {m} rows x N {} = {}", c.len(), w.n, m * w.n));
+    if c.len() != need_c {
+        return Err(format!("gemm output has {} values, expected {m} rows x N {} = {need_c}", c.len(), w.n));
     }
     Ok(())
 }

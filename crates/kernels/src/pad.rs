@@ -105,8 +105,12 @@ pub fn pad_nd(x: &[f32], out: &mut [f32], shape: &[usize], pads: &[(usize, usize
 #[allow(clippy::too_many_arguments)]
 pub fn pad2d(x: &[f32], out: &mut [f32], n: usize, h: usize, w: usize, c: usize, pads: [usize; 4], value: f32) -> Result<(), String> {
     let [top, bottom, left, right] = pads;
-    let (oh, ow) = (h + top + bottom, w + left + right);
-    if x.len() != n * h * w * c || out.len() != n * oh * ow * c {
+    let too_large = || format!("pad: padded size {h} + {top} + {bottom} by {w} + {left} + {right} exceeds the limit of {}", crate::shape::MAX_DIM);
+    let oh = h.checked_add(top).and_then(|v| v.checked_add(bottom)).filter(|&v| v <= crate::shape::MAX_DIM).ok_or_else(too_large)?;
+    let ow = w.checked_add(left).and_then(|v| v.checked_add(right)).filter(|&v| v <= crate::shape::MAX_DIM).ok_or_else(too_large)?;
+    let need_in = crate::shape::elements("pad input", &[n, h, w, c])?;
+    let need_out = crate::shape::elements("pad output", &[n, oh, ow, c])?;
+    if x.len() != need_in || out.len() != need_out {
         return Err(format!(
             "pad: input has {} values (expected {n}x{h}x{w}x{c}) and output {} (expected {n}x{oh}x{ow}x{c})",
             x.len(),

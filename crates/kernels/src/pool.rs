@@ -15,9 +15,11 @@ pub fn check_pool(g: &ConvGeometry, channels: usize, input: &[f32], output: &[f3
     if g.dilation_h != 1 || g.dilation_w != 1 {
         return Err("pool: dilation must be 1".into());
     }
-    let need_in = g.batch * g.in_h * g.in_w * channels;
-    let need_out = g.batch * g.out_h * g.out_w * channels;
-    if channels == 0 || input.len() != need_in || output.len() != need_out {
+    if channels == 0 {
+        return Err("pool: channels must be positive".into());
+    }
+    let (need_in, need_out) = g.tensor_elements(channels, channels).map_err(|e| format!("pool: {e}"))?;
+    if input.len() != need_in || output.len() != need_out {
         return Err(format!(
             "pool: input has {} values (expected {need_in}) and output {} (expected {need_out})",
             input.len(),
@@ -91,7 +93,9 @@ pub fn pool(g: &ConvGeometry, channels: usize, input: &[f32], output: &mut [f32]
 
 /// Mean over H x W per image and channel: [N, H, W, C] -> [N, C].
 pub fn global_avg_pool_with<V: F32x4>(input: &[f32], output: &mut [f32], n: usize, hw: usize, c: usize) -> Result<(), String> {
-    if n == 0 || hw == 0 || c == 0 || input.len() != n * hw * c || output.len() != n * c {
+    let need_in = crate::shape::elements("globalAvgPool input", &[n, hw, c])?;
+    let need_out = crate::shape::elements("globalAvgPool output", &[n, c])?;
+    if n == 0 || hw == 0 || c == 0 || input.len() != need_in || output.len() != need_out {
         return Err(format!(
             "globalAvgPool: input has {} values (expected {n}x{hw}x{c}) and output {} (expected {n}x{c})",
             input.len(),

@@ -53,7 +53,9 @@ impl PackedSpatial {
         if rank == 0 || kernel_h == 0 || kernel_w == 0 || channels == 0 {
             return Err(format!("spatially separable weights need positive sizes, got K {kernel_h}x{kernel_w}, {channels} channels, rank {rank}"));
         }
-        if vertical.len() != rank * kernel_h * channels || horizontal.len() != rank * kernel_w * channels {
+        let need_v = crate::shape::elements("spatially separable vertical weights", &[rank, kernel_h, channels])?;
+        let need_h = crate::shape::elements("spatially separable horizontal weights", &[rank, kernel_w, channels])?;
+        if vertical.len() != need_v || horizontal.len() != need_h {
             return Err(format!(
                 "spatially separable weights have {} vertical and {} horizontal values, expected {rank} x {kernel_h} x {channels} and {rank} x {kernel_w} x {channels}",
                 vertical.len(),
@@ -73,30 +75,73 @@ impl PackedSpatial {
         Ok(Self { pairs, raw, bias, channels, kernel_h, kernel_w })
     }
 
-    /// Floats of scratch `run` needs: the vertical pass output, plus a partial sum when rank > 1.
+    /// Floats of scratch `run` needs: the vertical pass output, plus a partial sum when rank > 1 (or
+    /// the fused kernel's ring). Saturates past `MAX_ELEMENTS` (`scratch_elements` says why).
     pub fn scratch_len(&self, v: &ConvGeometry, h: &ConvGeometry) -> usize {
+        self.scratch_elements(v, h).unwrap_or(usize::MAX)
+    }
+
+    /// `scratch_len`, or an error naming the buffer whose size passes `MAX_ELEMENTS`.
+    pub fn scratch_elements(&self, v: &ConvGeometry, h: &ConvGeometry) -> Result<usize, String> {
         if fused_applies(v, h, self) {
-            return h.out_w * self.kernel_h * FUSED_CHANNELS;
+            return crate::shape::elements("spatially separable ring", &[h.out_w, self.kernel_h, FUSED_CHANNELS]);
         }
-        let mid = v.batch * v.out_h * v.out_w * self.channels;
-        let out = h.batch * h.out_h * h.out_w * self.channels;
-        mid + if self.pairs.len() > 1 { out } else { 0 }
+        let mid = crate::shape::elements("spatially separable intermediate", &[v.batch, v.out_h, v.out_w, self.channels])?;
+        let out = crate::shape::elements("spatially separable output", &[h.batch, h.out_h, h.out_w, self.channels])?;
+        let total = mid + if self.pairs.len() > 1 { out } else { 0 };
+        crate::shape::elements("spatially separable scratch", &[total])
+    }
+
+    /// Checks that the sizes, the pairs and the raw copies agree (the pairs are public).
+    pub fn validate(&self) -> Result<(), String> {
+        let (kh, kw, c) = (self.kernel_h, self.kernel_w, self.channels);
+        let ok = !self.pairs.is_empty()
+            && self.pairs.len() == self.raw.len()
+            && self.bias.len() == c
+            && self.pairs.iter().all(|(pv, ph)| {
+                (pv.kernel_h, pv.kernel_w, pv.channels, pv.multiplier) == (kh, 1, c, 1)
+                    && (ph.kernel_h, ph.kernel_w, ph.channels, ph.multiplier) == (1, kw, c, 1)
+                    && pv.validate().is_ok()
+                    && ph.validate().is_ok()
+            })
+            && self.raw.iter().all(|(rv, rh)| Some(rv.len()) == kh.checked_mul(c) && Some(rh.len()) == kw.checked_mul(c));
+        if !ok {
+            return Err(format!("spatially separable weights do not match K {kh}x{kw}, {c} channels"));
+        }
+        Ok(())
     }
 }
 
 pub fn check_spatial(v: &ConvGeometry, h: &ConvGeometry, w: &PackedSpatial, input: &[f32], output: &[f32], scratch: &[f32]) -> Result<(), String> {
-    if (v.kernel_h, v.kernel_w, h.kernel_h, h.kernel_w) != (w.kernel_h, 1, 1, w.kernel_w) || v.out_h != h.in_h || v.out_w != h.in_w || v.batch != h.batch {
+    let need = check_spatial_io(v, h, w, input, output)?;
+    if scratch.len() < need {
+        return Err(format!("spatially separable: scratch has {} values, needs {need}", scratch.len()));
+    }
+    Ok(())
+}
+
+/// `check_spatial` without the scratch: returns the scratch floats the call needs.
+pub fn check_spatial_io(v: &ConvGeometry, h: &ConvGeometry, w: &PackedSpatial, input: &[f32], output: &[f32]) -> Result<usize, String> {
+    w.validate()?;
+    // The vertical pass keeps the width (stride 1 across, no left / right pads), the horizontal one the
+    // height: the fused kernel reads the input at the vertical pass's width and writes h.out_h rows.
+    let v_keeps_width = v.stride_w == 1 && v.dilation_w == 1 && v.pads.left == 0 && v.pads.right == 0;
+    let h_keeps_height = h.stride_h == 1 && h.dilation_h == 1 && h.pads.top == 0 && h.pads.bottom == 0;
+    if (v.kernel_h, v.kernel_w, h.kernel_h, h.kernel_w) != (w.kernel_h, 1, 1, w.kernel_w)
+        || v.out_h != h.in_h
+        || v.out_w != h.in_w
+        || v.batch != h.batch
+        || !v_keeps_width
+        || !h_keeps_height
+    {
         return Err("spatially separable: the two pass geometries do not chain or do not match the weights".into());
     }
-    let need_in = v.batch * v.in_h * v.in_w * w.channels;
-    let need_out = h.batch * h.out_h * h.out_w * w.channels;
+    let (need_in, _) = v.tensor_elements(w.channels, w.channels)?;
+    let (_, need_out) = h.tensor_elements(w.channels, w.channels)?;
     if input.len() != need_in || output.len() != need_out {
         return Err(format!("spatially separable: input has {} values (expected {need_in}), output {} (expected {need_out})", input.len(), output.len()));
     }
-    if scratch.len() < w.scratch_len(v, h) {
-        return Err(format!("spatially separable: scratch has {} values, needs {}", scratch.len(), w.scratch_len(v, h)));
-    }
-    Ok(())
+    w.scratch_elements(v, h)
 }
 
 /// K x 1 then 1 x K per channel (summed over the pairs), activation applied at the end.

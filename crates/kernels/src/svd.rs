@@ -94,7 +94,8 @@ pub struct Factorization {
 /// Factorises a `kh` x `kw` row-major kernel. `rank` Some(r): the best rank-r approximation
 /// (r clamped to 1..=min(kh, kw)); None: the smallest rank whose relative error is <= `tolerance`.
 pub fn factorize(kernel: &[f32], kh: usize, kw: usize, rank: Option<usize>, tolerance: f64) -> Result<Factorization, String> {
-    if kh == 0 || kw == 0 || kernel.len() != kh * kw {
+    let need = crate::shape::elements("factorizeKernel: kernel", &[kh, kw])?;
+    if kh == 0 || kw == 0 || kernel.len() != need {
         return Err(format!("factorizeKernel: kernel has {} values, expected {kh} x {kw}", kernel.len()));
     }
     if kernel.iter().any(|x| !x.is_finite()) {

@@ -4,6 +4,8 @@ use crate::{activation, slice, slice_mut};
 use sepconv_kernels::conv::{self, PackedConv};
 use wasm_bindgen::prelude::*;
 
+const HANDLE: &str = "conv";
+
 /// Packs conv weights `[KH, KW, Cin/groups, Cout]` (+ optional bias of Cout, `bias_ptr` 0 for none).
 ///
 /// # Safety
@@ -21,21 +23,18 @@ pub unsafe fn conv_pack(
     if groups == 0 || in_channels % groups != 0 {
         return Err(format!("groups {groups} must divide the {in_channels} input channels"));
     }
-    let len = [kernel_w, in_channels / groups, out_channels]
-        .iter()
-        .try_fold(kernel_h, |acc, &d| acc.checked_mul(d))
-        .ok_or("conv weights too large")?;
-    let weights = slice(weights_ptr, len);
-    let bias = (!bias_ptr.is_null()).then(|| slice(bias_ptr, out_channels));
+    let len = crate::elements("conv weights", &[kernel_h, kernel_w, in_channels / groups, out_channels])?;
+    let weights = slice(weights_ptr, len)?;
+    let bias = if bias_ptr.is_null() { None } else { Some(slice(bias_ptr, out_channels)?) };
     let packed = PackedConv::pack(weights, bias, kernel_h, kernel_w, in_channels, out_channels, groups)?;
-    Ok(Box::into_raw(Box::new(packed)))
+    Ok(crate::new_handle(HANDLE, packed))
 }
 
 /// # Safety
 /// `handle` must come from `conv_pack` and not be freed twice.
 #[wasm_bindgen]
 pub unsafe fn conv_free(handle: *mut PackedConv) {
-    crate::free_handle(handle);
+    crate::free_handle(handle, HANDLE);
 }
 
 /// Conv with explicit pads (TypeScript resolves 'same'/'valid').
@@ -63,12 +62,12 @@ pub unsafe fn conv2d(
     pad_right: usize,
     activation_code: u32,
 ) -> Result<(), String> {
-    let w = handle.as_ref().ok_or("conv handle is null (disposed layer?)")?;
+    let w = crate::handle_ref(handle, HANDLE)?;
     let pads = [pad_top, pad_bottom, pad_left, pad_right];
     let g = crate::explicit_geometry(batch, in_h, in_w, (w.kernel_h, w.kernel_w), (stride_h, stride_w), (dilation_h, dilation_w), pads)?;
     let act = activation(activation_code)?;
-    let input = slice(input_ptr, input_len);
-    let output = slice_mut(output_ptr, output_len);
+    let input = slice(input_ptr, input_len)?;
+    let output = slice_mut(output_ptr, output_len)?;
     conv::check_conv(&g, w, input, output)?;
     conv::conv2d(&g, w, input, output, act);
     Ok(())

@@ -5,6 +5,8 @@ use sepconv_kernels::deform;
 use sepconv_kernels::dwconv::{self, PackedDepthwise};
 use wasm_bindgen::prelude::*;
 
+pub(crate) const HANDLE: &str = "depthwise";
+
 /// Packs depthwise weights `[KH, KW, C, M]` (+ optional bias, `bias_ptr` 0 for none); returns a handle.
 ///
 /// # Safety
@@ -18,18 +20,17 @@ pub unsafe fn depthwise_pack(
     channels: usize,
     multiplier: usize,
 ) -> Result<*mut PackedDepthwise, String> {
-    let oc = channels * multiplier;
-    let weights = slice(weights_ptr, kernel_h * kernel_w * oc);
-    let bias = (!bias_ptr.is_null()).then(|| slice(bias_ptr, oc));
+    let weights = slice(weights_ptr, crate::elements("depthwise weights", &[kernel_h, kernel_w, channels, multiplier])?)?;
+    let bias = if bias_ptr.is_null() { None } else { Some(slice(bias_ptr, crate::elements("depthwise bias", &[channels, multiplier])?)?) };
     let packed = PackedDepthwise::pack(weights, bias, kernel_h, kernel_w, channels, multiplier)?;
-    Ok(Box::into_raw(Box::new(packed)))
+    Ok(crate::new_handle(HANDLE, packed))
 }
 
 /// # Safety
 /// `handle` must come from `depthwise_pack` and not be freed twice.
 #[wasm_bindgen]
 pub unsafe fn depthwise_free(handle: *mut PackedDepthwise) {
-    crate::free_handle(handle);
+    crate::free_handle(handle, HANDLE);
 }
 
 /// Depthwise conv with explicit pads (TypeScript resolves 'same'/'valid').
@@ -57,11 +58,11 @@ pub unsafe fn depthwise_conv2d(
     pad_right: usize,
     activation_code: u32,
 ) -> Result<(), String> {
-    let w = handle.as_ref().ok_or("depthwise handle is null (disposed layer?)")?;
+    let w = crate::handle_ref(handle, HANDLE)?;
     let pads = [pad_top, pad_bottom, pad_left, pad_right];
     let g = crate::explicit_geometry(batch, in_h, in_w, (w.kernel_h, w.kernel_w), (stride_h, stride_w), (dilation_h, dilation_w), pads)?;
-    let input = slice(input_ptr, input_len);
-    let output = slice_mut(output_ptr, output_len);
+    let input = slice(input_ptr, input_len)?;
+    let output = slice_mut(output_ptr, output_len)?;
     dwconv::check_depthwise(&g, w, input, output)?;
     dwconv::depthwise(&g, w, input, output, activation(activation_code)?);
     Ok(())
@@ -95,11 +96,11 @@ pub unsafe fn expand_depthwise(
     pad_right: usize,
     dw_activation: u32,
 ) -> Result<(), String> {
-    let pw = pw_handle.as_ref().ok_or("gemm handle is null (disposed layer?)")?;
-    let dw = dw_handle.as_ref().ok_or("depthwise handle is null (disposed layer?)")?;
+    let pw = crate::handle_ref(pw_handle, crate::gemm::HANDLE)?;
+    let dw = crate::handle_ref(dw_handle, HANDLE)?;
     let pads = [pad_top, pad_bottom, pad_left, pad_right];
     let g = crate::explicit_geometry(batch, in_h, in_w, (dw.kernel_h, dw.kernel_w), (stride_h, stride_w), (1, 1), pads)?;
-    let (input, output, ring) = (slice(input_ptr, input_len), slice_mut(output_ptr, output_len), slice_mut(ring_ptr, ring_len));
+    let (input, output, ring) = (slice(input_ptr, input_len)?, slice_mut(output_ptr, output_len)?, slice_mut(ring_ptr, ring_len)?);
     sepconv_kernels::fused::expand_depthwise(&g, pw, activation(pw_activation)?, dw, activation(dw_activation)?, input, output, ring)
 }
 
@@ -134,13 +135,13 @@ pub unsafe fn deform_depthwise_conv2d(
     offset_groups: usize,
     activation_code: u32,
 ) -> Result<(), String> {
-    let w = handle.as_ref().ok_or("depthwise handle is null (disposed layer?)")?;
+    let w = crate::handle_ref(handle, HANDLE)?;
     let pads = [pad_top, pad_bottom, pad_left, pad_right];
     let g = crate::explicit_geometry(batch, in_h, in_w, (w.kernel_h, w.kernel_w), (stride_h, stride_w), (dilation_h, dilation_w), pads)?;
-    let input = slice(input_ptr, input_len);
-    let offsets = slice(offsets_ptr, offsets_len);
-    let mask = (!mask_ptr.is_null()).then(|| slice(mask_ptr, mask_len));
-    let output = slice_mut(output_ptr, output_len);
+    let input = slice(input_ptr, input_len)?;
+    let offsets = slice(offsets_ptr, offsets_len)?;
+    let mask = if mask_ptr.is_null() { None } else { Some(slice(mask_ptr, mask_len)?) };
+    let output = slice_mut(output_ptr, output_len)?;
     deform::check_deform_depthwise(&g, w, offset_groups, input, offsets, mask, output)?;
     deform::deform_depthwise(&g, w, offset_groups, input, offsets, mask, output, activation(activation_code)?);
     Ok(())

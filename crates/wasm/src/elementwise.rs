@@ -11,10 +11,10 @@ use wasm_bindgen::prelude::*;
 pub unsafe fn activation_run(input_ptr: *const f32, output_ptr: *mut f32, len: usize, activation_code: u32) -> Result<(), String> {
     let act = activation(activation_code)?;
     if input_ptr == output_ptr as *const f32 {
-        elementwise::activation_in_place(slice_mut(output_ptr, len), act);
+        elementwise::activation_in_place(slice_mut(output_ptr, len)?, act);
         Ok(())
     } else {
-        elementwise::activation(slice(input_ptr, len), slice_mut(output_ptr, len), act)
+        elementwise::activation(slice(input_ptr, len)?, slice_mut(output_ptr, len)?, act)
     }
 }
 
@@ -22,14 +22,14 @@ pub unsafe fn activation_run(input_ptr: *const f32, output_ptr: *mut f32, len: u
 /// Buffers of `len` f32s.
 #[wasm_bindgen]
 pub unsafe fn add_run(a_ptr: *const f32, b_ptr: *const f32, output_ptr: *mut f32, len: usize, activation_code: u32) -> Result<(), String> {
-    elementwise::add(slice(a_ptr, len), slice(b_ptr, len), slice_mut(output_ptr, len), activation(activation_code)?)
+    elementwise::add(slice(a_ptr, len)?, slice(b_ptr, len)?, slice_mut(output_ptr, len)?, activation(activation_code)?)
 }
 
 /// # Safety
 /// Buffers of `len` f32s.
 #[wasm_bindgen]
 pub unsafe fn mul_run(a_ptr: *const f32, b_ptr: *const f32, output_ptr: *mut f32, len: usize) -> Result<(), String> {
-    elementwise::mul(slice(a_ptr, len), slice(b_ptr, len), slice_mut(output_ptr, len))
+    elementwise::mul(slice(a_ptr, len)?, slice(b_ptr, len)?, slice_mut(output_ptr, len)?)
 }
 
 /// `a` (len values) times `b` broadcast per channel: `groups` rows of `channels` values.
@@ -38,7 +38,8 @@ pub unsafe fn mul_run(a_ptr: *const f32, b_ptr: *const f32, output_ptr: *mut f32
 /// `a` / output of `len` f32s, `b` of `groups*channels`.
 #[wasm_bindgen]
 pub unsafe fn mul_channels_run(a_ptr: *const f32, b_ptr: *const f32, output_ptr: *mut f32, len: usize, channels: usize, groups: usize) -> Result<(), String> {
-    elementwise::mul_channels(slice(a_ptr, len), slice(b_ptr, groups * channels), slice_mut(output_ptr, len), channels, groups)
+    let b = slice(b_ptr, crate::elements("channel scale", &[groups, channels])?)?;
+    elementwise::mul_channels(slice(a_ptr, len)?, b, slice_mut(output_ptr, len)?, channels, groups)
 }
 
 /// Batch-norm inference over NHWC with `channels` channels (gamma / beta pointers 0 for none).
@@ -60,10 +61,10 @@ pub unsafe fn batch_norm_run(
     activation_code: u32,
 ) -> Result<(), String> {
     let act = activation(activation_code)?;
-    let gamma = (!gamma_ptr.is_null()).then(|| slice(gamma_ptr, channels));
-    let beta = (!beta_ptr.is_null()).then(|| slice(beta_ptr, channels));
-    let (scale, shift) = elementwise::batch_norm_params(slice(mean_ptr, channels), slice(variance_ptr, channels), gamma, beta, epsilon)?;
-    elementwise::batch_norm(slice(x_ptr, len), slice_mut(output_ptr, len), &scale, &shift, act)
+    let gamma = if gamma_ptr.is_null() { None } else { Some(slice(gamma_ptr, channels)?) };
+    let beta = if beta_ptr.is_null() { None } else { Some(slice(beta_ptr, channels)?) };
+    let (scale, shift) = elementwise::batch_norm_params(slice(mean_ptr, channels)?, slice(variance_ptr, channels)?, gamma, beta, epsilon)?;
+    elementwise::batch_norm(slice(x_ptr, len)?, slice_mut(output_ptr, len)?, &scale, &shift, act)
 }
 
 /// Softmax over rows of `axis_len` values.
@@ -72,7 +73,7 @@ pub unsafe fn batch_norm_run(
 /// Buffers of `len` f32s.
 #[wasm_bindgen]
 pub unsafe fn softmax_run(x_ptr: *const f32, output_ptr: *mut f32, len: usize, axis_len: usize) -> Result<(), String> {
-    softmax::softmax(slice(x_ptr, len), slice_mut(output_ptr, len), axis_len)
+    softmax::softmax(slice(x_ptr, len)?, slice_mut(output_ptr, len)?, axis_len)
 }
 
 /// Constant spatial padding of NHWC `x`.
@@ -96,7 +97,7 @@ pub unsafe fn pad_run(
     pad_right: usize,
     value: f32,
 ) -> Result<(), String> {
-    pad::pad2d(slice(x_ptr, input_len), slice_mut(output_ptr, output_len), batch, h, w, channels, [pad_top, pad_bottom, pad_left, pad_right], value)
+    pad::pad2d(slice(x_ptr, input_len)?, slice_mut(output_ptr, output_len)?, batch, h, w, channels, [pad_top, pad_bottom, pad_left, pad_right], value)
 }
 
 /// Padding of any axes of `x` (`shape`, `pads` = [before0, after0, before1, ...]): `mode` 0 constant

@@ -4,23 +4,25 @@ use crate::{activation, slice, slice_mut};
 use sepconv_kernels::gemm::{self, PackedGemm};
 use wasm_bindgen::prelude::*;
 
+pub(crate) const HANDLE: &str = "gemm";
+
 /// Packs row-major weights `[K, N]` (+ optional bias of N, `bias_ptr` 0 for none); returns a handle.
 ///
 /// # Safety
 /// Pointers must address `K*N` (and `N`) f32s in this memory.
 #[wasm_bindgen]
 pub unsafe fn gemm_pack(weights_ptr: *const f32, bias_ptr: *const f32, k: usize, n: usize) -> Result<*mut PackedGemm, String> {
-    let weights = slice(weights_ptr, k.checked_mul(n).ok_or("gemm weights too large")?);
-    let bias = (!bias_ptr.is_null()).then(|| slice(bias_ptr, n));
+    let weights = slice(weights_ptr, crate::elements("gemm weights", &[k, n])?)?;
+    let bias = if bias_ptr.is_null() { None } else { Some(slice(bias_ptr, n)?) };
     let packed = PackedGemm::pack(weights, k, n, bias)?;
-    Ok(Box::into_raw(Box::new(packed)))
+    Ok(crate::new_handle(HANDLE, packed))
 }
 
 /// # Safety
 /// `handle` must come from `gemm_pack` and not be freed twice.
 #[wasm_bindgen]
 pub unsafe fn gemm_free(handle: *mut PackedGemm) {
-    crate::free_handle(handle);
+    crate::free_handle(handle, HANDLE);
 }
 
 /// `rows` x K input (NHWC pixels for pointwise, batch rows for dense) times the packed weights.
@@ -37,10 +39,10 @@ pub unsafe fn gemm_run(
     rows: usize,
     activation_code: u32,
 ) -> Result<(), String> {
-    let w = handle.as_ref().ok_or("gemm handle is null (disposed layer?)")?;
+    let w = crate::handle_ref(handle, HANDLE)?;
     let act = activation(activation_code)?;
-    let input = slice(input_ptr, input_len);
-    let output = slice_mut(output_ptr, output_len);
+    let input = slice(input_ptr, input_len)?;
+    let output = slice_mut(output_ptr, output_len)?;
     gemm::check_gemm(rows, w, input, output)?;
     gemm::gemm(rows, w, input, output, act);
     Ok(())

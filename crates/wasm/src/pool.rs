@@ -35,7 +35,7 @@ pub unsafe fn pool2d(
         k => return Err(format!("unknown pool kind {k}")),
     };
     let g = crate::explicit_geometry(batch, in_h, in_w, (pool_h, pool_w), (stride_h, stride_w), (1, 1), [pad_top, pad_bottom, pad_left, pad_right])?;
-    pool::pool(&g, channels, slice(input_ptr, input_len), slice_mut(output_ptr, output_len), kind)
+    pool::pool(&g, channels, slice(input_ptr, input_len)?, slice_mut(output_ptr, output_len)?, kind)
 }
 
 /// Mean over H*W: [N, H, W, C] -> [N, C].
@@ -44,5 +44,5 @@ pub unsafe fn pool2d(
 /// Buffers of `input_len` / `output_len` f32s.
 #[wasm_bindgen]
 pub unsafe fn global_avg_pool(input_ptr: *const f32, input_len: usize, output_ptr: *mut f32, output_len: usize, batch: usize, hw: usize, channels: usize) -> Result<(), String> {
-    pool::global_avg_pool(slice(input_ptr, input_len), slice_mut(output_ptr, output_len), batch, hw, channels)
+    pool::global_avg_pool(slice(input_ptr, input_len)?, slice_mut(output_ptr, output_len)?, batch, hw, channels)
 }

@@ -3,6 +3,7 @@ export * from './errors.js';
 export { backend, isInitialized, type BackendInfo, type BuildName } from './runtime/state.js';
 export { hostHasRelaxedSimd, hostHasSimd, type InitOptions, type WasmSource } from './runtime/loader.js';
 export { Tensor, tensor, zeros, fill, type DType, type Shape } from './tensor/tensor.js';
+export { MAX_DIM, MAX_ELEMENTS } from './tensor/limits.js';
 export { depthwiseConv2d, type DepthwiseConv2dOptions } from './ops/depthwise.js';
 export { deformableDepthwiseConv2d, runDeformableDepthwise, type DeformableDepthwiseConv2dOptions } from './ops/deformable.js';
 export { conv2d, conv2dGeometry, runConv2d, PackedConvWeights, type Conv2dOptions } from './ops/conv.js';
@@ -95,5 +96,6 @@ export {
   type EfficientNetVariant,
   type ResNet50Options,
 } from './models/index.js';
+export { IMAGENET_LABELS } from './models/imagenet-labels.js';
 export * from './io/index.js';
 export { separableConv2d, type SeparableConv2dOptions } from './ops/separable.js';

@@ -3,7 +3,7 @@
 // Cached per content hash of what the tarball holds, so each test file reuses one pack.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,7 +39,7 @@ function contentHash(): string {
     for (const f of walk(d)) h.update(f.slice(PKG_DIR.length)).update(readFileSync(f));
   }
   for (const f of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md']) h.update(f).update(readFileSync(join(PKG_DIR, f)));
-  h.update('project-v2');
+  h.update('project-v3');
   return h.digest('hex').slice(0, 16);
 }
 
@@ -121,6 +121,14 @@ export function packed(): Packed {
       }
       // The project is an app root (Vite's dev server allows files under the nearest package.json).
       writeFileSync(join(r.project, 'package.json'), JSON.stringify({ name: 'sepconv-runtime-tests', private: true }, null, 2));
+      // The package's dependencies, installed as a package manager would (linked from the workspace's
+      // store: offline, and their own dependencies resolve beside their real paths).
+      const deps = Object.keys(JSON.parse(readFileSync(join(r.pkg, 'package.json'), 'utf8')).dependencies ?? {});
+      for (const dep of deps) {
+        const to = join(r.project, 'node_modules', dep);
+        mkdirSync(join(to, '..'), { recursive: true });
+        symlinkSync(realpathSync(join(PKG_DIR, 'node_modules', dep)), to, 'dir');
+      }
       try {
         renameSync(staging, dir);
       } catch {

@@ -54,7 +54,7 @@ export interface WorkerBundle {
 }
 
 /** Bundles `entry` (resolving packages from `nodePaths`) with the conditions wrangler uses. */
-export async function bundleWorker(entry: string, outdir: string, opts: { conditions?: string[]; data?: Record<string, string>; metafile?: boolean } = {}): Promise<WorkerBundle> {
+export async function bundleWorker(entry: string, outdir: string, opts: { conditions?: string[]; data?: Record<string, string>; metafile?: boolean; external?: string[] } = {}): Promise<WorkerBundle> {
   const modules = new Map<string, { path: string; type: 'wasm' | 'data' }>();
   for (const [name, src] of Object.entries(opts.data ?? {})) copyFileSync(src, join(outdir, name));
   const result = await build({
@@ -71,6 +71,7 @@ export async function bundleWorker(entry: string, outdir: string, opts: { condit
     minify: true,
     logLevel: 'silent',
     plugins: [wranglerModuleRules(modules, outdir)],
+    ...(opts.external ? { external: opts.external } : {}),
   });
   const size = (p: string) => ({ bytes: statSync(p).size, gzipBytes: gzipSync(readFileSync(p)).length });
   return {
@@ -112,9 +113,18 @@ ${mods}
 );
 `,
   );
+  return serveWorkerd(bundle.dir, 'config.capnp');
+}
+
+/**
+ * Runs `workerd serve <config> --control-fd=3 [extraArgs]` in `dir` and waits until its socket
+ * named `http` listens (its port read from the control fd). `extraArgs` can override the config's
+ * address, e.g. `['--socket-addr', 'http=127.0.0.1:0']`. Rejects with workerd's output if it exits first.
+ */
+export async function serveWorkerd(dir: string, config: string, extraArgs: string[] = []): Promise<RunningWorker> {
   const t0 = performance.now();
-  const child: ChildProcess = spawn(workerdBinary(), ['serve', 'config.capnp', '--control-fd=3'], {
-    cwd: bundle.dir,
+  const child: ChildProcess = spawn(workerdBinary(), ['serve', config, '--control-fd=3', ...extraArgs], {
+    cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
   });
   let err = '';

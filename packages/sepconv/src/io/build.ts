@@ -1,12 +1,14 @@
 // Flat Keras-style graphs (from model.json or the zoo's config tables) to sepconv models, and the
 // public loaders: `loadModel` (either format), `loadLayersModel`, `loadGraphModel`.
-import { ModelFormatError } from '../errors.js';
+import { formatJson, ModelFormatError, OptionError } from '../errors.js';
 import { layers as L } from '../layers/index.js';
 import type { Layer, SymbolicTensor } from '../layers/layer.js';
-import { input, model, type Model } from '../models/graph.js';
+import { input, Model, model } from '../models/graph.js';
 import { inferGraph, kerasActivation, normalizeKerasConfig, zeroPadding, type FlatGraph, type FlatLayer, type KerasModelConfig } from './keras-config.js';
-import { readModel, type ParsedModel } from './read.js';
-import type { LoadOptions, ModelSource } from './sources.js';
+import { isOnnxSource, loadOnnxModel, type OnnxLoadOptions, type OnnxSource } from './onnx/load.js';
+import { detectFormat, floatWeights, matchWeights, readModel, type ParsedModel } from './read.js';
+import { readModelFiles, type LoadOptions, type ModelSource } from './sources.js';
+import { decodeWeights } from './weights.js';
 
 const pair = (v: unknown): number | [number, number] | undefined =>
   v === undefined || v === null ? undefined : typeof v === 'number' ? v : [Number((v as number[])[0]), Number((v as number[])[1] ?? (v as number[])[0])];
@@ -76,7 +78,7 @@ export function layerFromKeras(l: FlatLayer): Layer {
       return L.dropout({ name, rate: c.rate ?? 0 });
     case 'Rescaling': {
       if (typeof c.scale !== 'number' || (c.offset !== undefined && typeof c.offset !== 'number')) {
-        throw new ModelFormatError(`layer '${name}' (Rescaling): only scalar scale and offset are supported, got ${JSON.stringify({ scale: c.scale, offset: c.offset })}`);
+        throw new ModelFormatError(`layer '${name}' (Rescaling): only scalar scale and offset are supported, got ${formatJson({ scale: c.scale, offset: c.offset })}`);
       }
       return L.rescaling({ name, scale: c.scale, offset: c.offset ?? 0 });
     }
@@ -120,10 +122,13 @@ function buildParsed(p: ParsedModel, opts: LoadOptions): Model {
  * Loads a TF.js model (layers or graph format, detected from model.json) from a URL, a file path
  * (Node), a map of files, `{ modelJson, weights }`, or a TF.js IOHandler. Weight shards may be
  * float32 or uint8/uint16/float16-quantized (dequantized on load). Every shape is validated; a model
- * with layers/ops sepconv lacks fails with one ModelFormatError listing all of them.
+ * with layers/ops sepconv lacks fails with one ModelFormatError listing all of them. A `.onnx` path / URL,
+ * ONNX bytes or a file map holding a `.onnx` file goes to `loadOnnxModel`.
  */
-export async function loadModel(source: ModelSource, opts: LoadOptions = {}): Promise<Model> {
-  return buildParsed(await readModel(source, opts), opts);
+export async function loadModel(source: ModelSource | OnnxSource, opts: LoadOptions & OnnxLoadOptions = {}): Promise<Model> {
+  // ONNX (a .onnx name, protobuf bytes, a file map with a .onnx): io/onnx.
+  if (isOnnxSource(source)) return loadOnnxModel(source as OnnxSource, opts);
+  return buildParsed(await readModel(source as ModelSource, opts), opts);
 }
 
 /** `loadModel` that insists on the TF.js layers format. */
@@ -138,4 +143,33 @@ export async function loadGraphModel(source: ModelSource, opts: LoadOptions = {}
   const p = await readModel(source, opts);
   if (p.format !== 'graph') throw new ModelFormatError('loadGraphModel: this is a TF.js layers model; use loadLayersModel or loadModel');
   return buildParsed(p, opts);
+}
+
+/**
+ * Loads trained Keras weights into a model you built (a zoo model such as `mobilenetV2({ alpha: 1 })`,
+ * or your own): reads a TF.js **layers** model (model.json + shards, as `tensorflowjs_converter` or
+ * `tensorflowjs.converters.save_keras_model` write it) from any source `loadModel` takes (a path or
+ * URL of model.json, a map of files, `{ modelJson, weights }`, an IOHandler), with the same shard
+ * confinement, and sets every weight by its Keras name (`Conv1/kernel`, `bn_Conv1/moving_mean`, ...).
+ * The file's architecture is not used: names and shapes must match the model's exactly. Every weight
+ * the model has must be in the file with its shape, and every weight in the file must belong to the
+ * model, or one ModelFormatError lists the missing, mis-shaped and extra weights, and nothing changes.
+ * Resolves to the same model.
+ */
+export async function loadWeights(target: Model, source: ModelSource, opts: LoadOptions = {}): Promise<Model> {
+  if (!(target instanceof Model)) throw new OptionError('loadWeights', 'model', 'a sepconv Model (e.g. mobilenetV2() or model({ inputs, outputs }))', target);
+  // A disposed model fails here, before anything is read.
+  const wanted = target.weightSpecs();
+  const raw = await readModelFiles(source, opts);
+  if (detectFormat(raw.json) !== 'layers') {
+    throw new ModelFormatError(
+      `loadWeights(${target.name}): ${raw.what} is a TF.js graph model, whose weights are folded and renamed by the converter; loadWeights needs a layers model (Keras weight names): convert with --output_format=tfjs_layers_model, or load this one with loadGraphModel`,
+    );
+  }
+  const { floats, shapes } = floatWeights(decodeWeights(raw.groups, raw.weightData, raw.what));
+  const weights = matchWeights(wanted, floats, shapes, `loadWeights(${target.name}): ${raw.what}`);
+  opts.onProgress?.({ phase: 'build', loaded: 0, total: 1 });
+  target.setWeights(weights);
+  opts.onProgress?.({ phase: 'build', loaded: 1, total: 1 });
+  return target;
 }

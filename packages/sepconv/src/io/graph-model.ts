@@ -1,10 +1,16 @@
 // TF.js graph models (model.json with a TensorFlow GraphDef) lowered to the same flat Keras-style
 // graph the layers importer produces: convolutions with their bias-add, batch norm, multiplies and
 // activations folded in, constant subgraphs evaluated, and every op we cannot run reported at once.
-import { ModelFormatError } from '../errors.js';
+import { clip, formatList, formatJson, ModelFormatError, quote } from '../errors.js';
+import { elementCount, isDim, MAX_DIM, MAX_ELEMENTS } from '../tensor/limits.js';
 import { broadcastShape, channelConcatShape, convOut, isOpen, plusDim, prod, type Dim, type FlatGraph, type FlatLayer } from './keras-config.js';
 import type { NamedWeights } from './weights.js';
+import { decodeBase64 } from './wrapper.js';
 
+/** Default of `LoadOptions.maxGeneratedElements`: values the importer may create beyond the shipped weights. */
+export const DEFAULT_MAX_GENERATED_ELEMENTS = 2 ** 24;
+
+/** A node of a TF.js graph model (`modelTopology.node[]` in model.json): its name, op, inputs and attributes. */
 export interface GraphNode {
   name: string;
   op: string;
@@ -74,24 +80,37 @@ export const SUPPORTED_GRAPH_OPS = [
 
 const SUPPORTED = new Set<string>(SUPPORTED_GRAPH_OPS);
 
-function b64(s: string): string {
-  // attr strings are base64 in the JSON form of a GraphDef.
-  const bytes = typeof atob === 'function' ? atob(s) : s;
-  return bytes;
+/** A GraphDef attr string (base64 in the JSON form) as a binary string, as `atob` gives it; invalid base64 is a ModelFormatError naming the node. */
+function b64(node: GraphNode, key: string, s: unknown): string {
+  if (typeof s !== 'string' || s.length % 4 === 1 || !/^[A-Za-z0-9+/]*={0,2}$/.test(s)) {
+    throw new ModelFormatError(`graph model: node ${quote(node.name)} (${clip(node.op)}): attr '${key}' is not a base64 string, got ${formatJson(s)}`);
+  }
+  const bytes = decodeBase64(s);
+  let out = '';
+  for (let k = 0; k < bytes.length; k += 4096) out += String.fromCharCode(...bytes.subarray(k, k + 4096));
+  return out;
 }
 
 function attrStr(node: GraphNode, key: string): string | undefined {
   const a = node.attr?.[key];
-  return a?.s === undefined ? undefined : b64(a.s);
+  return a?.s === undefined ? undefined : b64(node, key, a.s);
 }
 
+/** An int-list attr (as numbers), or undefined; anything but a list of integers is a ModelFormatError naming the node. */
 function attrInts(node: GraphNode, key: string): number[] | undefined {
-  const a = node.attr?.[key];
-  return a?.list?.i?.map(Number);
+  const l = node.attr?.[key]?.list?.i;
+  if (l === undefined) return undefined;
+  const v = Array.isArray(l) ? l.map((x) => (typeof x === 'string' || typeof x === 'number' ? Number(x) : NaN)) : [];
+  if (!Array.isArray(l) || !v.every((x) => Number.isSafeInteger(x))) {
+    throw new ModelFormatError(`graph model: node ${quote(node.name)} (${clip(node.op)}): attr '${key}' must be a list of integers, got ${formatJson(l)}`);
+  }
+  return v;
 }
 
 function attrStrs(node: GraphNode, key: string): string[] {
-  return (node.attr?.[key]?.list?.s ?? []).map((s: string) => b64(s));
+  const l = node.attr?.[key]?.list?.s ?? [];
+  if (!Array.isArray(l)) throw new ModelFormatError(`graph model: node ${quote(node.name)} (${clip(node.op)}): attr '${key}' must be a list of strings, got ${formatJson(l)}`);
+  return l.map((s: unknown) => b64(node, key, s));
 }
 
 function attrF(node: GraphNode, key: string, fallback: number): number {
@@ -133,14 +152,35 @@ export interface ConvertedGraph {
 export function convertGraphModel(
   nodes: GraphNode[],
   consts: NamedWeights,
-  opts: { outputs?: string[]; inputShape?: readonly number[]; name?: string } = {},
+  opts: { outputs?: string[]; inputShape?: readonly number[]; name?: string; maxGeneratedElements?: number } = {},
 ): ConvertedGraph {
   if (!Array.isArray(nodes)) throw new ModelFormatError('graph model: modelTopology.node must be an array');
   const byName = new Map<string, GraphNode>();
   for (const n of nodes) {
-    if (!n || typeof n.name !== 'string' || typeof n.op !== 'string') throw new ModelFormatError(`graph model: malformed node ${JSON.stringify(n)?.slice(0, 200)}`);
+    if (!n || typeof n.name !== 'string' || typeof n.op !== 'string' || (n.input !== undefined && !(Array.isArray(n.input) && n.input.every((i) => typeof i === 'string')))) {
+      throw new ModelFormatError(`graph model: malformed node ${formatJson(n)} (needs a name, an op and a list of input names)`);
+    }
     byName.set(n.name, n);
   }
+  // The values constant folding and expanded Consts may create: the shipped weights' count plus
+  // the caller's limit (so the memory a model file makes us allocate is bounded by what it ships).
+  const limit = opts.maxGeneratedElements ?? DEFAULT_MAX_GENERATED_ELEMENTS;
+  let shipped = 0;
+  for (const w of consts.values()) shipped += w.values.length;
+  let budget = limit + shipped;
+  const charge = (n: GraphNode, elements: number): void => {
+    if (!(elements <= MAX_ELEMENTS) || elements > budget) {
+      throw new ModelFormatError(
+        `graph model: node ${quote(n.name)} (${clip(n.op)}) would create ${Number.isFinite(elements) ? elements : 'more than 2**30'} values; a model may create at most ${limit} values beyond the ${shipped} it ships (raise maxGeneratedElements to allow more)`,
+      );
+    }
+    budget -= elements;
+  };
+  /** A shape from a model file: at most 64 integers in [0, MAX_DIM] (else a ModelFormatError naming the node); returns its element count. */
+  const checkedShape = (n: GraphNode, shape: unknown[], what: string): number => {
+    if (shape.length > 64 || !shape.every((d) => isDim(d))) throw new ModelFormatError(`graph model: node ${quote(n.name)} (${clip(n.op)}): ${what} ${formatJson(shape)} must be at most 64 integers from 0 to ${MAX_DIM}`);
+    return elementCount(shape as number[]);
+  };
   const srcName = (s: string): string => s.replace(/^\^/, '').replace(/:\d+$/, '');
   const dataInputs = (n: GraphNode): string[] => (n.input ?? []).filter((s) => !s.startsWith('^')).map(srcName);
 
@@ -148,30 +188,41 @@ export function convertGraphModel(
   const consumed = new Map<string, number>();
   for (const n of nodes) for (const i of dataInputs(n)) consumed.set(i, (consumed.get(i) ?? 0) + 1);
   const outputs = opts.outputs ?? nodes.filter((n) => !consumed.has(n.name) && n.op !== 'NoOp' && n.op !== 'Const').map((n) => n.name);
-  if (outputs.length !== 1) throw new ModelFormatError(`graph model: sepconv runs single-output models, this graph has outputs ${JSON.stringify(outputs)}`);
+  if (outputs.length !== 1) throw new ModelFormatError(`graph model: sepconv runs single-output models, this graph has ${outputs.length} outputs: ${formatList(outputs.map(quote))}`);
 
   // Reachable nodes in topological order.
   const order: GraphNode[] = [];
+  // Iterative depth-first search (a 30,000-node chain needs no JS stack): 1 on the stack, 2 done.
   const state = new Map<string, number>();
-  const visit = (name: string): void => {
-    const st = state.get(name);
-    if (st === 2) return;
-    if (st === 1) throw new ModelFormatError(`graph model: cycle through node '${name}'`);
+  const enter = (name: string): { n: GraphNode; ins: string[]; k: number } => {
     const n = byName.get(name);
-    if (!n) throw new ModelFormatError(`graph model: node '${name}' is referenced but not defined`);
+    if (!n) throw new ModelFormatError(`graph model: node ${quote(name)} is referenced but not defined`);
     state.set(name, 1);
-    const stack = dataInputs(n);
-    for (const i of stack) visit(i);
-    state.set(name, 2);
-    order.push(n);
+    return { n, ins: dataInputs(n), k: 0 };
   };
-  // Iterative-enough for real graphs (depth ~ hundreds).
-  visit(outputs[0]!);
+  const dfs = [enter(outputs[0]!)];
+  while (dfs.length) {
+    const top = dfs[dfs.length - 1]!;
+    if (top.k < top.ins.length) {
+      const i = top.ins[top.k++]!;
+      const st = state.get(i);
+      if (st === 1) throw new ModelFormatError(`graph model: cycle through node ${quote(i)}`);
+      if (st === undefined) dfs.push(enter(i));
+    } else {
+      state.set(top.n.name, 2);
+      order.push(top.n);
+      dfs.pop();
+    }
+  }
 
   const unsupported = order.filter((n) => !SUPPORTED.has(n.op));
   if (unsupported.length) {
     throw new ModelFormatError(
-      `graph model uses ${unsupported.length} node(s) with ops sepconv does not support:\n${unsupported.map((n) => `  ${n.name} (${n.op})`).join('\n')}`,
+      `graph model uses ${unsupported.length} node(s) with ops sepconv does not support:\n${formatList(
+        unsupported.map((n) => `  ${clip(n.name)} (${clip(n.op)})`),
+        20,
+        '\n',
+      )}`,
     );
   }
 
@@ -187,11 +238,15 @@ export function convertGraphModel(
     common = common.slice(0, k);
   }
   const used = new Set<string>();
+  // The next suffix to try per base name: many nodes with one base (e.g. StatefulPartitionedCall_<k>/x) stay linear.
+  const nextSuffix = new Map<string, number>();
   const layerName = (nodeName: string): string => {
     const parts = segs(nodeName);
     const base = (parts.slice(0, common.length).join('/') === common.join('/') ? parts.slice(common.length) : parts).join('_') || 'layer';
     let name = base;
-    for (let k = 1; used.has(name); k++) name = `${base}_${k}`;
+    let k = nextSuffix.get(base) ?? 1;
+    for (; used.has(name); k++) name = `${base}_${k}`;
+    nextSuffix.set(base, k);
     used.add(name);
     return name;
   };
@@ -206,7 +261,7 @@ export function convertGraphModel(
   for (const n of order) for (const i of dataInputs(n)) readers.set(i, (readers.get(i) ?? 0) + 1);
 
   const fail = (n: GraphNode, msg: string): never => {
-    throw new ModelFormatError(`graph model: node '${n.name}' (${n.op}): ${msg}`);
+    throw new ModelFormatError(`graph model: node ${quote(n.name)} (${clip(n.op)}): ${msg}`);
   };
   const get = (n: GraphNode, i: number): Value => {
     const src = dataInputs(n)[i];
@@ -237,8 +292,8 @@ export function convertGraphModel(
   const preluLayer = (n: GraphNode, x: Sym, alpha: Const): Sym => {
     const size = prod(alpha.shape);
     const perChannel = size === x.shape[x.shape.length - 1];
-    if (!perChannel && isOpen(x.shape)) fail(n, `a per-element alpha needs known input sizes, got ${JSON.stringify(x.shape)}; pass inputShape`);
-    if (!perChannel && size !== prod(x.shape)) fail(n, `a per-channel or per-element alpha, got shape ${JSON.stringify(alpha.shape)} for input ${JSON.stringify(x.shape)}`);
+    if (!perChannel && isOpen(x.shape)) fail(n, `a per-element alpha needs known input sizes, got ${formatJson(x.shape)}; pass inputShape`);
+    if (!perChannel && size !== prod(x.shape)) fail(n, `a per-channel or per-element alpha, got shape ${formatJson(alpha.shape)} for input ${formatJson(x.shape)}`);
     const shared = perChannel ? x.shape.slice(0, -1).map((_, i) => i + 1) : null;
     return addLayer(n, 'PReLU', { shared_axes: shared }, [x], x.shape, { alpha: Float32Array.from(alpha.values) });
   };
@@ -248,6 +303,7 @@ export function convertGraphModel(
     if (p === 'VALID') return { pad: 'valid' };
     if (p === 'EXPLICIT') {
       const e = attrInts(n, 'explicit_paddings') ?? [];
+      checkPads(n, e);
       return { pad: 'valid', explicit: [[e[2] ?? 0, e[3] ?? 0], [e[4] ?? 0, e[5] ?? 0]] };
     }
     return fail(n, `padding '${p}' is not supported`);
@@ -257,6 +313,21 @@ export function convertGraphModel(
     if (f && f !== 'NHWC') fail(n, `data_format ${f} (only NHWC is supported)`);
   };
   const tooSmall = (...d: Dim[]): boolean => d.some((v) => v !== null && v < 1);
+  /** A 4-entry NHWC attr (strides, dilations, ksize): the spatial entries integers in [1, MAX_DIM]. */
+  const spatialAttr = (n: GraphNode, key: string): number[] => {
+    const v = attrInts(n, key) ?? [1, 1, 1, 1];
+    if (v.length !== 4 || !isDim(v[1], 1) || !isDim(v[2], 1)) fail(n, `attr '${key}' must be 4 integers with the spatial ones from 1 to ${MAX_DIM}, got ${formatJson(v)}`);
+    return v;
+  };
+  /** Pads from a model file: integers in [0, MAX_DIM]. */
+  const checkPads = (n: GraphNode, v: ArrayLike<number>): void => {
+    if (!Array.prototype.every.call(v, (d: number) => isDim(d))) fail(n, `paddings must be integers from 0 to ${MAX_DIM}, got ${formatJson(Array.from(v))}`);
+  };
+  /** An axis from a model file: an integer in [lo, hi]. */
+  const checkAxis = (n: GraphNode, v: number | undefined, lo: number, hi: number): number => {
+    if (!Number.isSafeInteger(v) || v! < lo || v! > hi) fail(n, `axis must be an integer from ${lo} to ${hi}, got ${formatJson(v)}`);
+    return v!;
+  };
 
   // A conv/dense layer that can still absorb bias / scale / activation (linear, sole reader).
   const linearConv = (layer: string): FlatLayer | undefined => {
@@ -379,12 +450,15 @@ export function convertGraphModel(
     Relu6: (a) => Math.min(Math.max(a, 0), 6),
     Sigmoid: (a) => 1 / (1 + Math.exp(-a)),
   };
-  const broadcast = (a: Const, b: Const, f: (x: number, y: number) => number): Const => {
+  const broadcast = (n: GraphNode, a: Const, b: Const, f: (x: number, y: number) => number): Const => {
     const rank = Math.max(a.shape.length, b.shape.length);
     const pa = [...Array(rank - a.shape.length).fill(1), ...a.shape];
     const pb = [...Array(rank - b.shape.length).fill(1), ...b.shape];
-    const shape = pa.map((d, i) => Math.max(d, pb[i]!));
-    const out = new Float64Array(prod(shape));
+    if (pa.some((d, i) => d !== pb[i] && d !== 1 && pb[i] !== 1)) fail(n, `constants of shapes ${formatJson(a.shape)} and ${formatJson(b.shape)} do not broadcast`);
+    const shape = pa.map((d, i) => (d === 1 ? pb[i]! : d));
+    const size = elementCount(shape);
+    charge(n, size);
+    const out = new Float64Array(size);
     const idx = (p: number[], flat: number): number => {
       let off = 0;
       let rem = flat;
@@ -406,17 +480,29 @@ export function convertGraphModel(
     // Constant folding: every input constant (and an op with a JS definition).
     if (n.op !== 'Const' && n.op !== 'Placeholder' && ins.length > 0 && ins.every((i) => values.get(i)?.kind === 'const')) {
       const a = values.get(ins[0]!) as Const;
-      if (ins.length === 2 && constBinary[n.op]) {
-        values.set(n.name, broadcast(a, values.get(ins[1]!) as Const, constBinary[n.op]!));
+      // Every folding rule reads its inputs by position: check there are enough first.
+      const need = (k: number): void => {
+        if (ins.length < k) fail(n, `needs ${k} inputs, got ${ins.length}`);
+      };
+      if (ins.length === 2 && Object.hasOwn(constBinary, n.op)) {
+        values.set(n.name, broadcast(n, a, values.get(ins[1]!) as Const, constBinary[n.op]!));
         continue;
       }
-      if (ins.length === 1 && constUnary[n.op]) {
+      if (ins.length === 1 && Object.hasOwn(constUnary, n.op)) {
+        charge(n, a.values.length);
         values.set(n.name, { kind: 'const', shape: a.shape, values: a.values.map(constUnary[n.op]!) });
         continue;
       }
       if (n.op === 'Reshape') {
-        const shape = [...(values.get(ins[1]!) as Const).values];
-        values.set(n.name, { kind: 'const', shape, values: a.values });
+        need(2);
+        const t = [...(values.get(ins[1]!) as Const).values];
+        const known = t.filter((d) => d !== -1);
+        if (t.length > 64 || t.filter((d) => d === -1).length > 1 || !known.every((d) => isDim(d))) fail(n, `a reshape target of integers from 0 to ${MAX_DIM} and at most one -1, got ${formatJson(t)}`);
+        const k = elementCount(known);
+        const u = t.indexOf(-1);
+        if (u >= 0 && k > 0 && a.values.length % k === 0) t[u] = a.values.length / k;
+        if (t.includes(-1) || elementCount(t) !== a.values.length) fail(n, `cannot reshape a constant of ${a.values.length} values to ${formatJson(t)}`);
+        values.set(n.name, { kind: 'const', shape: t, values: a.values });
         continue;
       }
       if (n.op === 'Cast') {
@@ -427,22 +513,50 @@ export function convertGraphModel(
       if (n.op === 'Pack' || n.op === 'ConcatV2') {
         const parts = (n.op === 'ConcatV2' ? ins.slice(0, -1) : ins).map((i) => values.get(i) as Const);
         if (parts.some((p) => p.shape.length > 1)) fail(n, 'only 1-D constant shapes can be packed or concatenated');
-        const v = Float64Array.from(parts.flatMap((p) => [...p.values]));
+        const total = parts.reduce((t, p) => t + p.values.length, 0);
+        charge(n, total);
+        const v = new Float64Array(total);
+        let o = 0;
+        for (const p of parts) {
+          v.set(p.values, o);
+          o += p.values.length;
+        }
         values.set(n.name, { kind: 'const', shape: [v.length], values: v });
         continue;
       }
       if (n.op === 'StridedSlice') {
+        need(4);
         if (a.shape.length !== 1) fail(n, 'only 1-D constant strided slices are supported');
-        const [b0, e0, s0] = [1, 2, 3].map((k) => (values.get(ins[k]!) as Const).values[0]!);
+        const [b0, e0, s0] = [1, 2, 3].map((k) => (values.get(ins[k]!) as Const).values[0]);
         const len = a.values.length;
-        const bm = Number(n.attr?.begin_mask?.i ?? 0);
-        const em = Number(n.attr?.end_mask?.i ?? 0);
-        const shrink = Number(n.attr?.shrink_axis_mask?.i ?? 0);
+        const mask = (key: string): number => {
+          const m = Number(n.attr?.[key]?.i ?? 0);
+          if (!Number.isSafeInteger(m)) fail(n, `attr '${key}' must be an integer, got ${formatJson(n.attr?.[key]?.i)}`);
+          return m;
+        };
+        const [bm, em, shrink] = [mask('begin_mask'), mask('end_mask'), mask('shrink_axis_mask')];
+        // TensorFlow rejects a stride of 0; indices are clamped to the axis as it does.
+        if (!Number.isSafeInteger(s0) || s0 === 0) fail(n, `stride must be a non-zero integer, got ${formatJson(s0)}`);
+        if (!Number.isSafeInteger(b0) || !Number.isSafeInteger(e0)) fail(n, `begin and end must be integers, got ${formatJson(b0)} and ${formatJson(e0)}`);
+        const step = s0!;
+        const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
         const norm = (v: number) => (v < 0 ? v + len : v);
-        const begin = bm & 1 ? 0 : norm(b0!);
-        const end = shrink & 1 ? begin + 1 : em & 1 ? len : norm(e0!);
+        let begin: number;
+        let end: number;
+        if (shrink & 1) {
+          begin = norm(b0!);
+          if (begin < 0 || begin >= len) fail(n, `index ${b0} is out of range for ${len} values`);
+          end = begin + 1;
+        } else if (step > 0) {
+          begin = bm & 1 ? 0 : clamp(norm(b0!), 0, len);
+          end = em & 1 ? len : clamp(norm(e0!), 0, len);
+        } else {
+          begin = bm & 1 ? len - 1 : clamp(norm(b0!), -1, len - 1);
+          end = em & 1 ? -1 : clamp(norm(e0!), -1, len - 1);
+        }
         const out: number[] = [];
-        for (let k = begin; s0! > 0 ? k < Math.min(end, len) : k > end; k += s0!) out.push(a.values[k]!);
+        // At most len steps: begin and end are within [-1, len] and the step is non-zero.
+        for (let k = begin; shrink & 1 || step > 0 ? k < end : k > end; k += shrink & 1 ? 1 : step) out.push(a.values[k]!);
         values.set(n.name, { kind: 'const', shape: shrink & 1 ? [] : [out.length], values: Float64Array.from(out) });
         continue;
       }
@@ -454,10 +568,21 @@ export function convertGraphModel(
         const t = n.attr?.value?.tensor;
         if (w) values.set(n.name, { kind: 'const', shape: w.shape, values: Float64Array.from(w.values) });
         else if (t && (t.floatVal || t.intVal)) {
-          const v = (t.floatVal ?? t.intVal).map(Number);
-          const shape = (t.tensorShape?.dim ?? []).map((d: any) => Number(d.size));
-          const size = prod(shape);
-          values.set(n.name, { kind: 'const', shape, values: Float64Array.from({ length: size }, (_, i) => v[Math.min(i, v.length - 1)]) });
+          // An inline tensor: its listed values, the last repeated to fill the shape (TensorFlow's rule).
+          // Checked and charged to the budget before anything of its size is allocated.
+          const listed = t.floatVal ?? t.intVal;
+          const dims = t.tensorShape?.dim ?? [];
+          if (!Array.isArray(listed) || !Array.isArray(dims)) fail(n, 'floatVal / intVal and tensorShape.dim must be lists');
+          const shape = dims.map((d: any) => Number(d?.size ?? 0));
+          const size = checkedShape(n, shape, 'shape');
+          if (size > MAX_ELEMENTS) fail(n, `shape ${formatJson(shape)} has more than 2**30 - 1 values`);
+          if (listed.length > size && size > 0) fail(n, `${listed.length} values for shape ${formatJson(shape)}`);
+          if (size > 0 && listed.length === 0) fail(n, `no values for shape ${formatJson(shape)}`);
+          charge(n, Math.max(0, size - listed.length));
+          const vals = new Float64Array(size);
+          for (let i = 0; i < listed.length && i < size; i++) vals[i] = Number(listed[i]);
+          if (listed.length < size) vals.fill(Number(listed[listed.length - 1]), listed.length);
+          values.set(n.name, { kind: 'const', shape, values: vals });
         } else fail(n, 'no value in the weight shards');
         break;
       }
@@ -467,8 +592,8 @@ export function convertGraphModel(
         // -1 is an open size: fine anywhere but the channels, which the weights need.
         let shape: Dim[] = dims.slice(1).map((d) => (d === -1 ? null : d));
         if (opts.inputShape) shape = [...opts.inputShape];
-        if (shape.length === 0 || shape[shape.length - 1] === null || !shape.every((d) => d === null || (Number.isInteger(d) && d > 0))) {
-          fail(n, `input shape ${JSON.stringify(dims)} has unknown channels or sizes that are not positive integers; pass inputShape`);
+        if (shape.length === 0 || shape.length > 64 || shape[shape.length - 1] === null || !shape.every((d) => d === null || isDim(d, 1))) {
+          fail(n, `input shape ${formatJson(dims)} has unknown channels or sizes that are not positive integers; pass inputShape`);
         }
         const name = layerName(n.name);
         layers.push({ className: 'InputLayer', name, config: { name, batch_input_shape: [null, ...shape] }, inputs: [] });
@@ -478,7 +603,7 @@ export function convertGraphModel(
       case 'Shape': {
         // Static per-sample shapes: the batch dimension reads as 1 (Reshape keeps it).
         const x = symOf(n, 0);
-        if (isOpen(x.shape)) fail(n, `the shape of a tensor with open sizes ${JSON.stringify(x.shape)} is known only at predict time; pass inputShape`);
+        if (isOpen(x.shape)) fail(n, `the shape of a tensor with open sizes ${formatJson(x.shape)} is known only at predict time; pass inputShape`);
         values.set(n.name, { kind: 'const', shape: [x.shape.length + 1], values: Float64Array.from([1, ...(x.shape as number[])]) });
         break;
       }
@@ -497,23 +622,23 @@ export function convertGraphModel(
         let x = symOf(n, 0);
         const f = constOf(n, 1);
         const depthwise = n.op.includes('Depthwise');
-        if (f.shape.length !== 4) fail(n, `filter of rank 4, got ${JSON.stringify(f.shape)}`);
+        if (f.shape.length !== 4) fail(n, `filter of rank 4, got ${formatJson(f.shape)}`);
         const [kh, kw, cin, cout] = f.shape as [number, number, number, number];
         const [h, w, c] = x.shape as [Dim, Dim, number];
-        if (x.shape.length !== 3) fail(n, `an NHWC input, got per-sample shape ${JSON.stringify(x.shape)}`);
-        const strides = attrInts(n, 'strides') ?? [1, 1, 1, 1];
-        const dil = attrInts(n, 'dilations') ?? [1, 1, 1, 1];
+        if (x.shape.length !== 3) fail(n, `an NHWC input, got per-sample shape ${formatJson(x.shape)}`);
+        const strides = spatialAttr(n, 'strides');
+        const dil = spatialAttr(n, 'dilations');
         const { pad, explicit } = padding(n);
         if (explicit && (explicit[0][0] || explicit[0][1] || explicit[1][0] || explicit[1][1])) {
           x = addLayer({ ...n, name: `${n.name}/pad` }, 'ZeroPadding2D', { padding: explicit }, [x], [plusDim(h, explicit[0][0] + explicit[0][1]), plusDim(w, explicit[1][0] + explicit[1][1]), c]);
         }
         const [hh, ww] = x.shape as [Dim, Dim];
         const groups = depthwise ? 1 : c / cin;
-        if (!depthwise && (!Number.isInteger(groups) || groups < 1)) fail(n, `filter ${JSON.stringify(f.shape)} does not fit ${c} input channels`);
-        if (depthwise && cin !== c) fail(n, `depthwise filter ${JSON.stringify(f.shape)} does not fit ${c} input channels`);
+        if (!depthwise && (!Number.isInteger(groups) || groups < 1)) fail(n, `filter ${formatJson(f.shape)} does not fit ${c} input channels`);
+        if (depthwise && cin !== c) fail(n, `depthwise filter ${formatJson(f.shape)} does not fit ${c} input channels`);
         const oh = convOut(hh, kh, strides[1]!, dil[1]!, pad);
         const ow = convOut(ww, kw, strides[2]!, dil[2]!, pad);
-        if (tooSmall(oh, ow)) fail(n, `input ${JSON.stringify(x.shape)} is smaller than the ${kh}x${kw} kernel`);
+        if (tooSmall(oh, ow)) fail(n, `input ${formatJson(x.shape)} is smaller than the ${kh}x${kw} kernel`);
         const common = {
           kernel_size: [kh, kw],
           strides: [strides[1], strides[2]],
@@ -558,10 +683,10 @@ export function convertGraphModel(
         const ins = dataInputs(n);
         const parts = ins.slice(0, -1).map((_, i) => symOf(n, i));
         const rank = parts[0]!.shape.length;
-        let axis = constOf(n, ins.length - 1).values[0]!;
+        let axis = checkAxis(n, constOf(n, ins.length - 1).values[0], -rank - 1, rank);
         if (axis < 0) axis += rank + 1;
         if (axis !== rank) fail(n, `only concatenation along the channel (last) axis is supported, got axis ${axis}`);
-        const shape = channelConcatShape(parts.map((p) => p.shape)) ?? fail(n, `inputs ${parts.map((p) => JSON.stringify(p.shape)).join(' and ')} differ outside the channel axis`);
+        const shape = channelConcatShape(parts.map((p) => p.shape)) ?? fail(n, `inputs ${parts.map((p) => formatJson(p.shape)).join(' and ')} differ outside the channel axis`);
         values.set(n.name, addLayer(n, 'Concatenate', { axis: -1 }, parts, shape));
         break;
       }
@@ -570,7 +695,7 @@ export function convertGraphModel(
         const x = symOf(n, 0);
         const wv = constOf(n, 1);
         if (attrB(n, 'transpose_a')) fail(n, 'transpose_a is not supported');
-        if (x.shape.length !== 1 || wv.shape.length !== 2) fail(n, `a [batch, in] input and an [in, out] weight, got ${JSON.stringify(x.shape)} and ${JSON.stringify(wv.shape)}`);
+        if (x.shape.length !== 1 || wv.shape.length !== 2) fail(n, `a [batch, in] input and an [in, out] weight, got ${formatJson(x.shape)} and ${formatJson(wv.shape)}`);
         let [fin, fout] = wv.shape as [number, number];
         let kv = Float32Array.from(wv.values);
         if (attrB(n, 'transpose_b')) {
@@ -579,7 +704,7 @@ export function convertGraphModel(
           for (let i = 0; i < fin; i++) for (let j = 0; j < fout; j++) t[i * fout + j] = kv[j * fin + i]!;
           kv = t;
         }
-        if (fin !== x.shape[0]) fail(n, `weight ${JSON.stringify(wv.shape)} does not fit ${x.shape[0]} inputs`);
+        if (fin !== x.shape[0]) fail(n, `weight ${formatJson(wv.shape)} does not fit ${x.shape[0]} inputs`);
         const out = addLayer(n, 'Dense', { units: fout, activation: 'linear', use_bias: false, _kernelShape: [fin, fout] }, [x], [fout], { kernel: kv });
         const l = layerOf.get(out.layer)!;
         let argi = 2;
@@ -643,7 +768,7 @@ export function convertGraphModel(
         if (n.op === 'Maximum' || n.op === 'Minimum') fail(n, `${n.op} with a constant is not supported`);
         const x = (a.kind === 'sym' ? a : b) as Sym;
         const c = (a.kind === 'const' ? a : b) as Const;
-        if (!isChannelConst(c, x)) fail(n, `a scalar or per-channel constant, got shape ${JSON.stringify(c.shape)} for input ${JSON.stringify(x.shape)}`);
+        if (!isChannelConst(c, x)) fail(n, `a scalar or per-channel constant, got shape ${formatJson(c.shape)} for input ${formatJson(x.shape)}`);
         if (c.values.length === 1 && ((n.op === 'Mul' && near(c.values[0], 1 / 6)) || (n.op === 'RealDiv' && a === x && near(c.values[0], 6)))) {
           const hs = hardSwishOfScaled(n, x);
           if (hs) {
@@ -711,7 +836,7 @@ export function convertGraphModel(
       }
       case 'ExpandDims': {
         const x = symOf(n, 0);
-        let axis = constOf(n, 1).values[0]!;
+        let axis = checkAxis(n, constOf(n, 1).values[0], -x.shape.length - 2, x.shape.length + 1);
         if (axis < 0) axis += x.shape.length + 2;
         if (axis < 1) fail(n, 'expanding the batch dimension is not supported');
         const target = [...x.shape];
@@ -723,13 +848,13 @@ export function convertGraphModel(
       case 'MaxPool': {
         checkNHWC(n);
         const x = symOf(n, 0);
-        const k = attrInts(n, 'ksize') ?? [1, 1, 1, 1];
-        const s = attrInts(n, 'strides') ?? [1, 1, 1, 1];
+        const k = spatialAttr(n, 'ksize');
+        const s = spatialAttr(n, 'strides');
         const { pad } = padding(n);
         const [h, w, c] = x.shape as [Dim, Dim, number];
         const oh = convOut(h, k[1]!, s[1]!, 1, pad);
         const ow = convOut(w, k[2]!, s[2]!, 1, pad);
-        if (tooSmall(oh, ow)) fail(n, `input ${JSON.stringify(x.shape)} is smaller than the pool`);
+        if (tooSmall(oh, ow)) fail(n, `input ${formatJson(x.shape)} is smaller than the pool`);
         values.set(
           n.name,
           addLayer(n, n.op === 'AvgPool' ? 'AveragePooling2D' : 'MaxPooling2D', { pool_size: [k[1], k[2]], strides: [s[1], s[2]], padding: pad }, [x], [oh, ow, c]),
@@ -739,7 +864,7 @@ export function convertGraphModel(
       case 'Mean': {
         const x = symOf(n, 0);
         const axes = [...constOf(n, 1).values].map((a) => (a < 0 ? a + 4 : a)).sort();
-        if (x.shape.length !== 3 || axes.join() !== '1,2') fail(n, `only the spatial mean (axes [1, 2]) of an NHWC tensor is supported, got axes ${JSON.stringify(axes)}`);
+        if (x.shape.length !== 3 || axes.join() !== '1,2') fail(n, `only the spatial mean (axes [1, 2]) of an NHWC tensor is supported, got axes ${formatJson(axes)}`);
         const keep = attrB(n, 'keep_dims');
         const c = x.shape[2]!;
         values.set(n.name, addLayer(n, 'GlobalAveragePooling2D', { keepdims: keep }, [x], keep ? [1, 1, c] : [c]));
@@ -752,6 +877,7 @@ export function convertGraphModel(
         if (n.op === 'PadV2' && constOf(n, 2).values[0] !== 0) fail(n, 'only zero padding is supported');
         const v = p.values;
         if (x.shape.length !== 3 || v.length !== 8 || v[0] || v[1] || v[6] || v[7]) fail(n, 'only spatial padding of an NHWC tensor is supported');
+        checkPads(n, v);
         const pads: [[number, number], [number, number]] = [
           [v[2]!, v[3]!],
           [v[4]!, v[5]!],
@@ -763,11 +889,12 @@ export function convertGraphModel(
       case 'Reshape':
       case 'Squeeze': {
         const x = symOf(n, 0);
-        if (isOpen(x.shape)) fail(n, `reshaping a tensor with open sizes ${JSON.stringify(x.shape)} needs them known; pass inputShape`);
+        if (isOpen(x.shape)) fail(n, `reshaping a tensor with open sizes ${formatJson(x.shape)} needs them known; pass inputShape`);
         let target: number[];
         if (n.op === 'Reshape') {
           const t = [...constOf(n, 1).values];
-          if (t.length < 1 || (t[0] !== -1 && t[0] !== 1)) fail(n, `a reshape that keeps the batch dimension, got ${JSON.stringify(t)}`);
+          if (t.length < 1 || (t[0] !== -1 && t[0] !== 1)) fail(n, `a reshape that keeps the batch dimension, got ${formatJson(t)}`);
+          if (t.length > 64 || t.filter((d) => d === -1).length > 2 || !t.every((d) => d === -1 || isDim(d))) fail(n, `a reshape target of integers from 0 to ${MAX_DIM} (one -1), got ${formatJson(t)}`);
           target = t.slice(1);
           const known = prod(target.filter((d) => d !== -1));
           const u = target.indexOf(-1);
@@ -778,7 +905,7 @@ export function convertGraphModel(
           target = (x.shape as number[]).filter((d, i) => (drop.size ? !drop.has(i) : d !== 1));
           if (dims.includes(0)) fail(n, 'squeezing the batch dimension is not supported');
         }
-        if (prod(target) !== prod(x.shape)) fail(n, `cannot reshape ${JSON.stringify(x.shape)} to ${JSON.stringify(target)}`);
+        if (prod(target) !== prod(x.shape)) fail(n, `cannot reshape ${formatJson(x.shape)} to ${formatJson(target)}`);
         values.set(n.name, addLayer(n, 'Reshape', { target_shape: target }, [x], target));
         break;
       }

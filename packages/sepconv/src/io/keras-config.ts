@@ -3,7 +3,8 @@
 // inbound-node syntax accepted), and shape/weight/param/MAC inference over the config alone, with
 // no weights and no wasm memory. The model zoo describes its architectures in this form too, so
 // counting EfficientNet-B7's 66M parameters allocates nothing.
-import { ModelFormatError } from '../errors.js';
+import { clip, formatList, formatJson, ModelFormatError, quote } from '../errors.js';
+import { elementCount, isDim, MAX_DIM, MAX_ELEMENTS } from '../tensor/limits.js';
 import { ACTIVATION_NAMES } from '../layers/activations.js';
 
 /** A Keras layer as serialized in model.json. */
@@ -24,6 +25,7 @@ export interface FlatLayer {
   inputs: string[];
 }
 
+/** A Keras functional graph flattened into one level (nested models and Sequential inlined): layers in topological order, with the graph's input and output layer names. */
 export interface FlatGraph {
   name: string;
   layers: FlatLayer[];
@@ -43,6 +45,7 @@ export interface WeightSpec {
   shape: number[];
 }
 
+/** One layer of a `GraphInfo`: its inputs, inferred output shape, weights, parameter count and multiply-accumulates. */
 export interface LayerInfo {
   name: string;
   className: string;
@@ -55,6 +58,7 @@ export interface LayerInfo {
   macs: number;
 }
 
+/** What `inferGraph` derives from a Keras config alone (no weights, no wasm memory): per-layer shapes, weights, params and MACs. */
 export interface GraphInfo {
   name: string;
   layers: LayerInfo[];
@@ -106,20 +110,76 @@ function fail(msg: string): never {
 function inboundNames(layerName: string, node: any): string[] {
   if (Array.isArray(node)) {
     return node.map((e: any) => {
-      if (!Array.isArray(e) || typeof e[0] !== 'string') fail(`layer '${layerName}': malformed inbound node ${JSON.stringify(e)}`);
+      if (!Array.isArray(e) || typeof e[0] !== 'string') fail(`layer ${quote(layerName)}: malformed inbound node ${formatJson(e)}`);
       return e[0] as string;
     });
   }
   if (node && typeof node === 'object' && Array.isArray(node.args)) {
     const names: string[] = [];
-    const visit = (a: any): void => {
-      if (Array.isArray(a)) a.forEach(visit);
-      else if (a && typeof a === 'object' && a.class_name === '__keras_tensor__') names.push(a.config.keras_history[0]);
-    };
-    node.args.forEach(visit);
+    // Keras 3 nests tensors in lists (Add([a, b])): walk them with a stack, not recursion.
+    const stack: any[] = [...node.args].reverse();
+    while (stack.length) {
+      const a = stack.pop();
+      if (Array.isArray(a)) for (let k = a.length - 1; k >= 0; k--) stack.push(a[k]);
+      else if (a && typeof a === 'object' && a.class_name === '__keras_tensor__') {
+        const h = a.config?.keras_history;
+        if (!Array.isArray(h) || typeof h[0] !== 'string') fail(`layer ${quote(layerName)}: a Keras tensor in its inbound node has no keras_history [layer, node, tensor], got ${formatJson(a.config)}`);
+        names.push(h[0]);
+      }
+    }
     return names;
   }
-  fail(`layer '${layerName}': malformed inbound node ${JSON.stringify(node)}`);
+  fail(`layer ${quote(layerName)}: malformed inbound node ${formatJson(node)}`);
+}
+
+/**
+ * The layers of a functional config in an order where every layer comes after the layers feeding
+ * it (the given order when it already is one, as Keras writes it). A cycle or a self-loop is a
+ * ModelFormatError naming a layer on it. Iterative depth-first search.
+ */
+function topoSortLayers(modelName: unknown, list: KerasLayerJSON[]): KerasLayerJSON[] {
+  const nameOf = (l: KerasLayerJSON): string => {
+    const name = l?.name ?? l?.config?.name;
+    if (typeof name !== 'string') fail(`model ${quote(modelName)}: a layer has no name`);
+    return name;
+  };
+  const byName = new Map<string, number>();
+  list.forEach((l, i) => {
+    const n = nameOf(l);
+    if (byName.has(n)) fail(`model config: two layers are named ${quote(n)}`);
+    byName.set(n, i);
+  });
+  const deps = list.map((l) => {
+    const nodes = l.inbound_nodes ?? [];
+    if (!Array.isArray(nodes)) fail(`layer ${quote(nameOf(l))}: inbound_nodes must be an array, got ${formatJson(nodes)}`);
+    if (nodes.length > 1) fail(`layer ${quote(nameOf(l))}: shared layers (called ${nodes.length} times) are not supported`);
+    return nodes.length ? inboundNames(nameOf(l), nodes[0]).map((n) => byName.get(n)).filter((i): i is number => i !== undefined) : [];
+  });
+  const state = new Uint8Array(list.length); // 0 new, 1 on the stack, 2 done
+  const out: KerasLayerJSON[] = [];
+  for (let root = 0; root < list.length; root++) {
+    if (state[root]) continue;
+    const stack: [number, number][] = [[root, 0]];
+    state[root] = 1;
+    while (stack.length) {
+      const top = stack[stack.length - 1]!;
+      const [i, k] = top;
+      if (k < deps[i]!.length) {
+        top[1]++;
+        const d = deps[i]![k]!;
+        if (state[d] === 1) fail(`model ${quote(modelName)}: layer ${quote(nameOf(list[d]!))} is part of a cycle (it feeds itself${d === i ? '' : ` through ${quote(nameOf(list[i]!))}`})`);
+        if (state[d] === 0) {
+          state[d] = 1;
+          stack.push([d, 0]);
+        }
+      } else {
+        state[i] = 2;
+        out.push(list[i]!);
+        stack.pop();
+      }
+    }
+  }
+  return out;
 }
 
 function batchShape(cfg: any): (number | null)[] | undefined {
@@ -144,55 +204,61 @@ export function normalizeKerasConfig(modelConfig: KerasModelConfig): FlatGraph {
   };
 
   // Returns the names of the flat layers producing the model's outputs; `feeds` are the layers
-  // feeding the nested model's inputs (empty at top level).
-  const expand = (mc: KerasModelConfig, feeds: string[]): { inputs: string[]; outputs: string[] } => {
+  // feeding the nested model's inputs (empty at top level). A generator: a nested model is expanded
+  // by yielding it to the loop below (`yield [config, feeds]` returns its result), so models nested
+  // 20,000 deep need no JS stack.
+  type Expanded = { inputs: string[]; outputs: string[] };
+  type Nested = [KerasModelConfig, string[]];
+  function* expand(mc: KerasModelConfig, feeds: string[]): Generator<Nested, Expanded, Expanded> {
+    if (!mc || typeof mc !== 'object') fail(`model config: expected a layer or model object, got ${formatJson(mc)}`);
     const cfg = mc.config;
     if (mc.class_name === 'Sequential') {
       const list: KerasLayerJSON[] = Array.isArray(cfg) ? cfg : cfg?.layers;
-      if (!Array.isArray(list)) fail(`Sequential '${cfg?.name}': no layer list`);
+      if (!Array.isArray(list)) fail(`Sequential ${quote(cfg?.name)}: no layer list`);
       let prev: string[] = feeds;
       let inputs: string[] = [];
-      list.forEach((l, i) => {
+      for (let i = 0; i < list.length; i++) {
+        const l = list[i]!;
+        if (!l || typeof l !== 'object') fail(`Sequential ${quote(cfg?.name)}: layer ${i} is ${formatJson(l)}`);
         if (l.class_name === 'InputLayer') {
           if (feeds.length) {
-            alias.set(l.config.name ?? l.name, feeds[0]!);
-            return;
+            alias.set(l.config?.name ?? l.name, feeds[0]!);
+            continue;
           }
-          add({ className: 'InputLayer', name: l.config.name ?? l.name, config: l.config, inputs: [] });
-          prev = [l.config.name ?? l.name];
+          add({ className: 'InputLayer', name: l.config?.name ?? l.name, config: l.config ?? {}, inputs: [] });
+          prev = [l.config?.name ?? l.name];
           inputs = prev;
-          return;
+          continue;
         }
         const name = l.config?.name ?? l.name;
         if (i === 0 && prev.length === 0) {
           const shape = batchShape(l.config);
-          if (!shape) fail(`Sequential '${cfg?.name}': the first layer '${name}' has no batch_input_shape`);
+          if (!shape) fail(`Sequential ${quote(cfg?.name)}: the first layer ${quote(name)} has no batch_input_shape`);
           const inName = `${name}_input`;
           add({ className: 'InputLayer', name: inName, config: { batch_input_shape: shape, name: inName }, inputs: [] });
           prev = [inName];
           inputs = prev;
         }
         if (NESTED.has(l.class_name)) {
-          prev = expand(l as KerasModelConfig, prev).outputs;
+          prev = (yield [l as KerasModelConfig, prev]).outputs;
         } else {
           add({ className: l.class_name, name, config: l.config ?? {}, inputs: prev.map(resolve) });
           prev = [name];
         }
-      });
+      }
       return { inputs: feeds.length ? feeds : inputs, outputs: prev };
     }
-    if (!NESTED.has(mc.class_name)) fail(`model config: unknown model class '${mc.class_name}'`);
-    if (!cfg || !Array.isArray(cfg.layers)) fail(`model '${cfg?.name}': config.layers is missing`);
+    if (!NESTED.has(mc.class_name)) fail(`model config: unknown model class ${quote(mc.class_name)}`);
+    if (!cfg || !Array.isArray(cfg.layers)) fail(`model ${quote(cfg?.name)}: config.layers is missing`);
     const inputNames: string[] = (cfg.input_layers ?? []).map((e: any) => (Array.isArray(e) ? e[0] : e));
     const outputNames: string[] = (
       Array.isArray(cfg.output_layers?.[0]) || !Array.isArray(cfg.output_layers) ? cfg.output_layers ?? [] : [cfg.output_layers]
     ).map((e: any) => (Array.isArray(e) ? e[0] : e));
     const nestedOut = new Map<string, string[]>();
-    for (const l of cfg.layers as KerasLayerJSON[]) {
-      const name = l.name ?? l.config?.name;
-      if (typeof name !== 'string') fail(`model '${cfg.name}': a layer has no name`);
+    // Layers listed out of order are sorted; cycles are rejected.
+    for (const l of topoSortLayers(cfg.name, cfg.layers as KerasLayerJSON[])) {
+      const name = (l.name ?? l.config?.name) as string;
       const nodes = l.inbound_nodes ?? [];
-      if (nodes.length > 1) fail(`layer '${name}': shared layers (called ${nodes.length} times) are not supported`);
       const srcs = nodes.length ? inboundNames(name, nodes[0]).map((n) => (nestedOut.get(n)?.[0] ?? n)) : [];
       if (l.class_name === 'InputLayer' && feeds.length) {
         const idx = inputNames.indexOf(name);
@@ -200,7 +266,7 @@ export function normalizeKerasConfig(modelConfig: KerasModelConfig): FlatGraph {
         continue;
       }
       if (NESTED.has(l.class_name)) {
-        nestedOut.set(name, expand(l as KerasModelConfig, srcs.map(resolve)).outputs);
+        nestedOut.set(name, (yield [l as KerasModelConfig, srcs.map(resolve)]).outputs);
         continue;
       }
       add({ className: l.class_name, name, config: l.config ?? {}, inputs: srcs.map(resolve) });
@@ -209,17 +275,31 @@ export function normalizeKerasConfig(modelConfig: KerasModelConfig): FlatGraph {
       inputs: feeds.length ? feeds : inputNames,
       outputs: outputNames.map((n) => resolve(nestedOut.get(n)?.[0] ?? n)),
     };
-  };
+  }
   const alias = new Map<string, string>();
   const resolve = (n: string): string => {
     let cur = n;
     for (let i = 0; i < 100 && alias.has(cur); i++) cur = alias.get(cur)!;
     return cur;
   };
-  const { inputs, outputs } = expand(modelConfig, []);
+  // Runs `expand` with an explicit stack of generators (one per nesting level).
+  const run = (root: KerasModelConfig): Expanded => {
+    const stack: Generator<Nested, Expanded, Expanded>[] = [expand(root, [])];
+    let sent: Expanded | undefined;
+    for (;;) {
+      const step = sent === undefined ? stack[stack.length - 1]!.next(undefined as never) : stack[stack.length - 1]!.next(sent);
+      sent = undefined;
+      if (step.done) {
+        stack.pop();
+        if (!stack.length) return step.value;
+        sent = step.value;
+      } else stack.push(expand(step.value[0], step.value[1]));
+    }
+  };
+  const { inputs, outputs } = run(modelConfig);
   for (const l of layers) {
     l.inputs = l.inputs.map(resolve);
-    for (const i of l.inputs) if (!seen.has(i)) fail(`layer '${l.name}': input '${i}' is not a layer of the model`);
+    for (const i of l.inputs) if (!seen.has(i)) fail(`layer ${quote(l.name)}: input ${quote(i)} is not a layer of the model`);
   }
   if (inputs.length !== 1) fail(`model: sepconv runs single-input models, this one has ${inputs.length} inputs`);
   if (outputs.length !== 1) fail(`model: sepconv runs single-output models, this one has ${outputs.length} outputs`);
@@ -235,7 +315,7 @@ function pair(v: unknown, fallback: number): [number, number] {
   if (typeof v === 'number') return [v, v];
   if (Array.isArray(v) && v.length === 2) return [Number(v[0]), Number(v[1])];
   if (Array.isArray(v) && v.length === 1) return [Number(v[0]), Number(v[0])];
-  fail(`expected an int or a pair, got ${JSON.stringify(v)}`);
+  fail(`expected an int or a pair, got ${formatJson(v)}`);
 }
 
 export function convOut(size: number, k: number, s: number, d: number, padding: string): number;
@@ -255,7 +335,7 @@ export function zeroPadding(v: unknown): [[number, number], [number, number]] {
     if (typeof a === 'number' && typeof b === 'number') return [[a, a], [b, b]];
     if (Array.isArray(a) && Array.isArray(b)) return [[a[0], a[1]], [b[0], b[1]]];
   }
-  fail(`ZeroPadding2D: bad padding ${JSON.stringify(v)}`);
+  fail(`ZeroPadding2D: bad padding ${formatJson(v)}`);
 }
 
 function activationName(v: unknown): string {
@@ -288,7 +368,8 @@ export function broadcastShape(a: readonly Dim[], b: readonly Dim[]): Dim[] {
 }
 
 function fmt(s: readonly Dim[]): string {
-  return `[${s.map((d) => (d === null ? 'null' : d)).join(', ')}]`;
+  const head = s.slice(0, 8).map((d) => (d === null ? 'null' : typeof d === 'number' ? String(d) : formatJson(d)));
+  return `[${head.join(', ')}${s.length > 8 ? `, … ${s.length - 8} more` : ''}]`;
 }
 
 /**
@@ -303,15 +384,15 @@ export function inferGraph(graph: FlatGraph, inputShape?: readonly number[]): Gr
   );
   if (unsupported.length || badAct.length) {
     const lines = [
-      ...unsupported.map((l) => `  ${l.name} (${l.className})`),
-      ...badAct.map((l) => `  ${l.name} (${l.className} with activation '${activationName(l.config.activation)}')`),
+      ...unsupported.map((l) => `  ${clip(l.name)} (${clip(l.className)})`),
+      ...badAct.map((l) => `  ${clip(l.name)} (${l.className} with activation ${quote(activationName(l.config.activation))})`),
     ];
-    fail(`model '${graph.name}' uses ${lines.length} layer(s) sepconv does not support:\n${lines.join('\n')}`);
+    fail(`model ${quote(graph.name)} uses ${lines.length} layer(s) sepconv does not support:\n${formatList(lines, 20, '\n')}`);
   }
   const shapes = new Map<string, Dim[]>();
   const infos: LayerInfo[] = [];
   for (const l of graph.layers) {
-    const ins = l.inputs.map((n) => shapes.get(n)!);
+    const ins = l.inputs.map((n) => shapes.get(n) ?? fail(`layer ${quote(l.name)}: its input ${quote(n)} is not a layer listed before it`));
     const c = l.config;
     const name = l.name;
     const one = (): Dim[] => {
@@ -328,6 +409,10 @@ export function inferGraph(graph: FlatGraph, inputShape?: readonly number[]): Gr
       if (isOpen(s)) fail(`layer '${name}' (${l.className}): ${what} needs known input sizes, got ${fmt(s)}; pass inputShape`);
       return s as number[];
     };
+    /** Sizes from the config (kernel, strides, dilation, pool, filters, units, pads): integers in [min, MAX_DIM]. */
+    const sizes = (what: string, v: readonly unknown[], min = 1): void => {
+      if (!v.every((d) => isDim(d, min))) fail(`layer ${quote(name)} (${clip(l.className)}): ${what} must be integers from ${min} to ${MAX_DIM}, got ${formatJson(v)}`);
+    };
     let out: Dim[];
     const weights: WeightSpec[] = [];
     let macs = 0;
@@ -340,9 +425,10 @@ export function inferGraph(graph: FlatGraph, inputShape?: readonly number[]): Gr
         if (!bs) fail(`input '${name}': no batch_input_shape`);
         const s = bs.slice(1);
         // Open sizes (null) are fine except the channels, which every weight shape needs.
-        if (s.length === 0 || !s.every((d) => d === null || (Number.isInteger(d) && d > 0)) || s[s.length - 1] === null) {
-          fail(`input '${name}': shape ${JSON.stringify(bs)} has unknown channels or sizes that are not positive integers; pass inputShape`);
+        if (s.length === 0 || s.length > 64 || !s.every((d) => d === null || isDim(d, 1)) || s[s.length - 1] === null) {
+          fail(`input '${name}': shape ${formatJson(bs)} has unknown channels or sizes that are not positive integers; pass inputShape`);
         }
+        if (elementCount(s.filter((d): d is number => d !== null)) > MAX_ELEMENTS) fail(`input ${quote(name)}: shape ${formatJson(bs)} has more than 2**30 - 1 values per sample`);
         out = s as Dim[];
         break;
       }
@@ -354,6 +440,7 @@ export function inferGraph(graph: FlatGraph, inputShape?: readonly number[]): Gr
         const [kh, kw] = pair(c.kernel_size, 1);
         const [sh, sw] = pair(c.strides, 1);
         const [dh, dw] = pair(c.dilation_rate, 1);
+        sizes('kernel_size, strides and dilation_rate', [kh, kw, sh, sw, dh, dw]);
         const padding = String(c.padding ?? 'valid').toLowerCase();
         if (padding !== 'same' && padding !== 'valid') fail(`layer '${name}': padding '${c.padding}' is not supported`);
         const oh = convOut(h, kh, sh, dh, padding);
@@ -363,6 +450,7 @@ export function inferGraph(graph: FlatGraph, inputShape?: readonly number[]): Gr
         if (l.className === 'Conv2D') {
           const groups = c.groups ?? 1;
           const f = c.filters;
+          sizes('filters and groups', [f, groups]);
           if (cin % groups || f % groups) fail(`layer '${name}': ${cin} channels or ${f} filters not divisible by groups ${groups}`);
           w('kernel', [kh, kw, cin / groups, f]);
           if (useBias) w('bias', [f]);
@@ -370,6 +458,7 @@ export function inferGraph(graph: FlatGraph, inputShape?: readonly number[]): Gr
           out = [oh, ow, f];
         } else {
           const m = c.depth_multiplier ?? 1;
+          sizes('depth_multiplier', [m]);
           w('depthwise_kernel', [kh, kw, cin, m]);
           macs = prod([oh, ow]) * kh * kw * cin * m;
           if (l.className === 'DepthwiseConv2D') {
@@ -377,6 +466,7 @@ export function inferGraph(graph: FlatGraph, inputShape?: readonly number[]): Gr
             out = [oh, ow, cin * m];
           } else {
             const f = c.filters;
+            sizes('filters', [f]);
             w('pointwise_kernel', [1, 1, cin * m, f]);
             if (useBias) w('bias', [f]);
             macs += prod([oh, ow]) * cin * m * f;
@@ -401,7 +491,7 @@ export function inferGraph(graph: FlatGraph, inputShape?: readonly number[]): Gr
         const s = one();
         const ch = s[s.length - 1]!;
         const axis = Array.isArray(c.axis) ? c.axis : [c.axis ?? -1];
-        if (axis.length !== 1 || (axis[0] !== -1 && axis[0] !== s.length)) fail(`layer '${name}': Normalization over axis ${JSON.stringify(c.axis)} (only the channel axis is supported)`);
+        if (axis.length !== 1 || (axis[0] !== -1 && axis[0] !== s.length)) fail(`layer '${name}': Normalization over axis ${formatJson(c.axis)} (only the channel axis is supported)`);
         if (c.mean == null) {
           w('mean', [ch]);
           w('variance', [ch]);
@@ -421,7 +511,7 @@ export function inferGraph(graph: FlatGraph, inputShape?: readonly number[]): Gr
       case 'PReLU': {
         const s = one();
         const shared: number[] = c.shared_axes == null ? [] : Array.isArray(c.shared_axes) ? c.shared_axes : [c.shared_axes];
-        if (shared.some((a) => !Number.isInteger(a) || a < 1 || a > s.length)) fail(`layer '${name}' (PReLU): shared_axes ${JSON.stringify(c.shared_axes)} do not fit input ${fmt(s)}`);
+        if (shared.some((a) => !Number.isInteger(a) || a < 1 || a > s.length)) fail(`layer '${name}' (PReLU): shared_axes ${formatJson(c.shared_axes)} do not fit input ${fmt(s)}`);
         const alpha = s.map((d, i) => (shared.includes(i + 1) ? 1 : d));
         w('alpha', needKnown(alpha, 'an alpha over an axis it does not share'));
         out = s;
@@ -439,16 +529,17 @@ export function inferGraph(graph: FlatGraph, inputShape?: readonly number[]): Gr
       case 'ZeroPadding2D': {
         const [h, wd, ch] = image();
         const [[t, b], [le, r]] = zeroPadding(c.padding ?? 1);
+        sizes('padding', [t, b, le, r], 0);
         out = [plusDim(h, t + b), plusDim(wd, le + r), ch];
         break;
       }
       case 'Add':
       case 'Multiply': {
         if (ins.length < 2) fail(`layer '${name}' (${l.className}): expected at least 2 inputs, got ${ins.length}`);
-        const rank = Math.max(...ins.map((s) => s.length));
+        const rank = ins.reduce((r, s) => Math.max(r, s.length), 0);
         for (let i = 0; i < rank; i++) {
           const known = ins.map((s) => (s.length - rank + i >= 0 ? s[s.length - rank + i]! : 1)).filter((d): d is number => d !== null);
-          const m = Math.max(1, ...known);
+          const m = known.reduce((a, d) => Math.max(a, d), 1);
           if (known.some((d) => d !== 1 && d !== m)) fail(`layer '${name}' (${l.className}): inputs ${ins.map(fmt).join(' and ')} do not broadcast`);
         }
         // Open sizes are checked when predict() sees them.
@@ -470,6 +561,7 @@ export function inferGraph(graph: FlatGraph, inputShape?: readonly number[]): Gr
         const [h, wd, ch] = image();
         const [ph, pw] = pair(c.pool_size, 2);
         const [sh, sw] = c.strides == null ? [ph, pw] : pair(c.strides, 1);
+        sizes('pool_size and strides', [ph, pw, sh, sw]);
         const padding = String(c.padding ?? 'valid').toLowerCase();
         out = [convOut(h, ph, sh, 1, padding), convOut(wd, pw, sw, 1, padding), ch];
         if (out.some((d) => d !== null && d < 1)) fail(`layer '${name}': input ${fmt([h, wd, ch])} is smaller than its pool`);
@@ -482,7 +574,7 @@ export function inferGraph(graph: FlatGraph, inputShape?: readonly number[]): Gr
         const n = prod(s);
         const unknown = t.findIndex((d) => d === -1 || d === null);
         if (unknown >= 0) t[unknown] = n / known;
-        if (prod(t) !== n || !t.every((d) => Number.isInteger(d))) fail(`layer '${name}': cannot reshape ${fmt(s)} to ${JSON.stringify(c.target_shape)}`);
+        if (prod(t) !== n || !t.every((d) => Number.isInteger(d))) fail(`layer '${name}': cannot reshape ${fmt(s)} to ${formatJson(c.target_shape)}`);
         out = t;
         break;
       }
@@ -493,6 +585,7 @@ export function inferGraph(graph: FlatGraph, inputShape?: readonly number[]): Gr
         const s = one();
         const fin = s[s.length - 1] as number;
         const units = c.units;
+        sizes('units', [units]);
         w('kernel', [fin, units]);
         if (c.use_bias ?? true) w('bias', [units]);
         macs = (prod(s) / fin) * fin * units;

@@ -1,7 +1,9 @@
 // TF.js weight manifests and shards: float32, int32, and quantized uint8 / uint16 / float16
 // shards, dequantized on load (v = q * scale + min; float16 widened exactly).
-import { ModelFormatError } from '../errors.js';
+import { formatJson, ModelFormatError, quote } from '../errors.js';
+import { elementCount, isDim } from '../tensor/limits.js';
 
+/** One entry of a model.json `weightsManifest`: a weight's name, shape, dtype and optional quantization. */
 export interface WeightEntry {
   name: string;
   shape: number[];
@@ -9,6 +11,7 @@ export interface WeightEntry {
   quantization?: { dtype: string; scale?: number; min?: number; original_dtype?: string };
 }
 
+/** One group of a model.json `weightsManifest`: the shard files (`paths`) and the weights they hold, in order. */
 export interface WeightGroup {
   paths: string[];
   weights: WeightEntry[];
@@ -19,20 +22,53 @@ export type NamedWeights = Map<string, { shape: number[]; values: Float32Array |
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
-const BYTES: Record<string, number> = { float32: 4, int32: 4, uint8: 1, uint16: 2, float16: 2, bool: 1 };
+/** Bytes per value of each stored dtype (own keys only: `toString` or `__proto__` is no dtype). */
+const BYTES = new Map<string, number>([
+  ['float32', 4],
+  ['int32', 4],
+  ['uint8', 1],
+  ['uint16', 2],
+  ['float16', 2],
+  ['bool', 1],
+]);
+const DTYPES = new Set(['float32', 'int32', 'bool']);
+const QUANT = new Set(['uint8', 'uint16', 'float16']);
 
+/**
+ * Checks a manifest: groups of `{ paths, weights }`, shard paths strings, each weight a name, a
+ * shape of dimensions within MAX_DIM and at most MAX_ELEMENTS values, a dtype (float32, int32,
+ * bool), and a quantization (uint8 / uint16 with finite scale and min, or float16) only on float32
+ * or int32 weights. Every violation is a ModelFormatError naming the weight.
+ */
 export function validateManifest(manifest: unknown, what: string): WeightGroup[] {
   if (!Array.isArray(manifest)) throw new ModelFormatError(`${what}: weightsManifest must be an array of { paths, weights }`);
   manifest.forEach((g: any, gi: number) => {
     if (!g || !Array.isArray(g.paths) || !Array.isArray(g.weights)) {
       throw new ModelFormatError(`${what}: weightsManifest[${gi}] must have 'paths' and 'weights' arrays`);
     }
+    g.paths.forEach((p: unknown, pi: number) => {
+      if (typeof p !== 'string' || p === '') throw new ModelFormatError(`${what}: weightsManifest[${gi}].paths[${pi}] must be a file name, got ${formatJson(p)}`);
+    });
     g.weights.forEach((w: any, wi: number) => {
-      if (!w || typeof w.name !== 'string' || !Array.isArray(w.shape) || !w.shape.every((d: unknown) => Number.isInteger(d) && (d as number) >= 0)) {
-        throw new ModelFormatError(`${what}: weightsManifest[${gi}].weights[${wi}] needs a name and a shape of non-negative integers, got ${JSON.stringify(w)}`);
+      if (!w || typeof w.name !== 'string' || !Array.isArray(w.shape) || w.shape.length > 64 || !w.shape.every((d: unknown) => isDim(d))) {
+        throw new ModelFormatError(`${what}: weightsManifest[${gi}].weights[${wi}] needs a name and a shape of at most 64 integers from 0 to 2**31 - 1, got ${formatJson(w)}`);
       }
-      const dt = w.quantization?.dtype ?? w.dtype;
-      if (!(dt in BYTES)) throw new ModelFormatError(`${what}: weight '${w.name}' has dtype '${dt}' (supported: float32, int32, bool, and uint8/uint16/float16 quantization)`);
+      const name = quote(w.name);
+      if (elementCount(w.shape) === Infinity) throw new ModelFormatError(`${what}: weight ${name} of shape ${formatJson(w.shape)} has more than 2**30 - 1 values`);
+      if (typeof w.dtype !== 'string' || !DTYPES.has(w.dtype)) {
+        throw new ModelFormatError(`${what}: weight ${name} has dtype ${quote(w.dtype)} (supported: float32, int32, bool, and uint8/uint16/float16 quantization)`);
+      }
+      const q = w.quantization;
+      if (q === undefined || q === null) return;
+      if (typeof q !== 'object' || typeof q.dtype !== 'string' || !QUANT.has(q.dtype)) {
+        throw new ModelFormatError(`${what}: weight ${name} has quantization dtype ${quote(q?.dtype)} (supported: uint8, uint16, float16)`);
+      }
+      if (w.dtype === 'bool' || (q.original_dtype !== undefined && q.original_dtype !== w.dtype)) {
+        throw new ModelFormatError(`${what}: weight ${name}: a ${q.dtype} quantization of a ${formatJson(q.original_dtype ?? w.dtype)} weight of dtype ${w.dtype} is not supported`);
+      }
+      if (q.dtype !== 'float16' && !(typeof q.scale === 'number' && Number.isFinite(q.scale) && typeof q.min === 'number' && Number.isFinite(q.min))) {
+        throw new ModelFormatError(`${what}: weight ${name}: ${q.dtype} quantization needs a finite scale and min, got ${formatJson(q)}`);
+      }
     });
   });
   return manifest as WeightGroup[];
@@ -51,7 +87,7 @@ export function halfToFloat(h: number): number {
 /** Bytes a weight occupies in its shard. */
 export function weightByteLength(w: WeightEntry): number {
   const n = w.shape.reduce((a, b) => a * b, 1);
-  return n * BYTES[w.quantization?.dtype ?? w.dtype]!;
+  return n * BYTES.get(w.quantization?.dtype ?? w.dtype)!;
 }
 
 /**
@@ -59,6 +95,7 @@ export function weightByteLength(w: WeightEntry): number {
  * order, as TF.js lays them out). Checks the total size against the manifest.
  */
 export function decodeWeights(groups: WeightGroup[], data: Uint8Array, what = 'model'): NamedWeights {
+  validateManifest(groups, what);
   const out: NamedWeights = new Map();
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   let off = 0;
@@ -72,13 +109,13 @@ export function decodeWeights(groups: WeightGroup[], data: Uint8Array, what = 'm
       const q = w.quantization;
       const isInt = (q?.original_dtype ?? w.dtype) === 'int32';
       const vals = isInt ? new Int32Array(n) : new Float32Array(n);
-      if (q && q.dtype !== w.dtype) {
+      if (q) {
         if (q.dtype === 'float16') {
           for (let i = 0; i < n; i++) vals[i] = halfToFloat(view.getUint16(off + 2 * i, true));
         } else {
-          const scale = q.scale ?? 1;
-          const min = q.min ?? 0;
-          if (!Number.isFinite(scale) || !Number.isFinite(min)) throw new ModelFormatError(`${what}: weight '${w.name}': bad quantization ${JSON.stringify(q)}`);
+          // validateManifest checked both are finite numbers.
+          const scale = q.scale!;
+          const min = q.min!;
           if (q.dtype === 'uint8') for (let i = 0; i < n; i++) vals[i] = data[off + i]! * scale + min;
           else for (let i = 0; i < n; i++) vals[i] = view.getUint16(off + 2 * i, true) * scale + min;
           if (isInt) for (let i = 0; i < n; i++) vals[i] = Math.round(vals[i]!);

@@ -9,6 +9,9 @@ import { ModelFormatError } from '../errors.js';
 /** Parses a JavaScript object/array/string/number literal starting at `text[start]`. */
 export function parseJsLiteral(text: string, start = 0): { value: unknown; end: number } {
   let i = start;
+  // Nesting is bounded (the parser recurses per level); model.json literals nest a few dozen deep.
+  let depth = 0;
+  const MAX_DEPTH = 1000;
   const err = (what: string): never => {
     throw new ModelFormatError(`wrapped model: ${what} at offset ${i} (near ${JSON.stringify(text.slice(Math.max(0, i - 20), i + 20))})`);
   };
@@ -60,7 +63,14 @@ export function parseJsLiteral(text: string, start = 0): { value: unknown; end: 
   const value = (): unknown => {
     ws();
     const ch = text[i];
-    if (ch === '{') {
+    // Every nesting ({, [, !, void) goes through here.
+    if (++depth > MAX_DEPTH) err(`literal nested more than ${MAX_DEPTH} deep`);
+    const v = ch === '{' ? object() : ch === '[' ? array() : scalar(ch);
+    depth--;
+    return v;
+  };
+  const object = (): unknown => {
+    {
       i++;
       const obj: Record<string, unknown> = {};
       ws();
@@ -86,7 +96,9 @@ export function parseJsLiteral(text: string, start = 0): { value: unknown; end: 
         }
       }
     }
-    if (ch === '[') {
+  };
+  const array = (): unknown => {
+    {
       i++;
       const arr: unknown[] = [];
       ws();
@@ -107,6 +119,8 @@ export function parseJsLiteral(text: string, start = 0): { value: unknown; end: 
         }
       }
     }
+  };
+  const scalar = (ch: string | undefined): unknown => {
     if (ch === '"' || ch === "'") return str();
     if (ch === '!') {
       i++;

@@ -2,6 +2,7 @@
 // SpatiallySeparableConv2D, DepthwiseSeparableConv (the seed's block) and Dense.
 import { OptionError, ShapeError } from '../errors.js';
 import { convGeometry, pair, type Padding, type Pair } from '../ops/geometry.js';
+import { checkPositiveOption, isDim, MAX_DIM } from '../tensor/limits.js';
 import { kerasActivationName, stepActivation, type LayerActivation } from './activations.js';
 import type { ConvWeights, LowerContext, StepActivation } from './ir.js';
 import { Layer, symShapeStr, type LayerArgs, type SymShape, type WeightDef } from './layer.js';
@@ -18,16 +19,15 @@ export interface SeparableParts {
 export function paddingOption(op: string, p: unknown, fallback: Padding): Padding {
   if (p === undefined) return fallback;
   if (p === 'same' || p === 'valid') return p;
-  if (typeof p === 'number' && Number.isInteger(p) && p >= 0) return [p, p, p, p];
-  if (Array.isArray(p) && p.length === 2 && p.every((x) => Number.isInteger(x) && x >= 0)) return [p[0], p[0], p[1], p[1]];
-  if (Array.isArray(p) && p.length === 4 && p.every((x) => Number.isInteger(x) && x >= 0)) return [p[0], p[1], p[2], p[3]];
-  throw new OptionError(op, 'padding', "'same' | 'valid' | a non-negative integer | [padH, padW] | [top, bottom, left, right]", p);
+  if (isDim(p)) return Object.freeze([p, p, p, p] as const);
+  if (Array.isArray(p) && p.length === 2 && p.every((x) => isDim(x))) return Object.freeze([p[0], p[0], p[1], p[1]]) as Padding;
+  if (Array.isArray(p) && p.length === 4 && p.every((x) => isDim(x))) return Object.freeze([p[0], p[1], p[2], p[3]]) as Padding;
+  throw new OptionError(op, 'padding', `'same' | 'valid' | an integer from 0 to ${MAX_DIM} | [padH, padW] | [top, bottom, left, right] of them`, p);
 }
 
 function positiveInt(op: string, name: string, v: unknown, fallback?: number): number {
   if (v === undefined && fallback !== undefined) return fallback;
-  if (!Number.isInteger(v) || (v as number) < 1) throw new OptionError(op, name, 'a positive integer', v);
-  return v as number;
+  return checkPositiveOption(op, name, v);
 }
 
 /** Output [OH, OW] of a conv over a symbolic [H, W, ...] shape; throws ShapeError naming the layer when it does not fit. */

@@ -3,6 +3,7 @@
 // conv also predicts a sigmoid mask per tap.
 import { OptionError, ShapeError } from '../errors.js';
 import { convGeometry } from '../ops/geometry.js';
+import { checkPositiveOption } from '../tensor/limits.js';
 import { kerasActivationName } from './activations.js';
 import { emitConv, WindowedConv, type WindowedConvArgs } from './conv.js';
 import type { LowerContext } from './ir.js';
@@ -36,8 +37,7 @@ export class DeformableDepthwiseConv2D extends WindowedConv {
     const op = this.label;
     const positive = (name: string, v: unknown) => {
       if (v === undefined) return 1;
-      if (!Number.isInteger(v) || (v as number) < 1) throw new OptionError(op, name, 'a positive integer', v);
-      return v as number;
+      return checkPositiveOption(op, name, v);
     };
     this.depthMultiplier = positive('depthMultiplier', args.depthMultiplier);
     this.offsetGroups = positive('offsetGroups', args.offsetGroups);

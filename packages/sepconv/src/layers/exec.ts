@@ -17,7 +17,7 @@ import { softmax as softmaxOp } from '../ops/softmax.js';
 import { PackedSpatialWeights, runSpatial } from '../ops/spatial.js';
 import { expandDepthwiseFits, expandDepthwiseRing, runExpandDepthwise } from '../ops/expand-depthwise.js';
 import { convGeometry, type ConvGeometry } from '../ops/geometry.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { rawView, type Tensor } from '../tensor/tensor.js';
 import { isKernelActivation } from './activations.js';
 import { activationJS, binaryJS, concatJS, leakyJS, poolJS } from './fallback.js';
 import type { AffineStep, ConvStep, ConvWeights, ExpandDepthwiseStep, Lowered, Step, StepActivation } from './ir.js';
@@ -303,7 +303,7 @@ export function prepareRunner(s: Step, shapes: number[][], n: number, cache: Wei
       const g = geometryOf(s, inS);
       if (g.outH !== outS[1] || g.outW !== outS[2]) throw new ShapeError(s.layer, `output [${outS.join(', ')}]`, `[${g.outH}, ${g.outW}]`);
       const a = s.activation;
-      return (ins, out) => withActivation(a, (act) => runDepthwise(ins[0]!, w.packed, g, act, s.layer, out), () => out.view(s.layer), lastOut);
+      return (ins, out) => withActivation(a, (act) => runDepthwise(ins[0]!, w.packed, g, act, s.layer, out), () => rawView(out, s.layer), lastOut);
     }
     case 'deformDepthwise': {
       const g = convGeometry(s.layer, inS[1]!, inS[2]!, s.kernel, s.strides, s.dilations, [s.pads.top, s.pads.bottom, s.pads.left, s.pads.right]);
@@ -313,7 +313,7 @@ export function prepareRunner(s: Step, shapes: number[][], n: number, cache: Wei
       });
       const [a, groups] = [s.activation, s.offsetGroups];
       return (ins, out) =>
-        withActivation(a, (act) => runDeformableDepthwise(ins[0]!, ins[1]!, ins[2], w.packed, g, groups, act, s.layer, out), () => out.view(s.layer), lastOut);
+        withActivation(a, (act) => runDeformableDepthwise(ins[0]!, ins[1]!, ins[2], w.packed, g, groups, act, s.layer, out), () => rawView(out, s.layer), lastOut);
     }
     case 'spatial': {
       const [kh, kw] = s.kernel;
@@ -324,7 +324,7 @@ export function prepareRunner(s: Step, shapes: number[][], n: number, cache: Wei
         const { vertical, horizontal, bias } = s.weights();
         return new WasmWeights(PackedSpatialWeights.pack(vertical, horizontal, kh, kw, c, 1, bias, s.layer), (vertical.length + horizontal.length + (bias?.length ?? 0)) * 4);
       });
-      return (ins, out) => withActivation(a, (act) => runSpatial(ins[0]!, w.packed, g, act, s.layer, out), () => out.view(s.layer), lastOut);
+      return (ins, out) => withActivation(a, (act) => runSpatial(ins[0]!, w.packed, g, act, s.layer, out), () => rawView(out, s.layer), lastOut);
     }
     case 'conv': {
       const g = geometryOf(s, inS);
@@ -334,7 +334,7 @@ export function prepareRunner(s: Step, shapes: number[][], n: number, cache: Wei
         return new WasmWeights(PackedConvWeights.pack(f.filter, f.filterShape, f.bias, groups, s.layer), (f.filter.length + (f.bias?.length ?? 0)) * 4);
       });
       const a = s.activation;
-      return (ins, out) => withActivation(a, (act) => runConv2d(ins[0]!, w.packed, g, act, s.layer, out), () => out.view(s.layer), lastOut);
+      return (ins, out) => withActivation(a, (act) => runConv2d(ins[0]!, w.packed, g, act, s.layer, out), () => rawView(out, s.layer), lastOut);
     }
     case 'convTranspose': {
       const p = s.pads;
@@ -368,18 +368,18 @@ export function prepareRunner(s: Step, shapes: number[][], n: number, cache: Wei
     case 'dense': {
       const w = packedGemm(s, lastIn, lastOut, cache);
       const a = s.activation;
-      return (ins, out) => withActivation(a, (act) => runDense(ins[0]!, w.packed, act, s.layer, out), () => out.view(s.layer), lastOut);
+      return (ins, out) => withActivation(a, (act) => runDense(ins[0]!, w.packed, act, s.layer, out), () => rawView(out, s.layer), lastOut);
     }
     case 'affine': {
       const a = s as AffineStep;
       const w = cache.get(`affine:${a.key}`, () => packDepthwise(a.scale(), [1, 1, lastIn, 1], a.shift(), s.layer));
       const g = convGeometry(s.layer, inS[1]!, inS[2]!, [1, 1], [1, 1], [1, 1], 'valid');
-      return (ins, out) => withActivation(a.activation, (act) => runDepthwise(ins[0]!, w.packed, g, act, s.layer, out), () => out.view(s.layer), lastOut);
+      return (ins, out) => withActivation(a.activation, (act) => runDepthwise(ins[0]!, w.packed, g, act, s.layer, out), () => rawView(out, s.layer), lastOut);
     }
     case 'activation': {
       const act = s.activation;
       if (act === 'softmax') return (ins, out) => softmaxOp(ins[0]!, {}, out);
-      if (!isKernelActivation(act)) return (ins, out) => activationJS(ins[0]!.view(s.layer), out.view(s.layer), lastOut, act);
+      if (!isKernelActivation(act)) return (ins, out) => activationJS(rawView(ins[0]!, s.layer), rawView(out, s.layer), lastOut, act);
       return (ins, out) => activationOp(ins[0]!, act, out);
     }
     case 'add':
@@ -391,19 +391,19 @@ export function prepareRunner(s: Step, shapes: number[][], n: number, cache: Wei
       const rank4Gate = inS.length === 4 && io.ins[1]!.length === 4 && io.ins[1]![1] === 1 && io.ins[1]![2] === 1;
       if (kind === 'mul' && (sameShape || rank4Gate)) return (ins, out) => mulOp(ins[0]!, ins[1]!, out);
       return (ins, out) => {
-        const y = out.view(s.layer);
-        binaryJS(kind, ins[0]!.view(s.layer), ins[1]!.view(s.layer), y, n, lastOut);
+        const y = rawView(out, s.layer);
+        binaryJS(kind, rawView(ins[0]!, s.layer), rawView(ins[1]!, s.layer), y, n, lastOut);
         if (a !== 'linear') activationJS(y, y, lastOut, a);
       };
     }
     case 'leaky': {
       const slope = s.slope();
       const { threshold, maxValue } = s;
-      return (ins, out) => leakyJS(ins[0]!.view(s.layer), out.view(s.layer), slope, threshold, maxValue);
+      return (ins, out) => leakyJS(rawView(ins[0]!, s.layer), rawView(out, s.layer), slope, threshold, maxValue);
     }
     case 'concat': {
       const widths = s.inputs.map((v) => shapes[v]![shapes[v]!.length - 1]!);
-      return (ins, out) => concatJS(ins.map((t) => t.view(s.layer)), widths, out.view(s.layer), lastOut);
+      return (ins, out) => concatJS(ins.map((t) => rawView(t, s.layer)), widths, rawView(out, s.layer), lastOut);
     }
     case 'gap': {
       return (ins, out) => globalAvgPool(ins[0]!, {}, out);
@@ -415,7 +415,7 @@ export function prepareRunner(s: Step, shapes: number[][], n: number, cache: Wei
       // The wasm pool refuses pads as wide as the window ('same' never makes those).
       const padsOk = g.pads.top < g.kernelH && g.pads.bottom < g.kernelH && g.pads.left < g.kernelW && g.pads.right < g.kernelW;
       if (padsOk) return (ins, out) => runPool(ins[0]!, g, mode === 'avg' ? 0 : 1, s.layer, out);
-      return (ins, out) => poolJS(mode, ins[0]!.view(s.layer), n, lastIn, g, out.view(s.layer));
+      return (ins, out) => poolJS(mode, rawView(ins[0]!, s.layer), n, lastIn, g, rawView(out, s.layer));
     }
     case 'pad': {
       const p = s.pads;
@@ -423,6 +423,6 @@ export function prepareRunner(s: Step, shapes: number[][], n: number, cache: Wei
     }
     case 'alias':
       // Shares its input's memory; only runs (a copy) when the input lives outside the arena.
-      return (ins, out) => out.view(s.layer).set(ins[0]!.view(s.layer));
+      return (ins, out) => rawView(out, s.layer).set(rawView(ins[0]!, s.layer));
   }
 }

@@ -52,6 +52,7 @@ export * from './deformable.js';
 export * from './misc.js';
 export * from './norm.js';
 
+/** Layer factories, as `tf.layers` in TF.js: `layers.conv2d({ filters, kernelSize })` and so on. Each returns a new layer to `apply()` to symbolic tensors or to pass to `sequential()`. */
 export const layers = {
   conv2d: (args: Conv2DArgs) => new Conv2D(args),
   depthwiseConv2d: (args: DepthwiseConv2DArgs) => new DepthwiseConv2D(args),

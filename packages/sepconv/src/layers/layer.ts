@@ -1,10 +1,12 @@
 import { DTypeError, ModelFormatError, OptionError, ShapeError } from '../errors.js';
 import { shapeStr } from '../ops/validate.js';
+import { elementCount, isDim, MAX_DIM, MAX_ELEMENTS } from '../tensor/limits.js';
 import type { LowerContext } from './ir.js';
 
 /** A per-sample shape (no batch dimension); `null` where a size is only known at predict time. */
 export type SymShape = (number | null)[];
 
+/** Options every layer accepts. */
 export interface LayerArgs {
   /** Unique within a model; weights are named `<name>/<weight>`. Default: Keras-style `conv2d_3`. */
   name?: string;
@@ -25,11 +27,13 @@ export interface WeightDef {
   init: Initializer;
 }
 
+/** A layer weight's name (Keras-style, `<layer>/<weight>`) and shape. */
 export interface WeightSpec {
   name: string;
   shape: number[];
 }
 
+/** Weights by Keras-style name (`conv1/kernel`), as `setWeights` takes them and `getWeights` returns them. */
 export type WeightMap = Record<string, Float32Array> | Map<string, Float32Array>;
 
 /** Bumped on every weight change anywhere, so built models know to repack. */
@@ -94,15 +98,32 @@ export interface Node {
 
 /** The output of `input()` or `layer.apply()`: a shape and where it comes from, no data. */
 export class SymbolicTensor {
+  /** Per-sample shape (Keras `shape[1:]`); a frozen copy, so a built graph cannot be reshaped from outside. */
+  readonly shape: SymShape;
+
   constructor(
-    /** Per-sample shape (Keras `shape[1:]`). */
-    readonly shape: SymShape,
+    shape: SymShape,
     readonly node: Node | undefined,
     readonly name: string,
-  ) {}
+  ) {
+    this.shape = Object.freeze([...shape]) as SymShape;
+  }
 
   toString(): string {
     return `SymbolicTensor(${this.name}, [null, ${this.shape.map((d) => (d === null ? 'null' : d)).join(', ')}])`;
+  }
+}
+
+/**
+ * Checks a layer's per-sample output shape against the shared limits when the model is built: every
+ * known size an integer from 0 to MAX_DIM, and at most MAX_ELEMENTS values per sample when all are known.
+ */
+export function checkSymShape(label: string, s: SymShape): void {
+  if (!s.every((d) => d === null || isDim(d))) {
+    throw new ShapeError(label, `an output shape of sizes from 0 to ${MAX_DIM} (2**31 - 1)`, symShapeStr(s));
+  }
+  if (s.every((d) => d !== null) && elementCount(s as number[]) > MAX_ELEMENTS) {
+    throw new ShapeError(label, `an output of at most ${MAX_ELEMENTS} (2**30 - 1) values per sample (what a wasm32 memory can hold)`, symShapeStr(s));
   }
 }
 
@@ -224,6 +245,7 @@ export abstract class Layer {
     if (this.arity === 'many' && list.length < 2) throw new ShapeError(this.label, 'a list of at least 2 inputs', `${list.length} input(s)`);
     const shapes = list.map((t) => t.shape);
     const out = this.computeOutputShape(shapes);
+    checkSymShape(this.label, out);
     this.build(shapes);
     const node: Node = { layer: this, inputs: list, output: undefined as unknown as SymbolicTensor };
     node.output = new SymbolicTensor(out, node, this.name);

@@ -2,6 +2,7 @@
 // Dropout, Flatten, Reshape, and SqueezeExcite.
 import { OptionError, ShapeError } from '../errors.js';
 import { convGeometry, pair, type Pads, type Pair } from '../ops/geometry.js';
+import { checkPositiveOption, isDim, MAX_DIM } from '../tensor/limits.js';
 import { kerasActivationName, stepActivation, type LayerActivation } from './activations.js';
 import { emitPointwise, spatialOut } from './conv.js';
 import type { LowerContext, StepActivation } from './ir.js';
@@ -243,12 +244,13 @@ export class ZeroPadding2D extends Layer {
   constructor(args: ZeroPadding2DArgs = {}) {
     super(args, 'zero_padding2d');
     const p = args.padding ?? 1;
-    const ok = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0;
+    const ok = (v: unknown): v is number => isDim(v);
     if (ok(p)) this.pads = { top: p, bottom: p, left: p, right: p };
     else if (Array.isArray(p) && p.length === 2 && ok(p[0]) && ok(p[1])) this.pads = { top: p[0], bottom: p[0], left: p[1], right: p[1] };
     else if (Array.isArray(p) && p.length === 2 && Array.isArray(p[0]) && Array.isArray(p[1]) && [...p[0], ...p[1]].every(ok) && p[0].length === 2 && p[1].length === 2) {
       this.pads = { top: p[0][0], bottom: p[0][1], left: p[1][0], right: p[1][1] };
-    } else throw new OptionError(this.label, 'padding', 'n, [padH, padW] or [[top, bottom], [left, right]] of non-negative integers', p);
+    } else throw new OptionError(this.label, 'padding', `n, [padH, padW] or [[top, bottom], [left, right]] of integers from 0 to ${MAX_DIM} (2**31 - 1)`, p);
+    Object.freeze(this.pads);
   }
   computeOutputShape([s]: SymShape[]): SymShape {
     rank3(this.label, s!);
@@ -441,10 +443,10 @@ export class Reshape extends Layer {
   constructor(args: ReshapeArgs) {
     super(args, 'reshape');
     const t = args.targetShape;
-    if (!Array.isArray(t) || !t.every((d) => Number.isInteger(d) && (d >= 1 || d === -1)) || t.filter((d) => d === -1).length > 1) {
-      throw new OptionError(this.label, 'targetShape', 'positive integers with at most one -1', t);
+    if (!Array.isArray(t) || !t.every((d) => isDim(d, 1) || d === -1) || t.filter((d) => d === -1).length > 1) {
+      throw new OptionError(this.label, 'targetShape', `integers from 1 to ${MAX_DIM} (2**31 - 1) with at most one -1`, t);
     }
-    this.targetShape = [...t];
+    this.targetShape = Object.freeze([...t]) as number[];
   }
   private resolve(size: number | null): SymShape {
     const known = this.targetShape.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
@@ -488,7 +490,7 @@ export class SqueezeExcite extends Layer {
   readonly gateActivation: StepActivation;
   constructor(args: SqueezeExciteArgs = {}) {
     super(args, 'squeeze_excite');
-    if (args.filters !== undefined && !(Number.isInteger(args.filters) && args.filters >= 1)) throw new OptionError(this.label, 'filters', 'a positive integer', args.filters);
+    if (args.filters !== undefined) checkPositiveOption(this.label, 'filters', args.filters);
     if (args.ratio !== undefined && !(args.ratio > 0 && args.ratio <= 1)) throw new OptionError(this.label, 'ratio', 'a number in (0, 1]', args.ratio);
     if (args.filters === undefined && args.ratio === undefined) throw new OptionError(this.label, 'ratio', 'given (or filters)', undefined);
     this.ratio = args.ratio;

@@ -14,6 +14,7 @@ type Sym = SymbolicTensor;
 const on = (layer: Layer, x: Sym | Sym[]): Sym => layer.apply(x);
 const squareWindow = (k: number, s = 1) => ({ kernelSize: [k, k] as [number, number], strides: [s, s] as [number, number], dilationRate: [1, 1] as [number, number] });
 
+/** Builds a zoo architecture (an `ArchSpec`) directly into sepconv layers: the path `mobilenetV2()` and the other zoo functions take to a `Model`. */
 export class LayerArchBuilder extends ArchNames implements Arch<Sym> {
   inputs: Sym | undefined;
 

@@ -6,8 +6,10 @@ import { OptionError } from '../errors.js';
 import type { KerasModelConfig } from '../io/keras-config.js';
 import { archConfig, type Arch, type ArchSpec, checkPositiveInt, correctPad, makeDivisible } from './arch.js';
 
+/** An EfficientNet size, `'b0'` to `'b7'`. */
 export type EfficientNetVariant = 'b0' | 'b1' | 'b2' | 'b3' | 'b4' | 'b5' | 'b6' | 'b7';
 
+/** Options of `efficientnet()` and `efficientnetArch()`. */
 export interface EfficientNetOptions {
   /** Default 1000. */
   classes?: number;
@@ -42,6 +44,7 @@ export const EFFICIENTNET_BLOCKS: readonly { k: number; repeats: number; fin: nu
 
 const DROP_CONNECT = 0.2;
 
+/** The EfficientNet architecture of the given variant, as an `ArchSpec` (layer for layer as Keras Applications), to build with sepconv layers or emit as a Keras config. */
 export function efficientnetArch(variant: EfficientNetVariant, options: EfficientNetOptions = {}): ArchSpec {
   const op = 'efficientnet';
   const scaling = EFFICIENTNET_SCALING[variant];

@@ -3,15 +3,17 @@
 // packs weights once; `predict` then runs without allocating wasm memory.
 import { DisposedTensorError, DTypeError, ModelFormatError, OptionError, ShapeError } from '../errors.js';
 import { shapeStr } from '../ops/validate.js';
-import { runtime, type Runtime } from '../runtime/state.js';
-import { Tensor } from '../tensor/tensor.js';
+import { checkCurrent, isCurrent, runtime, type Runtime } from '../runtime/state.js';
+import { checkElements, checkShape, isDim, MAX_DIM } from '../tensor/limits.js';
+import { rawView, Tensor } from '../tensor/tensor.js';
 import { fuse, fuseExpandDepthwise, ioShapes, prepareRunner, WeightCache, type Runner } from '../layers/exec.js';
 import { LowerContext, type Lowered, type Step } from '../layers/ir.js';
-import { checkWeight, Layer, uniqueName, SymbolicTensor, symShapeStr, type Node, type SymShape, type WeightMap, type WeightSpec } from '../layers/layer.js';
+import { checkSymShape, checkWeight, Layer, uniqueName, SymbolicTensor, symShapeStr, type Node, type SymShape, type WeightMap, type WeightSpec } from '../layers/layer.js';
 import { InputLayer } from '../layers/misc.js';
 import { planArena, type ArenaPlan, type Interval } from './arena.js';
 import { buildProfile, buildSummary, type ProfileReport, type SummaryReport } from './summary.js';
 
+/** Options of `input()`: the per-sample shape of a model input. */
 export interface InputArgs {
   /** Per-sample shape, e.g. [224, 224, 3]; `null` for sizes given at predict time. */
   shape: readonly (number | null)[];
@@ -20,15 +22,17 @@ export interface InputArgs {
 
 /** A symbolic model input (Keras `Input`). */
 export function input(args: InputArgs): SymbolicTensor {
-  if (!args || !Array.isArray(args.shape) || !args.shape.every((d) => d === null || (Number.isInteger(d) && d >= 1))) {
-    throw new OptionError('input', 'shape', 'a per-sample shape of positive integers or null, e.g. [224, 224, 3]', args?.shape);
+  if (!args || !Array.isArray(args.shape) || !args.shape.every((d) => d === null || isDim(d, 1))) {
+    throw new OptionError('input', 'shape', `a per-sample shape of integers from 1 to ${MAX_DIM} (2**31 - 1) or null, e.g. [224, 224, 3]`, args?.shape);
   }
+  checkSymShape(`input${args.name ? ` ${args.name}` : ''}`, args.shape);
   const layer = new InputLayer({ shape: [...args.shape], name: args.name });
   const node: Node = { layer, inputs: [], output: undefined as unknown as SymbolicTensor };
   node.output = new SymbolicTensor([...args.shape], node, layer.name);
   return node.output;
 }
 
+/** What a built model holds in wasm memory (see `Model.memoryStats()`). */
 export interface MemoryStats {
   /** Size of the whole wasm linear memory. */
   wasmHeapBytes: number;
@@ -42,6 +46,7 @@ export interface MemoryStats {
   plannedInputShape: number[] | undefined;
 }
 
+/** Options of `Model.predict()`. */
 export interface PredictOptions {
   /** Return an owned copy instead of a view of the model's arena (which the next predict overwrites). */
   copy?: boolean;
@@ -239,6 +244,11 @@ export class Model {
     if (this.#disposed) throw new DisposedTensorError(`${this.name}.${what}: model`);
   }
 
+  /** A model that packed weights or planned an arena belongs to that runtime; after a later init() it is disposed. */
+  #checkRuntime(what: string): void {
+    if (this.#rt && !isCurrent(this.#rt)) checkCurrent(this.#rt, `${this.name}.${what}: model`);
+  }
+
   /** Full names (`<layer>/<weight>`) and shapes of every weight, layer by layer. */
   weightSpecs(): WeightSpec[] {
     this.checkLive('weightSpecs()');
@@ -375,10 +385,16 @@ export class Model {
     this.inferShapes(inputShapes);
     const low = this.lower(inputShapes);
     const { steps, shapes } = low;
+    // Every value and scratch this plan allocates fits the shared limits (ShapeError naming the layer).
+    for (const s of steps) {
+      checkShape(`${this.name}: layer ${s.layer}`, [n, ...shapes[s.output]!], 'an output shape');
+      if (s.kind === 'expandDepthwise') checkElements(`${this.name}: layer ${s.layer}`, 'a scratch buffer', s.scratch);
+    }
     const external = new Set(low.inputs);
     const { root, aliasCopies, life } = lifetimes(low, n);
     const arena = planArena(life);
-    const arenaPtr = arena.size > 0 ? rt.alloc(arena.size) : 0;
+    checkElements(`${this.name}.predict()`, 'an activation arena', arena.size);
+    const arenaPtr = arena.size > 0 ? rt.alloc(arena.size, `${this.name}.predict()`) : 0;
     Object.assign(this.#held.arena, { rt, ptr: arenaPtr, size: arena.size });
     const ptrOf = (v: number): number => arenaPtr + arena.offsets.get(root[v]!)! * 4;
     try {
@@ -484,6 +500,7 @@ export class Model {
    */
   predict(x: Tensor | Tensor[], options: PredictOptions = {}): Tensor | Tensor[] {
     this.checkLive('predict()');
+    this.#checkRuntime('predict()');
     this.#ensureGraph(x);
     let xs = this.#validateInputs(x, 'predict()');
     // Feeding a previous output back in: copy it out of the arena first (this predict overwrites it).
@@ -492,7 +509,7 @@ export class Model {
       xs = xs.map((t) => {
         if (!this.#returned.includes(t)) return t;
         const c = Tensor.alloc(t.shape, `${this.name}.predict`);
-        c.view().set(t.view());
+        rawView(c).set(rawView(t));
         copies.push(c);
         return c;
       });
@@ -507,7 +524,7 @@ export class Model {
         const ptr = o.input === undefined ? o.ptr : xs[o.input]!.ptr();
         if (options.copy || o.input !== undefined) {
           const t = Tensor.alloc(o.shape, `${this.name}.predict`);
-          t.view().set(rt.f32(ptr, t.size));
+          rawView(t).set(rt.f32(ptr, t.size));
           return t;
         }
         const v = Tensor.borrow(o.shape, ptr, rt, this);
@@ -551,6 +568,7 @@ export class Model {
    */
   profile(x: Tensor | Tensor[], options: { runs?: number } = {}): ProfileReport {
     this.checkLive('profile()');
+    this.#checkRuntime('profile()');
     this.#ensureGraph(x);
     const runs = options.runs ?? 5;
     if (!Number.isInteger(runs) || runs < 1) throw new OptionError(`${this.name}.profile()`, 'runs', 'a positive integer', options.runs);
@@ -576,6 +594,7 @@ export class Model {
 
   memoryStats(): MemoryStats {
     this.checkLive('memoryStats()');
+    this.#checkRuntime('memoryStats()');
     const rt = this.#rt ?? runtime(`${this.name}.memoryStats()`);
     const p = this.#plan;
     return {
@@ -611,6 +630,7 @@ export class Model {
   }
 }
 
+/** Options of `model()`: its inputs and outputs (symbolic tensors) and a name. */
 export interface ModelArgs {
   inputs: SymbolicTensor | SymbolicTensor[];
   outputs: SymbolicTensor | SymbolicTensor[];
@@ -623,6 +643,7 @@ export function model(args: ModelArgs): Model {
   return new Model(args);
 }
 
+/** Options of `sequential()`. */
 export interface SequentialArgs {
   /** Per-sample input shape; else the first layer's `inputShape`, else the first predict's input. */
   inputShape?: readonly (number | null)[];
@@ -672,6 +693,7 @@ export class Sequential extends Model {
   }
 }
 
+/** A model that runs `layerList` one after another (as `tf.sequential`); `add()` appends more. */
 export function sequential(layerList: Layer[] = [], args: SequentialArgs = {}): Sequential {
   if (!Array.isArray(layerList)) throw new OptionError('sequential', 'layers', 'an array of layers', layerList);
   return new Sequential(layerList, args);

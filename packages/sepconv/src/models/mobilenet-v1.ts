@@ -5,6 +5,7 @@ import { OptionError } from '../errors.js';
 import type { KerasModelConfig } from '../io/keras-config.js';
 import { archConfig, type Arch, type ArchSpec, checkPositiveInt } from './arch.js';
 
+/** Options of `mobilenetV1()` and `mobilenetV1Arch()`. */
 export interface MobileNetV1Options {
   /** Width multiplier α. Default 1. */
   alpha?: number;
@@ -37,6 +38,7 @@ export const MOBILENET_V1_BLOCKS: readonly (readonly [filters: number, stride: 1
   [1024, 1],
 ];
 
+/** The MobileNetV1 architecture as an `ArchSpec` (layer for layer as Keras Applications), to build with sepconv layers or emit as a Keras config. */
 export function mobilenetV1Arch(options: MobileNetV1Options = {}): ArchSpec {
   const op = 'mobilenetV1';
   const alpha = options.alpha ?? 1;

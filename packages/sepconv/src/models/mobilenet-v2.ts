@@ -5,6 +5,7 @@ import { OptionError } from '../errors.js';
 import type { KerasModelConfig } from '../io/keras-config.js';
 import { archConfig, type Arch, type ArchSpec, checkPositiveInt, correctPad, makeDivisible } from './arch.js';
 
+/** Options of `mobilenetV2()` and `mobilenetV2Arch()`. */
 export interface MobileNetV2Options {
   /** Width multiplier α (Keras ships 0.35, 0.5, 0.75, 1.0, 1.3, 1.4). Default 1. */
   alpha?: number;
@@ -27,6 +28,7 @@ export const MOBILENET_V2_STAGES: readonly { t: number; c: number; n: number; s:
   { t: 6, c: 320, n: 1, s: 1 },
 ];
 
+/** The MobileNetV2 architecture as an `ArchSpec` (layer for layer as Keras Applications), to build with sepconv layers or emit as a Keras config. */
 export function mobilenetV2Arch(options: MobileNetV2Options = {}): ArchSpec {
   const op = 'mobilenetV2';
   const alpha = options.alpha ?? 1;

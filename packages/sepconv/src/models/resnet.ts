@@ -3,6 +3,7 @@
 import type { KerasModelConfig } from '../io/keras-config.js';
 import { archConfig, checkPositiveInt, type Arch, type ArchSpec } from './arch.js';
 
+/** Options of `resnet50()` and `resnet50Arch()`. */
 export interface ResNet50Options {
   /** Default 1000. */
   classes?: number;
@@ -20,6 +21,7 @@ export const RESNET50_STAGES: readonly [name: string, filters: number, blocks: n
   ['conv5', 512, 3, 2],
 ];
 
+/** The ResNet-50 architecture as an `ArchSpec` (layer for layer as Keras Applications), to build with sepconv layers or emit as a Keras config. */
 export function resnet50Arch(options: ResNet50Options = {}): ArchSpec {
   const op = 'resnet50';
   const classes = checkPositiveInt(op, 'classes', options.classes ?? 1000);

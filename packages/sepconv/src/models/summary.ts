@@ -29,6 +29,7 @@ export interface SeparableComparison {
   formula: number;
 }
 
+/** One layer of `Model.summary()`: its inputs, output shape, parameters and MACs. */
 export interface SummaryRow {
   name: string;
   className: string;
@@ -45,6 +46,7 @@ export interface SummaryRow {
   separable?: SeparableComparison;
 }
 
+/** What `Model.summary()` returns: one row per layer and the totals; `toString()` prints the table. */
 export interface SummaryReport {
   name: string;
   rows: SummaryRow[];
@@ -171,6 +173,7 @@ export function summaryTable(r: SummaryReport): string {
   ].join('\n');
 }
 
+/** One layer of `Model.profile()`: mean time per predict spent in its steps. */
 export interface ProfileRow {
   name: string;
   className: string;
@@ -184,6 +187,7 @@ export interface ProfileRow {
   fused: string[];
 }
 
+/** What `Model.profile()` returns: per-layer times, averaged over the runs; `toString()` prints the table. */
 export interface ProfileReport {
   name: string;
   rows: ProfileRow[];

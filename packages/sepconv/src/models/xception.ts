@@ -5,6 +5,7 @@ import { OptionError } from '../errors.js';
 import type { KerasModelConfig } from '../io/keras-config.js';
 import { archConfig, checkPositiveInt, type Arch, type ArchSpec } from './arch.js';
 
+/** Options of `xception()` and `xceptionArch()`. */
 export interface XceptionOptions {
   /** Default 1000. */
   classes?: number;
@@ -21,8 +22,10 @@ export const XCEPTION_DOWN_BLOCKS: readonly { block: number; filters: [number, n
   { block: 4, filters: [728, 728], preRelu: true },
   { block: 13, filters: [728, 1024], preRelu: true },
 ];
+/** Xception's middle flow: the first block's number, how many times it repeats, and its filters. */
 export const XCEPTION_MIDDLE = { first: 5, repeats: 8, filters: 728 };
 
+/** The Xception architecture as an `ArchSpec` (layer for layer as Keras Applications), to build with sepconv layers or emit as a Keras config. */
 export function xceptionArch(options: XceptionOptions = {}): ArchSpec {
   const op = 'xception';
   const classes = checkPositiveInt(op, 'classes', options.classes ?? 1000);

@@ -19,8 +19,13 @@ export function activation(x: Tensor, name: ActivationName | 'hard_swish' | 'sil
   return runInto(op, o, out, (p) => runtime().kernels.activation_run(x.ptr(op), p, x.size, act));
 }
 
+/** `max(x, 0)` elementwise, into a new tensor or into `out`. */
 export const relu = (x: Tensor, out?: Tensor): Tensor => activation(x, 'relu', out);
+/** `min(max(x, 0), 6)` elementwise, into a new tensor or into `out`. */
 export const relu6 = (x: Tensor, out?: Tensor): Tensor => activation(x, 'relu6', out);
+/** `x * relu6(x + 3) / 6` elementwise (MobileNetV3), into a new tensor or into `out`. */
 export const hardSwish = (x: Tensor, out?: Tensor): Tensor => activation(x, 'hardSwish', out);
+/** `1 / (1 + exp(-x))` elementwise, into a new tensor or into `out`. */
 export const sigmoid = (x: Tensor, out?: Tensor): Tensor => activation(x, 'sigmoid', out);
+/** `x * sigmoid(x)` elementwise (SiLU), into a new tensor or into `out`. */
 export const swish = (x: Tensor, out?: Tensor): Tensor => activation(x, 'swish', out);

@@ -5,6 +5,7 @@ import { activationCode, type ActivationName } from './activation.js';
 import { outputFor, runInto } from './output.js';
 import { expectTensor, expectVector } from './validate.js';
 
+/** Options of `batchNorm()`: the per-channel statistics and affine parameters. */
 export interface BatchNormOptions {
   mean: Tensor | Float32Array;
   variance: Tensor | Float32Array;

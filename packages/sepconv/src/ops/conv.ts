@@ -4,9 +4,10 @@ import { outputFor, runInto } from './output.js';
 import { PackedHandle, packFromArrays } from './packed.js';
 import { Tensor } from '../tensor/tensor.js';
 import { activationCode, type ActivationName } from './activation.js';
-import { conv2dGeometry, type ConvGeometry, type Padding, type Pair, kernelGeometryArgs } from './geometry.js';
+import { checkGeometry, conv2dGeometry, type ConvGeometry, type Padding, type Pair, kernelGeometryArgs } from './geometry.js';
 import { expectTensor, expectVector, shapeStr } from './validate.js';
 
+/** Options of `conv2d()`. */
 export interface Conv2dOptions {
   /** Default 1. */
   strides?: Pair;
@@ -94,7 +95,8 @@ export { conv2dGeometry };
 export function runConv2d(x: Tensor, w: PackedConvWeights, g: ConvGeometry, activation: ActivationName | undefined, op = OP, given?: Tensor): Tensor {
   const act = activationCode(op, activation);
   if (w.disposed) throw new DisposedTensorError(`${op}: packed conv weights`);
-  const xs = x.shape;
+  const xs = expectTensor(op, 'x', x);
+  checkGeometry(op, g, xs);
   if (xs.length !== 4 || xs[3] !== w.inChannels || xs[1] !== g.inH || xs[2] !== g.inW) {
     throw new ShapeError(op, `x [N, ${g.inH}, ${g.inW}, ${w.inChannels}] (NHWC)`, `x ${shapeStr(xs)}`);
   }

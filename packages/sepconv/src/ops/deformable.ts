@@ -2,10 +2,11 @@ import { OptionError, ShapeError } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { activationCode, type ActivationName } from './activation.js';
 import { PackedDepthwiseWeights } from './depthwise.js';
-import { conv2dGeometry, kernelGeometryArgs, type ConvGeometry, type Padding, type Pair } from './geometry.js';
+import { checkGeometry, conv2dGeometry, kernelGeometryArgs, type ConvGeometry, type Padding, type Pair } from './geometry.js';
 import { outputFor, runInto } from './output.js';
 import { expectTensor, expectVector, shapeStr } from './validate.js';
 
+/** Options of `deformableDepthwiseConv2d()`. */
 export interface DeformableDepthwiseConv2dOptions {
   /** Default 1 (strides and dilations may both exceed 1, as in torchvision / ONNX DeformConv). */
   strides?: Pair;
@@ -80,7 +81,13 @@ export function runDeformableDepthwise(
   given?: Tensor,
 ): Tensor {
   const act = activationCode(op, activation);
-  const [n] = x.shape as [number];
+  const xs = expectTensor(op, 'x', x, 4);
+  checkGeometry(op, g, xs);
+  expectTensor(op, 'offsets', offsets, 4);
+  if (mask !== undefined) expectTensor(op, 'mask', mask, 4);
+  if (xs[3] !== w.channels) throw new ShapeError(op, `x [N, H, W, ${w.channels}] (NHWC)`, `x ${shapeStr(xs)}`);
+  if (groups !== offsetGroupsOf(op, xs, g, offsets.shape, mask?.shape)) throw new OptionError(op, 'groups', 'the offset groups the offsets tensor holds', groups);
+  const [n] = xs as [number];
   const shape = [n, g.outH, g.outW, w.channels * w.multiplier];
   const out = outputFor(op, shape, given, mask ? [x, offsets, mask] : [x, offsets]);
   return runInto(op, out, given, (o) =>

@@ -4,6 +4,7 @@ import { activationCode, type ActivationName } from './activation.js';
 import { PackedGemmWeights, runDense } from './gemm.js';
 import { expectTensor, expectVector, shapeStr } from './validate.js';
 
+/** Options of `dense()`. */
 export interface DenseOptions {
   /** One value per output feature. */
   bias?: Tensor | Float32Array;

@@ -2,11 +2,13 @@ import { OptionError, ShapeError } from '../errors.js';
 import { runtime, type KernelExports, type Runtime } from '../runtime/state.js';
 import { outputFor, runInto } from './output.js';
 import { PackedHandle, packFromArrays } from './packed.js';
+import { isDim } from '../tensor/limits.js';
 import { Tensor } from '../tensor/tensor.js';
 import { activationCode, type ActivationName } from './activation.js';
-import { conv2dGeometry, pair, type ConvGeometry, type Padding, type Pair, kernelGeometryArgs } from './geometry.js';
+import { checkGeometry, conv2dGeometry, pair, type ConvGeometry, type Padding, type Pair, kernelGeometryArgs } from './geometry.js';
 import { expectTensor, expectVector, shapeStr } from './validate.js';
 
+/** Options of `depthwiseConv2d()`. */
 export interface DepthwiseConv2dOptions {
   /** Default 1. */
   strides?: Pair;
@@ -64,6 +66,13 @@ export class PackedDepthwiseWeights extends PackedHandle {
   /** Packs `[KH, KW, C, M]` weights (TensorFlow layout) and an optional bias of C*M values. */
   static pack(filter: Float32Array, filterShape: readonly number[], bias: Float32Array | undefined, op = OP): PackedDepthwiseWeights {
     const [kh, kw, c, m] = filterShape as [number, number, number, number];
+    // The binding reads KH*KW*C*M weights and C*M bias values from their addresses: check the lengths.
+    if (filterShape.length !== 4 || !filterShape.every((d) => isDim(d, 1)) || !(filter instanceof Float32Array) || filter.length !== kh * kw * c * m) {
+      throw new ShapeError(op, 'filter [KH, KW, C, M] of positive sizes and KH*KW*C*M values', `${filter instanceof Float32Array ? filter.length : typeof filter} values for ${shapeStr(filterShape)}`);
+    }
+    if (bias !== undefined && (!(bias instanceof Float32Array) || bias.length !== c * m)) {
+      throw new ShapeError(op, `\`bias\` of ${c * m} values`, bias instanceof Float32Array ? `${bias.length} values` : typeof bias);
+    }
     const rt = runtime(`${op}()`);
     const handle = packFromArrays(rt, op, [filter, bias], (k, [w, b]) => k.depthwise_pack(w!, b!, kh, kw, c, m));
     return new PackedDepthwiseWeights(rt, handle, kh, kw, c, m);
@@ -94,7 +103,10 @@ export function depthwiseGeometry(
  */
 export function runDepthwise(x: Tensor, w: PackedDepthwiseWeights, g: ConvGeometry, activation: ActivationName | undefined, op = OP, given?: Tensor): Tensor {
   const act = activationCode(op, activation);
-  const [n] = x.shape as [number];
+  const xs = expectTensor(op, 'x', x, 4);
+  checkGeometry(op, g, xs);
+  if (xs[3] !== w.channels) throw new ShapeError(op, `x [N, H, W, ${w.channels}] (NHWC)`, `x ${shapeStr(xs)}`);
+  const [n] = xs as [number];
   const shape = [n, g.outH, g.outW, w.channels * w.multiplier];
   const out = outputFor(op, shape, given);
   return runInto(op, out, given, (o) =>

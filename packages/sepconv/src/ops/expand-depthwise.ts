@@ -5,7 +5,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { activationCode, type ActivationName } from './activation.js';
 import type { PackedDepthwiseWeights } from './depthwise.js';
 import type { PackedGemmWeights } from './gemm.js';
-import type { ConvGeometry } from './geometry.js';
+import { checkGeometry, type ConvGeometry } from './geometry.js';
 
 declare module '../runtime/state.js' {
   interface KernelExports {
@@ -56,6 +56,7 @@ export function runExpandDepthwise(
   out: Tensor,
   ring: Tensor,
 ): void {
+  checkGeometry(op, g, x.shape);
   const p = g.pads;
   const [pwCode, dwCode] = [activationCode(op, pwAct), activationCode(op, dwAct)];
   runtime(`${op}()`).call(op, (k) => k.expand_depthwise(

@@ -1,5 +1,6 @@
 import { OptionError, ShapeError } from '../errors.js';
 import { shapeStr } from './validate.js';
+import { checkDim, isDim, MAX_DIM } from '../tensor/limits.js';
 
 /** 'same' and 'valid' follow TensorFlow; explicit pads are [top, bottom, left, right]. */
 export type Padding = 'same' | 'valid' | readonly [number, number, number, number];
@@ -25,14 +26,20 @@ export interface ConvGeometry {
   outW: number;
 }
 
+/** A size for both spatial axes: one number for both, or `[height, width]`. */
 export type Pair = number | readonly [number, number];
 
-export function pair(op: string, name: string, v: Pair | undefined, fallback: number, max = Infinity): [number, number] {
-  const p: [number, number] = v === undefined ? [fallback, fallback] : typeof v === 'number' ? [v, v] : [v[0], v[1]];
-  if (!(Array.isArray(v) ? v.length === 2 : true) || !p.every((x) => Number.isInteger(x) && x >= 1 && x <= max)) {
-    throw new OptionError(op, name, `an integer from 1 to ${max}, or a pair of them`, v);
+/**
+ * A stride, dilation or window size: one integer from 1 to `max` (default MAX_DIM, 2**31 - 1) or a
+ * pair of them; else an OptionError naming `name`. The result is frozen (layers keep it).
+ */
+export function pair(op: string, name: string, v: Pair | undefined, fallback: number, max = MAX_DIM): [number, number] {
+  const ok = v === undefined || typeof v === 'number' || (Array.isArray(v) && v.length === 2);
+  const p = (v === undefined ? [fallback, fallback] : typeof v === 'number' ? [v, v] : ok ? [v[0], v[1]] : []) as [number, number];
+  if (!ok || !p.every((x) => isDim(x, 1) && x <= max)) {
+    throw new OptionError(op, name, `an integer from 1 to ${max}${max === MAX_DIM ? ' (2**31 - 1)' : ''}, or a pair of them`, v);
   }
-  return p;
+  return Object.freeze(p) as [number, number];
 }
 
 function axisPads(input: number, k: number, stride: number, dilation: number): [number, number] {
@@ -48,11 +55,11 @@ export function resolvePads(op: string, padding: Padding, inH: number, inW: numb
     const [left, right] = axisPads(inW, k[1], s[1], d[1]);
     return { top, bottom, left, right };
   }
-  if (Array.isArray(padding) && padding.length === 4 && padding.every((p) => Number.isInteger(p) && p >= 0)) {
+  if (Array.isArray(padding) && padding.length === 4 && padding.every((p) => isDim(p))) {
     const [top, bottom, left, right] = padding;
     return { top, bottom, left, right };
   }
-  throw new OptionError(op, 'padding', "'same', 'valid' or [top, bottom, left, right] of non-negative integers", padding);
+  throw new OptionError(op, 'padding', `'same', 'valid' or [top, bottom, left, right] of integers from 0 to ${MAX_DIM} (2**31 - 1)`, padding);
 }
 
 /** Output size of one axis, or 0 when the dilated kernel does not fit. */
@@ -71,7 +78,24 @@ export function convGeometry(
   dilation: [number, number],
   padding: Padding,
 ): ConvGeometry {
+  // Every number here reaches a kernel binding as a u32: check them all against the shared limits
+  // (whoever computed them: an op, a layer, or a model's planner).
+  checkDim(op, 'an input height', inH);
+  checkDim(op, 'an input width', inW);
+  for (const [name, v] of [['kernel size', kernel], ['strides', stride], ['dilations', dilation]] as const) {
+    if (!(v[0] !== undefined && isDim(v[0], 1) && isDim(v[1], 1))) {
+      throw new OptionError(op, name, `integers from 1 to ${MAX_DIM} (2**31 - 1)`, v);
+    }
+  }
+  for (const axis of [0, 1]) {
+    if ((kernel[axis]! - 1) * dilation[axis]! + 1 > MAX_DIM) {
+      throw new OptionError(op, 'dilations', `small enough that the dilated ${kernel[0]}x${kernel[1]} kernel spans at most ${MAX_DIM} (2**31 - 1) pixels`, dilation);
+    }
+  }
   const pads = resolvePads(op, padding, inH, inW, kernel, stride, dilation);
+  if (inH + pads.top + pads.bottom > MAX_DIM || inW + pads.left + pads.right > MAX_DIM) {
+    throw new OptionError(op, 'padding', `pads that keep the padded input within ${MAX_DIM} (2**31 - 1) pixels per axis (input ${inH}x${inW})`, padding);
+  }
   const outH = outLen(inH, pads.top, pads.bottom, kernel[0], stride[0], dilation[0]);
   const outW = outLen(inW, pads.left, pads.right, kernel[1], stride[1], dilation[1]);
   return {
@@ -87,6 +111,36 @@ export function convGeometry(
     outH,
     outW,
   };
+}
+
+/**
+ * Checks a resolved geometry before its numbers reach a kernel binding (the run* functions take one
+ * from their caller): every field within the shared limits, the input sizes those of `xShape` (NHWC),
+ * and the output sizes the ones the window gives. A ShapeError naming the op otherwise.
+ */
+export function checkGeometry(op: string, g: ConvGeometry, xShape: readonly number[]): void {
+  // The window kernels need at least one image, row and column (an empty batch or image has nothing to slide over).
+  if (xShape.length === 4 && xShape.slice(0, 3).some((d) => d === 0)) {
+    throw new ShapeError(op, 'x [N, H, W, C] with N, H and W at least 1', `x ${shapeStr(xShape)}`);
+  }
+  const p = g?.pads;
+  const ok =
+    p !== undefined &&
+    xShape.length === 4 &&
+    g.inH === xShape[1] &&
+    g.inW === xShape[2] &&
+    [g.kernelH, g.kernelW, g.strideH, g.strideW, g.dilationH, g.dilationW].every((v) => isDim(v, 1)) &&
+    [p.top, p.bottom, p.left, p.right, g.outH, g.outW].every((v) => isDim(v)) &&
+    (g.kernelH - 1) * g.dilationH + 1 <= MAX_DIM &&
+    (g.kernelW - 1) * g.dilationW + 1 <= MAX_DIM &&
+    g.inH + p.top + p.bottom <= MAX_DIM &&
+    g.inW + p.left + p.right <= MAX_DIM &&
+    g.outH === outLen(g.inH, p.top, p.bottom, g.kernelH, g.strideH, g.dilationH) &&
+    g.outW === outLen(g.inW, p.left, p.right, g.kernelW, g.strideW, g.dilationW);
+  if (!ok) {
+    const f = p ? `in ${g.inH}x${g.inW}, kernel ${g.kernelH}x${g.kernelW}, strides ${g.strideH}x${g.strideW}, dilations ${g.dilationH}x${g.dilationW}, pads [${p.top}, ${p.bottom}, ${p.left}, ${p.right}], out ${g.outH}x${g.outW}` : 'no pads';
+    throw new ShapeError(op, `a geometry resolved for x ${shapeStr(xShape)} within the size limits (from convGeometry)`, `${f}`.slice(0, 300));
+  }
 }
 
 /** The geometry arguments of the conv and depthwise kernel bindings, in their order. */

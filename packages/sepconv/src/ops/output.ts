@@ -1,6 +1,7 @@
 import { OptionError, ShapeError } from '../errors.js';
 import { runtime } from '../runtime/state.js';
-import { sizeOf, Tensor } from '../tensor/tensor.js';
+import { checkShape } from '../tensor/limits.js';
+import { Tensor } from '../tensor/tensor.js';
 import { expectTensor, shapeStr } from './validate.js';
 
 /**
@@ -8,10 +9,11 @@ import { expectTensor, shapeStr } from './validate.js';
  * tensor of `shape`. `inputs` the output must not alias (pass none for ops that work in place).
  */
 export function outputFor(op: string, shape: readonly number[], given: Tensor | undefined, inputs: readonly Tensor[] = []): Tensor {
+  const size = checkShape(op, shape, 'an output shape');
   if (given === undefined) return Tensor.alloc(shape, op);
   expectTensor(op, 'out', given);
-  if (given.size !== sizeOf(shape)) {
-    throw new ShapeError(op, `an output buffer of shape ${shapeStr(shape)} (${sizeOf(shape)} values)`, `${shapeStr(given.shape)}`);
+  if (given.size !== size) {
+    throw new ShapeError(op, `an output buffer of shape ${shapeStr(shape)} (${size} values)`, `${shapeStr(given.shape)}`);
   }
   if (inputs.some((t) => t.ptr(op) === given.ptr(op))) {
     throw new OptionError(op, 'out', 'a tensor distinct from the inputs', `the input tensor ${given.toString()}`);

@@ -1,4 +1,4 @@
-import type { KernelExports, Runtime } from '../runtime/state.js';
+import { checkCurrent, isCurrent, type KernelExports, type Runtime } from '../runtime/state.js';
 
 /** Weights packed inside wasm memory behind a kernel handle; `dispose()` frees them (idempotent). */
 export abstract class PackedHandle {
@@ -14,7 +14,9 @@ export abstract class PackedHandle {
   /** The kernel's free function for this kind of handle. */
   protected abstract release(kernels: KernelExports, handle: number): void;
 
+  /** The kernel handle; throws DisposedTensorError when the weights' runtime was replaced by a later init(). */
   get handle(): number {
+    if (this.#handle && !isCurrent(this.rt)) checkCurrent(this.rt, `packed weights (${this.constructor.name})`);
     return this.#handle;
   }
 

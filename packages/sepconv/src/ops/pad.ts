@@ -1,5 +1,6 @@
 import { OptionError, ShapeError } from '../errors.js';
 import { runtime } from '../runtime/state.js';
+import { isDim, MAX_DIM } from '../tensor/limits.js';
 import { Tensor } from '../tensor/tensor.js';
 import { outputFor, runInto } from './output.js';
 import { expectTensor, shapeStr } from './validate.js';
@@ -69,8 +70,8 @@ export function resolvePadding2d(op: string, p: Padding2d): [number, number, num
   if (typeof q === 'number') r = [q, q, q, q];
   else if (isPair(q) && typeof q[0] === 'number' && typeof q[1] === 'number') r = [q[0], q[0], q[1], q[1]];
   else if (isPair(q) && isPair(q[0]) && isPair(q[1])) r = [q[0][0], q[0][1], q[1][0], q[1][1]] as number[];
-  if (!r || !r.every((v) => Number.isInteger(v) && v >= 0)) {
-    throw new OptionError(op, 'padding', 'non-negative integers as [[top, bottom], [left, right]], [vertical, horizontal] or one number', p);
+  if (!r || !r.every((v) => isDim(v))) {
+    throw new OptionError(op, 'padding', `integers from 0 to ${MAX_DIM} (2**31 - 1) as [[top, bottom], [left, right]], [vertical, horizontal] or one number`, p);
   }
   return r as [number, number, number, number];
 }

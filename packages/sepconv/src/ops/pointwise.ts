@@ -4,6 +4,7 @@ import { activationCode, type ActivationName } from './activation.js';
 import { PackedGemmWeights, runPointwise } from './gemm.js';
 import { expectTensor, expectVector, shapeStr } from './validate.js';
 
+/** Options of `pointwiseConv2d()`. */
 export interface PointwiseConv2dOptions {
   /** One value per output channel. */
   bias?: Tensor | Float32Array;

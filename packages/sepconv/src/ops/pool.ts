@@ -2,9 +2,10 @@ import { OptionError, ShapeError } from '../errors.js';
 import { runtime } from '../runtime/state.js';
 import { Tensor } from '../tensor/tensor.js';
 import { outputFor, runInto } from './output.js';
-import { convGeometry, pair, type ConvGeometry, type Padding, type Pair } from './geometry.js';
+import { checkGeometry, convGeometry, pair, type ConvGeometry, type Padding, type Pair } from './geometry.js';
 import { expectTensor, shapeStr } from './validate.js';
 
+/** Options of `maxPool()` and `avgPool()`. */
 export interface Pool2dOptions {
   /** Window; default 2 (Keras). */
   poolSize?: Pair;
@@ -14,6 +15,7 @@ export interface Pool2dOptions {
   padding?: Padding;
 }
 
+/** Options of `globalAvgPool()`. */
 export interface GlobalPoolOptions {
   /** Keep [N, 1, 1, C] instead of [N, C]. Default false. */
   keepDims?: boolean;
@@ -44,6 +46,7 @@ declare module '../runtime/state.js' {
   }
 }
 
+/** The output size and padding of a 2D pooling of an NHWC input of shape `xShape`; bad options throw a typed error naming `op`. */
 export function poolGeometry(op: string, xShape: readonly number[], options: Pool2dOptions): ConvGeometry {
   const size = pair(op, 'poolSize', options.poolSize, 2);
   const strides = pair(op, 'strides', options.strides ?? size, 1);
@@ -60,7 +63,10 @@ export function poolGeometry(op: string, xShape: readonly number[], options: Poo
 
 /** The pooling core: `kind` 0 average, 1 max. */
 export function runPool(x: Tensor, g: ConvGeometry, kind: 0 | 1, op: string, given?: Tensor): Tensor {
-  const [n, , , c] = expectTensor(op, 'x', x, 4) as [number, number, number, number];
+  const xs = expectTensor(op, 'x', x, 4);
+  checkGeometry(op, g, xs);
+  if (kind !== 0 && kind !== 1) throw new OptionError(op, 'kind', '0 (average) or 1 (max)', kind);
+  const [n, , , c] = xs as [number, number, number, number];
   const o = outputFor(op, [n, g.outH, g.outW, c], given, [x]);
   return runInto(op, o, given, (p) =>
     runtime().kernels.pool2d(x.ptr(op), x.size, p, o.size, n, g.inH, g.inW, c, g.kernelH, g.kernelW, g.strideH, g.strideW, g.pads.top, g.pads.bottom, g.pads.left, g.pads.right, kind),

@@ -6,6 +6,7 @@ import { PackedGemmWeights, runPointwise } from './gemm.js';
 import type { Padding, Pair } from './geometry.js';
 import { expectTensor, expectVector, shapeStr } from './validate.js';
 
+/** Options of `separableConv2d()`. */
 export interface SeparableConv2dOptions {
   /** Default 1 (applies to the depthwise step). */
   strides?: Pair;

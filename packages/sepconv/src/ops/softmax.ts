@@ -4,6 +4,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { outputFor, runInto } from './output.js';
 import { expectTensor } from './validate.js';
 
+/** Options of `softmax()`. */
 export interface SoftmaxOptions {
   /** Only the last axis is supported: -1 or rank - 1. Default -1. */
   axis?: number;

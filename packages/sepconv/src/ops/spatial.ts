@@ -5,7 +5,8 @@ import { Tensor } from '../tensor/tensor.js';
 import { activationCode, type ActivationName } from './activation.js';
 import { conv2d } from './conv.js';
 import { outputFor, runInto } from './output.js';
-import { convGeometry, pair, type ConvGeometry, type Padding, type Pair } from './geometry.js';
+import { checkGeometry, convGeometry, pair, type ConvGeometry, type Padding, type Pair } from './geometry.js';
+import { isDim, MAX_DIM } from '../tensor/limits.js';
 import { expectTensor, expectVector, shapeStr } from './validate.js';
 
 /** One separable pair: a K_h x 1 then a 1 x K_w filter. */
@@ -16,6 +17,7 @@ export interface SeparablePair {
   horizontal: Tensor;
 }
 
+/** Options of `spatiallySeparableConv2d()`. */
 export interface SpatiallySeparableOptions {
   /**
    * 'depthwise' (default): per channel, the K x K depthwise kernel vertical (outer) horizontal.
@@ -73,6 +75,19 @@ export class PackedSpatialWeights extends PackedHandle {
 
   /** `vertical` holds rank x [K_h, C] values, `horizontal` rank x [K_w, C] (TF depthwise layouts, concatenated). */
   static pack(vertical: Float32Array, horizontal: Float32Array, kernelH: number, kernelW: number, channels: number, rank: number, bias?: Float32Array, op = OP): PackedSpatialWeights {
+    // The binding reads rank*K*C values from each address: the arrays must hold exactly that many.
+    const dims = [kernelH, kernelW, channels, rank];
+    if (!dims.every((d) => isDim(d, 1))) {
+      throw new ShapeError(op, `kernelH, kernelW, channels and rank of integers from 1 to ${MAX_DIM}`, `${dims.join(', ')}`);
+    }
+    for (const [name, a, k] of [['vertical', vertical, kernelH], ['horizontal', horizontal, kernelW]] as const) {
+      if (!(a instanceof Float32Array) || a.length !== rank * k * channels) {
+        throw new ShapeError(op, `\`${name}\` of ${rank} x ${k} x ${channels} values`, a instanceof Float32Array ? `${a.length} values` : typeof a);
+      }
+    }
+    if (bias !== undefined && (!(bias instanceof Float32Array) || bias.length !== channels)) {
+      throw new ShapeError(op, `\`bias\` of ${channels} values`, bias instanceof Float32Array ? `${bias.length} values` : typeof bias);
+    }
     const rt = runtime(`${op}()`);
     const handle = packFromArrays(rt, op, [vertical, horizontal, bias], (k, [v, h, b]) =>
       k.spatial_pack(v!, h!, b!, kernelH, kernelW, channels, rank),
@@ -99,6 +114,7 @@ export function spatialGeometry(op: string, xShape: readonly number[], kernel: [
 export function runSpatial(x: Tensor, w: PackedSpatialWeights, g: ConvGeometry, activation: ActivationName | undefined, op = OP, given?: Tensor): Tensor {
   const act = activationCode(op, activation);
   const [n, h, wd, c] = expectTensor(op, 'x', x, 4) as [number, number, number, number];
+  checkGeometry(op, g, x.shape);
   if (c !== w.channels || h !== g.inH || wd !== g.inW) throw new ShapeError(op, `x [N, ${g.inH}, ${g.inW}, ${w.channels}]`, `x ${shapeStr(x.shape)}`);
   if (w.disposed) throw new OptionError(op, 'weights', 'packed weights that are not disposed', 'disposed weights');
   const o = outputFor(op, [n, g.outH, g.outW, c], given, [x]);
@@ -172,6 +188,7 @@ export function spatiallySeparableConv2d(x: Tensor, filters: SeparablePair | rea
   }
 }
 
+/** Options of `factorizeKernel()`. */
 export interface FactorizeOptions {
   /** Return exactly this many pairs (1..min(K_h, K_w)). Default: the fewest within `tolerance`. */
   rank?: number;
@@ -179,6 +196,7 @@ export interface FactorizeOptions {
   tolerance?: number;
 }
 
+/** What `factorizeKernel()` finds: whether the 2D kernel is separable, its rank, and the vertical and horizontal factors. */
 export interface KernelFactorization {
   /** Rank 1 within the tolerance: the kernel is exactly vertical (outer) horizontal. */
   separable: boolean;

@@ -1,5 +1,6 @@
 import { DTypeError, ShapeError } from '../errors.js';
-import { Tensor } from '../tensor/tensor.js';
+import { elementCount } from '../tensor/limits.js';
+import { shapeOf, Tensor } from '../tensor/tensor.js';
 
 export function shapeStr(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
@@ -10,11 +11,16 @@ export function expectTensor(op: string, name: string, x: unknown, rank?: number
   if (!(x instanceof Tensor)) {
     throw new DTypeError(op, `a sepconv Tensor for \`${name}\``, x === null ? 'null' : typeof x === 'object' ? (x.constructor?.name ?? 'object') : typeof x);
   }
-  x.ptr(op); // throws DisposedTensorError
-  if (rank !== undefined && x.rank !== rank) {
-    throw new ShapeError(op, `\`${name}\` of rank ${rank}${rank === 4 ? ' (NHWC)' : ''}`, `rank ${x.rank} ${shapeStr(x.shape)}`);
+  x.ptr(op); // throws DisposedTensorError (also for a tensor of a replaced runtime)
+  // The kernels take geometry from the shape and buffer lengths from `size`: they must agree.
+  const shape = shapeOf(x);
+  if (elementCount(shape) !== x.size) {
+    throw new ShapeError(op, `\`${name}\` whose shape holds its ${x.size} values`, shapeStr(shape));
   }
-  return x.shape;
+  if (rank !== undefined && shape.length !== rank) {
+    throw new ShapeError(op, `\`${name}\` of rank ${rank}${rank === 4 ? ' (NHWC)' : ''}`, `rank ${shape.length} ${shapeStr(shape)}`);
+  }
+  return shape;
 }
 
 /** A bias given as a Tensor or Float32Array of `length` values; returns its Float32Array view/copy. */

@@ -10,6 +10,7 @@ export { hostHasRelaxedSimd, hostHasSimd };
 /** One wasm binary, in any form a host can hand it over. */
 export type WasmSource = WasmModule | WasmBytes | string | URL | Response | PromiseLike<Response>;
 
+/** Options of `init()`: which build to run, where its wasm comes from, and whether to run the self-test. */
 export interface InitOptions {
   /** A compiled module, or one per build. Cloudflare Workers must use this: they forbid compiling bytes. */
   module?: WasmModule | Partial<Record<BuildName, WasmModule>>;

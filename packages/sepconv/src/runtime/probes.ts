@@ -14,6 +14,7 @@ function validates(probe: Uint8Array<ArrayBuffer>): boolean {
   }
 }
 
+/** True when this host's wasm engine validates SIMD (simd128), probed with `WebAssembly.validate`. */
 export function hostHasSimd(): boolean {
   return validates(SIMD_PROBE);
 }

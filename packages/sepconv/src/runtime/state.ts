@@ -1,5 +1,8 @@
-import { KernelError, NotInitializedError } from '../errors.js';
+import { DisposedTensorError, KernelError, NotInitializedError, ShapeError } from '../errors.js';
 import type { WasmMemory } from './wasm-types.js';
+
+/** MAX_ELEMENTS of tensor/limits.ts (repeated here: limits.ts imports nothing from the runtime). */
+const MAX_ALLOC = 2 ** 30 - 1;
 
 /**
  * The raw kernel exports of one wasm instance (the wasm-bindgen glue's functions).
@@ -15,6 +18,7 @@ export interface KernelExports {
 /** relaxed: simd128 plus relaxed SIMD (fused multiply-add); simd128: wasm SIMD; scalar: no SIMD. */
 export type BuildName = 'relaxed' | 'simd128' | 'scalar';
 
+/** Which wasm build `init()` chose and why (what `backend()` returns). */
 export interface BackendInfo {
   /** Which wasm build runs. */
   build: BuildName;
@@ -30,9 +34,17 @@ export class Runtime {
     readonly backend: BackendInfo,
   ) {}
 
-  alloc(len: number): number {
+  /**
+   * Allocates `len` zeroed floats. `len` above MAX_ELEMENTS (2**30 - 1) is a ShapeError (nothing
+   * reaches the binding, which would wrap it); memory that cannot grow is a KernelError, and the
+   * runtime stays usable.
+   */
+  alloc(len: number, op = 'alloc'): number {
+    if (!(Number.isSafeInteger(len) && len >= 0 && len <= MAX_ALLOC)) {
+      throw new ShapeError(op, `a buffer of at most ${MAX_ALLOC} (2**30 - 1) floats (what a wasm32 memory can hold)`, `${len} floats`);
+    }
     const ptr = this.kernels.alloc_f32(len);
-    if (ptr === 0) throw new KernelError(`out of wasm memory allocating ${len} floats (${(len * 4) / 2 ** 20} MiB)`);
+    if (ptr === 0) throw new KernelError(`${op}: out of wasm memory allocating ${len} floats (${((len * 4) / 2 ** 20).toFixed(1)} MiB); the runtime is still usable`);
     return ptr;
   }
 
@@ -74,6 +86,22 @@ export function runtime(what?: string): Runtime {
   return current;
 }
 
+/** True while `rt` is the runtime ops run on (a later `init()` retires it). */
+export function isCurrent(rt: Runtime): boolean {
+  return rt === current;
+}
+
+/**
+ * Throws DisposedTensorError naming `what` unless `rt` is the current runtime: objects (tensors,
+ * packed weights, models) of a runtime that a later `init()` replaced count as disposed.
+ */
+export function checkCurrent(rt: Runtime, what: string): void {
+  if (rt !== current) {
+    throw new DisposedTensorError(`${what} (it belongs to a sepconv runtime that a later init() replaced; re-initialising disposes every tensor, packed weight and model of the old runtime)`);
+  }
+}
+
+/** True once `init()` has completed. */
 export function isInitialized(): boolean {
   return current !== undefined;
 }

@@ -1,5 +1,6 @@
 import { DTypeError, OptionError, ShapeError } from '../errors.js';
-import { Tensor } from './tensor.js';
+import { rawView, Tensor } from './tensor.js';
+import { checkShape, isDim, MAX_DIM } from './limits.js';
 
 /** Anything shaped like `ImageData`: RGBA bytes, row-major, 4 bytes per pixel. */
 export interface PixelSource {
@@ -17,6 +18,7 @@ export interface PixelSource {
  */
 export type PixelNormalization = 'none' | 'unit' | 'mobilenet' | { mean: number | readonly number[]; std: number | readonly number[] };
 
+/** Options of `fromPixels()`. */
 export interface FromPixelsOptions {
   /** Output size `[height, width]`, resampled bilinearly with half-pixel centers (as `tf.image.resize` in TF2 and PIL). */
   resize?: readonly [number, number];
@@ -63,11 +65,15 @@ export function fromPixels(pixels: PixelSource, options: FromPixelsOptions = {})
     throw new ShapeError(OP, `${width * height * 4} RGBA values for ${width}x${height}`, `${data.length} values`);
   }
   const [oh, ow] = options.resize ?? [height, width];
-  if (!Number.isInteger(oh) || !Number.isInteger(ow) || oh < 1 || ow < 1) {
-    throw new OptionError(OP, 'resize', '[height, width] of positive integers', options.resize);
+  if (!isDim(oh, 1) || !isDim(ow, 1)) {
+    throw new OptionError(OP, 'resize', `[height, width] of integers from 1 to ${MAX_DIM} (2**31 - 1)`, options.resize);
   }
   const { scale, shift } = affineFor(options.normalize);
-  const out = new Float32Array(oh * ow * 3);
+  // Checked against the size limits before any memory is taken; the pixels go straight into wasm memory
+  // (nothing else allocates until the tensor is returned, so the view stays valid).
+  checkShape(OP, [1, oh, ow, 3], 'an output shape');
+  const t = Tensor.alloc([1, oh, ow, 3], OP);
+  const out = rawView(t, OP);
   if (oh === height && ow === width) {
     for (let i = 0; i < oh * ow; i++) {
       for (let c = 0; c < 3; c++) out[i * 3 + c] = data[i * 4 + c]! * scale[c]! + shift[c]!;
@@ -104,7 +110,5 @@ export function fromPixels(pixels: PixelSource, options: FromPixelsOptions = {})
       }
     }
   }
-  const t = Tensor.alloc([1, oh, ow, 3], OP);
-  t.view(OP).set(out);
   return t;
 }

@@ -51,6 +51,47 @@ function run(cs: Case, seed: number): boolean {
 }
 
 describe(`fused expand -> depthwise through the ${TEST_BUILD} wasm`, () => {
+  // NaN / ±Inf in the input or the weights and biases: NaN where the float64 reference (TF.js's rules: relu(NaN)
+  // = NaN, swish(-Inf) = NaN, ...) is NaN, the same infinity, close elsewhere. Weight specials with 'valid'
+  // padding (the reference, like TF.js, skips padding taps; the kernel multiplies padded zeros).
+  it('gives the reference NaN / ±Inf results (TF.js rules) for every activation pair', () => {
+    const special = [NaN, Infinity, -Infinity];
+    const sprinkle = (a: Float32Array, next: () => number, every: number) => a.map((v) => (every && Math.abs(next()) < 1 / every ? special[Math.floor(Math.abs(next()) * 3)]! : v));
+    let seen = 0;
+    let seed = 500;
+    for (const [where, padding] of [['x', 'same'], ['weights', 'valid']] as const)
+      for (const pa of pwActs)
+        for (const da of [...dwActs, 'swish'] as ActivationName[]) {
+          const next = rng(seed++);
+          const [n, h, w, cin, c, k] = [2, 6, 7, 5, 12, 3];
+          const g = depthwiseGeometry('test', [n, h, w, c], [k, k], { padding });
+          const [xe, we] = where === 'x' ? [30, 0] : [0, 12];
+          const xData = sprinkle(randomArray(n * h * w * cin, next), next, xe);
+          const [pwF, pwB, dwF, dwB] = [cin * c, c, k * k * c, c].map((len) => sprinkle(randomArray(len, next), next, we)) as [Float32Array, Float32Array, Float32Array, Float32Array];
+          using x = tensor(xData, [n, h, w, cin]);
+          const pw = PackedGemmWeights.pack(pwF, cin, c, pwB);
+          const dw = PackedDepthwiseWeights.pack(dwF, [k, k, c, 1], dwB);
+          using out = Tensor.alloc([n, g.outH, g.outW, c], 'test');
+          using ring = Tensor.alloc([expandDepthwiseRing(g, c)], 'test');
+          try {
+            runExpandDepthwise(x, pw, pa, dw, g, da, 'test', out, ring);
+          } finally {
+            pw.dispose();
+            dw.dispose();
+          }
+          const mid = Float32Array.from(gemmReference(xData, n * h * w, cin, pwF, c, pwB, pa));
+          const want = depthwiseReference(mid, [n, h, w, c], dwF, 1, g, dwB, da);
+          const got = out.data();
+          for (let i = 0; i < want.length; i++) {
+            const [o, r] = [got[i]!, want[i]!];
+            if (!Number.isFinite(r)) seen++;
+            const ok = Number.isNaN(r) ? Number.isNaN(o) : !Number.isFinite(r) ? o === r : Math.abs(o - r) <= 1e-4 * (1 + Math.abs(r));
+            if (!ok) expect.fail(`${where} ${pa} -> ${da}: output[${i}] = ${o}, reference ${r}`);
+          }
+        }
+    expect(seen).toBeGreaterThan(0);
+  });
+
   it('matches the two convs over widths, channels, strides and paddings', () => {
     let seed = 1;
     let ran = 0;

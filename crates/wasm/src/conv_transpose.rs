@@ -4,6 +4,8 @@ use crate::{activation, slice, slice_mut};
 use sepconv_kernels::conv_transpose::{self, ConvTransposeGeometry, PackedConvTranspose};
 use wasm_bindgen::prelude::*;
 
+const HANDLE: &str = "conv_transpose";
+
 /// Packs transposed-conv weights `[KH, KW, Cout, Cin]` (+ optional bias of Cout, `bias_ptr` 0 for none).
 ///
 /// # Safety
@@ -24,17 +26,17 @@ pub unsafe fn conv_transpose_pack(
     if len == 0 {
         return Err(format!("conv_transpose weights need positive sizes, got {kernel_h}x{kernel_w}x{out_channels}x{in_channels}"));
     }
-    let weights = slice(weights_ptr, len);
-    let bias = (!bias_ptr.is_null()).then(|| slice(bias_ptr, out_channels));
+    let weights = slice(weights_ptr, len)?;
+    let bias = if bias_ptr.is_null() { None } else { Some(slice(bias_ptr, out_channels)?) };
     let packed = PackedConvTranspose::pack(weights, bias, kernel_h, kernel_w, in_channels, out_channels)?;
-    Ok(Box::into_raw(Box::new(packed)))
+    Ok(crate::new_handle(HANDLE, packed))
 }
 
 /// # Safety
 /// `handle` must come from `conv_transpose_pack` and not be freed twice.
 #[wasm_bindgen]
 pub unsafe fn conv_transpose_free(handle: *mut PackedConvTranspose) {
-    crate::free_handle(handle);
+    crate::free_handle(handle, HANDLE);
 }
 
 /// Transposed conv: output `[batch, out_h, out_w, Cout]`, output row of input row `iy`, tap `ky`:
@@ -63,11 +65,11 @@ pub unsafe fn conv_transpose2d(
     pad_left: usize,
     activation_code: u32,
 ) -> Result<(), String> {
-    let w = handle.as_ref().ok_or("conv_transpose handle is null (disposed layer?)")?;
+    let w = crate::handle_ref(handle, HANDLE)?;
     let g = ConvTransposeGeometry::new(batch, (in_h, in_w), (out_h, out_w), (w.kernel_h, w.kernel_w), (stride_h, stride_w), (dilation_h, dilation_w), (pad_top, pad_left))?;
     let act = activation(activation_code)?;
-    let input = slice(input_ptr, input_len);
-    let output = slice_mut(output_ptr, output_len);
+    let input = slice(input_ptr, input_len)?;
+    let output = slice_mut(output_ptr, output_len)?;
     conv_transpose::check_conv_transpose(&g, w, input, output)?;
     conv_transpose::conv_transpose(&g, w, input, output, act);
     Ok(())

@@ -25,8 +25,8 @@ pub unsafe fn depth_space_run(
     mode: u32,
 ) -> Result<(), String> {
     let g = DepthSpaceGeometry { batch, h, w, c, block };
-    let input = slice(input_ptr, input_len);
-    let output = slice_mut(output_ptr, output_len);
+    let input = slice(input_ptr, input_len)?;
+    let output = slice_mut(output_ptr, output_len)?;
     if to_space == 0 {
         return depth_space::space_to_depth(&g, input, output);
     }

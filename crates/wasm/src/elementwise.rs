@@ -119,5 +119,5 @@ pub unsafe fn pad_nd_run(x_ptr: *const f32, input_len: usize, output_ptr: *mut f
     }
     let shape: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
     let pads: Vec<(usize, usize)> = pads.chunks_exact(2).map(|p| (p[0] as usize, p[1] as usize)).collect();
-    pad::pad_nd(slice(x_ptr, input_len), slice_mut(output_ptr, output_len), &shape, &pads, mode)
+    pad::pad_nd(slice(x_ptr, input_len)?, slice_mut(output_ptr, output_len)?, &shape, &pads, mode)
 }

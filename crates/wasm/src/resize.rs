@@ -38,7 +38,7 @@ pub unsafe fn resize_run(
         ResizeMode::Nearest(NearestMode::from_code(nearest_code).ok_or_else(|| format!("resize: unknown nearest mode code {nearest_code}"))?)
     };
     let g = ResizeGeometry { batch, in_h, in_w, out_h, out_w, channels };
-    let input = slice(input_ptr, input_len);
-    let output = slice_mut(output_ptr, output_len);
+    let input = slice(input_ptr, input_len)?;
+    let output = slice_mut(output_ptr, output_len)?;
     resize::resize(&g, input, output, coord, mode, (scale_h, scale_w), f32_coords != 0)
 }

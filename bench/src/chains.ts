@@ -17,6 +17,10 @@ export interface Chain {
   model?: 'fused' | 'unfused';
   /** convs = [one depthwise conv], run deformable: offsets NHWC [N, OH, OW, G*KH*KW*2] and an optional mask [N, OH, OW, G*KH*KW]. */
   deform?: { offsetGroups: number; offsets: Float32Array; mask?: Float32Array };
+  /** convs = [one conv whose filter is [KH, KW, Cout, Cin]], run transposed (TF conv2dTranspose) to NHWC `output`. */
+  transpose?: { output: number[] };
+  /** No convs: a TF bilinear resize (halfPixelCenters) of the input to NHWC `output`. */
+  resize?: { output: number[] };
 }
 
 export interface Impl {
@@ -36,6 +40,13 @@ export function outShape(input: number[], s: ConvSpec): number[] {
 }
 
 export function chainMacs(ch: Chain): number {
+  // A bilinear resize: three lerps (a multiply-add each) per output value.
+  if (ch.resize) return 3 * ch.resize.output.reduce((a, b) => a * b, 1);
+  if (ch.transpose) {
+    const [n, h, w, cin] = ch.input as [number, number, number, number];
+    const [kh, kw, cout] = ch.convs[0]!.filterShape as [number, number, number];
+    return n * h * w * cin * kh * kw * cout;
+  }
   let shape = ch.input;
   let macs = 0;
   for (const s of ch.convs) {
@@ -51,6 +62,8 @@ export function chainMacs(ch: Chain): number {
 export function chainBytes(ch: Chain): number {
   let shape = ch.input;
   let n = shape.reduce((a, b) => a * b, 1);
+  if (ch.resize) return 4 * (n + ch.resize.output.reduce((a, b) => a * b, 1));
+  if (ch.transpose) return 4 * (n + ch.transpose.output.reduce((a, b) => a * b, 1) + ch.convs[0]!.filter.length);
   for (const s of ch.convs) {
     shape = outShape(shape, s);
     n += shape.reduce((a, b) => a * b, 1) + s.filter.length;
@@ -134,6 +147,29 @@ function buildOurs(e: Engines, build: OurBuild, ch: Chain, xData: Float32Array):
     const out = sc.Tensor.alloc(outShape(ch.input, { ...h, filterShape: [v.filterShape[0]!, h.filterShape[1]!, c, 1] }), 'bench');
     owned.push(out);
     return impl(() => runSpatial(x, packed, g, h.activation as any, 'bench', out), out);
+  }
+  if (ch.resize) {
+    const runResize = sc.fn(sc.api, 'runResize');
+    const tfResize = sc.fn(sc.api, 'tfResize');
+    if (!runResize || !tfResize) return { na: 'ops/resize.ts not landed yet' };
+    const o = ch.resize.output;
+    const r = tfResize('bench', 'bilinear', { halfPixelCenters: true });
+    const out = sc.Tensor.alloc(o, 'bench');
+    owned.push(out);
+    return impl(() => runResize(x, [o[1]!, o[2]!], r, 'bench', out), out);
+  }
+  if (ch.transpose) {
+    const PackedT = sc.api.PackedConvTransposeWeights;
+    const runT = sc.fn(sc.api, 'runConv2dTranspose');
+    const geomT = sc.fn(sc.api, 'conv2dTransposeGeometry');
+    if (!PackedT || !runT || !geomT) return { na: 'ops/conv-transpose.ts not landed yet' };
+    const s = ch.convs[0]!;
+    const o = ch.transpose.output;
+    const packed = PackedT.pack(s.filter, s.filterShape, s.bias);
+    const g = geomT('bench', ch.input, [o[1]!, o[2]!], [s.filterShape[0]!, s.filterShape[1]!], { strides: s.strides, padding: s.padding });
+    const out = sc.Tensor.alloc(o, 'bench');
+    owned.push(packed, out);
+    return impl(() => runT(x, packed, g, s.activation as any, 'bench', out), out);
   }
   const runDeform = sc.fn(sc.deformOps, 'runDeformableDepthwise');
   if (ch.deform) {
@@ -227,7 +263,21 @@ function buildTf(e: Engines, backend: 'wasm' | 'cpu', ch: Chain, xData: Float32A
   use();
   const x = tf.tensor4d(xData, ch.input);
   const ws = ch.convs.map((s) => ({ f: tf.tensor4d(s.filter, s.filterShape), b: s.bias ? tf.tensor1d(s.bias) : undefined, s }));
+  const t = ch.transpose;
+  const rs = ch.resize;
   const once = () => {
+    if (rs) return tf.image.resizeBilinear(x, [rs.output[1]!, rs.output[2]!], false, true);
+    if (t) {
+      // TF.js has no fused transposed conv: bias and activation are separate ops, as in a converted model.
+      const { f, b, s } = ws[0]!;
+      return tf.tidy(() => {
+        let y = tf.conv2dTranspose(x, f, t.output as [number, number, number, number], s.strides ?? [1, 1], s.padding);
+        if (b) y = tf.add(y, b);
+        if (s.activation === 'relu') return tf.relu(y);
+        if (s.activation !== 'linear') throw new Error(`tfjs transposed-conv activation ${s.activation} not mapped`);
+        return y;
+      });
+    }
     let y = x;
     for (const { f, b, s } of ws) {
       const args = { x: y, filter: f, strides: s.strides ?? [1, 1], pad: s.padding, dilations: s.dilations ?? [1, 1], bias: b, activation: s.activation === 'relu6' || s.activation === 'relu' || s.activation === 'linear' ? s.activation : 'linear' };
@@ -260,6 +310,8 @@ function buildTf(e: Engines, backend: 'wasm' | 'cpu', ch: Chain, xData: Float32A
 }
 
 async function buildOrt(e: Engines, id: 'ort-web' | 'ort-node', ch: Chain, xData: Float32Array): Promise<Built> {
+  if (ch.transpose) return { na: 'no ConvTranspose in the ONNX chain builder' };
+  if (ch.resize) return { na: 'no Resize in the ONNX chain builder' };
   const ort = id === 'ort-web' ? e.ortWeb : e.ortNode;
   const bytes = ch.deform ? onnxDeformModel(ch.input, outShape(ch.input, ch.convs[0]!), ch.convs[0]!, ch.deform) : onnxConvChain(ch.input, ch.convs);
   const opts = id === 'ort-web'

@@ -11,7 +11,7 @@ export const KERNEL_ENGINES: EngineId[] = ['sepconv-simd128', 'sepconv-relaxed',
 
 export interface KernelCase {
   name: string;
-  family: 'dw3x3' | 'pw' | 'conv3x3' | 'stem' | 'dw5x5' | 'dw5x1+1x5' | 'dw5x1+1x5 model' | 'deform3x3';
+  family: 'dw3x3' | 'pw' | 'conv3x3' | 'stem' | 'dw5x5' | 'dw5x1+1x5' | 'dw5x1+1x5 model' | 'deform3x3' | 'convT' | 'resize';
   net: string;
   chain: Chain;
 }
@@ -49,9 +49,21 @@ export function deformable(net: string, h: number, c: number, s: number, mask: b
   return { name: `deform3x3${mask ? ' v2' : ''} s${s} ${h}x${h}x${c}`, family: 'deform3x3', net, chain: { input: sq(h, c), convs: [spec], deform: { offsetGroups: 1, offsets, mask: m } } };
 }
 
+/** A KxK stride-s transposed conv (decoder upsampling, 'same': output h*s), filter [K, K, Cout, Cin], bias + relu. */
+export function convT(net: string, h: number, c: number, cout: number, s: number, k: number): KernelCase {
+  const spec = convSpec(sq(h, c), { k: [k, k], cout, stride: s, activation: 'relu' }, hashSeed(`convT${h}${c}${cout}${s}${k}`));
+  spec.filterShape = [k, k, cout, c];
+  return { name: `convT${k}x${k} s${s} ${h}x${h}x${c}->${cout}`, family: 'convT', net, chain: { input: sq(h, c), convs: [spec], transpose: { output: sq(h * s, cout) } } };
+}
+
+/** A TF bilinear resize (halfPixelCenters) of h x h x c to oh x oh. */
+export function resizeCase(net: string, h: number, c: number, oh: number): KernelCase {
+  return { name: `resize bilinear ${h}x${h}x${c}->${oh}x${oh}`, family: 'resize', net, chain: { input: sq(h, c), convs: [], resize: { output: sq(oh, c) } } };
+}
+
 export function kernelCases(quick: boolean): KernelCase[] {
   if (quick) {
-    return [dw('quick', 16, 32, 1), dw('quick', 16, 32, 2), pw('quick', 8, 32, 64), conv('quick', 8, 16, 16, 1, 'conv3x3'), conv('quick', 32, 3, 8, 2, 'stem'), dw('quick', 16, 16, 1, 5), spatial('quick', 16, 16), spatialModel('quick', 16, 16, 'fused'), spatialModel('quick', 16, 16, 'unfused'), deformable('quick', 12, 16, 1, true)];
+    return [convT('quick', 8, 16, 8, 2, 3), resizeCase('quick', 8, 16, 16), dw('quick', 16, 32, 1), dw('quick', 16, 32, 2), pw('quick', 8, 32, 64), conv('quick', 8, 16, 16, 1, 'conv3x3'), conv('quick', 32, 3, 8, 2, 'stem'), dw('quick', 16, 16, 1, 5), spatial('quick', 16, 16), spatialModel('quick', 16, 16, 'fused'), spatialModel('quick', 16, 16, 'unfused'), deformable('quick', 12, 16, 1, true)];
   }
   const out: KernelCase[] = [conv('mobilenet_v1+v2', 224, 3, 32, 2, 'stem')];
   for (const l of mobilenetV1Layers()) {
@@ -69,6 +81,10 @@ export function kernelCases(quick: boolean): KernelCase[] {
   out.push(dw('spatial', 56, 128, 1, 5), spatial('spatial', 56, 128), spatialModel('spatial', 56, 128, 'fused'), spatialModel('spatial', 56, 128, 'unfused'));
   // The seed's deformable depthwise conv on MobileNet shapes (TF.js has none: ORT-web's DeformConv is the reference).
   out.push(deformable('deformable', 56, 128, 1, false), deformable('deformable', 28, 256, 1, true), deformable('deformable', 14, 512, 1, false));
+  // Decoder upsampling (segmentation / FPN heads): 2x2/s2 and 3x3/s2 and 4x4/s2 transposed convs.
+  out.push(convT('decoder', 14, 256, 128, 2, 2), convT('decoder', 28, 128, 64, 2, 3), convT('decoder', 56, 64, 32, 2, 4));
+  // Decoder / FPN upsampling by 2 and DeepLab's x4 / x8 bilinear to the output size.
+  out.push(resizeCase('decoder', 28, 128, 56), resizeCase('decoder', 65, 256, 129), resizeCase('decoder', 64, 21, 513));
   // one row per shape: the first network listed keeps it
   const seen = new Map<string, KernelCase>();
   for (const c of out) {

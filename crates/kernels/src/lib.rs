@@ -4,7 +4,9 @@
 
 pub mod activation;
 pub mod conv;
+pub mod conv_transpose;
 pub mod deform;
+pub mod depth_space;
 pub mod dwconv;
 pub mod elementwise;
 pub mod fused;
@@ -16,6 +18,7 @@ pub mod pack;
 pub mod pad;
 pub mod pool;
 pub mod reference;
+pub mod resize;
 pub mod shape;
 pub mod softmax;
 pub mod spatial;

@@ -99,3 +99,25 @@ pub unsafe fn pad_run(
 ) -> Result<(), String> {
     pad::pad2d(slice(x_ptr, input_len)?, slice_mut(output_ptr, output_len)?, batch, h, w, channels, [pad_top, pad_bottom, pad_left, pad_right], value)
 }
+
+/// Padding of any axes of `x` (`shape`, `pads` = [before0, after0, before1, ...]): `mode` 0 constant
+/// `value`, 1 reflect, 2 symmetric (TF Pad / PadV2 / MirrorPad, ONNX Pad).
+///
+/// # Safety
+/// Buffers of `input_len` / `output_len` f32s.
+#[wasm_bindgen]
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn pad_nd_run(x_ptr: *const f32, input_len: usize, output_ptr: *mut f32, output_len: usize, shape: &[u32], pads: &[u32], mode: u32, value: f32) -> Result<(), String> {
+    let mode = match mode {
+        0 => pad::PadMode::Constant(value),
+        1 => pad::PadMode::Reflect,
+        2 => pad::PadMode::Symmetric,
+        _ => return Err(format!("pad: unknown mode code {mode}")),
+    };
+    if pads.len() != 2 * shape.len() {
+        return Err(format!("pad: {} pad values for a tensor of rank {}", pads.len(), shape.len()));
+    }
+    let shape: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
+    let pads: Vec<(usize, usize)> = pads.chunks_exact(2).map(|p| (p[0] as usize, p[1] as usize)).collect();
+    pad::pad_nd(slice(x_ptr, input_len)?, slice_mut(output_ptr, output_len)?, &shape, &pads, mode)
+}

@@ -9,10 +9,13 @@ use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
 mod conv;
+mod conv_transpose;
+mod depth_space;
 mod depthwise;
 mod elementwise;
 mod gemm;
 mod pool;
+mod resize;
 mod spatial;
 
 /// Alignment of every buffer handed out: one 128-bit vector.

@@ -7,6 +7,14 @@ export { MAX_DIM, MAX_ELEMENTS } from './tensor/limits.js';
 export { depthwiseConv2d, type DepthwiseConv2dOptions } from './ops/depthwise.js';
 export { deformableDepthwiseConv2d, runDeformableDepthwise, type DeformableDepthwiseConv2dOptions } from './ops/deformable.js';
 export { conv2d, conv2dGeometry, runConv2d, PackedConvWeights, type Conv2dOptions } from './ops/conv.js';
+export {
+  conv2dTranspose,
+  conv2dTransposeGeometry,
+  runConv2dTranspose,
+  PackedConvTransposeWeights,
+  type Conv2dTransposeOptions,
+  type ConvTransposeGeometry,
+} from './ops/conv-transpose.js';
 export { PackedGemmWeights, runPointwise, runDense } from './ops/gemm.js';
 export { pointwiseConv2d, type PointwiseConv2dOptions } from './ops/pointwise.js';
 export { dense, type DenseOptions } from './ops/dense.js';
@@ -15,7 +23,21 @@ export { outputFor } from './ops/output.js';
 export { activation, relu, relu6, hardSwish, sigmoid, swish } from './ops/activations.js';
 export { batchNorm, type BatchNormOptions } from './ops/batchnorm.js';
 export { softmax, type SoftmaxOptions } from './ops/softmax.js';
-export { pad, type Padding2d } from './ops/pad.js';
+export { pad, padND, mirrorPad, type Padding2d, type AxisPaddings, type PadNdMode } from './ops/pad.js';
+export { depthToSpace, spaceToDepth, type DepthToSpaceMode } from './ops/depth-space.js';
+export {
+  resize,
+  resizeBilinear,
+  resizeNearestNeighbor,
+  runResize,
+  resolveResize,
+  tfResize,
+  type ResizeOptions,
+  type TfResizeOptions,
+  type ResolvedResize,
+  type CoordinateTransformationMode,
+  type NearestRounding,
+} from './ops/resize.js';
 export { avgPool, maxPool, globalAvgPool, poolGeometry, runPool, type Pool2dOptions, type GlobalPoolOptions } from './ops/pool.js';
 export {
   spatiallySeparableConv2d,

@@ -141,3 +141,34 @@ export function deformableDepthwiseReference(
       }
   return out;
 }
+
+/** Transposed conv, float64: x [N, H, W, Cin], filter [KH, KW, Cout, Cin], every input value scattered to where each tap lands. */
+export function convTransposeReference(
+  x: Float32Array,
+  [n, h, w, cin]: readonly number[],
+  filter: Float32Array,
+  cout: number,
+  g: { outH: number; outW: number; kernelH: number; kernelW: number; strideH: number; strideW: number; dilationH: number; dilationW: number; padTop: number; padLeft: number },
+  bias: Float32Array | undefined,
+  act: ActivationName,
+): Float64Array {
+  const out = new Float64Array(n! * g.outH * g.outW * cout);
+  for (let b = 0; b < n!; b++)
+    for (let iy = 0; iy < h!; iy++)
+      for (let ix = 0; ix < w!; ix++)
+        for (let ky = 0; ky < g.kernelH; ky++) {
+          const oy = iy * g.strideH + ky * g.dilationH - g.padTop;
+          if (oy < 0 || oy >= g.outH) continue;
+          for (let kx = 0; kx < g.kernelW; kx++) {
+            const ox = ix * g.strideW + kx * g.dilationW - g.padLeft;
+            if (ox < 0 || ox >= g.outW) continue;
+            for (let co = 0; co < cout; co++) {
+              let acc = 0;
+              for (let ci = 0; ci < cin!; ci++) acc += x[((b * h! + iy) * w! + ix) * cin! + ci]! * filter[((ky * g.kernelW + kx) * cout + co) * cin! + ci]!;
+              out[((b * g.outH + oy) * g.outW + ox) * cout + co]! += acc;
+            }
+          }
+        }
+  for (let i = 0; i < out.length; i++) out[i] = applyActivation(act, out[i]! + (bias ? bias[i % cout]! : 0));
+  return out;
+}

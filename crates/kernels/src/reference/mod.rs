@@ -2,6 +2,7 @@
 //! One file per op family.
 
 pub mod conv;
+pub mod conv_transpose;
 pub mod deform;
 pub mod depthwise;
 pub mod elementwise;

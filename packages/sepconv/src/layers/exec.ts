@@ -2,13 +2,16 @@
 // folded into the preceding conv, activations into its epilogue), packed-weight cache, and one runner per step.
 import { ShapeError } from '../errors.js';
 import { PackedConvWeights, runConv2d } from '../ops/conv.js';
+import { conv2dTransposeGeometry, PackedConvTransposeWeights, runConv2dTranspose } from '../ops/conv-transpose.js';
 import { runDeformableDepthwise } from '../ops/deformable.js';
 import { PackedDepthwiseWeights, runDepthwise } from '../ops/depthwise.js';
 import { PackedGemmWeights, runDense } from '../ops/gemm.js';
 import type { ActivationName } from '../ops/activation.js';
 import { activation as activationOp } from '../ops/activations.js';
 import { mul as mulOp, runAdd } from '../ops/elementwise.js';
-import { pad as padOp } from '../ops/pad.js';
+import { pad as padOp, padND } from '../ops/pad.js';
+import { runResize } from '../ops/resize.js';
+import { depthToSpace, spaceToDepth } from '../ops/depth-space.js';
 import { globalAvgPool, runPool } from '../ops/pool.js';
 import { softmax as softmaxOp } from '../ops/softmax.js';
 import { PackedSpatialWeights, runSpatial } from '../ops/spatial.js';
@@ -99,7 +102,7 @@ export function fuse(low: Lowered): void {
     } else if (
       s.kind === 'activation' &&
       src &&
-      (isConv(src) || src.kind === 'affine' || src.kind === 'spatial' || (src.kind === 'add' && s.activation !== 'softmax')) &&
+      (isConv(src) || src.kind === 'affine' || src.kind === 'spatial' || src.kind === 'convTranspose' || (src.kind === 'add' && s.activation !== 'softmax')) &&
       (src.activation ?? 'linear') === 'linear' &&
       soleUse(src.output) &&
       kept.has(src)
@@ -491,6 +494,34 @@ export function prepareRunner(s: Step, shapes: number[][], n: number, cache: Wei
       });
       const a = s.activation;
       return (ins, out) => withActivation(a, (act) => runConv2d(ins[0]!, w.packed, g, act, s.layer, out), () => rawView(out, s.layer), lastOut);
+    }
+    case 'convTranspose': {
+      const p = s.pads;
+      const g = conv2dTransposeGeometry(s.layer, inS, [outS[1]!, outS[2]!], s.kernel, { strides: s.strides, dilations: s.dilations, padding: [p.top, p.bottom, p.left, p.right] });
+      const w = cache.get(`convT:${s.key}`, () => {
+        const f = s.weights();
+        return new WasmWeights(PackedConvTransposeWeights.pack(f.filter, f.filterShape, f.bias, s.layer), (f.filter.length + (f.bias?.length ?? 0)) * 4);
+      });
+      const a = s.activation;
+      return (ins, out) => withActivation(a, (act) => runConv2dTranspose(ins[0]!, w.packed, g, act, s.layer, out), () => out.view(s.layer), lastOut);
+    }
+    case 'padND': {
+      const paddings: [number, number][] = [[0, 0], ...s.paddings];
+      const { mode, value } = s;
+      return (ins, out) => padND(ins[0]!, paddings, mode, value, out, s.layer);
+    }
+    case 'depthToSpace': {
+      const [b, mode] = [s.block, s.mode ?? 'DCR'];
+      return (ins, out) => depthToSpace(ins[0]!, b, mode, out);
+    }
+    case 'spaceToDepth': {
+      const b = s.block;
+      return (ins, out) => spaceToDepth(ins[0]!, b, out);
+    }
+    case 'resize': {
+      const r = s.resize;
+      const size: [number, number] = [outS[1]!, outS[2]!];
+      return (ins, out) => runResize(ins[0]!, size, r, s.layer, out);
     }
     case 'pointwise':
     case 'dense': {

@@ -2,6 +2,8 @@
 // planner places, and the executor runs. Shapes here are concrete and per sample (no batch dim).
 import type { ActivationName } from '../ops/activation.js';
 import type { Pads } from '../ops/geometry.js';
+import type { ResolvedResize } from '../ops/resize.js';
+import type { PadNdMode } from '../ops/pad.js';
 
 /**
  * Activations a step can apply: the kernels' epilogue ones, softmax (always its own pass), and the
@@ -150,7 +152,44 @@ export interface DeformDepthwiseStep extends Base {
   activation: StepActivation;
 }
 
-export type Step = DeformDepthwiseStep | ExpandDepthwiseStep | SpatialStep | ConvStep | AffineStep | ActivationStep | LeakyStep | ConcatStep | BinaryStep | GapStep | PoolStep | PadStep | AliasStep;
+/**
+ * Transposed conv (TF Conv2DBackpropInput, Keras Conv2DTranspose, ONNX ConvTranspose), filter
+ * [KH, KW, Cout, Cin]: input row iy, tap ky lands on output row iy*stride + ky*dilation - pads.top; the
+ * output size is the output value's shape, and must agree with `pads` (`conv2dTransposeGeometry`).
+ */
+export interface ConvTransposeStep extends Base {
+  kind: 'convTranspose';
+  key: string;
+  weights: () => ConvWeights;
+  kernel: [number, number];
+  strides: [number, number];
+  dilations: [number, number];
+  pads: Pads;
+  activation: StepActivation;
+}
+
+/** Spatial resize to the output value's [H, W] (TF ResizeBilinear / ResizeNearestNeighbor, ONNX Resize). */
+export interface ResizeStep extends Base {
+  kind: 'resize';
+  resize: ResolvedResize;
+}
+
+/** DepthToSpace ('DCR' TF / ONNX default, 'CRD') or SpaceToDepth with a block size. */
+export interface DepthSpaceStep extends Base {
+  kind: 'depthToSpace' | 'spaceToDepth';
+  block: number;
+  mode?: 'DCR' | 'CRD';
+}
+
+/** Padding of any per-sample axes (TF Pad / PadV2 / MirrorPad, ONNX Pad): one [before, after] per axis, batch excluded. */
+export interface PadNdStep extends Base {
+  kind: 'padND';
+  paddings: [number, number][];
+  mode: PadNdMode;
+  value: number;
+}
+
+export type Step = PadNdStep | DepthSpaceStep | ResizeStep | ConvTransposeStep | DeformDepthwiseStep | ExpandDepthwiseStep | SpatialStep | ConvStep | AffineStep | ActivationStep | LeakyStep | ConcatStep | BinaryStep | GapStep | PoolStep | PadStep | AliasStep;
 
 export interface Lowered {
   steps: Step[];

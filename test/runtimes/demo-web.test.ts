@@ -108,7 +108,7 @@ describe('demo/web in headless Chromium', () => {
     }
   });
 
-  it.skipIf(!existsSync(join(MOUNTS['/models/human/'], 'blazeface.json')))('the default model, BlazeFace: the face detector finds faces, draws their boxes, and agrees with TF.js-wasm', async () => {
+  it.skipIf(!existsSync(join(MOUNTS['/models/human/']!, 'blazeface.json')))('the default model, BlazeFace: the face detector finds faces, draws their boxes, and agrees with TF.js-wasm', async () => {
     const page = await browser.context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));

@@ -1,8 +1,13 @@
 #!/usr/bin/env node
-// sepconv demo: real trained MobileNetV2s (shipped by the npm package nsfwjs, TF.js layers and
-// graph formats, uint8-quantized, inside .min.js wrappers) imported into sepconv and run on real
-// photos (@vladmandic/face-api's samples). Prints the top classes per photo, sepconv's latency next
-// to TF.js's wasm backend on the same model (single thread), and the model's summary().
+// sepconv demo. By default: face detection with BlazeFace, the trained TF.js graph model of
+// @vladmandic/human@3.3.6's corpus (scripts/fixtures-npm.sh caches it), run by sepconv on real photos
+// (@vladmandic/face-api's samples): its outputs decoded into face boxes and 6 keypoints (demo/lib/faces.mjs),
+// printed, drawn onto each photo and written as PNGs (demo/out/ by default), and sepconv's latency next to
+// TF.js's wasm backend running the same model.json as a graph model (tfjs-converter, single thread).
+// `--model nsfw` / `nsfw-mid` (or any TF.js classifier model.json) is the older path: real trained
+// MobileNetV2 NSFW classifiers (shipped by the npm package nsfwjs, TF.js layers and graph formats,
+// uint8-quantized, inside .min.js wrappers). Prints the top classes per photo, the latency against TF.js-wasm,
+// and the model's summary().
 // TF.js's fastest path is a graph model (tensorflowjs_converter folds BatchNorm and fuses activations);
 // for a layers model the demo also times that, converted by scripts/python-fixtures.sh when its pinned
 // converter is installed, and labels the two TF.js figures.
@@ -16,6 +21,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as sc from 'sepconv';
+import { PNG } from 'pngjs';
+import { decodeFaces, blazefaceInput, drawFaces, iou } from './lib/faces.mjs';
 import { decodeImage, preprocess, topK } from './lib/images.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -32,20 +39,26 @@ process.on('uncaughtException', (e) => fail('failed', e));
 process.on('unhandledRejection', (e) => fail('failed', e));
 const nm = (p) => join(root, 'node_modules', p);
 const NSFW_CLASSES = ['Drawing', 'Hentai', 'Neutral', 'Porn', 'Sexy'];
+const HUMAN_MODELS = join(process.env.SEPCONV_CACHE ?? join(homedir(), '.cache/sepconv'), 'human-3.3.6/models');
 const BUILTIN = {
-  nsfw: { path: nm('nsfwjs/dist/models/mobilenet_v2/model.min.js'), title: 'nsfwjs MobileNetV2 alpha 1.0 (TF.js layers model, uint8 weights)', labels: NSFW_CLASSES },
-  'nsfw-mid': { path: nm('nsfwjs/dist/models/mobilenet_v2_mid/model.min.js'), title: 'nsfwjs MobileNetV2 alpha 1.4 (TF.js graph model, uint8 weights)', labels: NSFW_CLASSES },
+  face: { kind: 'face', path: join(HUMAN_MODELS, 'blazeface.json'), title: "BlazeFace face detector (@vladmandic/human@3.3.6's models/blazeface.json, TF.js graph model)" },
+  nsfw: { kind: 'classifier', path: nm('nsfwjs/dist/models/mobilenet_v2/model.min.js'), title: 'nsfwjs MobileNetV2 alpha 1.0 (TF.js layers model, uint8 weights)', labels: NSFW_CLASSES },
+  'nsfw-mid': { kind: 'classifier', path: nm('nsfwjs/dist/models/mobilenet_v2_mid/model.min.js'), title: 'nsfwjs MobileNetV2 alpha 1.4 (TF.js graph model, uint8 weights)', labels: NSFW_CLASSES },
 };
 
-const HELP = `sepconv demo: classify photos with a trained MobileNet-family model, compare latency with TF.js-wasm.
+const HELP = `sepconv demo: detect faces in photos with a trained BlazeFace and draw them (default), or classify
+photos with a trained MobileNetV2 NSFW classifier (--model nsfw); compare latency with TF.js-wasm.
 
 Usage: node demo/main.mjs [options]      (or ./scripts/demo.sh [options])
 
 Options:
-  --image <path>       a JPEG or PNG to classify (repeatable). Default: face-api's sample1..6.jpg
-  --model <path|name>  a TF.js model.json (layers or graph format; shards next to it), or a built-in:
-                       'nsfw' (MobileNetV2 1.0, layers) or 'nsfw-mid' (MobileNetV2 1.4, graph).
-                       Repeatable. Default: both built-ins.
+  --image <path>       a JPEG or PNG (repeatable). Default: face-api's sample1..6.jpg (photos of people)
+  --model <path|name>  a built-in: 'face' (default: BlazeFace face detector from @vladmandic/human's corpus,
+                       boxes + 6 keypoints drawn into --out), 'nsfw' (nsfwjs's NSFW classifier, MobileNetV2 1.0,
+                       layers) or 'nsfw-mid' (the same classifier, MobileNetV2 1.4, graph); or a TF.js
+                       classifier model.json (layers or graph format; shards next to it). Repeatable.
+  --out <dir>          where the face detector writes <photo>.faces.png (default: demo/out/)
+  --min-score <p>      face score threshold, 0..1 (default 0.5)
   --labels <path>      class names for --model, one per line (default: class indices)
   --size <n>           input size when the model's is unknown (default: the model's, else 224)
   --normalize <mode>   pixel scaling: unit (x/255, default; what nsfwjs feeds), mobilenet (x/127.5-1), raw
@@ -66,6 +79,8 @@ try {
       image: { type: 'string', multiple: true },
       model: { type: 'string', multiple: true },
       labels: { type: 'string' },
+      out: { type: 'string', default: join(root, 'demo/out') },
+      'min-score': { type: 'string', default: '0.5' },
       size: { type: 'string' },
       normalize: { type: 'string', default: 'unit' },
       top: { type: 'string', default: '3' },
@@ -98,8 +113,16 @@ for (const p of images) {
     process.exit(2);
   }
 }
-const specs = (args.model ?? ['nsfw', 'nsfw-mid']).map((m) => {
-  if (BUILTIN[m]) return BUILTIN[m];
+const minScore = Number(args['min-score']);
+if (!(minScore >= 0 && minScore <= 1)) {
+  console.error(`--min-score must be a number in 0..1, got ${args['min-score']}`);
+  process.exit(2);
+}
+const specs = (args.model ?? ['face']).map((m) => {
+  if (BUILTIN[m]) {
+    if (BUILTIN[m].kind === 'face' && !existsSync(BUILTIN[m].path)) fail(`no face model at ${BUILTIN[m].path}`, 'run `bash scripts/fixtures-npm.sh` (or ./scripts/demo.sh) to fetch the real-model corpus');
+    return BUILTIN[m];
+  }
   if (!existsSync(m)) {
     console.error(`no such model file: ${m}`);
     process.exit(2);
@@ -110,7 +133,7 @@ const specs = (args.model ?? ['nsfw', 'nsfw-mid']).map((m) => {
   } catch (e) {
     fail(`cannot read labels ${args.labels}`, e);
   }
-  return { path: resolve(m), title: m, labels };
+  return { kind: 'classifier', path: resolve(m), title: m, labels };
 });
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
@@ -203,23 +226,34 @@ const decoded = images.map((p) => {
 });
 
 for (const spec of specs) {
-  console.log(`\n=== ${spec.title}\n    ${spec.path}`);
-  let t0 = performance.now();
+  if (spec.kind === 'face') await detectFaces(spec);
+  else await classify(spec);
+}
+
+/** sepconv's model from the file, with its loading phases on one line; one-line error if it cannot. */
+async function loadOurs(path, inputShape) {
+  const t0 = performance.now();
   let lastPhase = '';
   let model;
   try {
-    model = await sc.loadModel(spec.path, {
+    model = await sc.loadModel(path, {
       onProgress: (p) => {
         if (p.phase !== lastPhase && p.loaded === p.total) process.stdout.write(`    ${p.phase} ✓ `);
         if (p.loaded === p.total) lastPhase = p.phase;
       },
-      inputShape: args.size ? [Number(args.size), Number(args.size), 3] : undefined,
+      inputShape,
     });
   } catch (e) {
     process.stdout.write('\n');
-    fail(`cannot load model ${spec.path}`, e);
+    fail(`cannot load model ${path}`, e);
   }
   console.log(`\n    loaded in ${(performance.now() - t0).toFixed(0)} ms: ${model.countParams().toLocaleString('en-US')} params`);
+  return model;
+}
+
+async function classify(spec) {
+  console.log(`\n=== ${spec.title}\n    ${spec.path}`);
+  const model = await loadOurs(spec.path, args.size ? [Number(args.size), Number(args.size), 3] : undefined);
   const inShape = model.inputs[0].shape;
   const size = inShape[0] ?? (Number(args.size) || 224);
   const outLabels = spec.labels;
@@ -299,5 +333,82 @@ for (const spec of specs) {
   }
   ref?.dispose();
   if (layersRef !== ref) layersRef?.dispose();
+  model.dispose();
+}
+
+/**
+ * The default demo: BlazeFace on each photo with sepconv, faces decoded (demo/lib/faces.mjs), printed and
+ * drawn into <out>/<photo>.faces.png; the same decoding on TF.js-wasm's outputs of the same model.json
+ * (how well the engines' boxes agree), and both engines' latency.
+ */
+async function detectFaces(spec) {
+  console.log(`\n=== ${spec.title}\n    ${spec.path}`);
+  const model = await loadOurs(spec.path);
+  const size = model.inputs[0].shape[0] ?? 256;
+  const raws = (outs) => (Array.isArray(outs) ? outs : [outs]).map((t) => ({ shape: [...t.shape], data: t.dataSync?.() ?? t.data() }));
+
+  // TF.js on the same bytes: the graph model as it ships, through tfjs-converter (TF.js's graph-model path).
+  let ref;
+  const tj = args['no-tfjs'] ? null : await loadTfjs();
+  if (tj) ref = await tj.tfconv.loadGraphModel(tj.tf.io.fromMemory(artifactsOf(await sc.readModelFiles(spec.path))));
+
+  try {
+    mkdirSync(args.out, { recursive: true });
+  } catch (e) {
+    fail(`cannot create the output folder ${args.out}`, e);
+  }
+  console.log(`\n    photo              faces (sepconv; box x0,y0-x1,y1 in photo pixels, score)${ref ? '   IoU with TF.js-wasm (min)' : ''}`);
+  let firstInput;
+  for (const { path, img } of decoded) {
+    const { input, frame } = blazefaceInput(img, size);
+    firstInput ??= input;
+    const xt = sc.tensor(input, [1, size, size, 3]);
+    const faces = decodeFaces(raws(model.predict(xt)), frame, { minScore });
+    xt.dispose();
+    let agree = '';
+    if (ref) {
+      const theirs = tj.tf.tidy(() => decodeFaces(raws(ref.execute(tj.tf.tensor(input, [1, size, size, 3]))), frame, { minScore }));
+      const worst = faces.length === theirs.length ? Math.min(1, ...faces.map((f) => Math.max(0, ...theirs.map((t) => iou(f.box, t.box))))) : 0;
+      agree = faces.length === theirs.length ? `   ${worst.toFixed(3)}` : `   TF.js-wasm found ${theirs.length} face(s)`;
+    }
+    const name = path.replace(/^.*[\\/]/, '');
+    const desc = faces.length ? faces.map((f) => `${f.box.map((v) => Math.round(v)).join(',').replace(/^(\d+,\d+),/, '$1-')} ${(f.score * 100).toFixed(0)}%`).join('; ') : 'no face';
+    console.log(`    ${name.padEnd(18)} ${`${faces.length}: ${desc}`.padEnd(62)}${agree}`);
+    const drawn = drawFaces(img, faces);
+    const png = new PNG({ width: drawn.width, height: drawn.height });
+    png.data = Buffer.from(drawn.data.buffer, drawn.data.byteOffset, drawn.data.byteLength);
+    const file = join(args.out, `${name.replace(/\.[^.]*$/, '')}.faces.png`);
+    try {
+      writeFileSync(file, PNG.sync.write(png));
+    } catch (e) {
+      fail(`cannot write ${file}`, e);
+    }
+  }
+  console.log(`    drawn (green boxes, red keypoints: eyes, nose, mouth, ears) into ${args.out}/`);
+
+  // Latency, batch 1, the first photo's input, single thread for both; each run reads every output.
+  const xt = sc.tensor(firstInput, [1, size, size, 3]);
+  const xr = ref ? tj.tf.tensor(firstInput, [1, size, size, 3]) : undefined;
+  const [ours, theirs] = timeInterleaved([
+    () => raws(model.predict(xt)),
+    ...(ref ? [() => tj.tf.tidy(() => raws(ref.execute(xr)))] : []),
+  ]);
+  xr?.dispose();
+  xt.dispose();
+  const s = model.summary();
+  const gmacs = s.totalMacs / 1e9;
+  const line = (label, t) => console.log(`      ${label.padEnd(40)}${t.median.toFixed(2).padStart(8)} ms (${t.min.toFixed(2)})  ${((2 * gmacs) / (t.median / 1e3)).toFixed(1)} GFLOP/s`);
+  console.log(`\n    latency, batch 1, ${size}x${size} input, median of ${runs} (min):`);
+  line(`sepconv (${info.build}, 1 thread)`, ours);
+  if (theirs) {
+    line("TF.js-wasm graph model (1 thread)", theirs);
+    console.log(`      sepconv vs TF.js-wasm's graph-model path (tfjs-converter loadGraphModel, the same model.json): ${theirs.median >= ours.median ? `${(theirs.median / ours.median).toFixed(2)}x faster` : `${(ours.median / theirs.median).toFixed(2)}x slower`}`);
+  }
+  console.log(`    ${s.totalMacs.toLocaleString('en-US')} MACs`);
+  if (!args['no-summary']) {
+    console.log('\n' + s.toString());
+    args['no-summary'] = true;
+  }
+  ref?.dispose();
   model.dispose();
 }

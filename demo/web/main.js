@@ -1,7 +1,7 @@
 // The page: picks a photo (a sample, a file, or webcam frames), hands its pixels to the worker,
 // draws what comes back, and shows sepconv's latency beside TF.js-wasm's on the same model.
 // Query: ?sample=N picks face-api's sampleN.jpg (default 1), ?runs=N timed runs (default 5),
-// ?build=relaxed|simd128|scalar forces a sepconv build.
+// ?build=relaxed|simd128|scalar forces a sepconv build, ?model=blazeface|nsfw the model (demo/web/models.js).
 import { BOX_COLOR, draw, POINT_COLOR } from './draw.js';
 import { DEFAULT_MODEL } from './models.js';
 
@@ -127,7 +127,7 @@ async function main() {
   ready = { promise: new Promise((a, b) => ((resolve = a), (reject = b))) };
   ready.resolve = (v) => ((ready.value = v), resolve(v));
   ready.reject = reject;
-  worker.postMessage({ type: 'load', model: DEFAULT_MODEL, build: params.get('build') ?? undefined });
+  worker.postMessage({ type: 'load', model: params.get('model') ?? DEFAULT_MODEL, build: params.get('build') ?? undefined });
   const info = await ready.promise;
   $('model-title').textContent = info.title;
   $('model-what').textContent = info.what;

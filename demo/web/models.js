@@ -2,6 +2,8 @@
 // output into what draw.js draws: { labels, boxes, keypoints }. A detector or landmark model is
 // added here with a decode() that returns boxes / keypoints in [0, 1] image coordinates.
 
+import { blazefaceInput, decodeFaces, KEYPOINTS } from '../lib/faces.mjs';
+
 const NSFW_CLASSES = ['Drawing', 'Hentai', 'Neutral', 'Porn', 'Sexy'];
 
 /**
@@ -27,4 +29,27 @@ export const MODELS = {
   },
 };
 
-export const DEFAULT_MODEL = 'nsfw';
+// A face detector: BlazeFace from @vladmandic/human@3.3.6's corpus (?model=blazeface). Its four outputs are
+// decoded by demo/lib/faces.mjs (what the Node demo uses): boxes and 6 keypoints per face.
+MODELS.blazeface = {
+  url: '/models/human/blazeface.json',
+  title: 'BlazeFace face detector (@vladmandic/human 3.3.6), 256×256',
+  what: 'a face detector (BlazeFace, the TF.js graph model @vladmandic/human ships): a box and 6 keypoints (eyes, nose, mouth, ears) per face, score ≥ 50%.',
+  size: 256,
+  /** The photo padded to a square and scaled to [-1, 1], as Human feeds it; `frame` maps back to the photo. */
+  prepare: (img) => blazefaceInput(img, 256),
+  /** @returns {Detections} */
+  decodeOutputs(outputs, frame) {
+    const faces = decodeFaces(outputs, frame);
+    const W = frame.width;
+    const H = frame.height;
+    return {
+      labels: faces.map((f, i) => ({ label: `face ${i + 1}`, score: f.score })),
+      boxes: faces.map((f) => ({ x: f.box[0] / W, y: f.box[1] / H, w: (f.box[2] - f.box[0]) / W, h: (f.box[3] - f.box[1]) / H, label: 'face', score: f.score })),
+      keypoints: faces.flatMap((f) => f.keypoints.map(([x, y], k) => ({ x: x / W, y: y / H, label: KEYPOINTS[k] }))),
+    };
+  },
+};
+
+/** The page's model unless ?model= names another: the face detector, as in the Node demo. */
+export const DEFAULT_MODEL = 'blazeface';

@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname, extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { homedir } from 'node:os';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
@@ -19,7 +20,10 @@ export const MOUNTS = {
   '/models/nsfw/': nm('nsfwjs/dist/models/mobilenet_v2'),
   '/samples/': nm('@vladmandic/face-api/demo'),
   '/tfjs-wasm/': nm('@tensorflow/tfjs-backend-wasm/dist'),
+  // The real-model corpus (BlazeFace), where scripts/fixtures-npm.sh caches it; optional (the page's ?model=blazeface).
+  '/models/human/': join(process.env.SEPCONV_CACHE ?? join(homedir(), '.cache/sepconv'), 'human-3.3.6/models'),
 };
+const OPTIONAL = new Set(['/models/human/']);
 const TYPES = { '.js': 'text/javascript', '.jpg': 'image/jpeg', '.png': 'image/png', '.wasm': 'application/wasm', '.json': 'application/json' };
 
 function mounts() {
@@ -49,8 +53,8 @@ async function loadVite() {
 
 /** Starts the dev server; resolves to { url, close() }. Port 0 picks a free port. */
 export async function startDemoServer({ host = '127.0.0.1', port = 5173, logLevel = 'info' } = {}) {
-  for (const dir of Object.values(MOUNTS)) {
-    if (!existsSync(dir)) throw new Error(`${dir} is missing: run pnpm install (scripts/setup.sh does)`);
+  for (const [prefix, dir] of Object.entries(MOUNTS)) {
+    if (!OPTIONAL.has(prefix) && !existsSync(dir)) throw new Error(`${dir} is missing: run pnpm install (scripts/setup.sh does)`);
   }
   const vite = await loadVite();
   const server = await vite.createServer({

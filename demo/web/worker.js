@@ -64,7 +64,45 @@ async function load({ model: name, build }) {
   return { type: 'ready', backend: info, title: spec.title, what: spec.what, params: model.countParams(), loadMs, tfjs: !!tf, tfjsError: tfError };
 }
 
-function run({ id, width, height, data, compare, runs = 5 }) {
+/** A model with several outputs (a detector): outputs matched to TF.js's by shape. */
+function runOutputs({ id, width, height, data, compare, runs = 5 }) {
+  const { input, frame } = spec.prepare({ width, height, data });
+  const shape = [1, spec.size, spec.size, 3];
+  const raws = (outs) => (Array.isArray(outs) ? outs : [outs]).map((t) => ({ shape: [...t.shape], data: t.dataSync?.() ?? t.data() }));
+  const xt = sc.tensor(input, shape);
+  try {
+    const t0 = performance.now();
+    const ys = raws(model.predict(xt));
+    const onceMs = performance.now() - t0;
+    const out = { type: 'result', id, found: spec.decodeOutputs(ys, frame), ms: { sepconv: { median: onceMs, min: onceMs, runs: 1 } } };
+    if (compare) {
+      const fns = [() => raws(model.predict(xt))];
+      let xr;
+      if (tf) {
+        xr = tf.tf.tensor(input, shape);
+        const rs = tf.tf.tidy(() => raws(tf.ref.execute(xr)));
+        out.maxDiff = 0;
+        for (const y of ys) {
+          const r = rs.find((o) => o.shape.join() === y.shape.join());
+          if (!r) throw new Error(`TF.js gave no output of shape [${y.shape}]`);
+          for (let k = 0; k < r.data.length; k++) out.maxDiff = Math.max(out.maxDiff, Math.abs(y.data[k] - r.data[k]) / (1 + Math.abs(r.data[k])));
+        }
+        fns.push(() => tf.tf.tidy(() => raws(tf.ref.execute(xr))));
+      }
+      const [ours, theirs] = timeInterleaved(fns, runs);
+      xr?.dispose();
+      out.ms = { sepconv: ours, ...(theirs ? { tfjs: theirs } : {}) };
+      if (!tf) out.tfjsError = tfError;
+    }
+    return out;
+  } finally {
+    xt.dispose();
+  }
+}
+
+function run(msg) {
+  if (spec.prepare) return runOutputs(msg);
+  const { id, width, height, data, compare, runs = 5 } = msg;
   const x = spec.normalize(preprocess({ width, height, data }, spec.size));
   const shape = [1, spec.size, spec.size, 3];
   const xt = sc.tensor(x, shape);

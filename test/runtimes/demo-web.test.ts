@@ -1,13 +1,14 @@
 // The browser demo (`pnpm demo:web`, demo/web/) in headless Chromium, served by Vite's dev server
-// as the script serves it: the page loads, its module worker runs sepconv and TF.js-wasm on a
-// sample photo, the result and both latencies appear, and the canvas shows the photo with the
-// labels panel. A box and a keypoint handed to the page's draw() land where they were asked to.
+// as the script serves it. By default the face detector (BlazeFace) finds faces on a sample photo and
+// draws their boxes, agreeing with TF.js-wasm. With ?model=nsfw the page loads, its module worker runs
+// sepconv and TF.js-wasm on a sample photo, the result and both latencies appear, and the canvas shows
+// the photo with the labels panel. A box and a keypoint handed to the page's draw() land where they were asked to.
 // The screenshot is kept at test/.tmp/demo-web.png.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDemoServer } from '../../demo/web/serve.mjs';
+import { MOUNTS, startDemoServer } from '../../demo/web/serve.mjs';
 import { launchChromium, type Browser } from './support/browser.js';
 import { ROOT } from './support/package.js';
 
@@ -27,7 +28,7 @@ afterAll(async () => {
 const hex = (s: string) => [1, 3, 5].map((i) => parseInt(s.slice(i, i + 2), 16));
 
 describe('demo/web in headless Chromium', () => {
-  it('loads, runs the model in a module worker, draws the photo and labels, shows both latencies', async () => {
+  it('?model=nsfw: loads, runs the classifier in a module worker, draws the photo and labels, shows both latencies', async () => {
     const page = await browser.context.newPage();
     const errors: string[] = [];
     const workers: string[] = [];
@@ -36,7 +37,7 @@ describe('demo/web in headless Chromium', () => {
     page.on('worker', (w) => workers.push(w.url()));
     page.on('response', (r) => r.status() >= 400 && errors.push(`HTTP ${r.status()} ${r.url()}`));
     try {
-      await page.goto(`${server.url}?sample=1&runs=3`, { timeout: 60_000 });
+      await page.goto(`${server.url}?model=nsfw&sample=1&runs=3`, { timeout: 60_000 });
       await page.waitForFunction(() => ['done', 'error'].includes(document.getElementById('status')!.dataset.state!), null, { timeout: 120_000 });
       const status = await page.locator('#status').textContent();
       expect(status, `${status}\n${await page.locator('#error').textContent()}`).toBe('Done.');
@@ -102,6 +103,41 @@ describe('demo/web in headless Chromium', () => {
       expect(at(0.25, 0.75), 'keypoint').toSatisfy((c: number[]) => near(c, hex(colors.point)));
       // Inside the box the photo shows through (it is an outline, not a fill).
       expect(at(0.65, 0.65), 'inside the box').not.toSatisfy((c: number[]) => near(c, hex(colors.box)));
+    } finally {
+      await page.close();
+    }
+  });
+
+  it.skipIf(!existsSync(join(MOUNTS['/models/human/']!, 'blazeface.json')))('the default model, BlazeFace: the face detector finds faces, draws their boxes, and agrees with TF.js-wasm', async () => {
+    const page = await browser.context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    page.on('response', (r) => r.status() >= 400 && errors.push(`HTTP ${r.status()} ${r.url()}`));
+    try {
+      await page.goto(`${server.url}?sample=1&runs=3`, { timeout: 60_000 });
+      await page.waitForFunction(() => ['done', 'error'].includes(document.getElementById('status')!.dataset.state!), null, { timeout: 120_000 });
+      const status = await page.locator('#status').textContent();
+      expect(status, `${status}\n${await page.locator('#error').textContent()}`).toBe('Done.');
+      expect(errors, 'page errors').toEqual([]);
+      expect(await page.locator('#model-what').textContent()).toMatch(/face detector/);
+      // The faces the Node demo's decoding finds on the same photo, with their scores.
+      const result = (await page.locator('#result').textContent())!;
+      const faces = [...result.matchAll(/face \d+ (\d+\.\d)%/g)].map((m) => Number(m[1]));
+      expect(faces.length, result).toBeGreaterThanOrEqual(1);
+      for (const f of faces) expect(f).toBeGreaterThanOrEqual(50);
+      const rows = await page.locator('#latency tbody tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent!)));
+      expect(rows.map((r) => r[0])).toEqual([expect.stringMatching(/^sepconv \(relaxed build\)$/), 'TF.js-wasm (XNNPACK)']);
+      const agree = (await page.locator('#agree').textContent())!;
+      const diff = Number(/difference from TF.js over all outputs: (\S+) /.exec(agree)?.[1]);
+      expect(diff, agree).toBeLessThan(1e-3);
+      // The boxes are drawn: the box colour is on the canvas.
+      const colors = await page.evaluate(() => (globalThis as unknown as { sepconvDemo: { colors: { box: string } } }).sepconvDemo.colors);
+      const shot = PNG.sync.read(await page.locator('#view').screenshot());
+      const want = hex(colors.box);
+      let boxPixels = 0;
+      for (let i = 0; i < shot.data.length; i += 4) if (want.every((v, c) => Math.abs(shot.data[i + c]! - v) < 40)) boxPixels++;
+      expect(boxPixels).toBeGreaterThan(50);
     } finally {
       await page.close();
     }

@@ -503,7 +503,7 @@ export function prepareRunner(s: Step, shapes: number[][], n: number, cache: Wei
         return new WasmWeights(PackedConvTransposeWeights.pack(f.filter, f.filterShape, f.bias, s.layer), (f.filter.length + (f.bias?.length ?? 0)) * 4);
       });
       const a = s.activation;
-      return (ins, out) => withActivation(a, (act) => runConv2dTranspose(ins[0]!, w.packed, g, act, s.layer, out), () => out.view(s.layer), lastOut);
+      return (ins, out) => withActivation(a, (act) => runConv2dTranspose(ins[0]!, w.packed, g, act, s.layer, out), () => rawView(out, s.layer), lastOut);
     }
     case 'padND': {
       const paddings: [number, number][] = [[0, 0], ...s.paddings];

@@ -133,7 +133,9 @@ export async function abMain(argv: string[]): Promise<number> {
     const [ma, mb] = [med('A'), med('B')];
     roof.sample();
     const gflops = (2 * chainMacs(ch)) / (ma * 1e6);
-    const roofPart = `  A ${gflops.toFixed(1)} GFLOP/s ${((100 * gflops) / roof.result().gflops).toFixed(0)}% of roof`;
+    const share = (100 * gflops) / roof.result().gflops;
+    // Tiny cases run at well under 1 GFLOP/s and 1% of the roof: keep two significant digits there rather than print 0.
+    const roofPart = `  A ${gflops >= 1 ? gflops.toFixed(1) : gflops.toPrecision(2)} GFLOP/s ${share >= 10 ? share.toFixed(0) : share.toPrecision(2)}% of roof`;
     const tfPart = o.tf ? `  tf/A ${(med('tf') / ma).toFixed(2)}  tf/B ${(med('tf') / mb).toFixed(2)}` : '';
     console.log(`${spec.padEnd(20)} A ${ma.toFixed(3)} ms  B ${mb.toFixed(3)} ms  B/A ${(mb / ma).toFixed(3)}${roofPart}${tfPart}  max|A-B| ${diff.toExponential(1)}`);
     for (const x of [a, b, tf]) await x?.dispose();

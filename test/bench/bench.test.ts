@@ -203,7 +203,7 @@ describe('bench ab (two wasm builds in one interleaved loop)', () => {
     const lines = r.out.trim().split('\n').filter((l) => l.includes('B/A'));
     expect(lines.map((l) => l.split(/\s+/)[0])).toEqual(cases);
     for (const l of lines) {
-      const m = /A ([\d.]+) ms\s+B ([\d.]+) ms\s+B\/A ([\d.]+)\s+A ([\d.]+) GFLOP\/s (\d+)% of roof.*max\|A-B\| (\S+)/.exec(l);
+      const m = /A ([\d.]+) ms\s+B ([\d.]+) ms\s+B\/A ([\d.]+)\s+A ([\d.]+) GFLOP\/s ([\d.]+)% of roof.*max\|A-B\| (\S+)/.exec(l);
       expect(m, l).not.toBeNull();
       expect(Number(m![1])).toBeGreaterThan(0);
       expect(Number(m![3])).toBeGreaterThan(0);

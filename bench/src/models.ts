@@ -135,16 +135,27 @@ export function ourModelFactory(): ((config: any) => any) | undefined {
 async function buildOurs(e: Engines, build: OurBuild, cfg: any, weights: Map<string, Float32Array>, input: Float32Array, shape: number[]): Promise<Built | string> {
   const factory = ourModelFactory();
   if (!factory) return `no model factory exported yet (looked for ${OUR_FACTORIES.join(', ')})`;
+  return timeOurs(e, build, async () => {
+    const m = await factory(cfg);
+    m.setWeights(weights);
+    return m;
+  }, input, shape);
+}
+
+/**
+ * Builds a sepconv model with `build` current (`make`), then times its first predict (BN folding, packing,
+ * arena planning); every later use makes `build` current again (objects of another runtime refuse).
+ */
+async function timeOurs(e: Engines, build: OurBuild, make: () => Promise<any>, input: Float32Array, shape: number[]): Promise<Built> {
   const use = () => e.useSepconv(build);
   use();
   const t0 = performance.now();
-  const m = await factory(cfg);
-  m.setWeights(weights);
+  const m = await make();
   const x = sc.tensor(input, shape);
   const t1 = performance.now();
   // predict returns a view of the model's arena (valid until the next predict): nothing to free.
   const once = () => m.predict(x);
-  once(); // builds: BN folding, packing, arena planning
+  once();
   const first = performance.now() - t1;
   return {
     setupMs: t1 - t0,
@@ -207,35 +218,7 @@ async function buildTf(e: Engines, id: 'tfjs-wasm' | 'tfjs-wasm-layers' | 'tfjs-
 async function buildOursGraph(e: Engines, build: OurBuild, file: string, input: Float32Array, shape: number[]): Promise<Built | string> {
   const load = sc.fn(sc.api, 'loadGraphModel');
   if (!load) return 'loadGraphModel not exported yet';
-  const use = () => e.useSepconv(build);
-  use();
-  const t0 = performance.now();
-  const m = await load(file);
-  const x = sc.tensor(input, shape);
-  const t1 = performance.now();
-  const once = () => m.predict(x);
-  once();
-  const first = performance.now() - t1;
-  return {
-    setupMs: t1 - t0,
-    firstRunMs: first,
-    run: once,
-    before: use,
-    output: async () => {
-      use();
-      return once().data();
-    },
-    heap: () => e.rt.get(build)!.memory.buffer.byteLength,
-    stats: () => {
-      use();
-      return m.memoryStats?.();
-    },
-    dispose: () => {
-      use();
-      x.dispose();
-      m.dispose?.();
-    },
-  };
+  return timeOurs(e, build, () => load(file), input, shape);
 }
 
 async function buildOrt(e: Engines, id: 'ort-web' | 'ort-node', onnxBytes: Uint8Array, inputName: string, input: Float32Array, shape: number[]): Promise<Built | string> {

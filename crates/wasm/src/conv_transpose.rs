@@ -19,10 +19,7 @@ pub unsafe fn conv_transpose_pack(
     in_channels: usize,
     out_channels: usize,
 ) -> Result<*mut PackedConvTranspose, String> {
-    let len = [kernel_w, out_channels, in_channels]
-        .iter()
-        .try_fold(kernel_h, |acc, &d| acc.checked_mul(d))
-        .ok_or("conv_transpose weights too large")?;
+    let len = crate::elements("conv_transpose weights", &[kernel_h, kernel_w, out_channels, in_channels])?;
     if len == 0 {
         return Err(format!("conv_transpose weights need positive sizes, got {kernel_h}x{kernel_w}x{out_channels}x{in_channels}"));
     }

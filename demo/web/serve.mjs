@@ -4,7 +4,7 @@
 // TF.js's wasm binaries are served straight from node_modules under /models, /samples and /tfjs-wasm.
 //
 //   node demo/web/serve.mjs [--port 5173] [--host 127.0.0.1]
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -14,6 +14,7 @@ import { homedir } from 'node:os';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
 const nm = (p) => join(root, 'node_modules', p);
+const sepconvPackage = JSON.parse(readFileSync(join(root, 'packages/sepconv/package.json'), 'utf8'));
 
 /** URL prefix -> directory in node_modules. */
 export const MOUNTS = {
@@ -64,10 +65,19 @@ export async function startDemoServer({ host = '127.0.0.1', port = 5173, logLeve
     cacheDir: join(root, 'node_modules/.vite-demo-web'),
     plugins: [mounts()],
     server: { host, port, strictPort: port !== 0, hmr: false },
-    // Listed up front: discovered later (the worker imports them), Vite would re-optimize and reload the page.
+    // Every dependency is listed up front and nothing is discovered while the page runs: a dependency
+    // found late (sepconv's own lazily imported onnx-proto, say) makes Vite re-bundle and answer the
+    // requests already in flight with "504 Outdated Optimize Dep", a race a loaded machine loses.
     optimizeDeps: {
       entries: ['index.html', 'worker.js'],
-      include: ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-layers', '@tensorflow/tfjs-converter'],
+      noDiscovery: true,
+      include: [
+        '@tensorflow/tfjs-core',
+        '@tensorflow/tfjs-backend-wasm',
+        '@tensorflow/tfjs-layers',
+        '@tensorflow/tfjs-converter',
+        ...Object.keys(sepconvPackage.dependencies ?? {}).map((d) => `sepconv > ${d}`),
+      ],
       exclude: ['sepconv'],
     },
     worker: { format: 'es' },

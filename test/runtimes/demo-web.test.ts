@@ -16,7 +16,7 @@ let browser: Browser;
 let server: { url: string; close(): Promise<void> };
 
 beforeAll(async () => {
-  server = await startDemoServer({ port: 0, logLevel: 'silent' });
+  server = await startDemoServer({ port: 0, logLevel: process.env.DEMO_LOG ?? 'silent' });
   browser = await launchChromium();
 });
 

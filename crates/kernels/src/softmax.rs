@@ -64,9 +64,134 @@ pub fn softmax(x: &[f32], out: &mut [f32], len: usize) -> Result<(), String> {
     softmax_with::<NativeLanes>(x, out, len)
 }
 
+/// Softmax (or log-softmax, `log`) over axis `axis` of `x` (`shape`, row-major, rank <= 6): the tensor is
+/// (outer, len, inner) with the axis in the middle. Inner 1 (the last axis) runs rows (`softmax_with` for
+/// softmax); otherwise each step covers a vector of `inner` positions, with the running max and sum in
+/// two scratch rows. Log-softmax is x - max - log(sum e^(x - max)), as TF.js.
+pub fn softmax_axis_with<V: crate::vmath::VMath>(x: &[f32], out: &mut [f32], shape: &[usize], axis: usize, log: bool) -> Result<(), String> {
+    if shape.len() > crate::binary::MAX_RANK || axis >= shape.len() {
+        return Err(format!("softmax: axis {axis} of a tensor of rank {} (rank at most {})", shape.len(), crate::binary::MAX_RANK));
+    }
+    let n = crate::shape::elements("softmax input", shape)?;
+    if x.len() != n || out.len() != n {
+        return Err(format!("softmax: buffers of {} and {} values for shape {shape:?} ({n} values)", x.len(), out.len()));
+    }
+    if n == 0 {
+        return Ok(());
+    }
+    let len = shape[axis];
+    let inner: usize = shape[axis + 1..].iter().product();
+    let t = crate::vmath::Transcendentals::<V>::new();
+    if inner == 1 && !log {
+        return softmax_with::<V>(x, out, len);
+    }
+    if inner == 1 {
+        let body = len & !3;
+        for (row, orow) in x.chunks_exact(len).zip(out.chunks_exact_mut(len)) {
+            let mut m = f32::NEG_INFINITY;
+            for &v in row {
+                m = if m < v { v } else { m };
+            }
+            let mv = V::splat(m);
+            let mut sum = V::splat(0.0);
+            // SAFETY: i + 4 <= body <= len.
+            unsafe {
+                let mut i = 0;
+                while i < body {
+                    sum = sum.add(t.exp.exp(V::load(row.as_ptr().add(i)).sub(mv)));
+                    i += 4;
+                }
+            }
+            let mut total: f32 = sum.to_array().iter().sum();
+            for &v in &row[body..] {
+                total += t.exp.exp(V::splat(v - m)).to_array()[0];
+            }
+            let shift = V::splat(m).add(t.log(V::splat(total)));
+            unsafe {
+                let mut i = 0;
+                while i < body {
+                    V::load(row.as_ptr().add(i)).sub(shift).store(orow.as_mut_ptr().add(i));
+                    i += 4;
+                }
+            }
+            let sh = shift.to_array()[0];
+            for (o, &v) in orow[body..].iter_mut().zip(&row[body..]) {
+                *o = v - sh;
+            }
+        }
+        return Ok(());
+    }
+    // Strided: vectors along the inner axis; the padded tail lanes compute garbage that is not stored.
+    let plane = len * inner;
+    let mut m = vec![0.0f32; inner + 3];
+    let mut s = vec![0.0f32; inner + 3];
+    let body = inner & !3;
+    let ld = |p: &[f32], i: usize| -> V {
+        let mut t = [0.0f32; 4];
+        let k = (p.len() - i).min(4);
+        t[..k].copy_from_slice(&p[i..i + k]);
+        V::from_array(t)
+    };
+    for (xo, oo) in x.chunks_exact(plane).zip(out.chunks_exact_mut(plane)) {
+        m[..inner].copy_from_slice(&xo[..inner]);
+        for k in 1..len {
+            let row = &xo[k * inner..(k + 1) * inner];
+            for (mi, &v) in m.iter_mut().zip(row) {
+                *mi = if *mi < v { v } else { *mi };
+            }
+        }
+        s.fill(0.0);
+        for k in 0..len {
+            let row = &xo[k * inner..(k + 1) * inner];
+            let orow = &mut oo[k * inner..(k + 1) * inner];
+            let mut i = 0;
+            while i < inner {
+                // SAFETY: m and s have inner + 3 values, so i + 4 <= inner + 3 for i < inner.
+                unsafe {
+                    let xv = if i < body { V::load(row.as_ptr().add(i)) } else { ld(row, i) };
+                    let mv = V::load(m.as_ptr().add(i));
+                    let e = t.exp.exp(xv.sub(mv));
+                    V::load(s.as_ptr().add(i)).add(e).store(s.as_mut_ptr().add(i));
+                    let r = if log { xv.sub(mv) } else { e };
+                    if i < body {
+                        r.store(orow.as_mut_ptr().add(i));
+                    } else {
+                        orow[i..].copy_from_slice(&r.to_array()[..inner - i]);
+                    }
+                }
+                i += 4;
+            }
+        }
+        // s <- 1 / s (softmax) or m + log(s) (log-softmax).
+        let mut i = 0;
+        while i < inner {
+            // SAFETY: as above.
+            unsafe {
+                let sv = V::load(s.as_ptr().add(i));
+                let r = if log { t.log(sv) } else { V::splat(1.0).div(sv) };
+                r.store(s.as_mut_ptr().add(i));
+            }
+            i += 4;
+        }
+        for k in 0..len {
+            let orow = &mut oo[k * inner..(k + 1) * inner];
+            for (o, &f) in orow.iter_mut().zip(&s[..inner]) {
+                *o = if log { *o - f } else { *o * f };
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn softmax_axis(x: &[f32], out: &mut [f32], shape: &[usize], axis: usize, log: bool) -> Result<(), String> {
+    softmax_axis_with::<NativeLanes>(x, out, shape, axis, log)
+}
+
 use crate::kernels::KernelDescriptor;
 
 pub const KERNELS: &[KernelDescriptor] = &[
     // Three passes per row (max, exp + sum, scale); rows are short (classes), one vector per step.
     KernelDescriptor { name: "softmax_4", op: "softmax", tile: (1, 4), summary: "softmax over the last axis, fast exp" },
+    // Any axis: vectors along the inner stride, running max / sum rows; log-softmax through the vector log.
+    KernelDescriptor { name: "softmax_axis_4", op: "softmax", tile: (1, 4), summary: "softmax / log-softmax over any axis (inner stride), fast exp / log" },
 ];

@@ -298,7 +298,7 @@ function buildTf(e: Engines, backend: 'wasm' | 'cpu', ch: Chain, xData: Float32A
   const tf = e.tf;
   const use = () => e.useTf(backend);
   use();
-  const x = tf.tensor4d(xData, ch.input);
+  const x = (ch.general ? tf.tensor(xData, ch.input) : tf.tensor4d(xData, ch.input)) as ReturnType<typeof tf.tensor4d>;
   const ws = ch.convs.map((s) => ({ f: tf.tensor4d(s.filter, s.filterShape), b: s.bias ? tf.tensor1d(s.bias) : undefined, s }));
   const t = ch.transpose;
   const rs = ch.resize;

@@ -3,7 +3,7 @@
 //! Axes of size 1 are dropped and adjacent axes of the same kind (kept / reduced) merged, leaving
 //! alternating groups; the innermost reduced group is reduced as (outer, reduced, inner) into a scratch
 //! buffer (or the output, on the last pass), then the next, until none is left. A pass with inner 1
-//! reduces contiguous rows with 4 vectors of partial results; otherwise it accumulates whole inner rows
+//! reduces contiguous rows with 2 vectors of partial results; otherwise it accumulates whole inner rows
 //! vector by vector. Max / min are `Math.max` / `Math.min` (NaN propagates, as TF.js CPU); mean is a sum
 //! divided by the count at the end. Empty reductions: sum 0, prod 1, mean NaN (0 / 0); max / min refuse.
 
@@ -59,6 +59,16 @@ fn combine<V: VMath, const OP: u32>(a: V, b: V) -> V {
     }
 }
 
+#[inline(always)]
+fn combine_f32<const OP: u32>(a: f32, b: f32) -> f32 {
+    match OP {
+        0 => a + b,
+        2 => crate::vmath::max_nan_f32(a, b),
+        3 => crate::vmath::min_nan_f32(a, b),
+        _ => a * b,
+    }
+}
+
 /// dst[o, i] = op over k of src[o, k, i], for `outer` x `r` x `inner` (r >= 1).
 ///
 /// # Safety
@@ -66,27 +76,26 @@ fn combine<V: VMath, const OP: u32>(a: V, b: V) -> V {
 unsafe fn pass<V: VMath, const OP: u32>(src: *const f32, dst: *mut f32, outer: usize, r: usize, inner: usize, identity: f32) {
     let id = V::splat(identity);
     if inner == 1 {
-        let body = r & !15;
+        // Two vectors of partial results (8 chains), then the tail as a padded vector, then across lanes.
+        let body = r & !7;
         for o in 0..outer {
             let row = src.add(o * r);
-            let mut acc = [id; 4];
+            let (mut a0, mut a1) = (id, id);
             let mut k = 0;
             while k < body {
-                for (j, a) in acc.iter_mut().enumerate() {
-                    *a = combine::<V, OP>(*a, V::load(row.add(k + 4 * j)));
-                }
-                k += 16;
+                a0 = combine::<V, OP>(a0, V::load(row.add(k)));
+                a1 = combine::<V, OP>(a1, V::load(row.add(k + 4)));
+                k += 8;
             }
-            while k + 4 <= r {
-                acc[0] = combine::<V, OP>(acc[0], V::load(row.add(k)));
-                k += 4;
+            while k < r {
+                let mut t = [identity; 4];
+                let m = (r - k).min(4);
+                core::ptr::copy_nonoverlapping(row.add(k), t.as_mut_ptr(), m);
+                a1 = combine::<V, OP>(a1, V::from_array(t));
+                k += m;
             }
-            let mut t = [identity; 4];
-            core::ptr::copy_nonoverlapping(row.add(k), t.as_mut_ptr(), r - k);
-            acc[1] = combine::<V, OP>(acc[1], V::from_array(t));
-            let v = combine::<V, OP>(combine::<V, OP>(acc[0], acc[1]), combine::<V, OP>(acc[2], acc[3])).to_array();
-            let v = combine::<V, OP>(V::from_array([v[0], v[1], 0.0, 0.0]), V::from_array([v[2], v[3], 0.0, 0.0])).to_array();
-            *dst.add(o) = combine::<V, OP>(V::splat(v[0]), V::splat(v[1])).to_array()[0];
+            let v = combine::<V, OP>(a0, a1).to_array();
+            *dst.add(o) = combine_f32::<OP>(combine_f32::<OP>(v[0], v[1]), combine_f32::<OP>(v[2], v[3]));
         }
         return;
     }
@@ -103,7 +112,7 @@ unsafe fn pass<V: VMath, const OP: u32>(src: *const f32, dst: *mut f32, outer: u
                 i += 4;
             }
             while i < inner {
-                *d.add(i) = combine::<V, OP>(V::splat(*d.add(i)), V::splat(*s.add(i))).to_array()[0];
+                *d.add(i) = combine_f32::<OP>(*d.add(i), *s.add(i));
                 i += 1;
             }
         }
@@ -243,6 +252,6 @@ use crate::kernels::KernelDescriptor;
 
 pub const KERNELS: &[KernelDescriptor] = &[
     // Rows (inner 1): 4 vectors of partial results per step; strided: one vector of whole inner rows.
-    KernelDescriptor { name: "reduce_rows_16", op: "reduce", tile: (1, 16), summary: "sum/mean/max/min/prod over contiguous rows, 4 accumulators" },
+    KernelDescriptor { name: "reduce_rows_8", op: "reduce", tile: (1, 8), summary: "sum/mean/max/min/prod over contiguous rows, 2 vector accumulators" },
     KernelDescriptor { name: "reduce_strided_4", op: "reduce", tile: (1, 4), summary: "the same over (outer, reduced, inner) with inner > 1" },
 ];

@@ -212,7 +212,10 @@ pub fn reduce_with<V: VMath>(op: ReduceOp, x: &[f32], shape: &[usize], axes: &[u
             if last {
                 f(src_ptr, out.as_mut_ptr(), outer, rlen, inner, op.identity());
             } else {
-                let mut next = vec![0.0f32; outer * inner];
+                // Scratch for the partial reduction: refused with an error (not an allocation trap) when memory is short.
+                let mut next: Vec<f32> = Vec::new();
+                next.try_reserve_exact(outer * inner).map_err(|_| format!("reduce: no memory for {} values of scratch", outer * inner))?;
+                next.resize(outer * inner, 0.0);
                 f(src_ptr, next.as_mut_ptr(), outer, rlen, inner, op.identity());
                 scratch = next;
             }

@@ -132,11 +132,12 @@ pub fn softmax_axis_with<V: crate::vmath::VMath>(x: &[f32], out: &mut [f32], sha
         }
         return Ok(());
     }
-    // Strided: vectors along the inner axis; the padded tail lanes compute garbage that is not stored.
+    // Strided: vectors along the inner axis, in blocks of `COLS` columns whose running max and sum live on
+    // the stack (no scratch allocation, whatever the size); padded tail lanes compute values never stored.
+    const COLS: usize = 256;
     let plane = len * inner;
-    let mut m = vec![0.0f32; inner + 3];
-    let mut s = vec![0.0f32; inner + 3];
-    let body = inner & !3;
+    let mut m = [0.0f32; COLS + 4];
+    let mut s = [0.0f32; COLS + 4];
     let ld = |p: &[f32], i: usize| -> V {
         let mut t = [0.0f32; 4];
         let k = (p.len() - i).min(4);
@@ -144,51 +145,55 @@ pub fn softmax_axis_with<V: crate::vmath::VMath>(x: &[f32], out: &mut [f32], sha
         V::from_array(t)
     };
     for (xo, oo) in x.chunks_exact(plane).zip(out.chunks_exact_mut(plane)) {
-        m[..inner].copy_from_slice(&xo[..inner]);
-        for k in 1..len {
-            let row = &xo[k * inner..(k + 1) * inner];
-            for (mi, &v) in m.iter_mut().zip(row) {
-                *mi = if *mi < v { v } else { *mi };
+        let mut c0 = 0;
+        while c0 < inner {
+            let w = COLS.min(inner - c0);
+            let body = w & !3;
+            let row = |k: usize| k * inner + c0..k * inner + c0 + w;
+            m[..w].copy_from_slice(&xo[row(0)]);
+            for k in 1..len {
+                for (mi, &v) in m.iter_mut().zip(&xo[row(k)]) {
+                    *mi = if *mi < v { v } else { *mi };
+                }
             }
-        }
-        s.fill(0.0);
-        for k in 0..len {
-            let row = &xo[k * inner..(k + 1) * inner];
-            let orow = &mut oo[k * inner..(k + 1) * inner];
-            let mut i = 0;
-            while i < inner {
-                // SAFETY: m and s have inner + 3 values, so i + 4 <= inner + 3 for i < inner.
-                unsafe {
-                    let xv = if i < body { V::load(row.as_ptr().add(i)) } else { ld(row, i) };
-                    let mv = V::load(m.as_ptr().add(i));
-                    let e = t.exp.exp(xv.sub(mv));
-                    V::load(s.as_ptr().add(i)).add(e).store(s.as_mut_ptr().add(i));
-                    let r = if log { xv.sub(mv) } else { e };
-                    if i < body {
-                        r.store(orow.as_mut_ptr().add(i));
-                    } else {
-                        orow[i..].copy_from_slice(&r.to_array()[..inner - i]);
+            s.fill(0.0);
+            for k in 0..len {
+                let (xr, or) = (&xo[row(k)], &mut oo[row(k)]);
+                let mut i = 0;
+                while i < w {
+                    // SAFETY: m and s have COLS + 4 values, so i + 4 <= w + 3 < COLS + 4; row loads i + 4 <= body.
+                    unsafe {
+                        let xv = if i < body { V::load(xr.as_ptr().add(i)) } else { ld(xr, i) };
+                        let mv = V::load(m.as_ptr().add(i));
+                        let e = t.exp.exp(xv.sub(mv));
+                        V::load(s.as_ptr().add(i)).add(e).store(s.as_mut_ptr().add(i));
+                        let r = if log { xv.sub(mv) } else { e };
+                        if i < body {
+                            r.store(or.as_mut_ptr().add(i));
+                        } else {
+                            or[i..].copy_from_slice(&r.to_array()[..w - i]);
+                        }
                     }
+                    i += 4;
+                }
+            }
+            // s <- 1 / s (softmax) or log(s) (log-softmax).
+            let mut i = 0;
+            while i < w {
+                // SAFETY: as above.
+                unsafe {
+                    let sv = V::load(s.as_ptr().add(i));
+                    let r = if log { t.log(sv) } else { V::splat(1.0).div(sv) };
+                    r.store(s.as_mut_ptr().add(i));
                 }
                 i += 4;
             }
-        }
-        // s <- 1 / s (softmax) or m + log(s) (log-softmax).
-        let mut i = 0;
-        while i < inner {
-            // SAFETY: as above.
-            unsafe {
-                let sv = V::load(s.as_ptr().add(i));
-                let r = if log { t.log(sv) } else { V::splat(1.0).div(sv) };
-                r.store(s.as_mut_ptr().add(i));
+            for k in 0..len {
+                for (o, &f) in oo[row(k)].iter_mut().zip(&s[..w]) {
+                    *o = if log { *o - f } else { *o * f };
+                }
             }
-            i += 4;
-        }
-        for k in 0..len {
-            let orow = &mut oo[k * inner..(k + 1) * inner];
-            for (o, &f) in orow.iter_mut().zip(&s[..inner]) {
-                *o = if log { *o - f } else { *o * f };
-            }
+            c0 += w;
         }
     }
     Ok(())

@@ -21,6 +21,24 @@ export interface Chain {
   transpose?: { output: number[] };
   /** No convs: a TF bilinear resize (halfPixelCenters) of the input to NHWC `output`. */
   resize?: { output: number[] };
+  /**
+   * No convs: one general op on the input (issue 25 item 3): a binary op with a seeded `b` of shape `b`
+   * (broadcast), a unary op, a reduction over `axes`, or softmax / logSoftmax over `axis`.
+   */
+  general?: { kind: 'binary' | 'unary' | 'reduce' | 'softmax'; op: string; b?: number[]; axes?: number[]; axis?: number };
+}
+
+/** Output shape of a `general` chain. */
+export function generalOutShape(ch: Chain): number[] {
+  const g = ch.general!;
+  if (g.kind === 'binary') {
+    const a = ch.input;
+    const b = g.b!;
+    const r = Math.max(a.length, b.length);
+    return Array.from({ length: r }, (_, i) => Math.max(a[i + a.length - r] ?? 1, b[i + b.length - r] ?? 1));
+  }
+  if (g.kind === 'reduce') return ch.input.filter((_, i) => !g.axes!.includes(i));
+  return ch.input;
 }
 
 export interface Impl {
@@ -40,6 +58,8 @@ export function outShape(input: number[], s: ConvSpec): number[] {
 }
 
 export function chainMacs(ch: Chain): number {
+  // General ops: one operation per input value (reductions, softmax) or output value (elementwise).
+  if (ch.general) return Math.max(ch.input.reduce((a, b) => a * b, 1), generalOutShape(ch).reduce((a, b) => a * b, 1));
   // A bilinear resize: three lerps (a multiply-add each) per output value.
   if (ch.resize) return 3 * ch.resize.output.reduce((a, b) => a * b, 1);
   if (ch.transpose) {
@@ -63,6 +83,7 @@ export function chainBytes(ch: Chain): number {
   let shape = ch.input;
   let n = shape.reduce((a, b) => a * b, 1);
   if (ch.resize) return 4 * (n + ch.resize.output.reduce((a, b) => a * b, 1));
+  if (ch.general) return 4 * (n + (ch.general.b ?? []).reduce((a, b) => a * b, ch.general.b ? 1 : 0) + generalOutShape(ch).reduce((a, b) => a * b, 1));
   if (ch.transpose) return 4 * (n + ch.transpose.output.reduce((a, b) => a * b, 1) + ch.convs[0]!.filter.length);
   for (const s of ch.convs) {
     shape = outShape(shape, s);
@@ -147,6 +168,22 @@ function buildOurs(e: Engines, build: OurBuild, ch: Chain, xData: Float32Array):
     const out = sc.Tensor.alloc(outShape(ch.input, { ...h, filterShape: [v.filterShape[0]!, h.filterShape[1]!, c, 1] }), 'bench');
     owned.push(out);
     return impl(() => runSpatial(x, packed, g, h.activation as any, 'bench', out), out);
+  }
+  if (ch.general) {
+    const g = ch.general;
+    const f = sc.fn(sc.api, g.kind);
+    const softmaxInto = sc.fn(sc.api, 'softmaxInto');
+    if (!f || !softmaxInto) return { na: 'ops/binary.ts, unary.ts, reduce.ts not landed yet' };
+    const out = sc.Tensor.alloc(generalOutShape(ch), 'bench');
+    owned.push(out);
+    if (g.kind === 'binary') {
+      const b = sc.tensor(randn(g.b!.reduce((p, q) => p * q, 1), 7), g.b!);
+      owned.push(b);
+      return impl(() => f(g.op, x, b, out), out);
+    }
+    if (g.kind === 'unary') return impl(() => f(g.op, x, {}, out), out);
+    if (g.kind === 'reduce') return impl(() => f(g.op, x, { axes: g.axes }, out), out);
+    return impl(() => softmaxInto(x, g.axis!, out, g.op === 'logSoftmax'), out);
   }
   if (ch.resize) {
     const runResize = sc.fn(sc.api, 'runResize');
@@ -261,11 +298,26 @@ function buildTf(e: Engines, backend: 'wasm' | 'cpu', ch: Chain, xData: Float32A
   const tf = e.tf;
   const use = () => e.useTf(backend);
   use();
-  const x = tf.tensor4d(xData, ch.input);
+  const x = (ch.general ? tf.tensor(xData, ch.input) : tf.tensor4d(xData, ch.input)) as ReturnType<typeof tf.tensor4d>;
   const ws = ch.convs.map((s) => ({ f: tf.tensor4d(s.filter, s.filterShape), b: s.bias ? tf.tensor1d(s.bias) : undefined, s }));
   const t = ch.transpose;
   const rs = ch.resize;
+  const gen = ch.general;
+  const gb = gen?.b ? tf.tensor(randn(gen.b.reduce((p, q) => p * q, 1), 7), gen.b) : undefined;
+  const tfOps = tf as unknown as Record<string, (...a: unknown[]) => ReturnType<typeof tf.add>>;
   const once = () => {
+    if (gen) {
+      if (gen.kind === 'binary') return tfOps[gen.op]!(x, gb);
+      if (gen.kind === 'unary') return tfOps[gen.op]!(x);
+      if (gen.kind === 'reduce') return tfOps[gen.op]!(x, gen.axes);
+      // TF.js's softmax / logSoftmax take the last axis only; other axes as a converted model runs them (its ops).
+      if (gen.axis === -1 || gen.axis === ch.input.length - 1) return tfOps[gen.op]!(x);
+      return tf.tidy(() => {
+        const m = tf.sub(x, tf.max(x, gen.axis, true));
+        const e = tf.exp(m);
+        return gen.op === 'logSoftmax' ? tf.sub(m, tf.log(tf.sum(e, gen.axis, true))) : tf.div(e, tf.sum(e, gen.axis, true));
+      });
+    }
     if (rs) return tf.image.resizeBilinear(x, [rs.output[1]!, rs.output[2]!], false, true);
     if (t) {
       // TF.js has no fused transposed conv: bias and activation are separate ops, as in a converted model.
@@ -301,6 +353,7 @@ function buildTf(e: Engines, backend: 'wasm' | 'cpu', ch: Chain, xData: Float32A
     dispose: () => {
       use();
       x.dispose();
+      gb?.dispose();
       for (const w of ws) {
         w.f.dispose();
         w.b?.dispose();
@@ -312,6 +365,7 @@ function buildTf(e: Engines, backend: 'wasm' | 'cpu', ch: Chain, xData: Float32A
 async function buildOrt(e: Engines, id: 'ort-web' | 'ort-node', ch: Chain, xData: Float32Array): Promise<Built> {
   if (ch.transpose) return { na: 'no ConvTranspose in the ONNX chain builder' };
   if (ch.resize) return { na: 'no Resize in the ONNX chain builder' };
+  if (ch.general) return { na: 'no general ops in the ONNX chain builder' };
   const ort = id === 'ort-web' ? e.ortWeb : e.ortNode;
   const bytes = ch.deform ? onnxDeformModel(ch.input, outShape(ch.input, ch.convs[0]!), ch.convs[0]!, ch.deform) : onnxConvChain(ch.input, ch.convs);
   const opts = id === 'ort-web'

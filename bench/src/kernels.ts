@@ -11,7 +11,7 @@ export const KERNEL_ENGINES: EngineId[] = ['sepconv-simd128', 'sepconv-relaxed',
 
 export interface KernelCase {
   name: string;
-  family: 'dw3x3' | 'pw' | 'conv3x3' | 'stem' | 'dw5x5' | 'dw5x1+1x5' | 'dw5x1+1x5 model' | 'deform3x3' | 'convT' | 'resize';
+  family: 'dw3x3' | 'pw' | 'conv3x3' | 'stem' | 'dw5x5' | 'dw5x1+1x5' | 'dw5x1+1x5 model' | 'deform3x3' | 'convT' | 'resize' | 'general';
   net: string;
   chain: Chain;
 }
@@ -61,9 +61,35 @@ export function resizeCase(net: string, h: number, c: number, oh: number): Kerne
   return { name: `resize bilinear ${h}x${h}x${c}->${oh}x${oh}`, family: 'resize', net, chain: { input: sq(h, c), convs: [], resize: { output: sq(oh, c) } } };
 }
 
+/** One general op (issue 25 item 3) on `input`: binary with a broadcast `b`, unary, reduce over `axes`, softmax over `axis`. */
+export function generalCase(name: string, input: number[], general: NonNullable<Chain['general']>): KernelCase {
+  return { name, family: 'general', net: 'general', chain: { input, convs: [], general } };
+}
+
+/** The general-op rows: broadcasts (per-channel, NCHW bias, scalar, same shape), transcendentals, reductions, softmax. */
+export function generalCases(quick: boolean): KernelCase[] {
+  if (quick) return [generalCase('sub 8x8x16 - [16]', [1, 8, 8, 16], { kind: 'binary', op: 'sub', b: [16] }), generalCase('mean 8x8x16 axes 1,2', [1, 8, 8, 16], { kind: 'reduce', op: 'mean', axes: [1, 2] })];
+  return [
+    generalCase('sub 56x56x144 - [144]', [1, 56, 56, 144], { kind: 'binary', op: 'sub', b: [144] }),
+    generalCase('div 28x28x192 / same', [1, 28, 28, 192], { kind: 'binary', op: 'div', b: [1, 28, 28, 192] }),
+    generalCase('add NCHW 1x144x56x56 + [1,144,1,1]', [1, 144, 56, 56], { kind: 'binary', op: 'add', b: [1, 144, 1, 1] }),
+    generalCase('maximum 56x56x24 scalar', [1, 56, 56, 24], { kind: 'binary', op: 'maximum', b: [1] }),
+    generalCase('mul 56x56x3 * [3]', [1, 56, 56, 3], { kind: 'binary', op: 'mul', b: [3] }),
+    generalCase('exp 56x56x144', [1, 56, 56, 144], { kind: 'unary', op: 'exp' }),
+    generalCase('tanh 56x56x144', [1, 56, 56, 144], { kind: 'unary', op: 'tanh' }),
+    generalCase('erf 28x28x192', [1, 28, 28, 192], { kind: 'unary', op: 'erf' }),
+    generalCase('mean 56x56x144 axes 1,2', [1, 56, 56, 144], { kind: 'reduce', op: 'mean', axes: [1, 2] }),
+    generalCase('sum 197x768 axes 1', [1, 197, 768], { kind: 'reduce', op: 'sum', axes: [2] }),
+    generalCase('max 8x49x512 axes 1', [8, 49, 512], { kind: 'reduce', op: 'max', axes: [1] }),
+    generalCase('softmax 8x197x197 last', [8, 197, 197], { kind: 'softmax', op: 'softmax', axis: -1 }),
+    generalCase('softmax NCHW 1x21x65x65 axis 1', [1, 21, 65, 65], { kind: 'softmax', op: 'softmax', axis: 1 }),
+    generalCase('logSoftmax 16x1000 last', [16, 1000], { kind: 'softmax', op: 'logSoftmax', axis: -1 }),
+  ];
+}
+
 export function kernelCases(quick: boolean): KernelCase[] {
   if (quick) {
-    return [convT('quick', 8, 16, 8, 2, 3), resizeCase('quick', 8, 16, 16), dw('quick', 16, 32, 1), dw('quick', 16, 32, 2), pw('quick', 8, 32, 64), conv('quick', 8, 16, 16, 1, 'conv3x3'), conv('quick', 32, 3, 8, 2, 'stem'), dw('quick', 16, 16, 1, 5), spatial('quick', 16, 16), spatialModel('quick', 16, 16, 'fused'), spatialModel('quick', 16, 16, 'unfused'), deformable('quick', 12, 16, 1, true)];
+    return [...generalCases(true), convT('quick', 8, 16, 8, 2, 3), resizeCase('quick', 8, 16, 16), dw('quick', 16, 32, 1), dw('quick', 16, 32, 2), pw('quick', 8, 32, 64), conv('quick', 8, 16, 16, 1, 'conv3x3'), conv('quick', 32, 3, 8, 2, 'stem'), dw('quick', 16, 16, 1, 5), spatial('quick', 16, 16), spatialModel('quick', 16, 16, 'fused'), spatialModel('quick', 16, 16, 'unfused'), deformable('quick', 12, 16, 1, true)];
   }
   const out: KernelCase[] = [conv('mobilenet_v1+v2', 224, 3, 32, 2, 'stem')];
   for (const l of mobilenetV1Layers()) {
@@ -85,6 +111,7 @@ export function kernelCases(quick: boolean): KernelCase[] {
   out.push(convT('decoder', 14, 256, 128, 2, 2), convT('decoder', 28, 128, 64, 2, 3), convT('decoder', 56, 64, 32, 2, 4));
   // Decoder / FPN upsampling by 2 and DeepLab's x4 / x8 bilinear to the output size.
   out.push(resizeCase('decoder', 28, 128, 56), resizeCase('decoder', 65, 256, 129), resizeCase('decoder', 64, 21, 513));
+  out.push(...generalCases(false));
   // one row per shape: the first network listed keeps it
   const seen = new Map<string, KernelCase>();
   for (const c of out) {

@@ -3,6 +3,7 @@
 //! Pure Rust: `cargo test` runs natively; the `sepconv-wasm` crate exports these to JavaScript.
 
 pub mod activation;
+pub mod binary;
 pub mod conv;
 pub mod conv_transpose;
 pub mod deform;
@@ -17,6 +18,7 @@ pub mod lanes;
 pub mod pack;
 pub mod pad;
 pub mod pool;
+pub mod reduce;
 pub mod reference;
 pub mod resize;
 pub mod shape;
@@ -24,6 +26,8 @@ pub mod softmax;
 pub mod spatial;
 pub mod svd;
 pub mod testing;
+pub mod unary;
+pub mod vmath;
 
 pub use activation::Activation;
 pub use shape::{ConvGeometry, Padding, Pads};

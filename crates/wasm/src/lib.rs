@@ -14,6 +14,7 @@ mod depth_space;
 mod depthwise;
 mod elementwise;
 mod gemm;
+mod general;
 mod pool;
 mod resize;
 mod spatial;

@@ -22,7 +22,32 @@ export { add, mul, runAdd } from './ops/elementwise.js';
 export { outputFor } from './ops/output.js';
 export { activation, relu, relu6, hardSwish, sigmoid, swish } from './ops/activations.js';
 export { batchNorm, type BatchNormOptions } from './ops/batchnorm.js';
-export { softmax, type SoftmaxOptions } from './ops/softmax.js';
+export { softmax, logSoftmax, softmaxInto, type SoftmaxOptions } from './ops/softmax.js';
+export { binary, binaryInto, broadcastShape, sub, div, maximum, minimum, squaredDifference, pow, type BinaryOpName } from './ops/binary.js';
+export {
+  unary,
+  unaryInto,
+  sqrt,
+  rsqrt,
+  square,
+  abs,
+  neg,
+  exp,
+  log,
+  tanh,
+  leakyRelu,
+  elu,
+  floor,
+  ceil,
+  round,
+  sign,
+  reciprocal,
+  erf,
+  hardSigmoid,
+  type UnaryOpName,
+  type UnaryOptions,
+} from './ops/unary.js';
+export { reduce, reduceInto, sum, mean, max, min, prod, type ReduceOpName, type ReduceOptions } from './ops/reduce.js';
 export { pad, padND, mirrorPad, type Padding2d, type AxisPaddings, type PadNdMode } from './ops/pad.js';
 export { depthToSpace, spaceToDepth, type DepthToSpaceMode } from './ops/depth-space.js';
 export {

@@ -8,6 +8,38 @@
 import { readFileSync } from 'node:fs';
 import { ALLOC_CAP, MAX_ELEMENTS, MESSAGE_CAP, elements, pairOf, randomData, relErr, validShape, windowGeometry, windowReference } from './spec.mjs';
 
+/** The numpy broadcast of two shapes (rank <= 6), or undefined when they do not broadcast. */
+function broadcastShapes(a, b) {
+  if (a.length > 6 || b.length > 6) return undefined;
+  const r = Math.max(a.length, b.length);
+  const out = [];
+  for (let i = 0; i < r; i++) {
+    const da = a[i + a.length - r] ?? 1;
+    const db = b[i + b.length - r] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) return undefined;
+    out.push(da === 1 ? db : da);
+  }
+  return out;
+}
+
+/** Maps an index of the broadcast output `out` to the index of the operand of shape `s`. */
+function broadcastIndex(s, out) {
+  return (i) => {
+    let k = 0;
+    let stride = 1;
+    for (let ax = out.length - 1; ax >= 0; ax--) {
+      const coord = i % out[ax];
+      i = Math.floor(i / out[ax]);
+      const j = ax - (out.length - s.length);
+      if (j >= 0) {
+        if (s[j] !== 1) k += coord * stride;
+        stride *= s[j];
+      }
+    }
+    return k;
+  };
+}
+
 /** `data`: { nsfwDir, zoo } for the model cases (fixtures are read once, here). */
 export function createCases(sc, data = {}) {
   const TOL = 1e-4;
@@ -212,10 +244,16 @@ export function createCases(sc, data = {}) {
         if (b.refused) return { kind: 'sepconv-error', name: b.refused.name, stage: 'b' };
         owned.push(b.t);
         f = b;
-        if (fmt(bShape) !== fmt(xShape)) expect = { invalid: 'b shape' };
+        // add broadcasts (numpy rules, rank <= 6): the reference maps each output index back to both operands.
+        const shape = broadcastShapes(xShape, bShape);
+        if (!shape) expect = { invalid: 'b shape (does not broadcast)' };
+        else if (!validShape(shape)) expect = { invalid: `broadcast shape ${fmt(shape)}` };
+        else if (elements(shape) > 8 * ALLOC_CAP) expect = { anyTyped: true };
         else {
           const bd = b.t.data();
-          expect = { out: Float64Array.from(xd, (v, i) => v + bd[i]), shape: xShape };
+          const ia = broadcastIndex(xShape, shape);
+          const ib = broadcastIndex(bShape, shape);
+          expect = { out: Float64Array.from({ length: elements(shape) }, (_, i) => xd[ia(i)] + bd[ib(i)]), shape };
         }
       } else if (op === 'relu') expect = { out: Float64Array.from(xd, (v) => (v > 0 ? v : 0)), shape: xShape };
       else throw new Error(`unknown op ${op}`);

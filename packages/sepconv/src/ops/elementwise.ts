@@ -4,6 +4,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { activationCode, type ActivationName } from './activation.js';
 import { expectTensor, shapeStr } from './validate.js';
 import { outputFor, runInto } from './output.js';
+import { binary } from './binary.js';
 
 declare module '../runtime/state.js' {
   interface KernelExports {
@@ -26,14 +27,21 @@ export function runAdd(a: Tensor, b: Tensor, activation: ActivationName | undefi
   return runInto(op, out, given, (o) => runtime().kernels.add_run(a.ptr(op), b.ptr(op), o, a.size, act));
 }
 
-/** Elementwise `a + b` of equal shapes (residual connections). Writes into `out` when given. */
+/**
+ * Elementwise `a + b`: equal shapes (residual connections), or any shapes that broadcast (numpy rules,
+ * rank <= 6; see `binary`). Writes into `out` when given.
+ */
 export function add(a: Tensor, b: Tensor, out?: Tensor): Tensor {
+  const as = expectTensor('add', 'a', a);
+  const bs = expectTensor('add', 'b', b);
+  if (as.length !== bs.length || as.some((d, i) => d !== bs[i])) return binary('add', a, b, out);
   return runAdd(a, b, undefined, 'add', out);
 }
 
 /**
- * Elementwise `a * b`. `b` has the shape of `a`, or broadcasts over the pixels of NHWC `a`:
- * [N, 1, 1, C], [1, 1, 1, C] or [C] (the squeeze-excite scale). Writes into `out` when given.
+ * Elementwise `a * b` with broadcasting (numpy rules, rank <= 6; see `binary`). Same shapes and the
+ * squeeze-excite scale of NHWC `a` ([N, 1, 1, C], [1, 1, 1, C] or [C]) take dedicated kernels.
+ * Writes into `out` when given.
  */
 export function mul(a: Tensor, b: Tensor, out?: Tensor): Tensor {
   const op = 'mul';
@@ -49,9 +57,7 @@ export function mul(a: Tensor, b: Tensor, out?: Tensor): Tensor {
   let groups: number;
   if (bs.length === 1 && bs[0] === c) groups = 1;
   else if (as.length === 4 && bs.length === 4 && bs[1] === 1 && bs[2] === 1 && bs[3] === c && (bs[0] === n || bs[0] === 1)) groups = bs[0]!;
-  else {
-    throw new ShapeError(op, `\`b\` of shape ${shapeStr(as)}, [${n}, 1, 1, ${c}], [1, 1, 1, ${c}] or [${c}]`, shapeStr(bs));
-  }
+  else return binary('mul', a, b, out);
   const o = outputFor(op, as, out, [a, b]);
   return runInto(op, o, out, (p) => runtime().kernels.mul_channels_run(a.ptr(op), b.ptr(op), p, a.size, c, groups));
 }

@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, join } from 'node:path';
 import { keep, type BenchArgs } from './args.js';
 import { ourBuild, ROOT, type EngineId, type OurBuild } from './engines/index.js';
 import type { Ctx, EngineMeasure } from './measure.js';
@@ -79,7 +79,8 @@ async function buildOurs(ctx: Ctx, build: OurBuild, def: OnnxCorpusDef, input: F
   const use = () => ctx.engines.useSepconv(build);
   use();
   const t0 = performance.now();
-  const m = await sc.loadOnnxModel(def.file);
+  // Open input sizes (PaddleOCR's) fixed to the row's, as a user does.
+  const m = await sc.loadOnnxModel(def.file, { inputShape: def.shape.slice(1) });
   const x = sc.tensor(input, def.shape);
   // NCHW as exported: a rank-4 output is a fresh tensor (the boundary transpose), freed after each run.
   const once = () => {
@@ -212,4 +213,3 @@ export function onnxCorpusMarkdown(rows: OnnxCorpusResult[]): string {
   return L.join('\n');
 }
 
-export { dirname };

@@ -5,6 +5,7 @@ import { clip, formatList, formatJson, ModelFormatError, quote, UnsupportedOpsEr
 import { elementCount, isDim, MAX_DIM, MAX_ELEMENTS } from '../tensor/limits.js';
 import { broadcastShape, channelConcatShape, convOut, isOpen, plusDim, prod, type Dim, type FlatGraph, type FlatLayer } from './keras-config.js';
 import type { NamedWeights } from './weights.js';
+import { LAYOUT_IMAGE_OPS, type GraphOpContext } from './graph-ops/layout-image.js';
 import { decodeBase64 } from './wrapper.js';
 
 /** Default of `LoadOptions.maxGeneratedElements`: values the importer may create beyond the shipped weights. */
@@ -77,6 +78,13 @@ export const SUPPORTED_GRAPH_OPS = [
   'Minimum',
   'LeakyRelu',
   'Prelu',
+  // io/graph-ops/layout-image.ts
+  'ResizeBilinear',
+  'ResizeNearestNeighbor',
+  'Conv2DBackpropInput',
+  'DepthToSpace',
+  'SpaceToDepth',
+  'MirrorPad',
 ] as const;
 
 const SUPPORTED = new Set<string>(SUPPORTED_GRAPH_OPS);
@@ -362,6 +370,19 @@ export function convertGraphModel(
   const checkAxis = (n: GraphNode, v: number | undefined, lo: number, hi: number): number => {
     if (!Number.isSafeInteger(v) || v! < lo || v! > hi) fail(n, `axis must be an integer from ${lo} to ${hi}, got ${formatJson(v)}`);
     return v!;
+  };
+
+  /** What the per-family op modules (io/graph-ops/) use. */
+  const opCtx: GraphOpContext = {
+    symOf: (n, i) => symOf(n, i),
+    constOf: (n, i) => constOf(n, i),
+    arity: (n) => dataInputs(n).length,
+    addLayer: (n, cls, config, ins, shape, w) => addLayer(n, cls, config, ins, shape, w),
+    fail: (n, msg) => fail(n, msg),
+    attrStr: (n, key) => attrStr(n, key),
+    attrInts: (n, key) => attrInts(n, key),
+    attrB: (n, key) => attrB(n, key),
+    charge: (n, k) => charge(n, k),
   };
 
   // A conv/dense layer that can still absorb bias / scale / activation (linear, sole reader).
@@ -992,8 +1013,11 @@ export function convertGraphModel(
         values.set(n.name, addLayer(n, 'Reshape', { target_shape: target }, [x], target));
         break;
       }
-      default:
-        fail(n, 'not supported here');
+      default: {
+        const h = LAYOUT_IMAGE_OPS[n.op];
+        if (!h) fail(n, 'not supported here');
+        values.set(n.name, h!(opCtx, n));
+      }
     }
   }
   const outLayers = outputs.map((o) => {

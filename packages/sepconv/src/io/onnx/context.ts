@@ -139,6 +139,11 @@ export class Lowering {
     return a === undefined ? undefined : (a.ints ?? []).map((v: unknown) => int(v, `ONNX node '${n.name}' (${n.opType}): attribute ${key}`));
   }
 
+  aFloats(n: OnnxNode, key: string): number[] | undefined {
+    const a = this.#attr(n, key);
+    return a === undefined ? undefined : Array.from(a.floats ?? [], Number);
+  }
+
   aFloat(n: OnnxNode, key: string, def: number): number {
     const a = this.#attr(n, key);
     if (a === undefined) return def;

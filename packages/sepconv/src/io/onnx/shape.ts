@@ -252,4 +252,6 @@ export const FOLD: Record<string, Fold> = {
   Sqrt: (_l, _n, [x]) => ({ kind: 'const', shape: x!.shape, values: x!.values.map(Math.sqrt) }),
   Reciprocal: (_l, _n, [x]) => ({ kind: 'const', shape: x!.shape, values: x!.values.map((v) => 1 / v) }),
   Neg: (_l, _n, [x]) => ({ kind: 'const', shape: x!.shape, values: x!.values.map((v) => -v), int: x!.int }),
+  Floor: (_l, _n, [x]) => ({ kind: 'const', shape: x!.shape, values: x!.values.map(Math.floor), int: x!.int }),
+  Ceil: (_l, _n, [x]) => ({ kind: 'const', shape: x!.shape, values: x!.values.map(Math.ceil), int: x!.int }),
 };

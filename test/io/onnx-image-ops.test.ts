@@ -1,0 +1,196 @@
+// ONNX image / layout ops against ONNX Runtime: Resize / Upsample (every coordinate and nearest mode,
+// scales or sizes, opsets 7..19), ConvTranspose (pads, output_padding, output_shape, auto_pad,
+// dilations, group 1 / grouped / depthwise), DepthToSpace / SpaceToDepth, Pad (constant value,
+// reflect, edge, any axis). Same bytes in both engines; NCHW and layout 'nhwc'; 1e-4 of the largest
+// magnitude. Hostile attributes give a ModelFormatError naming the node.
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as sc from 'sepconv';
+import { compare, G, type Attr } from './onnx-helpers.js';
+
+const TOL = 1e-4;
+
+beforeAll(async () => {
+  await sc.init();
+});
+
+async function expectMatch(g: G, out: string, inDims: number[], opset: number, seed: number, label: string): Promise<number> {
+  const bytes = g.bytes(inDims, out, opset);
+  const r = await compare(bytes, inDims, seed);
+  expect(r.err, `${label} (nchw)`).toBeLessThanOrEqual(TOL);
+  expect(r.errNhwc, `${label} (nhwc)`).toBeLessThanOrEqual(TOL);
+  return Math.max(r.err, r.errNhwc);
+}
+
+const f32 = (g: G, v: number[]) => g.f([v.length], 0, 0, v);
+
+describe('ONNX Resize / Upsample against ONNX Runtime', () => {
+  it('linear and nearest, every coordinate mode PyTorch exports, scales and sizes, opsets 11..19', async () => {
+    const coords = ['half_pixel', 'pytorch_half_pixel', 'align_corners', 'asymmetric'];
+    const nearest = ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'];
+    const targets: { scales?: number[]; sizes?: number[] }[] = [
+      { scales: [1, 1, 2, 2] },
+      { scales: [1, 1, 1.5, 0.75] },
+      { scales: [1, 1, 0.5, 0.5] },
+      { sizes: [1, 3, 11, 7] },
+      { sizes: [1, 3, 4, 13] },
+      { scales: [1, 1, 3, 1] },
+    ];
+    let worst = 0;
+    let i = 0;
+    for (const coord of coords) {
+      for (const mode of ['linear', 'nearest']) {
+        for (const [t, target] of targets.entries()) {
+          i++;
+          const g = new G(i);
+          const opset = [11, 13, 18, 19][i % 4]!;
+          const nm = mode === 'nearest' ? nearest[(i + t) % 4] : undefined;
+          const roi = opset < 13 ? f32(g, []) : '';
+          const sizes = target.sizes ? g.i64(target.sizes.map((d, k) => (k === 0 ? 2 : d))) : '';
+          const ins = target.scales ? [roi, f32(g, target.scales)] : [roi, opset < 13 ? f32(g, []) : '', sizes];
+          const y = g.node('Resize', ['x', ...ins], { mode, coordinate_transformation_mode: coord, ...(nm ? { nearest_mode: nm } : {}) });
+          const label = JSON.stringify({ coord, mode, nm, target, opset });
+          worst = Math.max(worst, await expectMatch(g, y, [2, 3, 6, 5], opset, 200 + i, label));
+        }
+      }
+    }
+    console.log(`onnx resize: ${i} cases, worst ${worst.toExponential(2)}`);
+  });
+
+  it('Resize-18 with axes [2, 3], Resize-10, Upsample-7 (attribute) and Upsample-9 (input)', async () => {
+    const cases: [string, (g: G) => string, number][] = [
+      ['Resize-18 axes sizes', (g) => g.node('Resize', ['x', '', '', g.i64([9, 4])], { mode: 'linear', axes: [2, 3] }), 18],
+      ['Resize-18 axes scales', (g) => g.node('Resize', ['x', '', f32(g, [2, 3])], { mode: 'nearest', axes: [-2, -1] }), 18],
+      ['Resize-10 nearest', (g) => g.node('Resize', ['x', f32(g, [1, 1, 2, 3])], { mode: 'nearest' }), 10],
+      ['Resize-10 linear', (g) => g.node('Resize', ['x', f32(g, [1, 1, 2, 1.5])], { mode: 'linear' }), 10],
+      ['Upsample-7 nearest', (g) => g.node('Upsample', ['x'], { mode: 'nearest', scales: { floats: [1, 1, 2, 2] } }), 7],
+      ['Upsample-9 linear', (g) => g.node('Upsample', ['x', f32(g, [1, 1, 2, 2])], { mode: 'linear' }), 9],
+    ];
+    for (const [k, [label, make, opset]] of cases.entries()) {
+      const g = new G(50 + k);
+      await expectMatch(g, make(g), [1, 4, 5, 6], opset, 300 + k, label);
+    }
+  });
+
+  it('sizes computed by a shape subgraph (Shape -> Gather -> Mul -> Cast -> Concat), folded per input size', async () => {
+    const g = new G(7);
+    const shape = g.node('Shape', ['x']);
+    const hw = g.node('Gather', [shape, g.i64([2, 3])], { axis: 0 });
+    const twice = g.node('Mul', [hw, g.i64([2])]);
+    const nc = g.node('Gather', [shape, g.i64([0, 1])], { axis: 0 });
+    const sizes = g.node('Concat', [nc, twice], { axis: 0 });
+    const y = g.node('Resize', ['x', '', '', sizes], { mode: 'linear', coordinate_transformation_mode: 'pytorch_half_pixel' });
+    await expectMatch(g, g.conv(y, 3, 4, 3, { pads: [1, 1, 1, 1] }), [1, 3, 5, 7], 13, 9, 'shape subgraph');
+  });
+});
+
+describe('ONNX ConvTranspose against ONNX Runtime', () => {
+  it('strides, dilations, pads, output_padding, output_shape, auto_pad; group 1, grouped, depthwise', async () => {
+    const attrs: Record<string, Attr | undefined>[] = [
+      {},
+      { strides: [2, 2] },
+      { strides: [2, 2], pads: [1, 1, 1, 1] },
+      { strides: [2, 2], pads: [1, 1, 1, 1], output_padding: [1, 1] },
+      { strides: [3, 2], pads: [1, 2, 1, 0] },
+      { strides: [2, 2], output_shape: [-1, -1] },
+      { strides: [2, 2], auto_pad: 'SAME_UPPER' },
+      { strides: [2, 1], auto_pad: 'SAME_LOWER' },
+      { strides: [2, 2], auto_pad: 'VALID' },
+      { dilations: [2, 2], pads: [1, 0, 0, 1] },
+      { strides: [2, 2], dilations: [2, 1], output_padding: [1, 0] },
+    ];
+    let worst = 0;
+    let i = 0;
+    for (const [cin, cout, group] of [[3, 5, 1], [4, 4, 4], [6, 4, 2], [8, 8, 1]] as const) {
+      for (const k of [1, 2, 3, 4]) {
+        let a = attrs[i % attrs.length]!;
+        i++;
+        const inDims = [1 + (i % 2), cin, 4 + (i % 3), 5];
+        // output_shape: the full output less one row (which the pads then take, head first).
+        if (a.output_shape) a = { ...a, output_shape: [2 * (inDims[2]! - 1) + k - 1, 2 * (inDims[3]! - 1) + k] };
+        const g = new G(i);
+        const w = g.f([cin, cout / group, k, k], 1 / Math.sqrt(cin * k));
+        const ins = i % 2 ? ['x', w, g.f([cout], 0.2)] : ['x', w];
+        const y = g.node('ConvTranspose', ins, { ...(group > 1 ? { group } : {}), kernel_shape: i % 3 ? [k, k] : undefined, ...a });
+        const label = JSON.stringify({ cin, cout, group, k, a });
+        worst = Math.max(worst, await expectMatch(g, y, inDims, i % 2 ? 11 : 17, 400 + i, label));
+      }
+    }
+    console.log(`onnx convTranspose: ${i} cases, worst ${worst.toExponential(2)}`);
+  });
+});
+
+describe('ONNX DepthToSpace / SpaceToDepth / Pad against ONNX Runtime', () => {
+  it('DepthToSpace DCR and CRD, SpaceToDepth, block sizes 1..3', async () => {
+    let i = 0;
+    for (const b of [1, 2, 3]) {
+      for (const mode of ['DCR', 'CRD']) {
+        i++;
+        const g = new G(i);
+        await expectMatch(g, g.node('DepthToSpace', ['x'], { blocksize: b, mode }), [2, 2 * b * b, 3, 4], 13, 500 + i, `DepthToSpace ${b} ${mode}`);
+      }
+      const g = new G(10 + b);
+      await expectMatch(g, g.node('SpaceToDepth', ['x'], { blocksize: b }), [1, 3, 2 * b, 3 * b], 13, 520 + b, `SpaceToDepth ${b}`);
+    }
+    const g = new G(30);
+    await expectMatch(g, g.node('DepthToSpace', ['x'], { blocksize: 2 }), [1, 8, 3, 3], 9, 530, 'DepthToSpace opset 9');
+  });
+
+  it('Pad: constant (any value, any axis), reflect, edge; attribute (opset 2) and input forms, axes (opset 18)', async () => {
+    const cases: [string, (g: G) => string, number][] = [
+      ['zero spatial', (g) => g.node('Pad', ['x', g.i64([0, 0, 1, 2, 0, 0, 3, 0])]), 13],
+      ['constant 0.5 spatial', (g) => g.node('Pad', ['x', g.i64([0, 0, 1, 2, 0, 0, 3, 0]), f32(g, [0.5])]), 13],
+      ['zero channels', (g) => g.node('Pad', ['x', g.i64([0, 2, 0, 0, 0, 1, 0, 0])]), 13],
+      ['constant -1 channels and H', (g) => g.node('Pad', ['x', g.i64([0, 1, 1, 0, 0, 0, 2, 1]), f32(g, [-1])]), 11],
+      ['reflect', (g) => g.node('Pad', ['x', g.i64([0, 0, 2, 1, 0, 0, 1, 3])], { mode: 'reflect' }), 13],
+      ['reflect channels', (g) => g.node('Pad', ['x', g.i64([0, 2, 0, 0, 0, 1, 0, 0])], { mode: 'reflect' }), 13],
+      ['edge', (g) => g.node('Pad', ['x', g.i64([0, 0, 3, 1, 0, 0, 0, 4])], { mode: 'edge' }), 13],
+      ['edge channels', (g) => g.node('Pad', ['x', g.i64([0, 1, 1, 0, 0, 2, 0, 1])], { mode: 'edge' }), 13],
+      ['attribute form (opset 2) value 2', (g) => g.node('Pad', ['x'], { pads: [0, 0, 1, 1, 0, 0, 1, 1], value: { f: 2 } }), 7],
+      ['attribute form reflect', (g) => g.node('Pad', ['x'], { pads: [0, 0, 1, 2, 0, 0, 2, 1], mode: 'reflect' }), 9],
+      ['axes [2, 3] (opset 18)', (g) => g.node('Pad', ['x', g.i64([1, 2, 0, 1]), f32(g, [0.25]), g.i64([2, 3])]), 18],
+      ['axes [-3] edge (opset 18)', (g) => g.node('Pad', ['x', g.i64([1, 1]), '', g.i64([-3])], { mode: 'edge' }), 18],
+    ];
+    for (const [k, [label, make, opset]] of cases.entries()) {
+      const g = new G(60 + k);
+      await expectMatch(g, make(g), [1, 3, 5, 6], opset, 600 + k, label);
+    }
+  });
+});
+
+describe('hostile attributes of image ops', () => {
+  const load = (g: G, out: string, opset: number, inDims = [1, 3, 8, 8]) => sc.loadModel(g.bytes(inDims, out, opset));
+  const cases: [string, (g: G) => string, number, RegExp][] = [
+    ['huge scales', (g) => g.node('Resize', ['x', '', f32(g, [1, 1, 1e9, 1e9])], { mode: 'nearest' }), 13, /scales/],
+    ['zero scale', (g) => g.node('Resize', ['x', '', f32(g, [1, 1, 0, 1])], { mode: 'nearest' }), 13, /scales/],
+    ['NaN scale', (g) => g.node('Resize', ['x', '', f32(g, [1, 1, NaN, 1])], { mode: 'nearest' }), 13, /scales/],
+    ['channel scale', (g) => g.node('Resize', ['x', '', f32(g, [1, 2, 1, 1])], { mode: 'nearest' }), 13, /only H and W/],
+    ['cubic', (g) => g.node('Resize', ['x', '', f32(g, [1, 1, 2, 2])], { mode: 'cubic' }), 13, /cubic/],
+    ['negative sizes', (g) => g.node('Resize', ['x', '', '', g.i64([1, 3, -4, 4])]), 13, /sizes/],
+    ['wrong-length scales', (g) => g.node('Resize', ['x', '', f32(g, [2, 2])]), 13, /scales/],
+    ['pads beyond the size (reflect)', (g) => g.node('Pad', ['x', g.i64([0, 0, 9, 0, 0, 0, 0, 0])], { mode: 'reflect' }), 13, /reflect/],
+    ['negative pads', (g) => g.node('Pad', ['x', g.i64([0, 0, -9, 0, 0, 0, 0, 0])]), 13, /negative/],
+    ['huge pads', (g) => g.node('Pad', ['x', g.i64([0, 0, 2 ** 40, 0, 0, 0, 0, 0])]), 13, /pads/],
+    ['pad axis out of range', (g) => g.node('Pad', ['x', g.i64([1, 1]), '', g.i64([7])]), 18, /axis 7/],
+    ['batch pad', (g) => g.node('Pad', ['x', g.i64([1, 0, 0, 0, 0, 0, 0, 0])]), 13, /batch/],
+    ['ConvTranspose output_padding >= stride', (g) => g.node('ConvTranspose', ['x', g.f([3, 2, 3, 3])], { strides: [2, 2], output_padding: [2, 0] }), 13, /output_padding/],
+    ['ConvTranspose pads eat the output', (g) => g.node('ConvTranspose', ['x', g.f([3, 2, 3, 3])], { pads: [9, 0, 9, 0] }), 13, /pads/],
+    ['ConvTranspose channel mismatch', (g) => g.node('ConvTranspose', ['x', g.f([4, 2, 3, 3])]), 13, /input channels/],
+    ['ConvTranspose huge stride', (g) => g.node('ConvTranspose', ['x', g.f([3, 2, 3, 3])], { strides: [2 ** 31, 1] }), 13, /strides/],
+    ['DepthToSpace indivisible', (g) => g.node('DepthToSpace', ['x'], { blocksize: 2 }), 13, /divisible/],
+    ['DepthToSpace huge block', (g) => g.node('DepthToSpace', ['x'], { blocksize: 2 ** 20 }), 13, /blocksize/],
+    ['SpaceToDepth indivisible', (g) => g.node('SpaceToDepth', ['x'], { blocksize: 3 }), 13, /divisible/],
+  ];
+  for (const [label, make, opset, msg] of cases) {
+    it(label, async () => {
+      const g = new G(1);
+      const y = make(g);
+      const err = await load(g, y, opset).then(
+        () => undefined,
+        (e) => e,
+      );
+      expect(err, label).toBeInstanceOf(sc.ModelFormatError);
+      expect(String(err.message)).toMatch(msg);
+      expect(String(err.message)).toContain(y);
+    });
+  }
+});

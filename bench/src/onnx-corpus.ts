@@ -35,6 +35,8 @@ export interface OnnxCorpusResult {
   engines: Partial<Record<EngineId, EngineMeasure & { setupMs?: number }>>;
   /** max |ours - ORT-node| / max |ORT-node| of the first output. */
   err?: Partial<Record<EngineId, number>>;
+  /** Where sepconv simd128's time goes: profile() summed by layer class, largest first (share of the profiled total). */
+  profile?: { className: string; share: number; ms: number }[];
 }
 
 const cacheDir = () => process.env.SEPCONV_CACHE ?? `${homedir()}/.cache/sepconv`;
@@ -73,6 +75,7 @@ interface Built {
   output: () => Promise<Float32Array>;
   dispose: () => unknown;
   setupMs: number;
+  profile?: () => { className: string; share: number; ms: number }[];
 }
 
 async function buildOurs(ctx: Ctx, build: OurBuild, def: OnnxCorpusDef, input: Float32Array): Promise<Built> {
@@ -98,6 +101,23 @@ async function buildOurs(ctx: Ctx, build: OurBuild, def: OnnxCorpusDef, input: F
       const d = Float32Array.from(y.data());
       if (y.shape.length === 4) y.dispose();
       return d;
+    },
+    profile: () => {
+      use();
+      // profile() runs the NHWC graph inside (the boundary transposes are not layers): feed it NHWC.
+      const [n, c, h, w] = def.shape as [number, number, number, number];
+      const nhwc = new Float32Array(input.length);
+      for (let b = 0; b < n; b++) for (let ch = 0; ch < c; ch++) for (let i = 0; i < h * w; i++) nhwc[(b * h * w + i) * c + ch] = input[(b * c + ch) * h * w + i]!;
+      const xn = sc.tensor(nhwc, [n, h, w, c]);
+      try {
+        const rep = (m as any).profile(xn, { runs: 3 });
+        const by = new Map<string, number>();
+        for (const r of rep.rows as { className: string; ms: number }[]) by.set(r.className, (by.get(r.className) ?? 0) + r.ms);
+        const total = [...by.values()].reduce((a, b) => a + b, 0) || 1;
+        return [...by].map(([className, ms]) => ({ className, ms, share: ms / total })).sort((a, b) => b.ms - a.ms);
+      } finally {
+        xn.dispose();
+      }
     },
     dispose: () => {
       use();
@@ -179,6 +199,14 @@ export async function runOnnxCorpus(ctx: Ctx, defs: OnnxCorpusDef[], ids: Engine
     ctx.log(`onnx ${def.id}: timing`);
     const contenders: Contender[] = [...built].map(([id, b]) => ({ id, run: b.run, before: b.before }));
     const timed = await interleave(contenders, { warmup: ctx.args.warmup, warmupMs: ctx.args.warmupMs, runs: ctx.args.runs, tick: () => ctx.tick() });
+    const ours = built.get('sepconv-simd128');
+    if (ours?.profile) {
+      try {
+        res.profile = ours.profile();
+      } catch {
+        // profile() is diagnostics: a failure leaves the row without it
+      }
+    }
     for (const [id, b] of built) {
       const t = timed.get(id)!;
       res.engines[id] = t.stats.runs ? { median: t.stats.median, min: t.stats.min, runs: t.stats.runs, setupMs: b.setupMs, ...(t.error ? { error: t.error } : {}) } : { error: t.error ?? 'no runs' };
@@ -208,6 +236,11 @@ export function onnxCorpusMarkdown(rows: OnnxCorpusResult[]): string {
     L.push(`| ${r.label} | ${r.shape.join('x')} | ${cell(e['sepconv-simd128'])} | ${cell(e['sepconv-relaxed'])} | ${cell(e['ort-web'])} | ${cell(e['ort-node'])} | ${ratio(e['sepconv-simd128'], e['ort-web'])} (${ratio(e['sepconv-simd128'], e['ort-web'], 'min')}) | ${ratio(e['sepconv-relaxed'], e['ort-web'])} (${ratio(e['sepconv-relaxed'], e['ort-web'], 'min')}) | ${ratio(e['sepconv-simd128'], e['ort-node'])} | ${err === undefined ? '–' : err.toExponential(1)} |`);
   }
   L.push('', 'Every engine runs the same .onnx file (torchvision exports: the default dynamo exporter, weights in `<name>.onnx.data`), on the same seeded input, one thread, interleaved. sepconv loads it with `loadOnnxModel` and takes / returns NCHW as exported (the two boundary transposes are in its time). Ratios: their median (min) / ours; > 1 means sepconv is faster.');
+  const prof = rows.filter((r) => r.profile?.length);
+  if (prof.length) {
+    L.push('', "Where sepconv simd128's time goes (`profile()`, 3 runs, summed by layer class; the NHWC graph without the boundary transposes):");
+    for (const r of prof) L.push(`- ${r.id}: ${r.profile!.slice(0, 4).map((p) => `${p.className} ${(100 * p.share).toFixed(0)}%`).join(', ')}`);
+  }
   const na = rows.flatMap((r) => Object.entries(r.engines).filter(([, m]) => m?.na).map(([id, m]) => `${r.id}/${id}: ${m!.na}`));
   if (na.length) L.push('', `Not run: ${na.join('; ')}.`);
   return L.join('\n');

@@ -6,44 +6,25 @@ import { formatJson } from '../../errors.js';
 import { resolveResize, tfResize, type ResizeOptions } from '../../ops/resize.js';
 import { isDim, MAX_DIM } from '../../tensor/limits.js';
 import type { Dim } from '../keras-config.js';
+import { attrB, attrInts, attrStr, type GraphNode } from './attrs.js';
+import type { GraphContext, OpTable, Sym } from './context.js';
 
-/** A constant during graph conversion (as io/graph-model.ts holds it). */
-export interface OpConst {
-  kind: 'const';
-  shape: number[];
-  values: Float64Array;
+/** A thin view of the conversion context, so the handlers read as before. */
+interface Ctx {
+  symOf(n: GraphNode, i: number): Sym;
+  constOf(n: GraphNode, i: number): { shape: number[]; values: Float64Array };
+  arity(n: GraphNode): number;
+  addLayer(n: GraphNode, className: string, config: Record<string, any>, inputs: Sym[], shape: Dim[], w?: Record<string, Float32Array>): Sym;
+  fail(n: GraphNode, msg: string): never;
+  attrStr(n: GraphNode, key: string): string | undefined;
+  attrInts(n: GraphNode, key: string): number[] | undefined;
+  attrB(n: GraphNode, key: string): boolean;
+  charge(n: GraphNode, elements: number): void;
 }
 
-/** A tensor computed from the input: the flat layer producing it and its per-sample NHWC shape. */
-export interface OpSym {
-  kind: 'sym';
-  layer: string;
-  shape: Dim[];
-}
-
-/** A graph node as the handlers see it. */
-export interface OpNode {
-  name: string;
-  op: string;
-  input?: string[];
-  attr?: Record<string, any>;
-}
-
-/** What io/graph-model.ts lends a family of op handlers. */
-export interface GraphOpContext {
-  symOf(n: OpNode, i: number): OpSym;
-  constOf(n: OpNode, i: number): OpConst;
-  /** How many data inputs the node has. */
-  arity(n: OpNode): number;
-  addLayer(n: OpNode, className: string, config: Record<string, any>, inputs: OpSym[], shape: Dim[], w?: Record<string, Float32Array>): OpSym;
-  fail(n: OpNode, msg: string): never;
-  attrStr(n: OpNode, key: string): string | undefined;
-  attrInts(n: OpNode, key: string): number[] | undefined;
-  attrB(n: OpNode, key: string): boolean;
-  /** Charges values the importer creates against the model's budget. */
-  charge(n: OpNode, elements: number): void;
-}
-
+type OpNode = GraphNode;
+type OpSym = Sym;
+type GraphOpContext = Ctx;
 type OpHandler = (ctx: GraphOpContext, n: OpNode) => OpSym;
 
 const image = (ctx: GraphOpContext, n: OpNode, x: OpSym): [Dim, Dim, number] => {
@@ -192,12 +173,26 @@ const MirrorPad: OpHandler = (ctx, n) => {
   return ctx.addLayer(n, 'PadND', { paddings, mode, constant_value: value }, [x], out);
 };
 
-/** The TF ops this family maps, by op name. */
-export const LAYOUT_IMAGE_OPS: Record<string, OpHandler> = {
-  ResizeBilinear: /* @__PURE__ */ resizeOp('bilinear'),
-  ResizeNearestNeighbor: /* @__PURE__ */ resizeOp('nearest'),
-  Conv2DBackpropInput,
-  DepthToSpace: /* @__PURE__ */ depthSpace(true),
-  SpaceToDepth: /* @__PURE__ */ depthSpace(false),
-  MirrorPad,
+const view = (c: GraphContext): Ctx => ({
+  symOf: (n, i) => c.layerInput(n, i),
+  constOf: (n, i) => c.constOf(n, i),
+  arity: (n) => (n.input ?? []).filter((s) => !s.startsWith('^')).length,
+  addLayer: (n, cls, config, ins, shape, w) => c.addLayer(n, cls, config, ins, shape, w),
+  fail: (n, msg) => c.fail(n, msg),
+  attrStr,
+  attrInts,
+  attrB,
+  charge: (n, k) => c.charge(n, k),
+});
+
+const def = (doc: string, h: OpHandler) => ({ doc, run: (c: GraphContext, n: GraphNode) => h(view(c), n) });
+
+/** The layout / image family: TF ops by name. */
+export const LAYOUT_IMAGE_OPS: OpTable = {
+  ResizeBilinear: /* @__PURE__ */ def('bilinear resize (align_corners, half_pixel_centers)', resizeOp('bilinear')),
+  ResizeNearestNeighbor: /* @__PURE__ */ def('nearest-neighbour resize (align_corners, half_pixel_centers)', resizeOp('nearest')),
+  Conv2DBackpropInput: /* @__PURE__ */ def('transposed conv (SAME / VALID / EXPLICIT, strides, dilations)', Conv2DBackpropInput),
+  DepthToSpace: /* @__PURE__ */ def('depth to space (NHWC)', depthSpace(true)),
+  SpaceToDepth: /* @__PURE__ */ def('space to depth (NHWC)', depthSpace(false)),
+  MirrorPad: /* @__PURE__ */ def('reflect / symmetric padding of any axes but the batch', MirrorPad),
 };

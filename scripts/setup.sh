@@ -104,10 +104,14 @@ fi
 # A failure here does not stop setup (the demo needs no Python); the test then fails, saying why.
 bash scripts/python-fixtures.sh fixture keras-mobilenetv2 >/dev/null \
   || log "WARNING: the Keras fixture could not be made (above); test/io/keras-weights.test.ts will fail"
-# 7. The PyTorch half of the ONNX corpus (test/io/onnx-corpus.test.ts, the bench's ONNX table): seven
+# 7. ONNX's backend node tests for test/onnx-conformance/ (onnx 1.23.2 from PyPI, pinned with hashes in
+# scripts/python/onnx-backend.lock; ~40 MB of wheels and ~30 s once, then a cache hit under ~/.cache/sepconv).
+bash scripts/onnx-fixtures.sh setup \
+  || log "WARNING: the ONNX backend tests could not be generated (above); test/onnx-conformance will fail"
+# 8. The PyTorch half of the ONNX corpus (test/io/onnx-corpus.test.ts, the bench's ONNX table): seven
 # torchvision models with seeded weights exported by torch.onnx.export (scripts/torch-fixtures.sh). The
 # first run downloads the pinned torch venv (PyPI's torch is the CUDA build: about 2.7 GB of wheels, once)
-# and exports (about two minutes); later runs are a cache hit keyed by the lock and the export script.
+# and exports (about three minutes); later runs are a cache hit keyed by the lock and the export script.
 if ! bash scripts/torch-fixtures.sh ready; then
   log "PyTorch ONNX fixtures: torch 2.15.0 venv (about 2.7 GB, once) + export of 7 torchvision models"
 fi

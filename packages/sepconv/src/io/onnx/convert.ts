@@ -24,8 +24,8 @@ const CONST_ONLY = ['Gather', 'Slice', 'Cast', 'Sqrt', 'Reciprocal', 'Neg', 'Con
 export const SUPPORTED_ONNX_OPS: readonly string[] = /* @__PURE__ */ Array.from(/* @__PURE__ */ new Set([...Object.keys(HANDLERS), ...CONST_ONLY, 'Constant'])).sort();
 /** The oldest default-domain opset sepconv imports. */
 export const MIN_OPSET = 7;
-/** The newest default-domain opset whose op definitions sepconv follows. */
-export const MAX_OPSET = 23;
+/** The newest default-domain opset whose op definitions sepconv follows (24-28 changed only the element types of the ops it imports: onnx 1.23.2 schemas). */
+export const MAX_OPSET = 28;
 
 /** An ONNX model lowered to sepconv's flat graph: the graph, its weights (NHWC filters) and the input's ONNX shape. */
 export interface OnnxConversion {

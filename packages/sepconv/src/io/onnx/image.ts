@@ -41,6 +41,7 @@ const resize: Handler = (low: Lowering, n: OnnxNode) => {
   let nearest = 'floor';
   let scales: number[] | undefined;
   let sizes: number[] | undefined;
+  let keepScale: [number, number] | undefined;
   if (upsample || low.opset < 11) {
     // Upsample and Resize-10: asymmetric coordinates, nearest rounds down; scales only.
     if (upsample && low.opset < 9) scales = low.aFloats(n, 'scales');
@@ -52,9 +53,8 @@ const resize: Handler = (low: Lowering, n: OnnxNode) => {
     nearest = low.aStr(n, 'nearest_mode', 'round_prefer_floor');
     if (!COORD_MODES.includes(coord)) low.fail(n, `coordinate_transformation_mode '${coord}' is not supported (${COORD_MODES.join(', ')})`);
     if (!NEAREST_MODES.includes(nearest)) low.fail(n, `nearest_mode '${nearest}' is not one of ${NEAREST_MODES.join(', ')}`);
-    if (low.aInt(n, 'keep_aspect_ratio_policy', 0) !== 0 && low.aStr(n, 'keep_aspect_ratio_policy', 'stretch') !== 'stretch') {
-      low.fail(n, `keep_aspect_ratio_policy '${low.aStr(n, 'keep_aspect_ratio_policy', 'stretch')}': only 'stretch' is supported`);
-    }
+    const policy = low.aStr(n, 'keep_aspect_ratio_policy', 'stretch');
+    if (!['stretch', 'not_larger', 'not_smaller'].includes(policy)) low.fail(n, `keep_aspect_ratio_policy '${policy}' is not one of stretch, not_larger, not_smaller`);
     const axes = low.aInts(n, 'axes');
     const sc = low.opt(n, 2);
     const sz = low.opt(n, 3);
@@ -66,6 +66,16 @@ const resize: Handler = (low: Lowering, n: OnnxNode) => {
     if (scv.length) scales = perAxis(low, n, scv, axes, [1, 1, 1, 1], 'scales');
     else if (szv.length) sizes = perAxis(low, n, szv, axes, x.shape.map((d) => d ?? -1), 'sizes');
     else low.fail(n, 'neither scales nor sizes is given');
+    if (sizes && policy !== 'stretch') {
+      // One scale for every resized axis (ONNX's reference: the min / max of size / input over `axes`, all
+      // four by default), sizes round(scale * input) half up; the coordinate transform uses that scale.
+      if (x.shape.some((d) => d === null)) low.fail(n, `keep_aspect_ratio_policy '${policy}' needs known input sizes; pass inputShape`);
+      const on = (axes ?? [0, 1, 2, 3]).map((a) => (a < 0 ? a + 4 : a));
+      const ratios = on.map((a) => sizes![a]! / (x.shape[a] as number));
+      const s = policy === 'not_larger' ? Math.min(...ratios) : Math.max(...ratios);
+      sizes = x.shape.map((d, a) => (on.includes(a) ? Math.floor(s * (d as number) + 0.5) : (d as number)));
+      keepScale = [s, s];
+    }
     if (low.aInt(n, 'antialias', 0) !== 0) {
       const down = scales ? scales.some((s) => s < 1) : sizes!.some((s, i) => i > 1 && x.shape[i] !== null && s < x.shape[i]!);
       if (down) low.fail(n, 'antialias=1 when downsampling is not supported');
@@ -91,7 +101,7 @@ const resize: Handler = (low: Lowering, n: OnnxNode) => {
   if ((s[0] !== -1 && s[0] !== 1 && x.shape[0] !== null && s[0] !== x.shape[0]) || (s[1] !== x.shape[1] && s[1] !== -1)) low.fail(n, `sizes ${formatJson(s)}: only H and W can be resized (input ${fmt(x.shape)})`);
   checkSize(low, n, [x.shape[1]!, s[2]!, s[3]!]);
   const size = low.constNode(`${base}/size`, [s[2]!, s[3]!], [2], true);
-  const tf = low.emit(tfOp, base, [x.tf, size], { _resize: own });
+  const tf = low.emit(tfOp, base, [x.tf, size], { _resize: keepScale ? { ...own, scales: keepScale.map(Math.fround) } : own });
   low.setSym(n, 0, tf, [x.shape[0]!, x.shape[1]!, s[2]!, s[3]!], undefined, x.nonNeg);
 };
 
@@ -141,13 +151,22 @@ const ConvTranspose: Handler = (low: Lowering, n: OnnxNode) => {
   for (const i of [0, 1]) {
     const [size, k, s, d, a] = [[h, w][i]!, [kh, kw][i]!, strides[i]!, dil[i]!, adj[i]!];
     const full = (size - 1) * s + (k - 1) * d + 1 + a;
+    if (outShape && auto === 'NOTSET' && explicit && explicit.some((v) => v !== 0)) low.fail(n, 'both output_shape and pads are given');
     let head: number;
     let tail: number;
     if (outShape || auto === 'SAME_UPPER' || auto === 'SAME_LOWER') {
       // ONNX Runtime's rule (checked against it): the total padding from the target size; an odd one goes
       // first with output_shape (unless SAME_LOWER), and last with auto_pad SAME_UPPER alone.
       const target = outShape ? outShape[i]! : size * s;
-      const total = Math.max(0, full - target);
+      // A target past the full output: the rows beyond are output padding (ONNX's negative total padding).
+      const total = full - target;
+      if (total < 0) {
+        if (a - total >= Math.max(s, d)) low.fail(n, `output_shape ${formatJson(given)} is larger than the full transposed output ${full} along axis ${i + 2} by ${-total} (at most ${Math.max(s, d) - 1 - a} more)`);
+        adj[i] = a - total;
+        pads.push(0, 0);
+        out.push(target);
+        continue;
+      }
       const headFirst = outShape ? auto !== 'SAME_LOWER' : auto === 'SAME_LOWER';
       head = headFirst ? total - Math.floor(total / 2) : Math.floor(total / 2);
       tail = total - head;
@@ -196,8 +215,9 @@ const depthSpace =
     if (b < 1 || b > 2 ** 15) low.fail(n, `blocksize ${b}: an integer from 1 to 32768`);
     const [c, h, w] = [x.shape[1]!, x.shape[2]!, x.shape[3]!];
     if (c === null) low.fail(n, 'unknown channels');
-    const mode = toSpace ? low.aStr(n, 'mode', 'DCR') : 'DCR';
+    const mode = low.aStr(n, 'mode', 'DCR');
     if (mode !== 'DCR' && mode !== 'CRD') low.fail(n, `mode '${mode}' is not DCR or CRD`);
+    if (!toSpace && mode !== 'DCR') low.fail(n, `mode '${mode}': SpaceToDepth runs in DCR order only`);
     let shape: Dim[];
     if (toSpace) {
       if (c % (b * b) !== 0) low.fail(n, `${c} channels are not divisible by blocksize^2 = ${b * b}`);

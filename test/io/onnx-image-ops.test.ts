@@ -5,6 +5,7 @@
 // magnitude. Hostile attributes give a ModelFormatError naming the node.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as sc from 'sepconv';
+import { onnx } from '../engines/onnx.js';
 import { compare, G, type Attr } from './onnx-helpers.js';
 
 const TOL = 1e-4;
@@ -193,4 +194,44 @@ describe('hostile attributes of image ops', () => {
       expect(String(err.message)).toContain(y);
     });
   }
+});
+
+describe('QDQ weights (DequantizeLinear of int8 / uint8 initializers, QuantizeLinear -> DequantizeLinear) against ONNX Runtime', () => {
+  const q = (g: G, dataType: number, dims: number[], values: number[]): string => {
+    const name = g.fresh('q');
+    const data = dataType === 3 ? Int8Array.from(values) : Uint8Array.from(values);
+    g.inits.push(onnx.TensorProto.create({ name, dataType, dims, rawData: new Uint8Array(data.buffer).slice() }));
+    return name;
+  };
+  it('per-tensor and per-channel (axis 0) scales, int8 and uint8 with zero points, feeding a Conv', async () => {
+    for (const [k, variant] of ['int8-per-channel', 'uint8-per-tensor', 'quantize-dequantize'].entries()) {
+      const g = new G(80 + k);
+      const next = () => g.next();
+      const [cout, cin] = [6, 3];
+      const size = cout * cin * 9;
+      let w: string;
+      if (variant === 'int8-per-channel') {
+        const wq = q(g, 3, [cout, cin, 3, 3], Array.from({ length: size }, () => Math.round(next() * 127)));
+        w = g.node('DequantizeLinear', [wq, g.f([cout], 0, 0, Array.from({ length: cout }, (_, i) => 0.01 + i * 0.003)), q(g, 3, [cout], Array.from({ length: cout }, (_, i) => i - 3))], { axis: 0 });
+      } else if (variant === 'uint8-per-tensor') {
+        const wq = q(g, 2, [cout, cin, 3, 3], Array.from({ length: size }, () => Math.round(128 + next() * 127)));
+        w = g.node('DequantizeLinear', [wq, g.f([], 0, 0, [0.02]), q(g, 2, [], [128])]);
+      } else {
+        const wf = g.f([cout, cin, 3, 3], 0.5);
+        const zp = q(g, 3, [], [2]);
+        w = g.node('DequantizeLinear', [g.node('QuantizeLinear', [wf, g.f([], 0, 0, [0.004]), zp]), g.f([], 0, 0, [0.004]), zp]);
+      }
+      const y = g.node('Conv', ['x', w, g.f([cout], 0.2)], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
+      await expectMatch(g, y, [1, cin, 7, 6], 13, 700 + k, `QDQ ${variant}`);
+    }
+  });
+
+  it('QDQ on activations (a Quantize / Dequantize pair on a computed tensor) is refused, naming the node', async () => {
+    const g = new G(90);
+    const zp = q(g, 2, [], [128]);
+    const y = g.node('DequantizeLinear', [g.node('QuantizeLinear', ['x', g.f([], 0, 0, [0.1]), zp]), g.f([], 0, 0, [0.1]), zp]);
+    const e = await sc.loadModel(g.bytes([1, 3, 4, 4], y, 13)).catch((err) => err);
+    expect(e).toBeInstanceOf(sc.ModelFormatError);
+    expect(String(e.message)).toMatch(/QuantizeLinear.*only supported on constants/);
+  });
 });

@@ -15,6 +15,8 @@ export interface Const {
   values: Float64Array;
   /** An integer tensor (int64 shapes, indices): Div truncates, as ONNX's integer Div. */
   int?: boolean;
+  /** The ONNX data type, where known (initializers, Constant): QuantizeLinear saturates to it. */
+  dataType?: number;
 }
 
 /** ONNX TensorProto data types that are not integers: float, float16, double. */

@@ -18,7 +18,7 @@ import { FOLD, SHAPE_OPS } from './shape.js';
 const HANDLERS: Record<string, Handler> = /* @__PURE__ */ Object.assign({ Conv, BatchNormalization, Gemm, MatMul }, ACTIVATION_OPS, ELEMENTWISE_OPS, POOL_OPS, SHAPE_OPS, IMAGE_OPS);
 
 /** Ops only folded on constants (shape subgraphs), never run on tensors. */
-const CONST_ONLY = ['Gather', 'Slice', 'Cast', 'Sqrt', 'Reciprocal', 'Neg', 'ConstantOfShape', 'Floor', 'Ceil'];
+const CONST_ONLY = ['Gather', 'Slice', 'Cast', 'Sqrt', 'Reciprocal', 'Neg', 'ConstantOfShape', 'Floor', 'Ceil', 'QuantizeLinear', 'DequantizeLinear'];
 
 /** The ONNX ops (default domain) sepconv imports, opsets 7 and later. */
 export const SUPPORTED_ONNX_OPS: readonly string[] = /* @__PURE__ */ Array.from(/* @__PURE__ */ new Set([...Object.keys(HANDLERS), ...CONST_ONLY, 'Constant'])).sort();
@@ -73,7 +73,7 @@ export async function convertOnnx(model: any, opts: { inputShape?: readonly numb
   for (const t of (g.initializer ?? []) as any[]) {
     const name = String(t.name ?? '');
     const d = await decodeTensor(t, `${what}: initializer '${name}'`, opts.readExternal);
-    low.values.set(name, { kind: 'const', shape: d.shape, values: d.values, int: isIntType(d.dataType) });
+    low.values.set(name, { kind: 'const', shape: d.shape, values: d.values, int: isIntType(d.dataType), dataType: d.dataType });
     initNames.add(name);
   }
   // 3. The one real input (opset < 9 models list initializers among the inputs too).
@@ -143,7 +143,7 @@ async function constantValue(low: Lowering, n: OnnxNode, readExternal: ExternalR
   const key = String(a.name);
   if (key === 'value') {
     const t = await decodeTensor(a.t, `${what}: Constant '${n.name}'`, readExternal);
-    return { kind: 'const', shape: t.shape, values: t.values, int: isIntType(t.dataType) };
+    return { kind: 'const', shape: t.shape, values: t.values, int: isIntType(t.dataType), dataType: t.dataType };
   }
   if (key === 'value_float') return { kind: 'const', shape: [], values: Float64Array.of(low.aFloat(n, key, 0)) };
   if (key === 'value_int') return { kind: 'const', shape: [], values: Float64Array.of(low.aInt(n, key, 0)), int: true };

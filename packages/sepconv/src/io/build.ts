@@ -2,6 +2,7 @@
 // public loaders: `loadModel` (either format), `loadLayersModel`, `loadGraphModel`.
 import { formatJson, ModelFormatError, OptionError } from '../errors.js';
 import { layers as L } from '../layers/index.js';
+import { HostOp } from '../layers/host.js';
 import type { Layer, SymbolicTensor } from '../layers/layer.js';
 import { input, Model, model } from '../models/graph.js';
 import { inferGraph, kerasActivation, normalizeKerasConfig, zeroPadding, type FlatGraph, type FlatLayer, type KerasModelConfig } from './keras-config.js';
@@ -84,6 +85,8 @@ export function layerFromKeras(l: FlatLayer): Layer {
     }
     case 'Normalization':
       return L.normalization({ name, axis: -1, mean: c.mean ?? undefined, variance: c.variance ?? undefined });
+    case 'HostOp':
+      return new HostOp({ name, op: c.op, attrs: c.attrs ?? {}, args: c.args, output: c.output ?? 0 });
     default:
       throw new ModelFormatError(`layer '${name}': unsupported class ${l.className}`);
   }

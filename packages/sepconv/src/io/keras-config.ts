@@ -380,7 +380,8 @@ function fmt(s: readonly Dim[]): string {
  * activations, pooling and add/mul count none. `inputShape` (no batch) overrides the InputLayer's.
  */
 export function inferGraph(graph: FlatGraph, inputShape?: readonly number[]): GraphInfo {
-  const unsupported = graph.layers.filter((l) => !SUPPORTED.has(l.className));
+  // HostOp: a graph model's post-processing op (layers/host.ts), produced by the graph importer only.
+  const unsupported = graph.layers.filter((l) => !SUPPORTED.has(l.className) && l.className !== 'HostOp');
   const badAct = graph.layers.filter(
     (l) => SUPPORTED.has(l.className) && 'activation' in l.config && !SUPPORTED_ACTIVATIONS.has(activationName(l.config.activation)),
   );
@@ -594,6 +595,10 @@ export function inferGraph(graph: FlatGraph, inputShape?: readonly number[]): Gr
         out = [...s.slice(0, -1), units];
         break;
       }
+      case 'HostOp':
+        // Whole TF shapes (batch included), inferred by the importer; the layer checks them again when applied.
+        out = [...(c.out_shape as number[])];
+        break;
       default:
         fail(`layer '${name}': unsupported class ${l.className}`);
     }

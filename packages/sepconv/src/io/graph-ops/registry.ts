@@ -5,6 +5,7 @@ import type { OpDef, OpTable } from './context.js';
 import { CONV_OPS } from './conv.js';
 import { MATH_OPS } from './math.js';
 import { POOL_OPS } from './pool.js';
+import { POSTPROCESS_OPS } from './postprocess.js';
 import { SHAPE_OPS } from './shape.js';
 
 /** One supported op: its name, family and one-line description. */
@@ -19,11 +20,17 @@ const FAMILIES: [string, OpTable][] = [
   ['math', MATH_OPS],
   ['pool', POOL_OPS],
   ['shape', SHAPE_OPS],
+  ['postprocess', POSTPROCESS_OPS],
 ];
 
 const table = new Map<string, OpDef & GraphOpInfo>();
 for (const [family, ops] of FAMILIES) {
-  for (const [name, def] of Object.entries(ops)) table.set(name, { ...def, name, family });
+  for (const [name, def] of Object.entries(ops)) {
+    // An op a family maps to layers keeps that family; the post-processing one fills in what it lacks
+    // (running on the host what the layers cannot express, folding constants of any rank).
+    const had = table.get(name);
+    table.set(name, had ? { ...had, run: had.run ?? def.run, fold: had.fold ?? def.fold } : { ...def, name, family });
+  }
 }
 
 /** The definition of `op`, or undefined when sepconv does not import it. */

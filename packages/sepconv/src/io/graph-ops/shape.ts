@@ -111,7 +111,10 @@ function expandDims(c: GraphContext, n: GraphNode): Value {
 /** Pack / ConcatV2 of 1-D constants (shape arithmetic). */
 function join1d(c: GraphContext, n: GraphNode, ins: Const[]): Const {
   const parts = n.op === 'ConcatV2' ? ins.slice(0, -1) : ins;
-  if ((parts.some((p) => p.shape.length !== (n.op === 'Pack' ? 0 : 1)) || (n.op === 'Pack' && attrI(n, 'axis', 0) !== 0)) && shapeFallback.fold) return shapeFallback.fold(c, n, ins);
+  // Stacking tensors of rank >= 1 (or along another axis) and joins of higher ranks: the general host op.
+  // Shape vectors (scalars and 1-D pieces) join end to end, as the shape arithmetic of Keras exports writes them.
+  const stack = n.op === 'Pack' && parts.length > 0 && parts.every((p) => p.shape.length >= 1 && p.shape.join() === parts[0]!.shape.join()) && !(parts.length === 1 && parts[0]!.shape.length === 0);
+  if ((stack || parts.some((p) => p.shape.length > 1) || (n.op === 'Pack' && attrI(n, 'axis', 0) !== 0)) && shapeFallback.fold) return shapeFallback.fold(c, n, ins);
   if (parts.some((p) => p.shape.length > 1)) c.fail(n, 'only 1-D constant shapes can be packed or concatenated');
   const total = parts.reduce((t, p) => t + p.values.length, 0);
   c.charge(n, total);

@@ -8,7 +8,7 @@ import type { LowerContext } from './ir.js';
 import { Layer, symShapeStr, type LayerArgs, type SymShape } from './layer.js';
 
 /** One argument of a host op: a layer input (`full`: it has a whole TF shape, else a per-sample one), or a constant. */
-export type HostArgSpec = { input: number; full: boolean } | { shape: number[]; dtype: HostDType; values: number[] };
+export type HostArgSpec = { input: number; full: boolean; dtype?: HostDType } | { shape: number[]; dtype: HostDType; values: number[] };
 
 /** Options of a `HostOp` layer (what the graph importer writes). */
 export interface HostOpArgs extends LayerArgs {
@@ -49,7 +49,7 @@ export class HostOp extends Layer {
       if ('values' in a) return { shape: a.shape, dtype: a.dtype, value: this.#consts[i]! };
       const s = inputShapes[a.input];
       if (!s || s.some((d) => d === null)) throw new ShapeError(this.label, 'inputs of known sizes', s ? symShapeStr(s) : 'a missing input');
-      return { shape: a.full ? (s as number[]) : [1, ...(s as number[])], dtype: 'float32' };
+      return { shape: a.full ? (s as number[]) : [1, ...(s as number[])], dtype: a.dtype ?? 'float32' };
     });
     try {
       const p = HOST_OPS[this.op]!(args, this.attrs);

@@ -108,7 +108,7 @@ function emitHost(c: GraphContext, n: GraphNode): Value {
       return { shape: v.shape, dtype: dtypeOf(v), values: Array.from(v.values) };
     }
     syms.push(v);
-    return { input: syms.length - 1, full: Boolean(v.full) };
+    return { input: syms.length - 1, full: Boolean(v.full), dtype: dtypeOf(v) };
   });
   const outs = p.outs.map((o, k) => {
     const node = k === 0 ? n : { ...n, name: `${n.name}:${k}` };

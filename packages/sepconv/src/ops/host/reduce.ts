@@ -6,7 +6,8 @@ type Acc = { init: number; step: (acc: number, v: number) => number; done?: (acc
 
 const REDUCERS: Record<string, Acc> = {
   Sum: { init: 0, step: (a, v) => a + v },
-  Mean: { init: 0, step: (a, v) => a + v, done: (a, n, d) => (d === 'float32' ? a / n : Math.trunc(a / n)) },
+  // The mean of integers is a float, as TF.js computes it (TF itself truncates).
+  Mean: { init: 0, step: (a, v) => a + v, done: (a, n) => a / n },
   Prod: { init: 1, step: (a, v) => a * v },
   Max: { init: -Infinity, step: (a, v) => (Number.isNaN(v) || v > a ? v : a) },
   Min: { init: Infinity, step: (a, v) => (Number.isNaN(v) || v < a ? v : a) },
@@ -47,7 +48,7 @@ export function reduceOp(op: string): HostOpDef {
     arity(args, 2);
     const x = args[0]!;
     const { shape, map, count, outSize } = reducePlan(x, args[1], Boolean(attrs.keepDims));
-    const dtype: HostDType = r.bool ? 'bool' : x.dtype;
+    const dtype: HostDType = r.bool ? 'bool' : op === 'Mean' ? 'float32' : x.dtype;
     const n = map.length;
     const acc = new Float64Array(outSize);
     return {

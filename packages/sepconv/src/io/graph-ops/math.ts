@@ -227,6 +227,7 @@ function clipByValue(c: GraphContext, n: GraphNode): Value {
 
 function addN(c: GraphContext, n: GraphNode): Value {
   // Sum of N computed tensors (TF's arithmetic optimizer writes residual sums this way): one Add layer.
+  if (dataInputs(n).some((_, i) => (c.get(n, i) as Sym).full) && hostFallback.run) return hostFallback.run(c, n);
   const parts = dataInputs(n).map((_, i) => c.symOf(n, i));
   if (parts.length < 2) return parts[0] ?? c.fail(n, 'needs at least one input');
   return c.addLayer(n, 'Add', {}, parts, parts.map((p) => p.shape).reduce((x, y) => c.broadcastShape(x, y)));

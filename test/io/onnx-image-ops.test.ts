@@ -235,3 +235,73 @@ describe('QDQ weights (DequantizeLinear of int8 / uint8 initializers, QuantizeLi
     expect(String(e.message)).toMatch(/QuantizeLinear.*only supported on constants/);
   });
 });
+
+describe('ONNX channel shuffle, Split and Slice of channels against ONNX Runtime', () => {
+  it("ShuffleNetV2's channel shuffle (Reshape -> Transpose [0, 2, 1, 3, 4] -> Reshape), constant and Shape-computed targets, groups 2..4", async () => {
+    let i = 0;
+    for (const [c, groups] of [[8, 2], [12, 3], [12, 4], [6, 2]] as const) {
+      for (const computed of [false, true]) {
+        i++;
+        const g = new G(900 + i);
+        const x = g.node('Relu', [g.conv('x', 3, c, 3, { pads: [1, 1, 1, 1] })]);
+        let r1: string;
+        let r2: string;
+        if (computed) {
+          const shape = g.node('Shape', [x]);
+          const n = g.node('Gather', [shape, g.i64([0])], { axis: 0 });
+          const hw = g.node('Gather', [shape, g.i64([2, 3])], { axis: 0 });
+          r1 = g.node('Reshape', [x, g.node('Concat', [n, g.i64([groups, c / groups]), hw], { axis: 0 })]);
+          const t = g.node('Transpose', [r1], { perm: [0, 2, 1, 3, 4] });
+          r2 = g.node('Reshape', [t, g.node('Concat', [n, g.i64([-1]), hw], { axis: 0 })]);
+        } else {
+          r1 = g.node('Reshape', [x, g.i64([1, groups, c / groups, 5, 6])]);
+          r2 = g.node('Reshape', [g.node('Transpose', [r1], { perm: [0, 2, 1, 3, 4] }), g.i64([1, c, 5, 6])]);
+        }
+        await expectMatch(g, g.conv(r2, c, 4, 1), [1, 3, 5, 6], i % 2 ? 13 : 11, 950 + i, `shuffle c${c} g${groups} ${computed ? 'computed' : 'constant'}`);
+      }
+    }
+  });
+
+  it('Split of channels (attribute / input / num_outputs / equal) and of features, then Concat; Slice of channels with steps', async () => {
+    const cases: [string, number, (g: G, x: string) => string][] = [
+      ['Split equal (opset 11)', 11, (g, x) => g.node('Concat', g.node('Split', [x], { axis: 1 }, 'split', 2) && [`${g.nodes.at(-1).output[1]}`, `${g.nodes.at(-1).output[0]}`], { axis: 1 })],
+      ['Split attribute sizes (opset 11)', 11, (g, x) => { g.node('Split', [x], { axis: 1, split: [2, 6] }, 'split', 2); const o = g.nodes.at(-1).output; return g.node('Add', [g.conv(o[0], 2, 3, 1), g.conv(o[1], 6, 3, 3, { pads: [1, 1, 1, 1] })]); }],
+      ['Split input sizes (opset 13)', 13, (g, x) => { g.node('Split', [x, g.i64([5, 3])], { axis: -3 }, 'split', 2); const o = g.nodes.at(-1).output; return g.node('Concat', [o[1], o[0]], { axis: 1 }); }],
+      ['Split num_outputs 3 of 8 (opset 18)', 18, (g, x) => { g.node('Split', [x], { axis: 1, num_outputs: 3 }, 'split', 3); const o = g.nodes.at(-1).output; return g.node('Concat', [o[2], o[0], o[1]], { axis: 1 }); }],
+      ['Slice channels 2..7 step 2', 13, (g, x) => g.node('Slice', [x, g.i64([2]), g.i64([7]), g.i64([1]), g.i64([2])])],
+      ['Slice channels reversed', 13, (g, x) => g.node('Slice', [x, g.i64([-1]), g.i64([-(2 ** 40)]), g.i64([1]), g.i64([-1])])],
+      ['Slice channels (attributes, opset 9)', 9, (g, x) => g.node('Slice', [x], { starts: [1], ends: [5], axes: [1] })],
+      ['Slice whole H, channels 0..3', 13, (g, x) => g.node('Slice', [x, g.i64([0, 0]), g.i64([2 ** 40, 3]), g.i64([2, 1])])],
+    ];
+    for (const [k, [label, opset, make]] of cases.entries()) {
+      const g = new G(960 + k);
+      const x = g.conv('x', 3, 8, 3, { pads: [1, 1, 1, 1] });
+      await expectMatch(g, make(g, x), [1, 3, 5, 6], opset, 970 + k, label);
+    }
+    const g = new G(980);
+    const flat = g.node('Flatten', [g.node('GlobalAveragePool', [g.conv('x', 3, 8, 1)])]);
+    g.node('Split', [flat, g.i64([3, 5])], { axis: 1 }, 'fsplit', 2);
+    await expectMatch(g, g.nodes.at(-1).output[1], [1, 3, 4, 4], 13, 981, 'Split of features');
+  });
+
+  it('transposes that move data, and hostile Split / Slice, are refused naming the node', async () => {
+    const cases: [string, (g: G) => string, RegExp][] = [
+      ['NCHW -> NHWC transpose', (g) => g.node('Transpose', ['x'], { perm: [0, 2, 3, 1] }), /perm \[0,2,3,1\]/],
+      ['not a permutation', (g) => g.node('Transpose', ['x'], { perm: [0, 1, 1, 3] }), /not a permutation/],
+      ['split sizes not summing', (g) => { g.node('Split', ['x', g.i64([1, 1])], { axis: 1 }, 'bad_split', 2); return g.nodes.at(-1).output[0]; }, /sum to the axis size 3/],
+      ['split axis out of range', (g) => { g.node('Split', ['x'], { axis: 9 }, 'bad_split', 2); return g.nodes.at(-1).output[0]; }, /axis 9/],
+      ['split of H', (g) => { g.node('Split', ['x'], { axis: 2 }, 'bad_split', 2); return g.nodes.at(-1).output[0]; }, /only splitting channels/],
+      ['slice step 0', (g) => g.node('Slice', ['x', g.i64([0]), g.i64([2]), g.i64([1]), g.i64([0])]), /step 0/],
+      ['slice of W', (g) => g.node('Slice', ['x', g.i64([1]), g.i64([3]), g.i64([3])]), /only channels/],
+      ['shuffle grouping read by Relu', (g) => g.node('Relu', [g.node('Reshape', ['x', g.i64([1, 3, 1, 4, 4])])]), /channel grouping/],
+    ];
+    for (const [label, make, msg] of cases) {
+      const g = new G(1);
+      const y = make(g);
+      const e = await sc.loadModel(g.bytes([1, 3, 4, 4], y, 13)).catch((err) => err);
+      expect(e, label).toBeInstanceOf(sc.ModelFormatError);
+      expect(String(e.message), label).toMatch(msg);
+      expect(String(e.message), label).toMatch(/ONNX node '/);
+    }
+  });
+});

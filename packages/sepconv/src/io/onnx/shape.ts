@@ -5,6 +5,7 @@
 // Cast, arithmetic.
 import { prod } from '../keras-config.js';
 import type { Handler } from './conv.js';
+import { channelGroupReshape } from './layout.js';
 import { fmt, isIntType, normAxis, type Const, type Lowering, type OnnxNode, type Sym } from './context.js';
 
 const isConst = (v: unknown): v is Const => (v as Const | undefined)?.kind === 'const';
@@ -27,6 +28,7 @@ function reshapeSym(low: Lowering, n: OnnxNode, x: Sym, t: number[], allowZero =
 
 /** Moves x to per-sample ONNX shape `out` (same element count) where layouts allow it exactly. */
 function toShape(low: Lowering, n: OnnxNode, x: Sym, out: number[]): void {
+  if (channelGroupReshape(low, n, x, out)) return;
   const rest = x.shape.slice(1) as number[];
   const name = n.name || n.output[0]!;
   const same = out.length === rest.length && out.every((d, i) => d === rest[i]);

@@ -5,7 +5,8 @@
 // magnitude. Hostile attributes give a ModelFormatError naming the node.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as sc from 'sepconv';
-import { onnx } from '../engines/onnx.js';
+import { onnx, ort, toNchw, toNhwc } from '../engines/onnx.js';
+import { rng } from '../engines/rng.js';
 import { compare, G, type Attr } from './onnx-helpers.js';
 
 const TOL = 1e-4;
@@ -303,5 +304,48 @@ describe('ONNX channel shuffle, Split and Slice of channels against ONNX Runtime
       expect(String(e.message), label).toMatch(msg);
       expect(String(e.message), label).toMatch(/ONNX node '/);
     }
+  });
+});
+
+describe('ONNX multi-output models against ONNX Runtime', () => {
+  it('outputs by name in the graph order (an NCHW map, an [N, F] vector, one value named twice), NCHW and NHWC', async () => {
+    const g = new G(1000);
+    const feat = g.node('Relu', [g.conv('x', 3, 6, 3, { pads: [1, 1, 1, 1], strides: [2, 2] })]);
+    const up = g.node('Resize', [feat, '', f32(g, [1, 1, 2, 2])], { mode: 'linear' });
+    const vec = g.node('Flatten', [g.node('GlobalAveragePool', [feat])]);
+    const idn = g.node('Identity', [up]);
+    const vi = (name: string) => onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType: 1 } } });
+    const graph = onnx.GraphProto.create({
+      name: 'multi',
+      node: g.nodes,
+      initializer: g.inits,
+      input: [onnx.ValueInfoProto.create({ name: 'x', type: { tensorType: { elemType: 1, shape: { dim: [1, 3, 8, 10].map((d) => ({ dimValue: d })) } } } })],
+      output: [vi(vec), vi(up), vi(idn)],
+    });
+    const bytes = onnx.ModelProto.encode(onnx.ModelProto.create({ irVersion: 7, opsetImport: [{ domain: '', version: 13 }], graph })).finish();
+    const next = rng(5);
+    const x = Float32Array.from({ length: 3 * 8 * 10 }, () => next());
+    const session = await ort.InferenceSession.create(bytes);
+    const want = await session.run({ x: new ort.Tensor('float32', x, [1, 3, 8, 10]) });
+    for (const layout of ['nchw', 'nhwc'] as const) {
+      const m = await sc.loadOnnxModel(bytes, { layout });
+      expect(m.outputNames).toEqual([vec, up, idn]);
+      using xt = layout === 'nchw' ? sc.tensor(x, [1, 3, 8, 10]) : sc.tensor(toNhwc(x, [1, 3, 8, 10]), [1, 8, 10, 3]);
+      const ys = m.predict(xt, { copy: true }) as sc.Tensor[];
+      expect(ys).toHaveLength(3);
+      for (const [k, name] of [vec, up, idn].entries()) {
+        const w = want[name].data as Float32Array;
+        const y = ys[k]!;
+        const got = layout === 'nhwc' && y.shape.length === 4 ? toNchw(y.data(), [...y.shape]) : y.data();
+        let e = 0;
+        let mx = 0;
+        for (let i = 0; i < w.length; i++) (e = Math.max(e, Math.abs(got[i]! - w[i]!))), (mx = Math.max(mx, Math.abs(w[i]!)));
+        expect(got.length, `${layout} ${name}`).toBe(w.length);
+        expect(e / mx, `${layout} ${name}`).toBeLessThanOrEqual(TOL);
+        y.dispose();
+      }
+      m.dispose();
+    }
+    await session.release();
   });
 });

@@ -34,7 +34,10 @@ export interface OnnxConversion {
   weights: Map<string, Float32Array>;
   /** The model input's ONNX shape (NCHW, batch first; null where open). */
   inputShape: Dim[];
+  /** The first output's rank (2 or 4). */
   outputRank: number;
+  /** Every output's rank, in the graph's order. */
+  outputRanks: number[];
   opset: number;
 }
 
@@ -127,15 +130,26 @@ export async function convertOnnx(model: any, opts: { inputShape?: readonly numb
     }
   }
 
+  // Outputs by name, in the graph's order.
   const outs = (g.output ?? []) as any[];
-  if (outs.length !== 1) throw new ModelFormatError(`${what}: sepconv runs single-output models, this one has ${outs.length} outputs`);
-  const out = low.values.get(String(outs[0].name));
-  if (!out) throw new ModelFormatError(`${what}: output '${outs[0].name}' is not produced by any node`);
-  if (out.kind !== 'sym') throw new ModelFormatError(`${what}: output '${outs[0].name}' is a constant`);
-  if (out.chw) throw new ModelFormatError(`${what}: output '${outs[0].name}' is a flattened CHW map, whose NCHW feature order needs a transpose; not supported`);
-  if (out.shape.length !== 4 && out.shape.length !== 2) throw new ModelFormatError(`${what}: output '${outs[0].name}' has rank ${out.shape.length}; only NCHW maps and [N, F] are supported`);
-  const { graph, weights } = convertGraphModel(low.nodes, low.consts, { outputs: [out.tf], name: String(g.name || 'onnx_model') });
-  return { graph, weights, inputShape: dims, outputRank: out.shape.length, opset };
+  if (outs.length < 1) throw new ModelFormatError(`${what}: the graph has no outputs`);
+  const tfOuts: string[] = [];
+  const ranks: number[] = [];
+  for (const o of outs) {
+    const name = String(o.name);
+    const out = low.values.get(name);
+    if (!out) throw new ModelFormatError(`${what}: output '${name}' is not produced by any node`);
+    if (out.kind !== 'sym') throw new ModelFormatError(`${what}: output '${name}' is a constant`);
+    if (out.chw) throw new ModelFormatError(`${what}: output '${name}' is a flattened CHW map, whose NCHW feature order needs a transpose; not supported`);
+    if (out.chanMap) throw new ModelFormatError(`${what}: output '${name}' is a rank-5 channel grouping; not supported`);
+    if (out.shape.length !== 4 && out.shape.length !== 2) throw new ModelFormatError(`${what}: output '${name}' has rank ${out.shape.length}; only NCHW maps and [N, F] are supported`);
+    // Two outputs of one value: the second reads it through an Identity node of its own.
+    tfOuts.push(tfOuts.includes(out.tf) ? low.emit('Identity', `${name}/copy`, [out.tf]) : out.tf);
+    ranks.push(out.shape.length);
+  }
+  const { graph, weights } = convertGraphModel(low.nodes, low.consts, { outputs: tfOuts, name: String(g.name || 'onnx_model') });
+  graph.outputNames = outs.map((o) => String(o.name));
+  return { graph, weights, inputShape: dims, outputRank: ranks[0]!, outputRanks: ranks, opset };
 }
 
 async function constantValue(low: Lowering, n: OnnxNode, readExternal: ExternalReader | undefined, what: string): Promise<Const> {

@@ -7,10 +7,12 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as sc from 'sepconv';
 import { onnx } from '../engines/onnx.js';
-import { listTests, nodeTestsDir, opOfTest, renderTable, runTest, supportedOp, type CaseResult } from './suite.js';
+import { listTests, nodeTestsDir, opOfTest, renderReadmeBlock, renderTable, runTest, supportedOp, type CaseResult } from './suite.js';
 
 const ALL = process.env.SEPCONV_ONNX_CONFORMANCE === 'all';
 const TABLE = new URL('../../docs/onnx-conformance.md', import.meta.url).pathname;
+const README = new URL('../../README.md', import.meta.url).pathname;
+const BLOCK = /(<!-- onnx-conformance:begin -->\n)[^]*?(\n<!-- onnx-conformance:end -->)/;
 
 beforeAll(async () => {
   await sc.init();
@@ -40,8 +42,14 @@ describe("ONNX backend node tests (onnx 1.23.2's generator) on sepconv", () => {
     console.log(`onnx conformance: ${results.length} tests of ${ops.length} supported ops: ${total('pass')} pass, ${total('skip')} skip, ${total('fail')} fail`);
     if (ALL) console.log(`onnx conformance: ${[...other.values()].reduce((a, b) => a + b, 0)} tests of ${other.size} ops sepconv does not import: ${[...other].map(([o, k]) => `${o} ${k}`).join(', ')}`);
     const table = renderTable(results);
-    if (process.env.SEPCONV_ONNX_CONFORMANCE_WRITE === '1') writeFileSync(TABLE, table);
+    const block = renderReadmeBlock(results);
+    if (process.env.SEPCONV_ONNX_CONFORMANCE_WRITE === '1') {
+      writeFileSync(TABLE, table);
+      writeFileSync(README, readFileSync(README, 'utf8').replace(BLOCK, (_m, a: string, b: string) => `${a}${block}${b}`));
+    }
     expect(readFileSync(TABLE, 'utf8'), 'docs/onnx-conformance.md is stale: regenerate with SEPCONV_ONNX_CONFORMANCE_WRITE=1').toBe(table);
+    const inReadme = BLOCK.exec(readFileSync(README, 'utf8'));
+    expect(inReadme?.[0], "README's onnx-conformance block is stale: regenerate with SEPCONV_ONNX_CONFORMANCE_WRITE=1").toBe(`<!-- onnx-conformance:begin -->\n${block}\n<!-- onnx-conformance:end -->`);
     expect(results.filter((r) => r.outcome === 'fail')).toEqual([]);
   });
 });

@@ -10,6 +10,7 @@ const FAMILY_TITLES = {
   math: 'Elementwise math and activations (folded into the conv epilogue where they can be)',
   pool: 'Pooling',
   shape: 'Inputs, constants, shapes and joins',
+  'layout-image': 'Layout and image ops (wasm kernels: resize, transposed conv, depth / space, padding)',
   postprocess: 'Post-processing (TypeScript on small tensors, any dtype)',
 };
 

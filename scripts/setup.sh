@@ -102,4 +102,8 @@ fi
 # A failure here does not stop setup (the demo needs no Python); the test then fails, saying why.
 bash scripts/python-fixtures.sh fixture keras-mobilenetv2 >/dev/null \
   || log "WARNING: the Keras fixture could not be made (above); test/io/keras-weights.test.ts will fail"
+# 7. ONNX's backend node tests for test/onnx-conformance/ (onnx 1.23.2 from PyPI, pinned with hashes in
+# scripts/python/onnx-backend.lock; ~40 MB of wheels and ~30 s once, then a cache hit under ~/.cache/sepconv).
+bash scripts/onnx-fixtures.sh setup \
+  || log "WARNING: the ONNX backend tests could not be generated (above); test/onnx-conformance will fail"
 log "ready ($(wasm_toolchain_summary))"

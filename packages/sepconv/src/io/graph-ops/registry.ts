@@ -3,6 +3,7 @@
 // op list in docs/ops.md from it.
 import type { OpDef, OpTable } from './context.js';
 import { CONV_OPS } from './conv.js';
+import { LAYOUT_IMAGE_OPS } from './layout-image.js';
 import { MATH_OPS } from './math.js';
 import { POOL_OPS } from './pool.js';
 import { POSTPROCESS_OPS } from './postprocess.js';
@@ -20,6 +21,9 @@ const FAMILIES: [string, OpTable][] = [
   ['math', MATH_OPS],
   ['pool', POOL_OPS],
   ['shape', SHAPE_OPS],
+  // Before postprocess: the first family's run wins, so ResizeBilinear / ResizeNearestNeighbor run on the
+  // wasm resize kernel (postprocess adds its constant folding).
+  ['layout-image', LAYOUT_IMAGE_OPS],
   ['postprocess', POSTPROCESS_OPS],
 ];
 

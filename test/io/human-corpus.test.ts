@@ -89,6 +89,49 @@ beforeAll(async () => {
 });
 
 describe.skipIf(!existsSync(`${DIR}blazeface.json`))('@vladmandic/human@3.3.6 corpus (run scripts/fixtures-npm.sh)', () => {
+  it('movenet-lightning: 1,000 predictions leave wasm memory as 10 did; its post-processing plans in the one arena', async () => {
+    await sc.init();
+    const m = await sc.loadModel(`${DIR}movenet-lightning.json`);
+    const dims = [1, 192, 192, 3];
+    using x = sc.tensor(Int32Array.from(input('movenet-lightning', dims)), dims);
+    const first = (m.predict(x) as sc.Tensor).data();
+    for (let k = 1; k < 10; k++) m.predict(x);
+    const at10 = m.memoryStats();
+    for (let k = 10; k < 1000; k++) m.predict(x);
+    const at1000 = m.memoryStats();
+    expect(at1000.wasmHeapBytes).toBe(at10.wasmHeapBytes);
+    expect(at1000.arenaBytes).toBe(at10.arenaBytes);
+    expect((m.predict(x) as sc.Tensor).data()).toEqual(first);
+    // Host steps are planned with the rest: the arena is smaller than every value held at once.
+    const kinds = m.describePlan(dims.slice(1)).map((s) => s.kind);
+    expect(kinds).toContain('host');
+    expect(at10.arenaBytes).toBeLessThan(at10.unsharedActivationBytes);
+    // Post-processing sees the whole batch: more than one sample is refused up front.
+    using x2 = sc.tensor(new Float32Array(2 * 192 * 192 * 3), [2, 192, 192, 3]);
+    expect(() => m.predict(x2)).toThrow(sc.ShapeError);
+    m.dispose();
+  });
+
+  it('centernet: the three outputs and a chosen intermediate (the TopKV2 indices) plan one arena', async () => {
+    await sc.init();
+    const m = await sc.loadModel(`${DIR}centernet.json`, { outputs: ['tower_0/detections', 'tower_0/TopKV2:1', 'tower_0/keypoints'] });
+    expect(m.outputNames).toEqual(['tower_0/detections', 'tower_0/TopKV2:1', 'tower_0/keypoints']);
+    using x = sc.tensor(input('centernet', [1, 512, 512, 3]), [1, 512, 512, 3]);
+    const [det, idx, kp] = m.predict(x) as sc.Tensor[];
+    expect(det!.shape).toEqual([1, 100, 6]);
+    expect(idx!.shape).toEqual([1, 100]);
+    expect(idx!.dtype).toBe('int32');
+    expect(kp!.shape).toEqual([1, 128, 128, 80]);
+    // The indices address the flattened heatmap: its values there are the detections' scores.
+    const k = kp!.data();
+    const d = det!.data();
+    idx!.data().forEach((v, j) => expect(k[v]).toBeCloseTo(d[j * 6 + 4]!, 6));
+    const stats = m.memoryStats();
+    expect(stats.arenaBytes).toBeGreaterThan(0);
+    expect(stats.arenaBytes).toBeLessThan(stats.unsharedActivationBytes);
+    m.dispose();
+  });
+
   for (const m of MODELS) {
     if (!LOADS.has(m)) {
       it(`${m}: refused with one UnsupportedOpsError listing every unsupported node`, async () => {

@@ -69,6 +69,8 @@ export class HostOp extends Layer {
     const p = this.#prepare(inputs.map((v) => ctx.shape(v)));
     const out = ctx.value(p.outs[this.output]!.shape);
     ctx.full.add(out);
+    const dt = p.outs[this.output]!.dtype;
+    if (dt !== 'float32') ctx.dtypes.set(out, dt);
     // Arrays reused by every run: the op's inputs (constants fixed, views refreshed per call) and its other outputs.
     const argv: HostArray[] = this.#consts.map((c) => c ?? new Float64Array(0));
     const outv: HostArray[] = p.outs.map((o, k) => (k === this.output ? new Float32Array(0) : new Float64Array(o.shape.reduce((a, b) => a * b, 1))));

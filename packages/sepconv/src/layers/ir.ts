@@ -211,6 +211,8 @@ export interface Lowered {
   outputs: number[];
   /** Values whose `shapes` entry is the whole TF shape (host steps' values), not a per-sample one. */
   full?: Set<number>;
+  /** Element types of values that are not float32 (host steps' int32 / uint8 / bool outputs). */
+  dtypes?: Map<number, 'int32' | 'uint8' | 'bool'>;
 }
 
 /** What a layer uses to emit its steps. */
@@ -219,6 +221,8 @@ export class LowerContext {
   readonly shapes: number[][] = [];
   /** Values with whole TF shapes (host steps' outputs): see `Lowered.full`. */
   readonly full = new Set<number>();
+  /** Values that are not float32: see `Lowered.dtypes`. */
+  readonly dtypes = new Map<number, 'int32' | 'uint8' | 'bool'>();
 
   value(shape: readonly number[]): number {
     this.shapes.push([...shape]);

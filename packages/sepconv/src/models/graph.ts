@@ -5,7 +5,7 @@ import { DisposedTensorError, DTypeError, ModelFormatError, OptionError, ShapeEr
 import { shapeStr } from '../ops/validate.js';
 import { checkCurrent, isCurrent, runtime, type Runtime } from '../runtime/state.js';
 import { checkElements, checkShape, isDim, MAX_DIM } from '../tensor/limits.js';
-import { rawView, Tensor } from '../tensor/tensor.js';
+import { rawView, Tensor, type DType } from '../tensor/tensor.js';
 import { fuse, fuseExpandDepthwise, ioShapes, prepareRunner, WeightCache, type Runner } from '../layers/exec.js';
 import { LowerContext, type Lowered, type Step } from '../layers/ir.js';
 import { checkSymShape, checkWeight, Layer, uniqueName, SymbolicTensor, symShapeStr, type Node, type SymShape, type WeightMap, type WeightSpec } from '../layers/layer.js';
@@ -76,8 +76,8 @@ interface Plan {
   outs: Tensor[];
   /** [step, input index, model input index, shape] of the views into model inputs. */
   external: [number, number, number, number[]][];
-  /** Per model output: value id and batch shape; `external` when it is a model input. */
-  outputViews: { ptr: number; shape: number[]; input?: number }[];
+  /** Per model output: value id, batch shape and dtype; `external` when it is a model input. */
+  outputViews: { ptr: number; shape: number[]; input?: number; dtype: DType }[];
 }
 
 /** What a forgotten (never disposed) model holds in wasm memory; freed when the model is collected. */
@@ -347,7 +347,7 @@ export class Model {
       if (n.layer instanceof InputLayer) continue;
       ids.set(n.output, n.layer.lower(ctx, n.inputs.map((t) => ids.get(t)!)));
     }
-    const low: Lowered = { steps: ctx.steps, shapes: ctx.shapes, inputs, outputs: this.#outputs.map((t) => ids.get(t)!), full: ctx.full };
+    const low: Lowered = { steps: ctx.steps, shapes: ctx.shapes, inputs, outputs: this.#outputs.map((t) => ids.get(t)!), full: ctx.full, dtypes: ctx.dtypes };
     fuse(low);
     fuseExpandDepthwise(low);
     return low;
@@ -440,7 +440,8 @@ export class Model {
       });
       const outputViews = low.outputs.map((o) => {
         const shape = low.full?.has(o) ? [...shapes[o]!] : [n, ...shapes[o]!];
-        return external.has(root[o]!) ? { ptr: 0, shape, input: low.inputs.indexOf(root[o]!) } : { ptr: ptrOf(o), shape };
+        const dtype: DType = low.dtypes?.get(o) ?? 'float32';
+        return external.has(root[o]!) ? { ptr: 0, shape, input: low.inputs.indexOf(root[o]!), dtype } : { ptr: ptrOf(o), shape, dtype };
       });
       return { inputShapes, batch: n, low, arena, arenaPtr, runners, ins, outs, external: ext, outputViews };
     } catch (e) {
@@ -544,11 +545,11 @@ export class Model {
       const outs = p.outputViews.map((o) => {
         const ptr = o.input === undefined ? o.ptr : xs[o.input]!.ptr();
         if (options.copy || o.input !== undefined) {
-          const t = Tensor.alloc(o.shape, `${this.name}.predict`);
+          const t = Tensor.alloc(o.shape, `${this.name}.predict`, o.dtype);
           rawView(t).set(rt.f32(ptr, t.size));
           return t;
         }
-        const v = Tensor.borrow(o.shape, ptr, rt, this);
+        const v = Tensor.borrow(o.shape, ptr, rt, this, o.dtype);
         this.#returned.push(v);
         return v;
       });

@@ -92,22 +92,35 @@ const isFloat = (d: HostDType): boolean => d === 'float32';
 
 /**
  * The loop of one binary op over `n` outputs, inputs read through broadcast index maps (undefined: same
- * shape as the output). The float32 hot path of a wasm kernel would be selected here, once per op.
+ * shape as the output); a new closure per prepared op, so each call site sees one `f`. The float32 hot path
+ * of a wasm kernel would be selected here, once per op.
  */
-export function binaryKernel(op: string, f: Bin, dtype: HostDType, ia: Int32Array | undefined, ib: Int32Array | undefined, a: HostArray, b: HostArray, out: HostArray, n: number): void {
+export function binaryKernel(op: string, f: Bin, dtype: HostDType, ia: Int32Array | undefined, ib: Int32Array | undefined, n: number): (a: HostArray, b: HostArray, out: HostArray) => void {
   void op;
   const wrap = !isFloat(dtype);
-  for (let i = 0; i < n; i++) {
-    const v = f(a[ia ? ia[i]! : i]!, b[ib ? ib[i]! : i]!);
-    out[i] = wrap ? toDType(v, dtype) : v;
-  }
+  if (!ia && !ib && !wrap)
+    return (a, b, out) => {
+      for (let i = 0; i < n; i++) out[i] = f(a[i]!, b[i]!);
+    };
+  if (!wrap)
+    return (a, b, out) => {
+      for (let i = 0; i < n; i++) out[i] = f(a[ia ? ia[i]! : i]!, b[ib ? ib[i]! : i]!);
+    };
+  return (a, b, out) => {
+    for (let i = 0; i < n; i++) out[i] = toDType(f(a[ia ? ia[i]! : i]!, b[ib ? ib[i]! : i]!), dtype);
+  };
 }
 
-/** The loop of one unary op (the dispatch point of its float32 wasm kernel). */
-export function unaryKernel(op: string, f: (a: number) => number, dtype: HostDType, x: HostArray, out: HostArray, n: number): void {
+/** The loop of one unary op (the dispatch point of its float32 wasm kernel); a new closure per prepared op. */
+export function unaryKernel(op: string, f: (a: number) => number, dtype: HostDType, n: number): (x: HostArray, out: HostArray) => void {
   void op;
-  const wrap = !isFloat(dtype);
-  for (let i = 0; i < n; i++) out[i] = wrap ? toDType(f(x[i]!), dtype) : f(x[i]!);
+  if (isFloat(dtype))
+    return (x, out) => {
+      for (let i = 0; i < n; i++) out[i] = f(x[i]!);
+    };
+  return (x, out) => {
+    for (let i = 0; i < n; i++) out[i] = toDType(f(x[i]!), dtype);
+  };
 }
 
 /** A binary host op with numpy broadcasting. */
@@ -124,8 +137,8 @@ export function binaryOp(op: string): HostOpDef {
     const dtype: HostDType = kind === 'bool' ? 'bool' : inType;
     // Integer division rounds as TF's: truncation of the real quotient for Div on ints.
     const g = !isFloat(inType) && (op === 'Div' || op === 'RealDiv') ? (x: number, y: number) => Math.trunc(x / y) : f;
-    const n = sizeOf(shape);
-    return { outs: [{ shape, dtype }], run: (ins, [o]) => binaryKernel(op, g, dtype, ia, ib, ins[0]!, ins[1]!, o!, n) };
+    const loop = binaryKernel(op, g, dtype, ia, ib, sizeOf(shape));
+    return { outs: [{ shape, dtype }], run: (ins, outs) => loop(ins[0]!, ins[1]!, outs[0]!) };
   };
 }
 
@@ -136,8 +149,8 @@ export function unaryOp(op: string): HostOpDef {
     arity(args, 1);
     const x = args[0]!;
     const dtype: HostDType = op === 'LogicalNot' || op === 'IsNan' ? 'bool' : x.dtype;
-    const n = sizeOf(x.shape);
-    return { outs: [{ shape: [...x.shape], dtype }], run: (ins, [o]) => unaryKernel(op, f, dtype, ins[0]!, o!, n) };
+    const loop = unaryKernel(op, f, dtype, sizeOf(x.shape));
+    return { outs: [{ shape: [...x.shape], dtype }], run: (ins, outs) => loop(ins[0]!, outs[0]!) };
   };
 }
 

@@ -349,3 +349,33 @@ describe('ONNX multi-output models against ONNX Runtime', () => {
     await session.release();
   });
 });
+
+describe('a decoder-like ONNX block on every wasm build against ONNX Runtime', () => {
+  it('ConvTranspose, Resize (linear, nearest), reflect Pad, DepthToSpace, channel shuffle, Split', async () => {
+    const g = new G(1100);
+    const a = g.node('Relu', [g.conv('x', 3, 8, 3, { strides: [2, 2], pads: [1, 1, 1, 1] })]);
+    const up = g.node('ConvTranspose', [a, g.f([8, 8, 4, 4], 0.2), g.f([8], 0.2)], { strides: [2, 2], pads: [1, 1, 1, 1] });
+    const shuffled = g.node('Reshape', [g.node('Transpose', [g.node('Reshape', [up, g.i64([1, 2, 4, 16, 20])])], { perm: [0, 2, 1, 3, 4] }), g.i64([1, 8, 16, 20])]);
+    g.node('Split', [shuffled, g.i64([4, 4])], { axis: 1 }, 'split', 2);
+    const [s0, s1] = g.nodes.at(-1).output as string[];
+    const padded = g.node('Pad', [s0!, g.i64([0, 0, 1, 1, 0, 0, 1, 1])], { mode: 'reflect' });
+    const b = g.conv(padded, 4, 8, 3);
+    const d2s = g.node('DepthToSpace', [b], { blocksize: 2, mode: 'CRD' });
+    const lin = g.node('Resize', [s1!, '', g.f([4], 0, 0, [1, 1, 2, 2])], { mode: 'linear', coordinate_transformation_mode: 'pytorch_half_pixel' });
+    const near = g.node('Resize', [d2s, '', g.f([4], 0, 0, [1, 1, 1, 1])], { mode: 'nearest' });
+    const y = g.node('Concat', [lin, near], { axis: 1 });
+    const bytes = g.bytes([1, 3, 16, 20], y, 13);
+    const builds = [...(sc.hostHasRelaxedSimd() ? (['relaxed'] as const) : []), 'simd128', 'scalar'] as const;
+    try {
+      for (const build of builds) {
+        await sc.init({ build });
+        const r = await compare(bytes, [1, 3, 16, 20], 1101);
+        expect(r.err, `decoder block on ${build}`).toBeLessThanOrEqual(TOL);
+        expect(r.errNhwc, `decoder block on ${build} (nhwc)`).toBeLessThanOrEqual(TOL);
+        console.log(`onnx decoder block on ${build}: err ${r.err.toExponential(2)} / nhwc ${r.errNhwc.toExponential(2)}`);
+      }
+    } finally {
+      await sc.init();
+    }
+  });
+});

@@ -19,19 +19,33 @@ beforeAll(async () => {
 });
 
 describe("ONNX backend node tests (onnx 1.23.2's generator) on sepconv", () => {
-  it('every test of a supported op passes or is skipped with a reason; the skip table is current', async () => {
+  it('every test of a supported op passes or is skipped with a reason, on every build; the skip table is current', async () => {
     const dir = nodeTestsDir();
     expect(dir, 'the node tests are not generated: run bash scripts/onnx-fixtures.sh setup (scripts/setup.sh does)').toBeDefined();
-    const results: CaseResult[] = [];
     const other = new Map<string, number>();
+    const names: string[] = [];
     for (const name of listTests(dir!)) {
       const model = onnx.ModelProto.decode(readFileSync(join(dir!, name, 'model.onnx')));
       const op = opOfTest(name, model);
-      if (!supportedOp(op)) {
-        other.set(op, (other.get(op) ?? 0) + 1);
-        continue;
+      if (supportedOp(op)) names.push(name);
+      else other.set(op, (other.get(op) ?? 0) + 1);
+    }
+    // Every wasm build this host runs; the table is the default build's, and every build must agree on outcomes.
+    const builds = [...(sc.hostHasRelaxedSimd() ? (['relaxed'] as const) : []), 'simd128', 'scalar'] as const;
+    let results: CaseResult[] = [];
+    try {
+      for (const build of builds) {
+        await sc.init({ build });
+        const here: CaseResult[] = [];
+        for (const name of names) here.push(await runTest(dir!, name));
+        const fails = here.filter((r) => r.outcome === 'fail');
+        expect(fails, `failures on the ${build} build`).toEqual([]);
+        if (!results.length) results = here;
+        else expect(here.map((r) => `${r.test} ${r.outcome}`), `outcomes on the ${build} build`).toEqual(results.map((r) => `${r.test} ${r.outcome}`));
+        console.log(`onnx conformance on ${build}: ${here.filter((r) => r.outcome === 'pass').length} pass, ${here.filter((r) => r.outcome === 'skip').length} skip, ${fails.length} fail`);
       }
-      results.push(await runTest(dir!, name));
+    } finally {
+      await sc.init();
     }
     const ops = [...new Set(results.map((r) => r.op))].sort();
     for (const op of ops) {

@@ -5,6 +5,8 @@
 // magnitude. Hostile attributes give a ModelFormatError naming the node.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as sc from 'sepconv';
+import { onnx, ort, toNchw, toNhwc } from '../engines/onnx.js';
+import { rng } from '../engines/rng.js';
 import { compare, G, type Attr } from './onnx-helpers.js';
 
 const TOL = 1e-4;
@@ -193,4 +195,187 @@ describe('hostile attributes of image ops', () => {
       expect(String(err.message)).toContain(y);
     });
   }
+});
+
+describe('QDQ weights (DequantizeLinear of int8 / uint8 initializers, QuantizeLinear -> DequantizeLinear) against ONNX Runtime', () => {
+  const q = (g: G, dataType: number, dims: number[], values: number[]): string => {
+    const name = g.fresh('q');
+    const data = dataType === 3 ? Int8Array.from(values) : Uint8Array.from(values);
+    g.inits.push(onnx.TensorProto.create({ name, dataType, dims, rawData: new Uint8Array(data.buffer).slice() }));
+    return name;
+  };
+  it('per-tensor and per-channel (axis 0) scales, int8 and uint8 with zero points, feeding a Conv', async () => {
+    for (const [k, variant] of ['int8-per-channel', 'uint8-per-tensor', 'quantize-dequantize'].entries()) {
+      const g = new G(80 + k);
+      const next = () => g.next();
+      const [cout, cin] = [6, 3];
+      const size = cout * cin * 9;
+      let w: string;
+      if (variant === 'int8-per-channel') {
+        const wq = q(g, 3, [cout, cin, 3, 3], Array.from({ length: size }, () => Math.round(next() * 127)));
+        w = g.node('DequantizeLinear', [wq, g.f([cout], 0, 0, Array.from({ length: cout }, (_, i) => 0.01 + i * 0.003)), q(g, 3, [cout], Array.from({ length: cout }, (_, i) => i - 3))], { axis: 0 });
+      } else if (variant === 'uint8-per-tensor') {
+        const wq = q(g, 2, [cout, cin, 3, 3], Array.from({ length: size }, () => Math.round(128 + next() * 127)));
+        w = g.node('DequantizeLinear', [wq, g.f([], 0, 0, [0.02]), q(g, 2, [], [128])]);
+      } else {
+        const wf = g.f([cout, cin, 3, 3], 0.5);
+        const zp = q(g, 3, [], [2]);
+        w = g.node('DequantizeLinear', [g.node('QuantizeLinear', [wf, g.f([], 0, 0, [0.004]), zp]), g.f([], 0, 0, [0.004]), zp]);
+      }
+      const y = g.node('Conv', ['x', w, g.f([cout], 0.2)], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
+      await expectMatch(g, y, [1, cin, 7, 6], 13, 700 + k, `QDQ ${variant}`);
+    }
+  });
+
+  it('QDQ on activations (a Quantize / Dequantize pair on a computed tensor) is refused, naming the node', async () => {
+    const g = new G(90);
+    const zp = q(g, 2, [], [128]);
+    const y = g.node('DequantizeLinear', [g.node('QuantizeLinear', ['x', g.f([], 0, 0, [0.1]), zp]), g.f([], 0, 0, [0.1]), zp]);
+    const e = await sc.loadModel(g.bytes([1, 3, 4, 4], y, 13)).catch((err) => err);
+    expect(e).toBeInstanceOf(sc.ModelFormatError);
+    expect(String(e.message)).toMatch(/QuantizeLinear.*only supported on constants/);
+  });
+});
+
+describe('ONNX channel shuffle, Split and Slice of channels against ONNX Runtime', () => {
+  it("ShuffleNetV2's channel shuffle (Reshape -> Transpose [0, 2, 1, 3, 4] -> Reshape), constant and Shape-computed targets, groups 2..4", async () => {
+    let i = 0;
+    for (const [c, groups] of [[8, 2], [12, 3], [12, 4], [6, 2]] as const) {
+      for (const computed of [false, true]) {
+        i++;
+        const g = new G(900 + i);
+        const x = g.node('Relu', [g.conv('x', 3, c, 3, { pads: [1, 1, 1, 1] })]);
+        let r1: string;
+        let r2: string;
+        if (computed) {
+          const shape = g.node('Shape', [x]);
+          const n = g.node('Gather', [shape, g.i64([0])], { axis: 0 });
+          const hw = g.node('Gather', [shape, g.i64([2, 3])], { axis: 0 });
+          r1 = g.node('Reshape', [x, g.node('Concat', [n, g.i64([groups, c / groups]), hw], { axis: 0 })]);
+          const t = g.node('Transpose', [r1], { perm: [0, 2, 1, 3, 4] });
+          r2 = g.node('Reshape', [t, g.node('Concat', [n, g.i64([-1]), hw], { axis: 0 })]);
+        } else {
+          r1 = g.node('Reshape', [x, g.i64([1, groups, c / groups, 5, 6])]);
+          r2 = g.node('Reshape', [g.node('Transpose', [r1], { perm: [0, 2, 1, 3, 4] }), g.i64([1, c, 5, 6])]);
+        }
+        await expectMatch(g, g.conv(r2, c, 4, 1), [1, 3, 5, 6], i % 2 ? 13 : 11, 950 + i, `shuffle c${c} g${groups} ${computed ? 'computed' : 'constant'}`);
+      }
+    }
+  });
+
+  it('Split of channels (attribute / input / num_outputs / equal) and of features, then Concat; Slice of channels with steps', async () => {
+    const cases: [string, number, (g: G, x: string) => string][] = [
+      ['Split equal (opset 11)', 11, (g, x) => g.node('Concat', g.node('Split', [x], { axis: 1 }, 'split', 2) && [`${g.nodes.at(-1).output[1]}`, `${g.nodes.at(-1).output[0]}`], { axis: 1 })],
+      ['Split attribute sizes (opset 11)', 11, (g, x) => { g.node('Split', [x], { axis: 1, split: [2, 6] }, 'split', 2); const o = g.nodes.at(-1).output; return g.node('Add', [g.conv(o[0], 2, 3, 1), g.conv(o[1], 6, 3, 3, { pads: [1, 1, 1, 1] })]); }],
+      ['Split input sizes (opset 13)', 13, (g, x) => { g.node('Split', [x, g.i64([5, 3])], { axis: -3 }, 'split', 2); const o = g.nodes.at(-1).output; return g.node('Concat', [o[1], o[0]], { axis: 1 }); }],
+      ['Split num_outputs 3 of 8 (opset 18)', 18, (g, x) => { g.node('Split', [x], { axis: 1, num_outputs: 3 }, 'split', 3); const o = g.nodes.at(-1).output; return g.node('Concat', [o[2], o[0], o[1]], { axis: 1 }); }],
+      ['Slice channels 2..7 step 2', 13, (g, x) => g.node('Slice', [x, g.i64([2]), g.i64([7]), g.i64([1]), g.i64([2])])],
+      ['Slice channels reversed', 13, (g, x) => g.node('Slice', [x, g.i64([-1]), g.i64([-(2 ** 40)]), g.i64([1]), g.i64([-1])])],
+      ['Slice channels (attributes, opset 9)', 9, (g, x) => g.node('Slice', [x], { starts: [1], ends: [5], axes: [1] })],
+      ['Slice whole H, channels 0..3', 13, (g, x) => g.node('Slice', [x, g.i64([0, 0]), g.i64([2 ** 40, 3]), g.i64([2, 1])])],
+    ];
+    for (const [k, [label, opset, make]] of cases.entries()) {
+      const g = new G(960 + k);
+      const x = g.conv('x', 3, 8, 3, { pads: [1, 1, 1, 1] });
+      await expectMatch(g, make(g, x), [1, 3, 5, 6], opset, 970 + k, label);
+    }
+    const g = new G(980);
+    const flat = g.node('Flatten', [g.node('GlobalAveragePool', [g.conv('x', 3, 8, 1)])]);
+    g.node('Split', [flat, g.i64([3, 5])], { axis: 1 }, 'fsplit', 2);
+    await expectMatch(g, g.nodes.at(-1).output[1], [1, 3, 4, 4], 13, 981, 'Split of features');
+  });
+
+  it('transposes that move data, and hostile Split / Slice, are refused naming the node', async () => {
+    const cases: [string, (g: G) => string, RegExp][] = [
+      ['NCHW -> NHWC transpose', (g) => g.node('Transpose', ['x'], { perm: [0, 2, 3, 1] }), /perm \[0,2,3,1\]/],
+      ['not a permutation', (g) => g.node('Transpose', ['x'], { perm: [0, 1, 1, 3] }), /not a permutation/],
+      ['split sizes not summing', (g) => { g.node('Split', ['x', g.i64([1, 1])], { axis: 1 }, 'bad_split', 2); return g.nodes.at(-1).output[0]; }, /sum to the axis size 3/],
+      ['split axis out of range', (g) => { g.node('Split', ['x'], { axis: 9 }, 'bad_split', 2); return g.nodes.at(-1).output[0]; }, /axis 9/],
+      ['split of H', (g) => { g.node('Split', ['x'], { axis: 2 }, 'bad_split', 2); return g.nodes.at(-1).output[0]; }, /only splitting channels/],
+      ['slice step 0', (g) => g.node('Slice', ['x', g.i64([0]), g.i64([2]), g.i64([1]), g.i64([0])]), /step 0/],
+      ['slice of W', (g) => g.node('Slice', ['x', g.i64([1]), g.i64([3]), g.i64([3])]), /only channels/],
+      ['shuffle grouping read by Relu', (g) => g.node('Relu', [g.node('Reshape', ['x', g.i64([1, 3, 1, 4, 4])])]), /channel grouping/],
+    ];
+    for (const [label, make, msg] of cases) {
+      const g = new G(1);
+      const y = make(g);
+      const e = await sc.loadModel(g.bytes([1, 3, 4, 4], y, 13)).catch((err) => err);
+      expect(e, label).toBeInstanceOf(sc.ModelFormatError);
+      expect(String(e.message), label).toMatch(msg);
+      expect(String(e.message), label).toMatch(/ONNX node '/);
+    }
+  });
+});
+
+describe('ONNX multi-output models against ONNX Runtime', () => {
+  it('outputs by name in the graph order (an NCHW map, an [N, F] vector, one value named twice), NCHW and NHWC', async () => {
+    const g = new G(1000);
+    const feat = g.node('Relu', [g.conv('x', 3, 6, 3, { pads: [1, 1, 1, 1], strides: [2, 2] })]);
+    const up = g.node('Resize', [feat, '', f32(g, [1, 1, 2, 2])], { mode: 'linear' });
+    const vec = g.node('Flatten', [g.node('GlobalAveragePool', [feat])]);
+    const idn = g.node('Identity', [up]);
+    const vi = (name: string) => onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType: 1 } } });
+    const graph = onnx.GraphProto.create({
+      name: 'multi',
+      node: g.nodes,
+      initializer: g.inits,
+      input: [onnx.ValueInfoProto.create({ name: 'x', type: { tensorType: { elemType: 1, shape: { dim: [1, 3, 8, 10].map((d) => ({ dimValue: d })) } } } })],
+      output: [vi(vec), vi(up), vi(idn)],
+    });
+    const bytes = onnx.ModelProto.encode(onnx.ModelProto.create({ irVersion: 7, opsetImport: [{ domain: '', version: 13 }], graph })).finish();
+    const next = rng(5);
+    const x = Float32Array.from({ length: 3 * 8 * 10 }, () => next());
+    const session = await ort.InferenceSession.create(bytes);
+    const want = await session.run({ x: new ort.Tensor('float32', x, [1, 3, 8, 10]) });
+    for (const layout of ['nchw', 'nhwc'] as const) {
+      const m = await sc.loadOnnxModel(bytes, { layout });
+      expect(m.outputNames).toEqual([vec, up, idn]);
+      using xt = layout === 'nchw' ? sc.tensor(x, [1, 3, 8, 10]) : sc.tensor(toNhwc(x, [1, 3, 8, 10]), [1, 8, 10, 3]);
+      const ys = m.predict(xt, { copy: true }) as sc.Tensor[];
+      expect(ys).toHaveLength(3);
+      for (const [k, name] of [vec, up, idn].entries()) {
+        const w = want[name].data as Float32Array;
+        const y = ys[k]!;
+        const got = layout === 'nhwc' && y.shape.length === 4 ? toNchw(y.data(), [...y.shape]) : y.data();
+        let e = 0;
+        let mx = 0;
+        for (let i = 0; i < w.length; i++) (e = Math.max(e, Math.abs(got[i]! - w[i]!))), (mx = Math.max(mx, Math.abs(w[i]!)));
+        expect(got.length, `${layout} ${name}`).toBe(w.length);
+        expect(e / mx, `${layout} ${name}`).toBeLessThanOrEqual(TOL);
+        y.dispose();
+      }
+      m.dispose();
+    }
+    await session.release();
+  });
+});
+
+describe('a decoder-like ONNX block on every wasm build against ONNX Runtime', () => {
+  it('ConvTranspose, Resize (linear, nearest), reflect Pad, DepthToSpace, channel shuffle, Split', async () => {
+    const g = new G(1100);
+    const a = g.node('Relu', [g.conv('x', 3, 8, 3, { strides: [2, 2], pads: [1, 1, 1, 1] })]);
+    const up = g.node('ConvTranspose', [a, g.f([8, 8, 4, 4], 0.2), g.f([8], 0.2)], { strides: [2, 2], pads: [1, 1, 1, 1] });
+    const shuffled = g.node('Reshape', [g.node('Transpose', [g.node('Reshape', [up, g.i64([1, 2, 4, 16, 20])])], { perm: [0, 2, 1, 3, 4] }), g.i64([1, 8, 16, 20])]);
+    g.node('Split', [shuffled, g.i64([4, 4])], { axis: 1 }, 'split', 2);
+    const [s0, s1] = g.nodes.at(-1).output as string[];
+    const padded = g.node('Pad', [s0!, g.i64([0, 0, 1, 1, 0, 0, 1, 1])], { mode: 'reflect' });
+    const b = g.conv(padded, 4, 8, 3);
+    const d2s = g.node('DepthToSpace', [b], { blocksize: 2, mode: 'CRD' });
+    const lin = g.node('Resize', [s1!, '', g.f([4], 0, 0, [1, 1, 2, 2])], { mode: 'linear', coordinate_transformation_mode: 'pytorch_half_pixel' });
+    const near = g.node('Resize', [d2s, '', g.f([4], 0, 0, [1, 1, 1, 1])], { mode: 'nearest' });
+    const y = g.node('Concat', [lin, near], { axis: 1 });
+    const bytes = g.bytes([1, 3, 16, 20], y, 13);
+    const builds = [...(sc.hostHasRelaxedSimd() ? (['relaxed'] as const) : []), 'simd128', 'scalar'] as const;
+    try {
+      for (const build of builds) {
+        await sc.init({ build });
+        const r = await compare(bytes, [1, 3, 16, 20], 1101);
+        expect(r.err, `decoder block on ${build}`).toBeLessThanOrEqual(TOL);
+        expect(r.errNhwc, `decoder block on ${build} (nhwc)`).toBeLessThanOrEqual(TOL);
+        console.log(`onnx decoder block on ${build}: err ${r.err.toExponential(2)} / nhwc ${r.errNhwc.toExponential(2)}`);
+      }
+    } finally {
+      await sc.init();
+    }
+  });
 });

@@ -167,6 +167,17 @@ export function supportedOp(op: string): boolean {
   return sc.SUPPORTED_ONNX_OPS.includes(op);
 }
 
+/** The README's per-op block: pass / skip / fail counts of each supported op (the skipped tests' reasons are in docs/). */
+export function renderReadmeBlock(results: CaseResult[]): string {
+  const ops = [...new Set(results.map((r) => r.op))].sort();
+  const c = (op: string, o: Outcome) => results.filter((r) => r.op === op && r.outcome === o).length;
+  return [
+    '| ONNX op | node tests passed | skipped (reasons: docs/onnx-conformance.md) | failed |',
+    '| --- | ---: | ---: | ---: |',
+    ...ops.map((op) => `| \`${op}\` | ${c(op, 'pass')} | ${c(op, 'skip')} | ${c(op, 'fail')} |`),
+  ].join('\n');
+}
+
 /** The skip table as markdown: one row per skipped test of a supported op, with its reason, and counts per op. */
 export function renderTable(results: CaseResult[]): string {
   const ops = [...new Set(results.map((r) => r.op))].sort();

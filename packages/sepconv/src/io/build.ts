@@ -2,6 +2,7 @@
 // public loaders: `loadModel` (either format), `loadLayersModel`, `loadGraphModel`.
 import { formatJson, ModelFormatError, OptionError } from '../errors.js';
 import { layers as L } from '../layers/index.js';
+import { HostOp } from '../layers/host.js';
 import type { Layer, SymbolicTensor } from '../layers/layer.js';
 import { input, Model, model } from '../models/graph.js';
 import { imageLayer, inferGraph, kerasActivation, normalizeKerasConfig, zeroPadding, type FlatGraph, type FlatLayer, type KerasModelConfig } from './keras-config.js';
@@ -90,6 +91,8 @@ export function layerFromKeras(l: FlatLayer): Layer {
     case 'SpaceToDepth':
     case 'PadND':
       return imageLayer(l);
+    case 'HostOp':
+      return new HostOp({ name, op: c.op, attrs: c.attrs ?? {}, args: c.args, output: c.output ?? 0 });
     default:
       throw new ModelFormatError(`layer '${name}': unsupported class ${l.className}`);
   }

@@ -63,10 +63,12 @@ export function convertGraphModel(
   const consumed = new Map<string, number>();
   for (const n of nodes) for (const i of dataInputs(n)) consumed.set(i, (consumed.get(i) ?? 0) + 1);
   // Chosen outputs may be written as tensor names ('node:0'); every one of them runs.
-  const outputs = opts.outputs ? opts.outputs.map((o) => (typeof o === 'string' ? srcName(o) : o)) : nodes.filter((n) => !consumed.has(n.name) && n.op !== 'NoOp' && n.op !== 'Const').map((n) => n.name);
+  // 'node:k' picks output k of a multi-output node (TopKV2's indices, Unpack's pieces); 'node' and 'node:0' the first.
+  const outRefs = opts.outputs ? opts.outputs.map((o) => (typeof o === 'string' ? o.replace(/:0$/, '') : o)) : nodes.filter((n) => !consumed.has(n.name) && n.op !== 'NoOp' && n.op !== 'Const').map((n) => n.name);
+  const outputs = outRefs.map((o) => (typeof o === 'string' ? srcName(o) : o));
   if (outputs.length === 0) throw new ModelFormatError('graph model: no outputs (every node is consumed, or outputs: [] was given)');
   if (outputs.length > 4096 || !outputs.every((o) => typeof o === 'string')) throw new ModelFormatError(`graph model: outputs must be at most 4096 node names, got ${formatJson(opts.outputs)}`);
-  if (new Set(outputs).size !== outputs.length) throw new ModelFormatError(`graph model: outputs name a node twice: ${formatList(outputs.map(quote))}`);
+  if (new Set(outRefs).size !== outRefs.length) throw new ModelFormatError(`graph model: outputs name a tensor twice: ${formatList(outRefs.map(quote))}`);
 
   // Reachable nodes in topological order.
   const order: GraphNode[] = [];
@@ -179,14 +181,16 @@ export function convertGraphModel(
     values.set(n.name, def.run!(c, n));
   }
   const { layers, weights } = c;
-  const outLayers = outputs.map((o) => {
-    const v = values.get(o);
-    if (!v || v.kind !== 'sym') throw new ModelFormatError(`graph model: output ${quote(o)} is a constant`);
+  const outLayers = outRefs.map((o) => {
+    const k = /:(\d+)$/.exec(o);
+    const v = k ? values.get(`${srcName(o)}:${k[1]}`) : values.get(o);
+    if (!v) throw new ModelFormatError(`graph model: output ${quote(o)}: node ${quote(srcName(o))} has no output ${k?.[1]}`);
+    if (v.kind !== 'sym') throw new ModelFormatError(`graph model: output ${quote(o)} is a constant`);
     return v.layer;
   });
   // Private hints used during conversion are not part of the Keras configs.
   for (const l of layers) delete l.config._kernelShape;
   const input = layers.find((l) => l.className === 'InputLayer');
   if (!input) throw new ModelFormatError('graph model: no Placeholder input');
-  return { graph: { name: opts.name ?? 'graph_model', layers, inputs: [input.name], outputs: outLayers, outputNames: outputs }, weights };
+  return { graph: { name: opts.name ?? 'graph_model', layers, inputs: [input.name], outputs: outLayers, outputNames: outRefs }, weights };
 }

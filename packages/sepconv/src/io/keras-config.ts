@@ -419,7 +419,8 @@ function fmt(s: readonly Dim[]): string {
  * activations, pooling and add/mul count none. `inputShape` (no batch) overrides the InputLayer's.
  */
 export function inferGraph(graph: FlatGraph, inputShape?: readonly number[]): GraphInfo {
-  const unsupported = graph.layers.filter((l) => !SUPPORTED.has(l.className));
+  // HostOp: a graph model's post-processing op (layers/host.ts), produced by the graph importer only.
+  const unsupported = graph.layers.filter((l) => !SUPPORTED.has(l.className) && l.className !== 'HostOp');
   const badAct = graph.layers.filter(
     (l) => SUPPORTED.has(l.className) && 'activation' in l.config && !SUPPORTED_ACTIVATIONS.has(activationName(l.config.activation)),
   );
@@ -656,6 +657,10 @@ export function inferGraph(graph: FlatGraph, inputShape?: readonly number[]): Gr
         }
         break;
       }
+      case 'HostOp':
+        // Whole TF shapes (batch included), inferred by the importer; the layer checks them again when applied.
+        out = [...(c.out_shape as number[])];
+        break;
       default:
         fail(`layer '${name}': unsupported class ${l.className}`);
     }

@@ -108,18 +108,33 @@ export class GraphContext {
     return v as Const;
   }
 
+  /** Input `i` as a layer tensor (per-sample shape): a host value of batch 1 is read through a Reshape. */
   symOf(n: GraphNode, i: number): Sym {
     const v = this.get(n, i);
     if (v.kind !== 'sym') this.fail(n, `input ${i} must be a tensor computed from the model input`);
-    return v as Sym;
+    return this.toLayer(n, v as Sym);
   }
 
-  /** A layer tensor (per-sample shape) for input `i`: a host value of batch 1 is read as one. */
+  /** Same as `symOf`. */
   layerInput(n: GraphNode, i: number): Sym {
-    const s = this.symOf(n, i);
+    return this.symOf(n, i);
+  }
+
+  readonly #adapted = new Map<string, Sym>();
+
+  /** A layer tensor for `s`: itself, or for a host value with a leading 1 a Reshape layer dropping it (once per value). */
+  toLayer(n: GraphNode, s: Sym): Sym {
     if (!s.full) return s;
-    if (s.shape.length < 1 || s.shape[0] !== 1) this.fail(n, `input ${i} of shape ${formatJson(s.shape)} has no batch dimension of 1 for this layer`);
-    return { kind: 'sym', layer: s.layer, shape: s.shape.slice(1), dtype: s.dtype };
+    const hit = this.#adapted.get(s.layer);
+    if (hit) return hit;
+    if (s.shape.length < 2 || s.shape[0] !== 1 || !s.shape.every((d) => typeof d === 'number' && d >= 1)) {
+      this.fail(n, `a tensor of shape ${formatJson(s.shape)} (computed by post-processing ops) has no batch dimension of 1 for this layer`);
+    }
+    const t = s.shape.slice(1);
+    const a = this.addLayer({ ...n, name: `${n.name}/from_host` }, 'Reshape', { target_shape: t }, [s], t);
+    if (s.dtype) a.dtype = s.dtype;
+    this.#adapted.set(s.layer, a);
+    return a;
   }
 
   addLayer(n: GraphNode, className: string, config: Record<string, any>, inputs: Sym[], shape: Dim[], w: Record<string, Float32Array> = {}): Sym {

@@ -183,11 +183,31 @@ function binaryWithConst(c: GraphContext, n: GraphNode, a: Value, b: Value): Val
 /** Hook for ops a layer cannot express (set by the post-processing family): runs them on the host. */
 export const hostFallback: { run?: (c: GraphContext, n: GraphNode) => Value } = {};
 
+/** A host value with a leading 1 (a batch of one) read as a layer tensor, for ops the layers do in wasm; else undefined. */
+function asLayer(c: GraphContext, n: GraphNode, v: Value): Value | undefined {
+  if (v.kind !== 'sym' || !v.full) return v;
+  if (v.dtype && v.dtype !== 'float32') return undefined;
+  return v.shape.length >= 2 && v.shape[0] === 1 && v.shape.every((d) => typeof d === 'number' && d >= 1) ? c.toLayer(n, v) : undefined;
+}
+
 function binary(c: GraphContext, n: GraphNode): Value {
-  const a = c.get(n, 0);
-  const b = c.get(n, 1);
-  const v = a.kind === 'sym' && b.kind === 'sym' ? binaryOfTensors(c, n, a, b) : binaryWithConst(c, n, a, b);
+  let a = c.get(n, 0);
+  let b = c.get(n, 1);
+  let v = a.kind === 'sym' && b.kind === 'sym' ? binaryOfTensors(c, n, a, b) : binaryWithConst(c, n, a, b);
   if (v) return v;
+  // Float tensors that post-processing ops produced with a batch of one (a resize, an unstacked input):
+  // a layer does the op in wasm when it can (an add of two tensors of one shape, an affine of a channel constant).
+  const la = asLayer(c, n, a);
+  const lb = asLayer(c, n, b);
+  if (la && lb && (la !== a || lb !== b)) {
+    const same = la.kind === 'sym' && lb.kind === 'sym' && la.shape.join() === lb.shape.join();
+    if (la.kind === 'const' || lb.kind === 'const' || same) {
+      v = la.kind === 'sym' && lb.kind === 'sym' ? binaryOfTensors(c, n, la, lb) : binaryWithConst(c, n, la, lb);
+      if (v) return v;
+    }
+  }
+  a = c.get(n, 0);
+  b = c.get(n, 1);
   if (hostFallback.run) return hostFallback.run(c, n);
   if (a.kind === 'sym' && b.kind === 'sym') return c.fail(n, `${n.op} of two computed tensors is not supported`);
   const k = (a.kind === 'const' ? a : b) as Const;
@@ -227,6 +247,7 @@ function clipByValue(c: GraphContext, n: GraphNode): Value {
 
 function addN(c: GraphContext, n: GraphNode): Value {
   // Sum of N computed tensors (TF's arithmetic optimizer writes residual sums this way): one Add layer.
+  if (dataInputs(n).some((_, i) => (c.get(n, i) as Sym).full) && hostFallback.run) return hostFallback.run(c, n);
   const parts = dataInputs(n).map((_, i) => c.symOf(n, i));
   if (parts.length < 2) return parts[0] ?? c.fail(n, 'needs at least one input');
   return c.addLayer(n, 'Add', {}, parts, parts.map((p) => p.shape).reduce((x, y) => c.broadcastShape(x, y)));

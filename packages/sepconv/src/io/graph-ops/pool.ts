@@ -21,6 +21,8 @@ function pool(c: GraphContext, n: GraphNode): Value {
 export const reduceFallback: { run?: (c: GraphContext, n: GraphNode) => Value } = {};
 
 function mean(c: GraphContext, n: GraphNode): Value {
+  const v = c.get(n, 0);
+  if (v.kind === 'sym' && v.full && reduceFallback.run) return reduceFallback.run(c, n);
   const xv = c.symOf(n, 0);
   const axes = [...c.constOf(n, 1).values].map((a) => (a < 0 ? a + 4 : a)).sort();
   if (xv.full || xv.shape.length !== 3 || axes.join() !== '1,2') {

@@ -9,7 +9,7 @@ import { attrI, attrInts, type GraphNode } from './attrs.js';
 import { dataInputs, type Const, type GraphContext, type OpTable, type Sym, type Value } from './context.js';
 
 /** Hook for shape ops a layer cannot express (set by the post-processing family): runs them on the host. */
-export const shapeFallback: { run?: (c: GraphContext, n: GraphNode) => Value } = {};
+export const shapeFallback: { run?: (c: GraphContext, n: GraphNode) => Value; fold?: (c: GraphContext, n: GraphNode, ins: Const[]) => Const } = {};
 const host = (c: GraphContext, n: GraphNode, msg: string): Value => (shapeFallback.run ? shapeFallback.run(c, n) : c.fail(n, msg));
 
 function constNode(c: GraphContext, n: GraphNode): Value {
@@ -54,7 +54,7 @@ function placeholder(c: GraphContext, n: GraphNode): Value {
 
 function shapeOp(c: GraphContext, n: GraphNode): Value {
   // Static shapes (the plan is per input shape): a layer tensor's batch dimension reads as 1.
-  const x = c.symOf(n, 0);
+  const x = c.get(n, 0) as Sym;
   if (isOpen(x.shape)) c.fail(n, `the shape of a tensor with open sizes ${formatJson(x.shape)} is known only at predict time; pass inputShape`);
   const full = x.full ? (x.shape as number[]) : [1, ...(x.shape as number[])];
   return { kind: 'const', shape: [full.length], values: Float64Array.from(full), dtype: 'int32' };
@@ -73,8 +73,9 @@ function reshapeFold(c: GraphContext, n: GraphNode, [a, s]: Const[]): Const {
 }
 
 function reshape(c: GraphContext, n: GraphNode): Value {
+  const v = c.get(n, 0);
+  if (v.kind === 'sym' && v.full) return host(c, n, 'not supported here');
   const x = c.symOf(n, 0);
-  if (x.full) return host(c, n, 'not supported here');
   if (isOpen(x.shape)) c.fail(n, `reshaping a tensor with open sizes ${formatJson(x.shape)} needs them known; pass inputShape`);
   let target: number[];
   if (n.op === 'Reshape') {
@@ -96,8 +97,9 @@ function reshape(c: GraphContext, n: GraphNode): Value {
 }
 
 function expandDims(c: GraphContext, n: GraphNode): Value {
+  const v = c.get(n, 0);
+  if (v.kind === 'sym' && v.full) return host(c, n, 'not supported here');
   const x = c.symOf(n, 0);
-  if (x.full) return host(c, n, 'not supported here');
   let axis = c.checkAxis(n, c.constOf(n, 1).values[0], -x.shape.length - 2, x.shape.length + 1);
   if (axis < 0) axis += x.shape.length + 2;
   if (axis < 1) return host(c, n, 'expanding the batch dimension is not supported');
@@ -109,6 +111,10 @@ function expandDims(c: GraphContext, n: GraphNode): Value {
 /** Pack / ConcatV2 of 1-D constants (shape arithmetic). */
 function join1d(c: GraphContext, n: GraphNode, ins: Const[]): Const {
   const parts = n.op === 'ConcatV2' ? ins.slice(0, -1) : ins;
+  // Stacking tensors of rank >= 1 (or along another axis) and joins of higher ranks: the general host op.
+  // Shape vectors (scalars and 1-D pieces) join end to end, as the shape arithmetic of Keras exports writes them.
+  const stack = n.op === 'Pack' && parts.length > 0 && parts.every((p) => p.shape.length >= 1 && p.shape.join() === parts[0]!.shape.join()) && !(parts.length === 1 && parts[0]!.shape.length === 0);
+  if ((stack || parts.some((p) => p.shape.length > 1) || (n.op === 'Pack' && attrI(n, 'axis', 0) !== 0)) && shapeFallback.fold) return shapeFallback.fold(c, n, ins);
   if (parts.some((p) => p.shape.length > 1)) c.fail(n, 'only 1-D constant shapes can be packed or concatenated');
   const total = parts.reduce((t, p) => t + p.values.length, 0);
   c.charge(n, total);
@@ -124,6 +130,8 @@ function join1d(c: GraphContext, n: GraphNode, ins: Const[]): Const {
 function stridedSlice1d(c: GraphContext, n: GraphNode, ins: Const[]): Const {
   if (ins.length < 4) c.fail(n, `needs 4 inputs, got ${ins.length}`);
   const a = ins[0]!;
+  const masks = ['ellipsis_mask', 'new_axis_mask'].some((k) => attrI(n, k, 0) !== 0);
+  if ((a.shape.length !== 1 || ins[1]!.values.length !== 1 || masks) && shapeFallback.fold) return shapeFallback.fold(c, n, ins);
   if (a.shape.length !== 1) c.fail(n, 'only 1-D constant strided slices are supported');
   const [b0, e0, s0] = [1, 2, 3].map((k) => ins[k]!.values[0]);
   const len = a.values.length;
@@ -207,13 +215,12 @@ export const SHAPE_OPS: OpTable = {
   Identity: { doc: 'passes its input through', run: identity, fold: identityFold },
   StopGradient: { doc: 'as Identity', run: identity, fold: identityFold },
   NoOp: { doc: 'control dependency only' },
-  Cast: { doc: 'type cast (float32 compute; int32 / uint8 / bool on the host)', run: identity, fold: identityFold },
   Shape: { doc: 'static shape, folded to a constant for the planned input size', run: shapeOp, fold: (_c, _n, [a]) => ({ kind: 'const', shape: [a!.shape.length], values: Float64Array.from(a!.shape), dtype: 'int32' }) },
   Reshape: { doc: 'reshape (a layer, or post-processing when it moves the batch axis)', run: reshape, fold: reshapeFold },
-  Squeeze: { doc: 'drop size-1 axes', run: reshape },
-  ExpandDims: { doc: 'insert a size-1 axis', run: expandDims },
-  StridedSlice: { doc: 'strided slice with begin / end / ellipsis / new-axis / shrink masks', fold: stridedSlice1d },
-  Pack: { doc: 'stack tensors along a new axis', fold: join1d },
+  Squeeze: { doc: 'drop size-1 axes', run: reshape, fold: (c, n, ins) => (shapeFallback.fold ? shapeFallback.fold(c, n, ins) : c.fail(n, 'constant folding of this op is not supported')) },
+  ExpandDims: { doc: 'insert a size-1 axis', run: expandDims, fold: (c, n, ins) => (shapeFallback.fold ? shapeFallback.fold(c, n, ins) : c.fail(n, 'constant folding of this op is not supported')) },
+  StridedSlice: { doc: 'strided slice with begin / end / ellipsis / new-axis / shrink masks', run: (c, n) => host(c, n, 'not supported here'), fold: stridedSlice1d },
+  Pack: { doc: 'stack tensors along a new axis', run: (c, n) => host(c, n, 'not supported here'), fold: join1d },
   ConcatV2: { doc: 'concatenation (the channel axis as a layer, any axis on the host)', run: concat, fold: join1d },
   Pad: { doc: 'zero padding of height, width and channels', run: pad },
   PadV2: { doc: 'constant padding (value 0)', run: pad },

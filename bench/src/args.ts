@@ -1,6 +1,6 @@
 export interface BenchArgs {
   quick: boolean;
-  /** Suites to run: kernels, models, seed, size, coldstart, planning. */
+  /** Suites to run: kernels, models, onnx, seed, size, coldstart, planning. */
   suites: Set<string>;
   /** Substring filters on case / model names (any match keeps the case). */
   only: string[];
@@ -29,7 +29,7 @@ export interface BenchArgs {
   convert: 'setup' | 'if-installed' | 'cached';
 }
 
-export const SUITES = ['kernels', 'models', 'seed', 'size', 'coldstart', 'planning'];
+export const SUITES = ['kernels', 'models', 'onnx', 'seed', 'size', 'coldstart', 'planning'];
 // tfjs-wasm runs TF.js's fastest path (graph models from tensorflowjs_converter; tf.fused.* ops in the kernel
 // table); tfjs-wasm-layers the same backend through tfjs-layers, what loadLayersModel users get.
 export const ENGINES = ['sepconv-simd128', 'sepconv-relaxed', 'sepconv-scalar', 'tfjs-wasm', 'tfjs-wasm-layers', 'tfjs-cpu', 'ort-web', 'ort-node'];
@@ -39,7 +39,8 @@ export const HELP = `node bench/run.mjs [flags]        (pnpm bench -- [flags])
 
   --quick              a few seconds: tiny shapes, 1 warm-up + 3 runs, writes to --out (default a temp dir),
                        never touches bench/RESULTS.md; used by test/bench/*.test.ts (asserts no timing)
-  --suites a,b         kernels,models,seed,size,coldstart,planning (default all; planning: build + first
+  --suites a,b         kernels,models,onnx,seed,size,coldstart,planning (default all; onnx: the real-model
+                       ONNX corpus, sepconv vs ORT-web vs ORT-node from the same .onnx file; planning: build + first
                        predict of 1k-30k-layer chains)
   --only s1,s2         keep only kernel cases / models / seed rows whose name contains one of these
                        (e.g. --only mobilenet_v2,pw  or  --only resnet50)

@@ -8,6 +8,7 @@ import type { Ctx } from './measure.js';
 import { MemoryRoof, Roof } from './roof.js';
 import { MODEL_ENGINES, runModels, selectedModels } from './models.js';
 import { runSeed, selectedSeedRows } from './seed.js';
+import { ONNX_ENGINES, runOnnxCorpus, selectedOnnxCorpus } from './onnx-corpus.js';
 import { measureSizes } from './size.js';
 import { runColdStart } from './coldstart.js';
 import { planningSizes, runPlanning } from './planning.js';
@@ -51,10 +52,11 @@ export async function main(argv: string[]): Promise<number> {
   const kernelCases = args.suites.has('kernels') ? selectedKernelCases({ args } as Ctx) : [];
   const seedRows = args.suites.has('seed') ? selectedSeedRows(args) : [];
   const models = args.suites.has('models') ? selectedModels(args) : [];
+  const onnxRows = args.suites.has('onnx') ? selectedOnnxCorpus(args) : [];
   const rounds = args.warmup + args.runs;
   const hasPair = spatialPairCases(kernelCases) !== undefined;
   const hasModelPair = spatialModelPairCases(kernelCases) !== undefined;
-  const total = (kernelCases.length + (hasPair ? 1 : 0) + (hasModelPair ? 1 : 0) + seedRows.length + models.length) * rounds + (args.suites.has('coldstart') ? 1 : 0) + (args.suites.has('size') ? 1 : 0) + (args.suites.has('planning') ? planningSizes(args.quick).length : 0);
+  const total = (kernelCases.length + (hasPair ? 1 : 0) + (hasModelPair ? 1 : 0) + seedRows.length + models.length + onnxRows.length) * rounds + (args.suites.has('coldstart') ? 1 : 0) + (args.suites.has('size') ? 1 : 0) + (args.suites.has('planning') ? planningSizes(args.quick).length : 0);
 
   let bar: any;
   if (args.progress) {
@@ -100,6 +102,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     // models first: wasm memories only grow, so their heap sizes are not inflated by the big kernel cases
     if (models.length) await suite('models', async () => void (results.models = await runModels(ctx, models, MODEL_ENGINES.filter(want))));
+    if (onnxRows.length) await suite('onnx', async () => void (results.onnx = await runOnnxCorpus(ctx, onnxRows, ONNX_ENGINES.filter(want))));
     if (kernelCases.length) await suite('kernels', async () => void (results.kernels = await runKernels(ctx, kernelCases, KERNEL_ENGINES.filter(want))));
     if (hasPair) await suite('kernel pair', async () => void (results.spatialPair = await runSpatialPair(ctx, kernelCases, SPATIAL_PAIR_ENGINES.filter(want))));
     if (hasModelPair) await suite('model pair', async () => void (results.spatialModelPair = await runSpatialModelPair(ctx, kernelCases, SPATIAL_PAIR_ENGINES.filter(want))));

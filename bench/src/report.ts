@@ -6,6 +6,7 @@ import { latencySpec, renderSvg, rooflineSpec, seedSpec } from './charts.js';
 import { ALL_ENGINES, ROOT, type EngineId, type LoadInfo } from './engines/index.js';
 import type { ChainResult, PairedResult } from './measure.js';
 import type { ModelResult } from './models.js';
+import { onnxCorpusMarkdown, type OnnxCorpusResult } from './onnx-corpus.js';
 import type { MemoryRoofResult, RoofResult } from './roof.js';
 import type { SeedRow } from './seed.js';
 
@@ -25,6 +26,8 @@ export interface BenchResults {
   spatialModelPair?: PairedResult;
   seed: SeedRow[];
   models: ModelResult[];
+  /** The real-model ONNX corpus (issue 26); absent in results from before it was measured. */
+  onnx?: OnnxCorpusResult[];
   coldStart?: any;
   size?: any;
   seconds?: number;
@@ -347,6 +350,7 @@ export function markdown(r: BenchResults, charts: Record<string, string>): strin
     L.push(modelMarkdown(r));
     if (charts.latency) L.push('', `![latency](${charts.latency})`);
   }
+  if (r.onnx?.length) L.push('', '## Real models (ONNX) (issue 26)', '', onnxCorpusMarkdown(r.onnx));
   if (r.coldStart) L.push('', '## Cold start (MobileNetV2, fresh process per engine)', '', coldMarkdown(r));
   if (r.errors?.length) L.push('', '## Errors', '', ...r.errors.map((e) => '- `' + e.split('\n')[0] + '`'));
   if (r.size) L.push('', '## Shipped bytes for MobileNetV2 inference (weights excluded)', '', sizeMarkdown(r));

@@ -47,6 +47,16 @@ describe('bench --quick', () => {
     expect(md).toContain('## Whole models');
   });
 
+  it('the real models (ONNX) table runs one .onnx file on sepconv, ORT-web and ORT-node, with the error vs ORT-node', () => {
+    expect(md).toContain('## Real models (ONNX)');
+    const row = results.onnx.find((r: any) => r.id === 'ppocr_cls');
+    expect(row).toBeDefined();
+    // The OCR fixtures come from scripts/fixtures-npm.sh (setup.sh); without them the row says so.
+    if (row.na) return expect(row.na).toContain('fixtures-npm.sh');
+    for (const id of ['sepconv-simd128', 'sepconv-relaxed', 'ort-web', 'ort-node']) expect(row.engines[id]?.median, id).toBeGreaterThan(0);
+    for (const id of ['sepconv-simd128', 'sepconv-relaxed', 'ort-web']) expect(row.err[id], id).toBeLessThanOrEqual(1e-4);
+  });
+
   it('measures the roof with the hand-assembled wasm kernel, and the memory roof with a wasm copy', () => {
     expect(results.roof.gflops).toBeGreaterThan(0);
     expect(results.roof.variants.length).toBeGreaterThan(1);

@@ -21,11 +21,14 @@ const PHOTO = fileURLToPath(new URL('../../node_modules/@vladmandic/face-api/dem
 /** Human's input scaling per model (src/face/*.ts, src/hand/*.ts, src/body/*.ts): pixels in [0, 255] in, what the model gets out. */
 const scale: Record<string, (rgb01: number) => number> = {
   blazeface: (v) => v * 2 - 1, // tf.sub(tf.div(image, 127.5), 1)
+  centernet: (v) => v * 255, // the resized image as is
   default: (v) => v, // tf.div(image, 255)
 };
 const MODELS = ['antispoof', 'blazeface', 'centernet', 'emotion', 'facemesh', 'faceres', 'handlandmark-lite', 'handtrack', 'iris', 'liveness', 'movenet-lightning'];
 /** Models that load today; the rest must be refused with the complete list. */
-const LOADS = new Set(['antispoof', 'blazeface', 'emotion', 'facemesh', 'faceres', 'handlandmark-lite', 'iris', 'liveness']);
+const LOADS = new Set(['antispoof', 'blazeface', 'centernet', 'emotion', 'facemesh', 'faceres', 'handlandmark-lite', 'iris', 'liveness', 'movenet-lightning']);
+/** Models whose input is int32 pixels in [0, 255] (Human: tf.cast(resized, 'int32')). */
+const INT_PIXELS = new Set(['movenet-lightning']);
 
 const json = (m: string) => JSON.parse(readFileSync(`${DIR}${m}.json`, 'utf8'));
 /** The signature, top level or (older converters) under userDefinedMetadata. */
@@ -37,6 +40,7 @@ function input(m: string, shape: number[]): Float32Array {
   const rgb = preprocess(decodeImage(PHOTO), h);
   if (h !== w) throw new Error(`${m}: square inputs only here, got ${shape}`);
   const f = scale[m] ?? scale.default!;
+  if (INT_PIXELS.has(m)) return Float32Array.from(rgb, (v) => Math.trunc(v * 255));
   if (c === 3) return rgb.map(f);
   // emotion: rgb -> grayscale (Human: r*0.2989 + g*0.587 + b*0.114), then (g - 0.5) * 2.
   const g = new Float32Array(h * w);
@@ -44,12 +48,90 @@ function input(m: string, shape: number[]): Float32Array {
   return g;
 }
 
+/**
+ * Decoded results, compared as the app reads them: movenet's 17 keypoints ([y, x, score], in input
+ * pixels: within 0.01 px), centernet's 100 detections ([x1, y1, x2, y2, score, class] in input pixels: the
+ * same classes, boxes within 0.01 px, scores within 1e-4, for every detection scoring 0.05 or more). Returns a summary line.
+ */
+const DECODE: Record<string, (gots: Float32Array[], wants: Float32Array[], dims: number[]) => string> = {
+  'movenet-lightning': ([got], [want], dims) => {
+    const size = dims[1]!;
+    let px = 0;
+    for (let k = 0; k < 17; k++) {
+      for (const j of [0, 1]) px = Math.max(px, Math.abs(got![k * 3 + j]! - want![k * 3 + j]!) * size);
+      expect(Math.abs(got![k * 3 + 2]! - want![k * 3 + 2]!)).toBeLessThanOrEqual(1e-4);
+    }
+    expect(px).toBeLessThanOrEqual(0.01);
+    return `keypoints: max |dpx| ${px.toExponential(2)} on ${size}x${size}`;
+  },
+  centernet: (gots, wants) => {
+    const got = gots[2]!;
+    const want = wants[2]!;
+    let box = 0;
+    for (let d = 0; d < 100; d++) {
+      // Ties in the top-100 scores may order differently; a real detection (score > 0.05) must match exactly.
+      if (want[d * 6 + 4]! < 0.05) continue;
+      expect(got[d * 6 + 5], `detection ${d} class`).toBe(want[d * 6 + 5]);
+      expect(Math.abs(got[d * 6 + 4]! - want[d * 6 + 4]!)).toBeLessThanOrEqual(1e-4);
+      for (let j = 0; j < 4; j++) box = Math.max(box, Math.abs(got[d * 6 + j]! - want[d * 6 + j]!));
+    }
+    expect(box).toBeLessThanOrEqual(0.01);
+    const n = Array.from({ length: 100 }, (_, d) => want[d * 6 + 4]!).filter((s) => s >= 0.05).length;
+    // The photo shows people: the check must have detections to compare.
+    expect(n).toBeGreaterThan(0);
+    return `detections: ${n} with score >= 0.05, same classes, max |dbox| ${box.toExponential(2)} px`;
+  },
+};
+
 beforeAll(async () => {
   await sc.init();
   await initTfjsCpu();
 });
 
 describe.skipIf(!existsSync(`${DIR}blazeface.json`))('@vladmandic/human@3.3.6 corpus (run scripts/fixtures-npm.sh)', () => {
+  it('movenet-lightning: 1,000 predictions leave wasm memory as 10 did; its post-processing plans in the one arena', async () => {
+    await sc.init();
+    const m = await sc.loadModel(`${DIR}movenet-lightning.json`);
+    const dims = [1, 192, 192, 3];
+    using x = sc.tensor(Int32Array.from(input('movenet-lightning', dims)), dims);
+    const first = (m.predict(x) as sc.Tensor).data();
+    for (let k = 1; k < 10; k++) m.predict(x);
+    const at10 = m.memoryStats();
+    for (let k = 10; k < 1000; k++) m.predict(x);
+    const at1000 = m.memoryStats();
+    expect(at1000.wasmHeapBytes).toBe(at10.wasmHeapBytes);
+    expect(at1000.arenaBytes).toBe(at10.arenaBytes);
+    expect((m.predict(x) as sc.Tensor).data()).toEqual(first);
+    // Host steps are planned with the rest: the arena is smaller than every value held at once.
+    const kinds = m.describePlan(dims.slice(1)).map((s) => s.kind);
+    expect(kinds).toContain('host');
+    expect(at10.arenaBytes).toBeLessThan(at10.unsharedActivationBytes);
+    // Post-processing sees the whole batch: more than one sample is refused up front.
+    using x2 = sc.tensor(new Float32Array(2 * 192 * 192 * 3), [2, 192, 192, 3]);
+    expect(() => m.predict(x2)).toThrow(sc.ShapeError);
+    m.dispose();
+  });
+
+  it('centernet: the three outputs and a chosen intermediate (the TopKV2 indices) plan one arena', async () => {
+    await sc.init();
+    const m = await sc.loadModel(`${DIR}centernet.json`, { outputs: ['tower_0/detections', 'tower_0/TopKV2:1', 'tower_0/keypoints'] });
+    expect(m.outputNames).toEqual(['tower_0/detections', 'tower_0/TopKV2:1', 'tower_0/keypoints']);
+    using x = sc.tensor(input('centernet', [1, 512, 512, 3]), [1, 512, 512, 3]);
+    const [det, idx, kp] = m.predict(x) as sc.Tensor[];
+    expect(det!.shape).toEqual([1, 100, 6]);
+    expect(idx!.shape).toEqual([1, 100]);
+    expect(idx!.dtype).toBe('int32');
+    expect(kp!.shape).toEqual([1, 128, 128, 80]);
+    // The indices address the flattened heatmap: its values there are the detections' scores.
+    const k = kp!.data();
+    const d = det!.data();
+    idx!.data().forEach((v, j) => expect(k[v]).toBeCloseTo(d[j * 6 + 4]!, 6));
+    const stats = m.memoryStats();
+    expect(stats.arenaBytes).toBeGreaterThan(0);
+    expect(stats.arenaBytes).toBeLessThan(stats.unsharedActivationBytes);
+    m.dispose();
+  });
+
   for (const m of MODELS) {
     if (!LOADS.has(m)) {
       it(`${m}: refused with one UnsupportedOpsError listing every unsupported node`, async () => {
@@ -92,7 +174,7 @@ describe.skipIf(!existsSync(`${DIR}blazeface.json`))('@vladmandic/human@3.3.6 co
         const sig = Object.values(signature(m).outputs).map((o: any) => String(o.name).replace(/:\d+$/, ''));
         const dims = (Object.values(signature(m).inputs)[0] as any).tensorShape.dim.map((d: any) => Math.max(1, Number(d.size)));
         const xv = input(m, dims);
-        const xt = tf.tensor(xv, dims);
+        const xt = INT_PIXELS.has(m) ? tf.tensor(Int32Array.from(xv), dims, 'int32') : tf.tensor(xv, dims);
         const want = ref.execute(xt, sig) as tf.Tensor | tf.Tensor[];
         const wants = (Array.isArray(want) ? want : [want]).map((t) => t.dataSync() as Float32Array);
         xt.dispose();
@@ -101,7 +183,7 @@ describe.skipIf(!existsSync(`${DIR}blazeface.json`))('@vladmandic/human@3.3.6 co
           await sc.init({ build });
           const ours = await sc.loadModel(`${DIR}${m}.json`);
           expect(ours.outputNames).toEqual(sig);
-          const x = sc.tensor(xv, dims);
+          const x = INT_PIXELS.has(m) ? sc.tensor(Int32Array.from(xv), dims) : sc.tensor(xv, dims);
           const out = ours.predict(x);
           const gots = (sig.length === 1 ? [out as sc.Tensor] : (out as sc.Tensor[])).map((t) => t.data());
           x.dispose();
@@ -118,6 +200,8 @@ describe.skipIf(!existsSync(`${DIR}blazeface.json`))('@vladmandic/human@3.3.6 co
             lines.push(`${sig[k]} [${w.length}]: max |err| ${err.toExponential(2)}, max |ref| ${big.toExponential(2)}, ratio ${(err / big).toExponential(2)}`);
             expect(err, `${build} ${sig[k]}`).toBeLessThanOrEqual(1e-4 * big);
           }
+          const decoded = DECODE[m]?.(gots, wants, dims);
+          if (decoded) lines.push(decoded);
           ours.dispose();
           console.log(`${m} (${build}):\n  ${lines.join('\n  ')}`);
         }

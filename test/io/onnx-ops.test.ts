@@ -148,10 +148,10 @@ describe('ONNX pooling against ONNX Runtime', () => {
       await expectMatch(g, y, [2, 3, 7, 6], opset, 9, `Pad opset ${opset}`);
     }
     const g = new G(60);
-    const bad = g.node('Pad', ['x', g.i64([0, 0, 1, 1, 0, 0, 1, 1])], { mode: 'reflect' }, 'reflect_pad');
-    const e = await sc.loadModel(g.bytes([1, 3, 6, 6], bad, 13)).catch((err) => err);
+    const bad = g.node('Pad', ['x', g.i64([0, 0, 1, 1, 0, 0, 1, 1])], { mode: 'wrap' }, 'wrap_pad');
+    const e = await sc.loadModel(g.bytes([1, 3, 6, 6], bad, 19)).catch((err) => err);
     expect(e).toBeInstanceOf(sc.ModelFormatError);
-    expect(String(e.message)).toMatch(/reflect_pad.*mode 'reflect'/);
+    expect(String(e.message)).toMatch(/wrap_pad.*mode 'wrap'/);
   });
 
   it('GlobalAveragePool, ReduceMean (axes attribute, opset 13; axes input, opset 18), keepdims 0 and 1', async () => {

@@ -2,9 +2,10 @@
 // public loaders: `loadModel` (either format), `loadLayersModel`, `loadGraphModel`.
 import { formatJson, ModelFormatError, OptionError } from '../errors.js';
 import { layers as L } from '../layers/index.js';
+import { HostOp } from '../layers/host.js';
 import type { Layer, SymbolicTensor } from '../layers/layer.js';
 import { input, Model, model } from '../models/graph.js';
-import { inferGraph, kerasActivation, normalizeKerasConfig, zeroPadding, type FlatGraph, type FlatLayer, type KerasModelConfig } from './keras-config.js';
+import { imageLayer, inferGraph, kerasActivation, normalizeKerasConfig, zeroPadding, type FlatGraph, type FlatLayer, type KerasModelConfig } from './keras-config.js';
 import { isOnnxSource, loadOnnxModel, type OnnxLoadOptions, type OnnxSource } from './onnx/load.js';
 import { detectFormat, floatWeights, matchWeights, readModel, type ParsedModel } from './read.js';
 import { readModelFiles, type LoadOptions, type ModelSource } from './sources.js';
@@ -84,6 +85,14 @@ export function layerFromKeras(l: FlatLayer): Layer {
     }
     case 'Normalization':
       return L.normalization({ name, axis: -1, mean: c.mean ?? undefined, variance: c.variance ?? undefined });
+    case 'Resize':
+    case 'Conv2DTranspose':
+    case 'DepthToSpace':
+    case 'SpaceToDepth':
+    case 'PadND':
+      return imageLayer(l);
+    case 'HostOp':
+      return new HostOp({ name, op: c.op, attrs: c.attrs ?? {}, args: c.args, output: c.output ?? 0 });
     default:
       throw new ModelFormatError(`layer '${name}': unsupported class ${l.className}`);
   }

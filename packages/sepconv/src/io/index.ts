@@ -1,6 +1,6 @@
 // Importers for trained TF.js models (layers and graph formats) and ONNX models.
 export { loadGraphModel, loadLayersModel, loadModel, loadWeights, layerFromKeras, modelFromGraph, modelFromKerasConfig } from './build.js';
-export { convertGraphModel, DEFAULT_MAX_GENERATED_ELEMENTS, SUPPORTED_GRAPH_OPS, type GraphNode } from './graph-model.js';
+export { convertGraphModel, DEFAULT_MAX_GENERATED_ELEMENTS, GRAPH_OP_REGISTRY, SUPPORTED_GRAPH_OPS, type GraphNode, type GraphOpInfo } from './graph-model.js';
 export {
   inferGraph,
   normalizeKerasConfig,

@@ -6,6 +6,8 @@
 import { clip, formatList, formatJson, ModelFormatError, quote } from '../errors.js';
 import { elementCount, isDim, MAX_DIM, MAX_ELEMENTS } from '../tensor/limits.js';
 import { ACTIVATION_NAMES } from '../layers/activations.js';
+import { Conv2DTranspose, DepthSpace, PadND, Resize } from '../layers/image.js';
+import type { Layer } from '../layers/layer.js';
 
 /** A Keras layer as serialized in model.json. */
 export interface KerasLayerJSON {
@@ -99,10 +101,47 @@ export const SUPPORTED_LAYER_CLASSES = [
   'Dropout',
   'Rescaling',
   'Normalization',
+  'Resize',
+  'Conv2DTranspose',
+  'DepthToSpace',
+  'SpaceToDepth',
+  'PadND',
 ] as const;
 
 const NESTED = new Set(['Functional', 'Model', 'Sequential']);
 const SUPPORTED = new Set<string>(SUPPORTED_LAYER_CLASSES);
+
+/** A flat graph's Resize / Conv2DTranspose / DepthToSpace / SpaceToDepth / PadND layer (snake_case config) as a sepconv layer. */
+export function imageLayer(l: FlatLayer): Layer {
+  const c = l.config;
+  const name = l.name;
+  const two = (v: unknown): [number, number] | undefined => (v === undefined || v === null ? undefined : typeof v === 'number' ? [v, v] : (v as [number, number]));
+  switch (l.className) {
+    case 'Resize':
+      return new Resize({ name, size: c.size ?? undefined, scale: c.scale ?? undefined, resize: c.resize });
+    case 'Conv2DTranspose': {
+      const a = activationName(c.activation ?? 'linear');
+      return new Conv2DTranspose({
+        name,
+        filters: c.filters,
+        kernelSize: two(c.kernel_size)!,
+        strides: two(c.strides),
+        dilationRate: two(c.dilation_rate),
+        padding: Array.isArray(c.padding) ? (c.padding as [number, number, number, number]) : (String(c.padding ?? 'valid').toLowerCase() as 'same' | 'valid'),
+        outputPadding: two(c.output_padding),
+        activation: (a === 'silu' ? 'swish' : a === 'hard_silu' ? 'hard_swish' : a) as any,
+        useBias: c.use_bias ?? true,
+      });
+    }
+    case 'DepthToSpace':
+    case 'SpaceToDepth':
+      return new DepthSpace({ name, blockSize: c.block_size, mode: c.mode }, l.className === 'DepthToSpace');
+    case 'PadND':
+      return new PadND({ name, paddings: c.paddings, mode: c.mode, value: c.constant_value ?? 0 });
+    default:
+      return fail(`layer '${name}': unsupported class ${l.className}`);
+  }
+}
 
 function fail(msg: string): never {
   throw new ModelFormatError(msg);
@@ -380,7 +419,8 @@ function fmt(s: readonly Dim[]): string {
  * activations, pooling and add/mul count none. `inputShape` (no batch) overrides the InputLayer's.
  */
 export function inferGraph(graph: FlatGraph, inputShape?: readonly number[]): GraphInfo {
-  const unsupported = graph.layers.filter((l) => !SUPPORTED.has(l.className));
+  // HostOp: a graph model's post-processing op (layers/host.ts), produced by the graph importer only.
+  const unsupported = graph.layers.filter((l) => !SUPPORTED.has(l.className) && l.className !== 'HostOp');
   const badAct = graph.layers.filter(
     (l) => SUPPORTED.has(l.className) && 'activation' in l.config && !SUPPORTED_ACTIVATIONS.has(activationName(l.config.activation)),
   );
@@ -594,6 +634,33 @@ export function inferGraph(graph: FlatGraph, inputShape?: readonly number[]): Gr
         out = [...s.slice(0, -1), units];
         break;
       }
+      case 'Resize':
+      case 'Conv2DTranspose':
+      case 'DepthToSpace':
+      case 'SpaceToDepth':
+      case 'PadND': {
+        // Shapes and weights as the layer itself computes them (layers/image.ts).
+        const s = one();
+        try {
+          const layer = imageLayer(l);
+          out = layer.computeOutputShape([s]);
+          if (layer instanceof Conv2DTranspose) {
+            const cin = s[s.length - 1];
+            if (cin === null || cin === undefined) fail(`layer '${name}' (Conv2DTranspose): unknown input channels`);
+            w('kernel', [...layer.kernelSize, layer.filters, cin]);
+            if (layer.useBias) w('bias', [layer.filters]);
+            if (!isOpen(s)) macs = prod(s as number[]) * layer.kernelSize[0] * layer.kernelSize[1] * layer.filters;
+          }
+        } catch (e) {
+          if (e instanceof ModelFormatError) throw e;
+          fail(`layer ${quote(name)} (${l.className}): ${(e as Error).message}`);
+        }
+        break;
+      }
+      case 'HostOp':
+        // Whole TF shapes (batch included), inferred by the importer; the layer checks them again when applied.
+        out = [...(c.out_shape as number[])];
+        break;
       default:
         fail(`layer '${name}': unsupported class ${l.className}`);
     }

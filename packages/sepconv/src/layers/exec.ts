@@ -583,5 +583,13 @@ export function prepareRunner(s: Step, shapes: number[][], n: number, cache: Wei
     case 'alias':
       // Shares its input's memory; only runs (a copy) when the input lives outside the arena.
       return (ins, out) => rawView(out, s.layer).set(rawView(ins[0]!, s.layer));
+    case 'host': {
+      // Post-processing in TypeScript over the arena views (one array of views reused per call).
+      const views: Float32Array[] = [];
+      return (ins, out) => {
+        for (let i = 0; i < ins.length; i++) views[i] = rawView(ins[i]!, s.layer);
+        s.run(views, rawView(out, s.layer));
+      };
+    }
   }
 }

@@ -16,6 +16,7 @@ import {
   type SpatiallySeparableConv2DArgs,
 } from './conv.js';
 import { DeformableDepthwiseConv2D, type DeformableDepthwiseConv2DArgs } from './deformable.js';
+import { Conv2DTranspose, DepthSpace, PadND, Resize, type Conv2DTransposeArgs, type DepthSpaceArgs, type PadNDArgs, type ResizeLayerArgs } from './image.js';
 import type { LayerArgs } from './layer.js';
 import {
   Activation,
@@ -49,6 +50,7 @@ export { Layer, SymbolicTensor, type LayerArgs, type SymShape, type WeightSpec, 
 export type { LayerActivation } from './activations.js';
 export * from './conv.js';
 export * from './deformable.js';
+export * from './image.js';
 export * from './misc.js';
 export * from './norm.js';
 
@@ -80,4 +82,9 @@ export const layers = {
   reshape: (args: ReshapeArgs) => new Reshape(args),
   rescaling: (args: RescalingArgs) => new Rescaling(args),
   normalization: (args: NormalizationArgs = {}) => new Normalization(args),
+  resize: (args: ResizeLayerArgs) => new Resize(args),
+  conv2dTranspose: (args: Conv2DTransposeArgs) => new Conv2DTranspose(args),
+  depthToSpace: (args: DepthSpaceArgs) => new DepthSpace(args, true),
+  spaceToDepth: (args: DepthSpaceArgs) => new DepthSpace(args, false),
+  padND: (args: PadNDArgs) => new PadND(args),
 };

@@ -189,7 +189,18 @@ export interface PadNdStep extends Base {
   value: number;
 }
 
-export type Step = PadNdStep | DepthSpaceStep | ResizeStep | ConvTransposeStep | DeformDepthwiseStep | ExpandDepthwiseStep | SpatialStep | ConvStep | AffineStep | ActivationStep | LeakyStep | ConcatStep | BinaryStep | GapStep | PoolStep | PadStep | AliasStep;
+/**
+ * A post-processing op run in TypeScript on small tensors (layers/host.ts, ops/host/): reads its inputs'
+ * float32 arena views (whatever their dtype: int32 / uint8 / bool values are carried as exact floats) and
+ * writes its output's. Its values have whole TF shapes (`Lowered.full`), so a plan with host steps runs at batch 1.
+ */
+export interface HostStep extends Base {
+  kind: 'host';
+  op: string;
+  run: (ins: readonly Float32Array[], out: Float32Array) => void;
+}
+
+export type Step = HostStep | PadNdStep | DepthSpaceStep | ResizeStep | ConvTransposeStep | DeformDepthwiseStep | ExpandDepthwiseStep | SpatialStep | ConvStep | AffineStep | ActivationStep | LeakyStep | ConcatStep | BinaryStep | GapStep | PoolStep | PadStep | AliasStep;
 
 export interface Lowered {
   steps: Step[];
@@ -198,12 +209,20 @@ export interface Lowered {
   /** Value ids of the model inputs and outputs. */
   inputs: number[];
   outputs: number[];
+  /** Values whose `shapes` entry is the whole TF shape (host steps' values), not a per-sample one. */
+  full?: Set<number>;
+  /** Element types of values that are not float32 (host steps' int32 / uint8 / bool outputs). */
+  dtypes?: Map<number, 'int32' | 'uint8' | 'bool'>;
 }
 
 /** What a layer uses to emit its steps. */
 export class LowerContext {
   readonly steps: Step[] = [];
   readonly shapes: number[][] = [];
+  /** Values with whole TF shapes (host steps' outputs): see `Lowered.full`. */
+  readonly full = new Set<number>();
+  /** Values that are not float32: see `Lowered.dtypes`. */
+  readonly dtypes = new Map<number, 'int32' | 'uint8' | 'bool'>();
 
   value(shape: readonly number[]): number {
     this.shapes.push([...shape]);

@@ -5,7 +5,7 @@ import { DisposedTensorError, DTypeError, ModelFormatError, OptionError, ShapeEr
 import { shapeStr } from '../ops/validate.js';
 import { checkCurrent, isCurrent, runtime, type Runtime } from '../runtime/state.js';
 import { checkElements, checkShape, isDim, MAX_DIM } from '../tensor/limits.js';
-import { rawView, Tensor } from '../tensor/tensor.js';
+import { rawView, Tensor, type DType } from '../tensor/tensor.js';
 import { fuse, fuseExpandDepthwise, ioShapes, prepareRunner, WeightCache, type Runner } from '../layers/exec.js';
 import { LowerContext, type Lowered, type Step } from '../layers/ir.js';
 import { checkSymShape, checkWeight, Layer, uniqueName, SymbolicTensor, symShapeStr, type Node, type SymShape, type WeightMap, type WeightSpec } from '../layers/layer.js';
@@ -65,6 +65,8 @@ const emptyGraph = (): GraphIndex => ({ nodes: [], seen: new Set(), layers: [], 
 
 interface Plan {
   inputShapes: number[][];
+  /** The batch size the plan is for. */
+  batch: number;
   low: Lowered;
   arena: ArenaPlan;
   arenaPtr: number;
@@ -74,8 +76,8 @@ interface Plan {
   outs: Tensor[];
   /** [step, input index, model input index, shape] of the views into model inputs. */
   external: [number, number, number, number[]][];
-  /** Per model output: value id and batch shape; `external` when it is a model input. */
-  outputViews: { ptr: number; shape: number[]; input?: number }[];
+  /** Per model output: value id, batch shape and dtype; `external` when it is a model input. */
+  outputViews: { ptr: number; shape: number[]; input?: number; dtype: DType }[];
 }
 
 /** What a forgotten (never disposed) model holds in wasm memory; freed when the model is collected. */
@@ -345,7 +347,7 @@ export class Model {
       if (n.layer instanceof InputLayer) continue;
       ids.set(n.output, n.layer.lower(ctx, n.inputs.map((t) => ids.get(t)!)));
     }
-    const low: Lowered = { steps: ctx.steps, shapes: ctx.shapes, inputs, outputs: this.#outputs.map((t) => ids.get(t)!) };
+    const low: Lowered = { steps: ctx.steps, shapes: ctx.shapes, inputs, outputs: this.#outputs.map((t) => ids.get(t)!), full: ctx.full, dtypes: ctx.dtypes };
     fuse(low);
     fuseExpandDepthwise(low);
     return low;
@@ -402,6 +404,8 @@ export class Model {
     this.inferShapes(inputShapes);
     const low = this.lower(inputShapes);
     const { steps, shapes } = low;
+    // Host (post-processing) values have whole TF shapes, written for one sample.
+    if (low.full?.size && n !== 1) throw new ShapeError(`${this.name}.predict()`, 'one sample per call (this model post-processes its outputs with TF ops that see the whole batch)', `a batch of ${n}`);
     // Every value and scratch this plan allocates fits the shared limits (ShapeError naming the layer).
     for (const s of steps) {
       checkShape(`${this.name}: layer ${s.layer}`, [n, ...shapes[s.output]!], 'an output shape');
@@ -435,10 +439,11 @@ export class Model {
         outs.push(Tensor.borrow(io.out, ptrOf(s.output), rt));
       });
       const outputViews = low.outputs.map((o) => {
-        const shape = [n, ...shapes[o]!];
-        return external.has(root[o]!) ? { ptr: 0, shape, input: low.inputs.indexOf(root[o]!) } : { ptr: ptrOf(o), shape };
+        const shape = low.full?.has(o) ? [...shapes[o]!] : [n, ...shapes[o]!];
+        const dtype: DType = low.dtypes?.get(o) ?? 'float32';
+        return external.has(root[o]!) ? { ptr: 0, shape, input: low.inputs.indexOf(root[o]!), dtype } : { ptr: ptrOf(o), shape, dtype };
       });
-      return { inputShapes, low, arena, arenaPtr, runners, ins, outs, external: ext, outputViews };
+      return { inputShapes, batch: n, low, arena, arenaPtr, runners, ins, outs, external: ext, outputViews };
     } catch (e) {
       if (arenaPtr) rt.free(arenaPtr, arena.size);
       this.#held.arena.ptr = 0;
@@ -482,7 +487,7 @@ export class Model {
     const fits =
       p !== undefined &&
       p.inputShapes.length === xs.length &&
-      xs.every((x, i) => x.shape[0] === p.outputViews[0]!.shape[0] && x.shape.length === p.inputShapes[i]!.length + 1 && p.inputShapes[i]!.every((d, j) => d === x.shape[j + 1]));
+      xs.every((x, i) => x.shape[0] === p.batch && x.shape.length === p.inputShapes[i]!.length + 1 && p.inputShapes[i]!.every((d, j) => d === x.shape[j + 1]));
     if (fits) return p;
     this.#dropPlan();
     this.#plan = this.#buildPlan(xs);
@@ -540,11 +545,11 @@ export class Model {
       const outs = p.outputViews.map((o) => {
         const ptr = o.input === undefined ? o.ptr : xs[o.input]!.ptr();
         if (options.copy || o.input !== undefined) {
-          const t = Tensor.alloc(o.shape, `${this.name}.predict`);
+          const t = Tensor.alloc(o.shape, `${this.name}.predict`, o.dtype);
           rawView(t).set(rt.f32(ptr, t.size));
           return t;
         }
-        const v = Tensor.borrow(o.shape, ptr, rt, this);
+        const v = Tensor.borrow(o.shape, ptr, rt, this, o.dtype);
         this.#returned.push(v);
         return v;
       });
@@ -619,7 +624,7 @@ export class Model {
       arenaBytes: p ? p.arena.size * 4 : 0,
       unsharedActivationBytes: p ? p.arena.unshared * 4 : 0,
       packedWeightBytes: this.#cache.bytes,
-      plannedInputShape: p ? [p.outputViews[0]!.shape[0]!, ...p.inputShapes[0]!] : undefined,
+      plannedInputShape: p ? [p.batch, ...p.inputShapes[0]!] : undefined,
     };
   }
 

@@ -2,8 +2,12 @@ import { DisposedTensorError, DTypeError, ShapeError } from '../errors.js';
 import { checkCurrent, isCurrent, runtime, type Runtime } from '../runtime/state.js';
 import { checkShape, formatShape } from './limits.js';
 
-/** Element types. Only float32 is computed today; the union leaves room for float16/int8 weights. */
-export type DType = 'float32';
+/**
+ * Element types. Data is always float32 in memory (compute is float32); a graph model's post-processing
+ * outputs say what their values are: int32, uint8 and bool values are exact integers (0 / 1 for bool) held
+ * as float32, exact up to 2**24.
+ */
+export type DType = 'float32' | 'int32' | 'uint8' | 'bool';
 /** A tensor shape: one non-negative integer per axis (NHWC for images). */
 export type Shape = readonly number[];
 
@@ -88,6 +92,7 @@ export class Tensor {
   #block: Block | undefined;
   /** What owns a borrowed view's memory (a model), kept alive as long as the view. */
   #owner: object | undefined;
+  #dtype: DType = 'float32';
 
   /**
    * Wraps a buffer already allocated in wasm memory; most users want `tensor()` or `zeros()`.
@@ -121,17 +126,19 @@ export class Tensor {
     return this.#size;
   }
 
+  /** What the values are: float32, or int32 / uint8 / bool for a graph model's post-processing outputs (see `DType`). */
   get dtype(): DType {
-    return 'float32';
+    return this.#dtype;
   }
 
   /**
    * A non-owning view of `shape` at `ptr` (a model arena slot); never frees the memory.
    * `owner` (the model) is kept reachable for as long as the view is.
    */
-  static borrow(shape: Shape, ptr: number, rt: Runtime, owner?: object): Tensor {
+  static borrow(shape: Shape, ptr: number, rt: Runtime, owner?: object, dtype: DType = 'float32'): Tensor {
     const t = new Tensor(shape, ptr, rt, false);
     t.#owner = owner;
+    t.#dtype = dtype;
     return t;
   }
 
@@ -145,10 +152,13 @@ export class Tensor {
     return this.#rt;
   }
 
-  static alloc(shape: Shape, op = 'tensor'): Tensor {
+  /** A new zero-filled tensor in the current runtime (`dtype` tags what its values are; the data is float32). */
+  static alloc(shape: Shape, op = 'tensor', dtype: DType = 'float32'): Tensor {
     const size = checkShape(op, shape);
     const rt = runtime(`${op}()`);
-    return new Tensor(shape, rt.alloc(size, op), rt);
+    const t = new Tensor(shape, rt.alloc(size, op), rt);
+    t.#dtype = dtype;
+    return t;
   }
 
   get rank(): number {
@@ -237,7 +247,7 @@ export class Tensor {
   }
 
   toString(): string {
-    return `Tensor(float32, ${formatShape(this.#shape)}${this.isDisposed ? ', disposed' : ''})`;
+    return `Tensor(${this.#dtype}, ${formatShape(this.#shape)}${this.isDisposed ? ', disposed' : ''})`;
   }
 }
 

@@ -15,6 +15,8 @@ export interface Const {
   values: Float64Array;
   /** An integer tensor (int64 shapes, indices): Div truncates, as ONNX's integer Div. */
   int?: boolean;
+  /** The ONNX data type, where known (initializers, Constant): QuantizeLinear saturates to it. */
+  dataType?: number;
 }
 
 /** ONNX TensorProto data types that are not integers: float, float16, double. */
@@ -32,6 +34,11 @@ export interface Sym {
   chw?: [number, number, number];
   /** Known >= 0 (after Relu, Clip(0, ..), Sigmoid, ...): zero padding then equals -inf padding for a max. */
   nonNeg?: boolean;
+  /**
+   * A rank-5 [N, P, Q, H, W] view of an NCHW map (a channel shuffle's Reshape / Transpose, layout.ts): the
+   * logical channel u*Q + v is stored in channel chanMap[u*Q + v] of the NHWC tensor `tf`.
+   */
+  chanMap?: number[];
 }
 
 export type Value = Const | Sym;
@@ -111,6 +118,9 @@ export class Lowering {
   sym(n: OnnxNode, i: number): Sym {
     const v = this.get(n, i);
     if (v.kind !== 'sym') this.fail(n, `input ${i} ('${n.input[i]}') must be computed from the model input; a constant there is not supported`);
+    if (v.chanMap && n.opType !== 'Transpose' && n.opType !== 'Reshape' && n.opType !== 'Identity') {
+      this.fail(n, `input ${i} is a rank-5 channel grouping ${fmt(v.shape)}; only Transpose and Reshape (a channel shuffle) may read it`);
+    }
     return v;
   }
 
@@ -137,6 +147,11 @@ export class Lowering {
   aInts(n: OnnxNode, key: string): number[] | undefined {
     const a = this.#attr(n, key);
     return a === undefined ? undefined : (a.ints ?? []).map((v: unknown) => int(v, `ONNX node '${n.name}' (${n.opType}): attribute ${key}`));
+  }
+
+  aFloats(n: OnnxNode, key: string): number[] | undefined {
+    const a = this.#attr(n, key);
+    return a === undefined ? undefined : Array.from(a.floats ?? [], Number);
   }
 
   aFloat(n: OnnxNode, key: string, def: number): number {

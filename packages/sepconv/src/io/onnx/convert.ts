@@ -11,20 +11,22 @@ import { BatchNormalization, Conv, Gemm, MatMul, type Handler } from './conv.js'
 import { ELEMENTWISE_OPS } from './elementwise.js';
 import { POOL_OPS } from './pool.js';
 import { decodeTensor, int, MAX_DIM, type ExternalReader } from './proto.js';
+import { IMAGE_OPS } from './image.js';
+import { LAYOUT_OPS } from './layout.js';
 import { FOLD, SHAPE_OPS } from './shape.js';
 
 // Built by (pure) calls so that bundles of apps that never import ONNX drop the tables.
-const HANDLERS: Record<string, Handler> = /* @__PURE__ */ Object.assign({ Conv, BatchNormalization, Gemm, MatMul }, ACTIVATION_OPS, ELEMENTWISE_OPS, POOL_OPS, SHAPE_OPS);
+const HANDLERS: Record<string, Handler> = /* @__PURE__ */ Object.assign({ Conv, BatchNormalization, Gemm, MatMul }, ACTIVATION_OPS, ELEMENTWISE_OPS, POOL_OPS, SHAPE_OPS, IMAGE_OPS, LAYOUT_OPS);
 
 /** Ops only folded on constants (shape subgraphs), never run on tensors. */
-const CONST_ONLY = ['Gather', 'Slice', 'Cast', 'Sqrt', 'Reciprocal', 'Neg', 'ConstantOfShape'];
+const CONST_ONLY = ['Gather', 'Slice', 'Cast', 'Sqrt', 'Reciprocal', 'Neg', 'ConstantOfShape', 'Floor', 'Ceil', 'QuantizeLinear', 'DequantizeLinear'];
 
 /** The ONNX ops (default domain) sepconv imports, opsets 7 and later. */
 export const SUPPORTED_ONNX_OPS: readonly string[] = /* @__PURE__ */ Array.from(/* @__PURE__ */ new Set([...Object.keys(HANDLERS), ...CONST_ONLY, 'Constant'])).sort();
 /** The oldest default-domain opset sepconv imports. */
 export const MIN_OPSET = 7;
-/** The newest default-domain opset whose op definitions sepconv follows. */
-export const MAX_OPSET = 23;
+/** The newest default-domain opset whose op definitions sepconv follows (24-28 changed only the element types of the ops it imports: onnx 1.23.2 schemas). */
+export const MAX_OPSET = 28;
 
 /** An ONNX model lowered to sepconv's flat graph: the graph, its weights (NHWC filters) and the input's ONNX shape. */
 export interface OnnxConversion {
@@ -32,7 +34,10 @@ export interface OnnxConversion {
   weights: Map<string, Float32Array>;
   /** The model input's ONNX shape (NCHW, batch first; null where open). */
   inputShape: Dim[];
+  /** The first output's rank (2 or 4). */
   outputRank: number;
+  /** Every output's rank, in the graph's order. */
+  outputRanks: number[];
   opset: number;
 }
 
@@ -72,7 +77,7 @@ export async function convertOnnx(model: any, opts: { inputShape?: readonly numb
   for (const t of (g.initializer ?? []) as any[]) {
     const name = String(t.name ?? '');
     const d = await decodeTensor(t, `${what}: initializer '${name}'`, opts.readExternal);
-    low.values.set(name, { kind: 'const', shape: d.shape, values: d.values, int: isIntType(d.dataType) });
+    low.values.set(name, { kind: 'const', shape: d.shape, values: d.values, int: isIntType(d.dataType), dataType: d.dataType });
     initNames.add(name);
   }
   // 3. The one real input (opset < 9 models list initializers among the inputs too).
@@ -125,15 +130,26 @@ export async function convertOnnx(model: any, opts: { inputShape?: readonly numb
     }
   }
 
+  // Outputs by name, in the graph's order.
   const outs = (g.output ?? []) as any[];
-  if (outs.length !== 1) throw new ModelFormatError(`${what}: sepconv runs single-output models, this one has ${outs.length} outputs`);
-  const out = low.values.get(String(outs[0].name));
-  if (!out) throw new ModelFormatError(`${what}: output '${outs[0].name}' is not produced by any node`);
-  if (out.kind !== 'sym') throw new ModelFormatError(`${what}: output '${outs[0].name}' is a constant`);
-  if (out.chw) throw new ModelFormatError(`${what}: output '${outs[0].name}' is a flattened CHW map, whose NCHW feature order needs a transpose; not supported`);
-  if (out.shape.length !== 4 && out.shape.length !== 2) throw new ModelFormatError(`${what}: output '${outs[0].name}' has rank ${out.shape.length}; only NCHW maps and [N, F] are supported`);
-  const { graph, weights } = convertGraphModel(low.nodes, low.consts, { outputs: [out.tf], name: String(g.name || 'onnx_model') });
-  return { graph, weights, inputShape: dims, outputRank: out.shape.length, opset };
+  if (outs.length < 1) throw new ModelFormatError(`${what}: the graph has no outputs`);
+  const tfOuts: string[] = [];
+  const ranks: number[] = [];
+  for (const o of outs) {
+    const name = String(o.name);
+    const out = low.values.get(name);
+    if (!out) throw new ModelFormatError(`${what}: output '${name}' is not produced by any node`);
+    if (out.kind !== 'sym') throw new ModelFormatError(`${what}: output '${name}' is a constant`);
+    if (out.chw) throw new ModelFormatError(`${what}: output '${name}' is a flattened CHW map, whose NCHW feature order needs a transpose; not supported`);
+    if (out.chanMap) throw new ModelFormatError(`${what}: output '${name}' is a rank-5 channel grouping; not supported`);
+    if (out.shape.length !== 4 && out.shape.length !== 2) throw new ModelFormatError(`${what}: output '${name}' has rank ${out.shape.length}; only NCHW maps and [N, F] are supported`);
+    // Two outputs of one value: the second reads it through an Identity node of its own.
+    tfOuts.push(tfOuts.includes(out.tf) ? low.emit('Identity', `${name}/copy`, [out.tf]) : out.tf);
+    ranks.push(out.shape.length);
+  }
+  const { graph, weights } = convertGraphModel(low.nodes, low.consts, { outputs: tfOuts, name: String(g.name || 'onnx_model') });
+  graph.outputNames = outs.map((o) => String(o.name));
+  return { graph, weights, inputShape: dims, outputRank: ranks[0]!, outputRanks: ranks, opset };
 }
 
 async function constantValue(low: Lowering, n: OnnxNode, readExternal: ExternalReader | undefined, what: string): Promise<Const> {
@@ -142,7 +158,7 @@ async function constantValue(low: Lowering, n: OnnxNode, readExternal: ExternalR
   const key = String(a.name);
   if (key === 'value') {
     const t = await decodeTensor(a.t, `${what}: Constant '${n.name}'`, readExternal);
-    return { kind: 'const', shape: t.shape, values: t.values, int: isIntType(t.dataType) };
+    return { kind: 'const', shape: t.shape, values: t.values, int: isIntType(t.dataType), dataType: t.dataType };
   }
   if (key === 'value_float') return { kind: 'const', shape: [], values: Float64Array.of(low.aFloat(n, key, 0)) };
   if (key === 'value_int') return { kind: 'const', shape: [], values: Float64Array.of(low.aInt(n, key, 0)), int: true };

@@ -33,7 +33,7 @@ export class OnnxModel extends Model {
   readonly layout: 'nchw' | 'nhwc';
 
   constructor(base: Model, layout: 'nchw' | 'nhwc') {
-    super({ inputs: base.inputs[0]!, outputs: base.outputs[0]!, name: base.name });
+    super({ inputs: base.inputs[0]!, outputs: base.outputs.length === 1 ? base.outputs[0]! : [...base.outputs], name: base.name, outputNames: base.outputNames });
     this.layout = layout;
   }
 
@@ -43,16 +43,20 @@ export class OnnxModel extends Model {
     if (!(t instanceof Tensor)) throw new ShapeError(`${this.name}.predict()`, 'one NCHW tensor', Array.isArray(x) ? `${x.length} tensors` : String(x));
     if (t.shape.length !== 4) throw new ShapeError(`${this.name}.predict()`, 'an NCHW input [N, C, H, W]', `[${t.shape.join(', ')}]`);
     const nhwc = transpose4(t, [0, 2, 3, 1], `${this.name}.predict`);
-    let out: Tensor;
+    let got: Tensor | Tensor[];
     try {
-      out = super.predict(nhwc, options) as Tensor;
+      got = super.predict(nhwc, options);
     } finally {
       nhwc.dispose();
     }
-    if (out.shape.length !== 4) return out;
-    const res = transpose4(out, [0, 3, 1, 2], `${this.name}.predict`);
-    if (options.copy) out.dispose();
-    return res;
+    const back = (out: Tensor): Tensor => {
+      if (out.shape.length !== 4) return out;
+      const res = transpose4(out, [0, 3, 1, 2], `${this.name}.predict`);
+      if (options.copy) out.dispose();
+      return res;
+    };
+    // Several outputs come back in the graph's order (`outputNames`).
+    return Array.isArray(got) ? got.map(back) : back(got);
   }
 }
 

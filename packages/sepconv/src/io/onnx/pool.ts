@@ -96,45 +96,6 @@ const pool = (kind: 'avg' | 'max'): Handler => (low: Lowering, n: OnnxNode) => {
   low.setSym(n, 0, tf, [x.shape[0]!, x.shape[1]!, oh, ow], undefined, kind === 'max' && x.nonNeg);
 };
 
-/** Pad: constant zero padding of H and W (pads as an attribute before opset 11, an input from 11; axes from 18). */
-export const Pad: Handler = (low: Lowering, n: OnnxNode) => {
-  const x = low.sym(n, 0);
-  if (x.shape.length !== 4) low.fail(n, `an NCHW input, got ${fmt(x.shape)}`);
-  const mode = low.aStr(n, 'mode', 'constant');
-  if (mode !== 'constant') low.fail(n, `mode '${mode}': only constant padding is supported`);
-  let pads: number[];
-  let value = 0;
-  if (low.opset < 11) {
-    pads = low.aInts(n, low.opset < 2 ? 'paddings' : 'pads') ?? [];
-    value = low.aFloat(n, 'value', 0);
-  } else {
-    pads = [...low.cst(n, 1).values];
-    const v = low.opt(n, 2);
-    if (v && (v.kind !== 'const' || v.values.length !== 1)) low.fail(n, 'constant_value must be a scalar constant');
-    if (v) value = (v as { values: Float64Array }).values[0]!;
-    const axesV = low.opt(n, 3);
-    if (axesV) {
-      if (axesV.kind !== 'const') low.fail(n, 'axes must be a constant');
-      const axes = [...(axesV as { values: Float64Array }).values].map((a) => (a < 0 ? a + 4 : a));
-      const full = new Array(8).fill(0);
-      axes.forEach((a, i) => {
-        full[a] = pads[i];
-        full[a + 4] = pads[i + axes.length];
-      });
-      pads = full;
-    }
-  }
-  if (pads.length !== 8 || pads.some((p) => !Number.isInteger(p))) low.fail(n, `pads ${formatJson(pads)}: 8 integers for an NCHW input`);
-  if (pads[0] || pads[1] || pads[4] || pads[5]) low.fail(n, `pads ${formatJson(pads)}: only H and W can be padded`);
-  if (pads.some((p) => p < 0)) low.fail(n, `negative pads ${formatJson(pads)} (cropping) are not supported`);
-  if (pads.some((p) => p > MAX_DIM)) low.fail(n, `pads ${formatJson(pads)} exceed ${MAX_DIM}`);
-  if (value !== 0) low.fail(n, `constant_value ${value}: only zero padding is supported`);
-  const [t, l, b, r] = [pads[2]!, pads[3]!, pads[6]!, pads[7]!];
-  const p = low.constNode(`${n.name}/pads`, [0, 0, t, b, l, r, 0, 0], [4, 2], true);
-  const add = (d: number | null, k: number) => (d === null ? null : d + k);
-  low.setSym(n, 0, low.emit('Pad', n.name || n.output[0]!, [x.tf, p]), [x.shape[0]!, x.shape[1]!, add(x.shape[2]!, t + b), add(x.shape[3]!, l + r)], undefined, x.nonNeg);
-};
-
 export const POOL_OPS: Record<string, Handler> = {
   GlobalAveragePool,
   GlobalMaxPool,
@@ -142,5 +103,4 @@ export const POOL_OPS: Record<string, Handler> = {
   ReduceMax,
   AveragePool: /* @__PURE__ */ pool('avg'),
   MaxPool: /* @__PURE__ */ pool('max'),
-  Pad,
 };

@@ -5,6 +5,7 @@
 // Cast, arithmetic.
 import { prod } from '../keras-config.js';
 import type { Handler } from './conv.js';
+import { channelGroupReshape } from './layout.js';
 import { fmt, isIntType, normAxis, type Const, type Lowering, type OnnxNode, type Sym } from './context.js';
 
 const isConst = (v: unknown): v is Const => (v as Const | undefined)?.kind === 'const';
@@ -27,6 +28,7 @@ function reshapeSym(low: Lowering, n: OnnxNode, x: Sym, t: number[], allowZero =
 
 /** Moves x to per-sample ONNX shape `out` (same element count) where layouts allow it exactly. */
 function toShape(low: Lowering, n: OnnxNode, x: Sym, out: number[]): void {
+  if (channelGroupReshape(low, n, x, out)) return;
   const rest = x.shape.slice(1) as number[];
   const name = n.name || n.output[0]!;
   const same = out.length === rest.length && out.every((d, i) => d === rest[i]);
@@ -224,7 +226,49 @@ function castConst(low: Lowering, n: OnnxNode, [x]: Const[]): Const {
   return { kind: 'const', shape: x!.shape, values: x!.values.map(f), int: isIntType(to) };
 }
 
+/** Saturation range of a QuantizeLinear output type (uint8 when no zero point says otherwise). */
+const Q_RANGE: Record<number, [number, number]> = { 2: [0, 255], 3: [-128, 127], 4: [0, 65535], 5: [-32768, 32767], 6: [-(2 ** 31), 2 ** 31 - 1] };
+
+/** Scale / zero point of (De)QuantizeLinear broadcast over `x`: a scalar, or 1-D along `axis`. */
+function perAxisQ(low: Lowering, n: OnnxNode, x: Const, q: Const | undefined, what: string): (i: number) => number {
+  if (!q || q.values.length === 1) {
+    const v = q?.values[0] ?? 0;
+    return () => v;
+  }
+  if (low.aInt(n, 'block_size', 0) !== 0) low.fail(n, 'blocked quantization (block_size) is not supported');
+  const rank = x.shape.length;
+  const axis = normAxis(low, n, low.aInt(n, 'axis', 1), rank);
+  if (q.shape.length !== 1 || q.values.length !== x.shape[axis]) low.fail(n, `${what} of shape ${JSON.stringify(q.shape)} does not match axis ${axis} of ${JSON.stringify(x.shape)}`);
+  const inner = prod(x.shape.slice(axis + 1));
+  const dim = x.shape[axis]!;
+  return (i) => q.values[Math.floor(i / inner) % dim]!;
+}
+
+/** DequantizeLinear on a constant (QDQ weights): (x - zero_point) * scale, per tensor or per axis, in float32. */
+function dequantize(low: Lowering, n: OnnxNode, [x, scale, zp]: Const[]): Const {
+  const s = perAxisQ(low, n, x!, scale, 'scale');
+  const z = perAxisQ(low, n, x!, zp, 'zero_point');
+  return { kind: 'const', shape: x!.shape, values: x!.values.map((v, i) => Math.fround((v - z(i)) * s(i))), dataType: 1 };
+}
+
+/** QuantizeLinear on a constant: saturate(round_half_even(x / scale) + zero_point) to the zero point's type. */
+function quantize(low: Lowering, n: OnnxNode, [x, scale, zp]: Const[]): Const {
+  const type = zp?.dataType ?? low.aInt(n, 'output_dtype', 2) ?? 2;
+  const range = Q_RANGE[type === 0 ? 2 : type];
+  if (!range) low.fail(n, `quantizing to data type ${type} is not supported (uint8, int8, uint16, int16, int32 are)`);
+  const s = perAxisQ(low, n, x!, scale, 'scale');
+  const z = perAxisQ(low, n, x!, zp, 'zero_point');
+  const roundEven = (v: number) => {
+    const r = Math.round(v);
+    return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+  };
+  const values = x!.values.map((v, i) => Math.min(range![1], Math.max(range![0], roundEven(Math.fround(v / s(i))) + z(i))));
+  return { kind: 'const', shape: x!.shape, values, int: true, dataType: type === 0 ? 2 : type };
+}
+
 export const FOLD: Record<string, Fold> = {
+  DequantizeLinear: dequantize,
+  QuantizeLinear: quantize,
   Add: (low, n, [a, b]) => broadcast(low, n, a!, b!, (x, y) => x + y),
   Sub: (low, n, [a, b]) => broadcast(low, n, a!, b!, (x, y) => x - y),
   Mul: (low, n, [a, b]) => broadcast(low, n, a!, b!, (x, y) => x * y),
@@ -252,4 +296,6 @@ export const FOLD: Record<string, Fold> = {
   Sqrt: (_l, _n, [x]) => ({ kind: 'const', shape: x!.shape, values: x!.values.map(Math.sqrt) }),
   Reciprocal: (_l, _n, [x]) => ({ kind: 'const', shape: x!.shape, values: x!.values.map((v) => 1 / v) }),
   Neg: (_l, _n, [x]) => ({ kind: 'const', shape: x!.shape, values: x!.values.map((v) => -v), int: x!.int }),
+  Floor: (_l, _n, [x]) => ({ kind: 'const', shape: x!.shape, values: x!.values.map(Math.floor), int: x!.int }),
+  Ceil: (_l, _n, [x]) => ({ kind: 'const', shape: x!.shape, values: x!.values.map(Math.ceil), int: x!.int }),
 };

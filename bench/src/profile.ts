@@ -20,6 +20,8 @@ export const PROFILE_HELP = `node bench/run.mjs profile [flags]
   --calls N        profile() calls per model, one predict each; each layer's fastest time is used (default 21)
   --warmup-ms T    predicts before profiling until T ms ran (default 1500: V8's optimized code lands late)
   --build B        simd128 (default) or relaxed
+  --act-swap A=B   build the models with activation B wherever the config says A (e.g. swish=relu6: what
+                   B0's swish costs, family by family); repeatable
   --wasm FILE      run this .wasm build instead of packages/sepconv/wasm's (a before/after profile)
   --json FILE      also write the numbers as JSON
 `;
@@ -239,8 +241,25 @@ export function profileMarkdown(ps: ModelProfile[]): string {
   return [head, sep, ...rows, between, conv, total, steps].join('\n');
 }
 
+/** A Keras config with every `activation: from` (layer configs and Activation layers) set to `to`. */
+export function swapActivations(cfg: any, swaps: [string, string][]): any {
+  const walk = (v: any): any => {
+    if (Array.isArray(v)) return v.map(walk);
+    if (v && typeof v === 'object') {
+      const out: any = {};
+      for (const [k, x] of Object.entries(v)) {
+        const hit = k === 'activation' && typeof x === 'string' ? swaps.find(([f]) => f === x) : undefined;
+        out[k] = hit ? hit[1] : walk(x);
+      }
+      return out;
+    }
+    return v;
+  };
+  return walk(cfg);
+}
+
 function parseProfile(argv: string[]) {
-  const o = { models: ['mobilenet_v1', 'mobilenet_v2', 'efficientnet_b0', 'xception', 'resnet50'], calls: 21, warmupMs: 1500, build: 'simd128' as OurBuild, json: undefined as string | undefined, wasm: undefined as string | undefined, help: false };
+  const o = { models: ['mobilenet_v1', 'mobilenet_v2', 'efficientnet_b0', 'xception', 'resnet50'], calls: 21, warmupMs: 1500, build: 'simd128' as OurBuild, json: undefined as string | undefined, wasm: undefined as string | undefined, swaps: [] as [string, string][], help: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = () => {
@@ -254,6 +273,11 @@ function parseProfile(argv: string[]) {
     else if (a === '--warmup-ms') o.warmupMs = Number(value());
     else if (a === '--json') o.json = value();
     else if (a === '--wasm') o.wasm = value();
+    else if (a === '--act-swap') {
+      const [from, to] = value().split('=');
+      if (!from || !to) throw new Error('profile: --act-swap takes FROM=TO, e.g. swish=relu6');
+      o.swaps.push([from, to]);
+    }
     else if (a === '--build') {
       const b = value();
       if (b !== 'simd128' && b !== 'relaxed') throw new Error(`profile: --build is simd128 or relaxed, got ${b}`);
@@ -298,7 +322,7 @@ export async function profileMain(argv: string[]): Promise<number> {
   const out: ModelProfile[] = [];
   for (const def of defs.sort((a, b) => o.models.indexOf(a.id) - o.models.indexOf(b.id))) {
     e.useSepconv(o.build);
-    const p = prepareModel(def);
+    const p = prepareModel(o.swaps.length ? { ...def, config: () => swapActivations(def.config!(), o.swaps) } : def);
     const m = await factory(p.cfg);
     m.setWeights(p.weights!);
     const x = sc.tensor(p.input, p.shape);
@@ -313,7 +337,7 @@ export async function profileMain(argv: string[]): Promise<number> {
   const load1 = os.loadavg();
   const fmt = (l: number[]) => l.map((v) => v.toFixed(2)).join(' ');
   console.log(`Command: node bench/run.mjs profile ${argv.join(' ')}`.trim());
-  console.log(`Build ${o.build}${o.wasm ? ` (${o.wasm})` : ''}; ${o.calls} profile() calls of one predict per model, each layer's fastest time and the least time between steps (a shared machine: the runs nobody preempted); roof ${roof.result().gflops.toFixed(1)} GFLOP/s (best sample); load average ${fmt(load0)} at start, ${fmt(load1)} at end; ${new Date().toISOString()}.\n`);
+  console.log(`Build ${o.build}${o.wasm ? ` (${o.wasm})` : ''}${o.swaps.length ? `; activations swapped: ${o.swaps.map(([a, b]) => `${a} -> ${b}`).join(', ')}` : ''}; ${o.calls} profile() calls of one predict per model, each layer's fastest time and the least time between steps (a shared machine: the runs nobody preempted); roof ${roof.result().gflops.toFixed(1)} GFLOP/s (best sample); load average ${fmt(load0)} at start, ${fmt(load1)} at end; ${new Date().toISOString()}.\n`);
   console.log(profileMarkdown(out));
   if (o.json) {
     const { writeFileSync } = await import('node:fs');

@@ -10,6 +10,7 @@ import { modelDefs, ourModelFactory, prepareModel } from './models.js';
 import { Roof } from './roof.js';
 import * as sc from './sepconv.js';
 import { stats } from './timing.js';
+import { writeSection } from './results-sections.js';
 
 export const PROFILE_HELP = `node bench/run.mjs profile [flags]
 
@@ -24,6 +25,7 @@ export const PROFILE_HELP = `node bench/run.mjs profile [flags]
                    B0's swish costs, family by family); repeatable
   --wasm FILE      run this .wasm build instead of packages/sepconv/wasm's (a before/after profile)
   --json FILE      also write the numbers as JSON
+  --results-md     also write the table into bench/RESULTS.md (its "profile" section; a full bench run keeps it)
 `;
 
 /** A lowered step as the profile sees it (Model.lower()'s steps; only the fields used here). */
@@ -259,7 +261,7 @@ export function swapActivations(cfg: any, swaps: [string, string][]): any {
 }
 
 function parseProfile(argv: string[]) {
-  const o = { models: ['mobilenet_v1', 'mobilenet_v2', 'efficientnet_b0', 'xception', 'resnet50'], calls: 21, warmupMs: 1500, build: 'simd128' as OurBuild, json: undefined as string | undefined, wasm: undefined as string | undefined, swaps: [] as [string, string][], help: false };
+  const o = { models: ['mobilenet_v1', 'mobilenet_v2', 'efficientnet_b0', 'xception', 'resnet50'], calls: 21, warmupMs: 1500, build: 'simd128' as OurBuild, json: undefined as string | undefined, wasm: undefined as string | undefined, swaps: [] as [string, string][], resultsMd: false, help: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = () => {
@@ -273,6 +275,7 @@ function parseProfile(argv: string[]) {
     else if (a === '--warmup-ms') o.warmupMs = Number(value());
     else if (a === '--json') o.json = value();
     else if (a === '--wasm') o.wasm = value();
+    else if (a === '--results-md') o.resultsMd = true;
     else if (a === '--act-swap') {
       const [from, to] = value().split('=');
       if (!from || !to) throw new Error('profile: --act-swap takes FROM=TO, e.g. swish=relu6');
@@ -336,9 +339,25 @@ export async function profileMain(argv: string[]): Promise<number> {
   }
   const load1 = os.loadavg();
   const fmt = (l: number[]) => l.map((v) => v.toFixed(2)).join(' ');
-  console.log(`Command: node bench/run.mjs profile ${argv.join(' ')}`.trim());
-  console.log(`Build ${o.build}${o.wasm ? ` (${o.wasm})` : ''}${o.swaps.length ? `; activations swapped: ${o.swaps.map(([a, b]) => `${a} -> ${b}`).join(', ')}` : ''}; ${o.calls} profile() calls of one predict per model, each layer's fastest time and the least time between steps (a shared machine: the runs nobody preempted); roof ${roof.result().gflops.toFixed(1)} GFLOP/s (best sample); load average ${fmt(load0)} at start, ${fmt(load1)} at end; ${new Date().toISOString()}.\n`);
-  console.log(profileMarkdown(out));
+  const lines: string[] = [];
+  const say = (l: string) => {
+    lines.push(l);
+    console.log(l);
+  };
+  say(`Command: \`${`node bench/run.mjs profile ${argv.join(' ')}`.trim()}\``);
+  say(`Build ${o.build}${o.wasm ? ` (${o.wasm})` : ''}${o.swaps.length ? `; activations swapped: ${o.swaps.map(([a, b]) => `${a} -> ${b}`).join(', ')}` : ''}; ${o.calls} profile() calls of one predict per model, each layer's fastest time and the least time between steps (a shared machine: the runs nobody preempted); roof ${roof.result().gflops.toFixed(1)} GFLOP/s (best sample); load average ${fmt(load0)} at start, ${fmt(load1)} at end; ${new Date().toISOString()}.\n`);
+  say(profileMarkdown(out));
+  if (o.resultsMd) {
+    const host = `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, Node ${process.version}`;
+    const head = [
+      '## Where the time goes: per-op-family profile (issue 24)',
+      '',
+      `Each cell: share of the model's profiled time · GFLOP/s · % of the roof. Made by \`Model.profile()\` (a timer around every step of the fused plan) on ${host}; the steps are grouped by op family from \`Model.lower()\`. "pw→dw (fused)" is the pointwise conv and the depthwise conv that reads it run as one ring kernel (expand → depthwise in MobileNetV2 / B0, pointwise → next block's depthwise in MobileNetV1 / Xception): its time and MACs are both convs'. Families with no MACs show their ms. Sigmoid / swish passes run inside their conv's step and count there (at 0 FLOPs).`,
+      '',
+    ];
+    const f = writeSection('profile', [...head, ...lines].join('\n'));
+    console.error(`profile: wrote the "profile" section of ${f}`);
+  }
   if (o.json) {
     const { writeFileSync } = await import('node:fs');
     writeFileSync(o.json, JSON.stringify({ date: new Date().toISOString(), build: o.build, loadavg: [load0, load1], roof: roof.result(), models: out }, null, 1));

@@ -14,6 +14,7 @@ import { hashSeed, rng } from './rng.js';
 import { Roof } from './roof.js';
 import * as sc from './sepconv.js';
 import { interleave, type Contender } from './timing.js';
+import { writeSection } from './results-sections.js';
 
 export const REAL_MODELS_HELP = `node bench/run.mjs real-models [flags]
 
@@ -29,6 +30,7 @@ export const REAL_MODELS_HELP = `node bench/run.mjs real-models [flags]
   --slow-budget S  seconds TF.js CPU may spend per model (default 10)
   --size N         spatial size for open (-1) input dims (default 256)
   --json FILE      also write the numbers as JSON
+  --results-md     also write the table into bench/RESULTS.md (its "real-models" section; a full bench run keeps it)
 `;
 
 /** The conv-dominated rule of issue 25's target: conv kernels take at least this share of sepconv's time. */
@@ -79,7 +81,7 @@ interface RealRow {
 }
 
 function parseReal(argv: string[]) {
-  const o = { dir: join(cacheDir(), 'human-3.3.6', 'models'), only: [] as string[], runs: 20, warmupMs: 500, calls: 9, slowBudget: 10, size: 256, json: undefined as string | undefined, help: false };
+  const o = { dir: join(cacheDir(), 'human-3.3.6', 'models'), only: [] as string[], runs: 20, warmupMs: 500, calls: 9, slowBudget: 10, size: 256, json: undefined as string | undefined, resultsMd: false, help: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = () => {
@@ -96,6 +98,7 @@ function parseReal(argv: string[]) {
     else if (a === '--slow-budget') o.slowBudget = Number(value());
     else if (a === '--size') o.size = Number(value());
     else if (a === '--json') o.json = value();
+    else if (a === '--results-md') o.resultsMd = true;
     else throw new Error(`real-models: unknown argument ${a} (see --help)`);
   }
   for (const [k, v] of [['--runs', o.runs], ['--calls', o.calls], ['--size', o.size]] as const) if (!Number.isInteger(v) || v < 1) throw new Error(`real-models: ${k} must be a positive integer`);
@@ -250,9 +253,24 @@ export async function realModelsMain(argv: string[]): Promise<number> {
     roof.sample(10);
   }
   const load1 = os.loadavg();
-  console.log(`Command: node bench/run.mjs real-models ${argv.join(' ')}`.trim());
-  console.log(`${new Date().toISOString()}; load average ${load0.map((v) => v.toFixed(2)).join(' ')} at start, ${load1.map((v) => v.toFixed(2)).join(' ')} at end; corpus ${o.dir}.\n`);
-  console.log(realModelsMarkdown(rows));
+  const tfv = e.info.get('tfjs-wasm')?.version ?? 'n/a';
+  const text = [
+    `Command: \`${`node bench/run.mjs real-models ${argv.join(' ')}`.trim()}\``,
+    `${new Date().toISOString()}; ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, Node ${process.version}; load average ${load0.map((v) => v.toFixed(2)).join(' ')} at start, ${load1.map((v) => v.toFixed(2)).join(' ')} at end; roof ${roof.result().gflops.toFixed(1)} GFLOP/s (best sample); TF.js-wasm ${tfv}; corpus ${o.dir.replace(os.homedir(), '~')}.`,
+    '',
+    realModelsMarkdown(rows),
+  ].join('\n');
+  console.log(text);
+  if (o.resultsMd) {
+    const head = [
+      '## Real models: the @vladmandic/human@3.3.6 corpus (issue 25)',
+      '',
+      `Trained TF.js graph models as they ship, every one sepconv loads (the list is the corpus folder: a model joins the table when sepconv loads it). sepconv simd128 (\`loadModel\`), TF.js-wasm (XNNPACK, 1 thread) and TF.js CPU (tfjs-converter \`loadGraphModel\` on the same model.json), one process, interleaved rounds (${o.runs} timed; TF.js CPU stops after ${o.slowBudget} s), seeded inputs at the signature's shape (open sizes at ${o.size}); every output checked against TF.js-wasm's. "Conv kernels" is the share of sepconv's \`Model.profile()\` time in conv / depthwise / pointwise / fused pw→dw steps (bench/src/profile.ts families). Ratios: their median / ours (> 1: sepconv faster), (min) from each engine's fastest run.`,
+      '',
+    ];
+    const f = writeSection('real-models', [...head, text].join('\n'));
+    console.error(`real-models: wrote the "real-models" section of ${f}`);
+  }
   if (o.json) {
     const { writeFileSync } = await import('node:fs');
     writeFileSync(o.json, JSON.stringify({ date: new Date().toISOString(), loadavg: [load0, load1], roof: roof.result(), rows }, (_k, v) => (v === Infinity ? 'Infinity' : v), 1));

@@ -50,10 +50,13 @@ const optionalSources = {
 const cache = join(here, '.cache');
 mkdirSync(cache, { recursive: true });
 const outfile = join(cache, `bench-${process.pid}.mjs`);
-// `node bench/run.mjs ab A.wasm B.wasm case...` runs the A/B tool (bench/src/ab.ts) instead of the bench.
-const ab = process.argv[2] === 'ab';
+// `node bench/run.mjs ab A.wasm B.wasm case...` runs the A/B tool (bench/src/ab.ts) instead of the bench;
+// `profile` the per-op-family model profile (bench/src/profile.ts); `real-models` the real-models table
+// (bench/src/real-models.ts).
+const tools = { ab: ['src/ab.ts', 'abMain'], profile: ['src/profile.ts', 'profileMain'], 'real-models': ['src/real-models.ts', 'realModelsMain'] };
+const tool = tools[process.argv[2]];
 await build({
-  entryPoints: [join(here, ab ? 'src/ab.ts' : 'src/main.ts')],
+  entryPoints: [join(here, tool ? tool[0] : 'src/main.ts')],
   outfile,
   bundle: true,
   platform: 'node',
@@ -74,7 +77,7 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 }
 try {
   const mod = await import(pathToFileURL(outfile).href);
-  process.exitCode = ab ? await mod.abMain(process.argv.slice(3)) : await mod.main(process.argv.slice(2));
+  process.exitCode = tool ? await mod[tool[1]](process.argv.slice(3)) : await mod.main(process.argv.slice(2));
 } finally {
   rmSync(outfile, { force: true });
 }

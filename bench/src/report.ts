@@ -1,5 +1,6 @@
 // JSON + Markdown + SVG charts; bench/RESULTS.md for full runs.
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { currentKeptSections } from './results-sections.js';
 import { join, relative } from 'node:path';
 import type { BenchArgs } from './args.js';
 import { latencySpec, renderSvg, rooflineSpec, seedSpec } from './charts.js';
@@ -411,7 +412,9 @@ export async function writeReport(r: BenchResults, args: BenchArgs): Promise<str
       '- Same weights everywhere: seeded weights for every `<layer>/<weight>` of the zoo\'s Keras configs; sepconv builds the model with `modelFromKerasConfig`, TF.js with tfjs-layers from the same config (test/engines/tfjs-layers.ts), and that exact tfjs-layers model, saved as a layers model and converted by the pinned `tensorflowjs_converter` (scripts/python-fixtures.sh, cached in ~/.cache/sepconv), is TF.js\'s graph model; ORT from an NCHW ONNX graph that bench/src/onnx/keras.ts builds from the same config and weights. Every engine\'s output is compared with TF.js-wasm\'s before timing (the `check` columns).\n' +
       '- The roof is the best rate of a hand-assembled wasm kernel (bench/src/roof.ts) doing independent `f32x4.mul` + `f32x4.add` chains, sampled at the start, between cases and at the end. GFLOP/s = 2 x MACs / median time; MACs counted as in the package (conv and dense only).\n' +
       '- Cold start runs each engine in a fresh process (bench/coldstart-child.mjs), median of 3. Shipped bytes bundle a tiny classify() app per engine with esbuild (minified, tree-shaken) plus the .wasm it fetches.\n\n';
-    writeFileSync(join(ROOT, 'bench/RESULTS.md'), head + withDir);
+    // Sections other tools wrote (run.mjs profile / real-models --results-md) stay, after this run's.
+    const kept = currentKeptSections();
+    writeFileSync(join(ROOT, 'bench/RESULTS.md'), head + withDir + (kept ? `\n\n${kept}\n` : ''));
     files.push(join(ROOT, 'bench/RESULTS.md'));
   }
   return files;

@@ -146,6 +146,9 @@ pub fn depthwise_with<V: MathLanes>(g: &ConvGeometry, w: &PackedDepthwise, input
     }
     if !act.is_fusable() {
         // Sigmoid / swish: the vectorised pass (polynomial exp), not fused into the row kernels' stores.
+        // Not row by row either: swish over each output row right after the row kernel wrote it (in L1) instead
+        // of this pass, interleaved A/B on a shared Zen 5 host (load 12-15, 2026-12-07): time x1.02-1.07 on
+        // 56x56x144 s1, 112x112x96 s2, 28x28x240 5x5, 56x56x144 5x5 s2; x0.97-1.01 on 112x112x32, 14x14x480.
         crate::elementwise::activation_in_place_with::<V>(output, act);
     }
 }
@@ -673,5 +676,9 @@ pub const KERNELS: &[KernelDescriptor] = &[
     // 3x3 stride 1 when C % 512 == 0, same A/B: against the 1x2 tile (C % 512) 14x14x512 x0.92 (x0.81 after a flush),
     // 28x28x512 x0.86, 56x56x512 x0.77; against 4x2 (C % 1024) 14x14x1024 x0.69, 28x28x1024 x0.78, 7x7x1024 x0.98.
     // At other C it loses to 1x4: x1.03-1.20 (112x112x32, 56x56x128/144, 14x14x384/576, 7x7x960); C % 256 mixed (x0.92-1.11).
+    // 3x3 stride 2 as 2 pixels x 2 vectors instead (shares one input column per row; 11 vectors live), interleaved
+    // A/B on a shared Zen 5 host (load 12-17, 2026-12-07): with the touch-ahead x1.08-1.32 time (112x112x64 worst);
+    // without it x1.13-1.19 at 112x112x64/96, x0.97-1.03 at 56x56x144..14x14x576. Dropping the touches at
+    // 5x5 stride 2 as well: x0.97-0.99 (56x56x144, 14x14x672), within the noise of that host, not kept.
     KernelDescriptor { name: "dwconv_3x3_8c1w", op: "dwconv", tile: (1, 8), summary: "3x3 stride 2, and stride 1 when C % 512 == 0: 1 output pixel x 2 vectors, pixels in row order" },
 ];

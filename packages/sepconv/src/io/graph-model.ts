@@ -18,7 +18,7 @@ export { GRAPH_OP_REGISTRY, type GraphOpInfo } from './graph-ops/registry.js';
 export const DEFAULT_MAX_GENERATED_ELEMENTS = 2 ** 24;
 
 /** Ops the graph importer maps (Const/Placeholder/Identity included), from the op registry. */
-export const SUPPORTED_GRAPH_OPS: readonly string[] = GRAPH_OP_REGISTRY.map((o) => o.name);
+export const SUPPORTED_GRAPH_OPS: readonly string[] = /* @__PURE__ */ GRAPH_OP_REGISTRY.map((o) => o.name);
 
 
 

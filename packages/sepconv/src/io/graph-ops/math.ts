@@ -4,6 +4,7 @@
 import { formatJson } from '../../errors.js';
 import { attrF, type GraphNode } from './attrs.js';
 import { dataInputs, type Const, type GraphContext, type OpDef, type OpTable, type Sym, type Value } from './context.js';
+import { emitHost } from './host-emit.js';
 import type { FlatLayer } from '../keras-config.js';
 
 /** Activation ops and the layer activation each becomes (folded into the op before it where it can). */
@@ -181,7 +182,7 @@ function binaryWithConst(c: GraphContext, n: GraphNode, a: Value, b: Value): Val
 }
 
 /** Hook for ops a layer cannot express (set by the post-processing family): runs them on the host. */
-export const hostFallback: { run?: (c: GraphContext, n: GraphNode) => Value } = {};
+const hostFallback: { run?: (c: GraphContext, n: GraphNode) => Value } = { run: emitHost };
 
 /** A host value with a leading 1 (a batch of one) read as a layer tensor, for ops the layers do in wasm; else undefined. */
 function asLayer(c: GraphContext, n: GraphNode, v: Value): Value | undefined {
@@ -257,7 +258,11 @@ const bin = (doc: string, op: string): OpDef => ({ doc, run: binary, fold: foldB
 const act = (doc: string, op: string): OpDef => ({ doc, run: activation, ...(constUnary[op] ? { fold: foldUnary(op) } : {}) });
 
 /** The elementwise-math family. */
-export const MATH_OPS: OpTable = {
+export const MATH_OPS: OpTable = /* @__PURE__ */ mathOps();
+
+// Built by a (pure) call so that bundles of apps that never import a graph model drop the table.
+function mathOps(): OpTable {
+  return {
   BiasAdd: bin('per-channel bias, folded into the conv before it', 'BiasAdd'),
   Add: bin('sum; with a constant folded into the conv before it, of two tensors broadcast', 'Add'),
   AddV2: bin('as Add', 'AddV2'),
@@ -282,4 +287,5 @@ export const MATH_OPS: OpTable = {
   Rsqrt: { doc: '1 / sqrt(x)', fold: foldUnary('Rsqrt') },
   Sqrt: { doc: 'square root', fold: foldUnary('Sqrt') },
   Square: { doc: 'x * x', fold: foldUnary('Square') },
-};
+  };
+}

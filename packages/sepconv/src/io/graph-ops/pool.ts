@@ -3,6 +3,7 @@ import { formatJson } from '../../errors.js';
 import { convOut, type Dim } from '../keras-config.js';
 import { attrB, type GraphNode } from './attrs.js';
 import type { GraphContext, OpTable, Value } from './context.js';
+import { emitHost } from './host-emit.js';
 
 function pool(c: GraphContext, n: GraphNode): Value {
   c.checkNHWC(n);
@@ -18,7 +19,7 @@ function pool(c: GraphContext, n: GraphNode): Value {
 }
 
 /** Hook for reductions a layer cannot express (set by the post-processing family). */
-export const reduceFallback: { run?: (c: GraphContext, n: GraphNode) => Value } = {};
+const reduceFallback: { run?: (c: GraphContext, n: GraphNode) => Value } = { run: emitHost };
 
 function mean(c: GraphContext, n: GraphNode): Value {
   const v = c.get(n, 0);

@@ -27,14 +27,19 @@ const FAMILIES: [string, OpTable][] = [
   ['postprocess', POSTPROCESS_OPS],
 ];
 
-const table = new Map<string, OpDef & GraphOpInfo>();
-for (const [family, ops] of FAMILIES) {
-  for (const [name, def] of Object.entries(ops)) {
-    // An op a family maps to layers keeps that family; the post-processing one fills in what it lacks
-    // (running on the host what the layers cannot express, folding constants of any rank).
-    const had = table.get(name);
-    table.set(name, had ? { ...had, run: had.run ?? def.run, fold: had.fold ?? def.fold } : { ...def, name, family });
+const table = /* @__PURE__ */ buildTable();
+
+function buildTable(): Map<string, OpDef & GraphOpInfo> {
+  const t = new Map<string, OpDef & GraphOpInfo>();
+  for (const [family, ops] of FAMILIES) {
+    for (const [name, def] of Object.entries(ops)) {
+      // An op a family maps to layers keeps that family; the post-processing one fills in what it lacks
+      // (running on the host what the layers cannot express, folding constants of any rank).
+      const had = t.get(name);
+      t.set(name, had ? { ...had, run: had.run ?? def.run, fold: had.fold ?? def.fold } : { ...def, name, family });
+    }
   }
+  return t;
 }
 
 /** The definition of `op`, or undefined when sepconv does not import it. */
@@ -43,4 +48,4 @@ export function graphOp(op: string): (OpDef & GraphOpInfo) | undefined {
 }
 
 /** Every supported op with its family and description, in family order. */
-export const GRAPH_OP_REGISTRY: readonly GraphOpInfo[] = [...table.values()].map(({ name, family, doc }) => ({ name, family, doc }));
+export const GRAPH_OP_REGISTRY: readonly GraphOpInfo[] = /* @__PURE__ */ [...table.values()].map(({ name, family, doc }) => ({ name, family, doc }));

@@ -7,9 +7,10 @@ import { elementCount, isDim, MAX_DIM, MAX_ELEMENTS } from '../../tensor/limits.
 import { channelConcatShape, isOpen, plusDim, prod, type Dim } from '../keras-config.js';
 import { attrI, attrInts, type GraphNode } from './attrs.js';
 import { dataInputs, type Const, type GraphContext, type OpTable, type Sym, type Value } from './context.js';
+import { emitHost, foldHost } from './host-emit.js';
 
 /** Hook for shape ops a layer cannot express (set by the post-processing family): runs them on the host. */
-export const shapeFallback: { run?: (c: GraphContext, n: GraphNode) => Value; fold?: (c: GraphContext, n: GraphNode, ins: Const[]) => Const } = {};
+const shapeFallback: { run?: (c: GraphContext, n: GraphNode) => Value; fold?: (c: GraphContext, n: GraphNode, ins: Const[]) => Const } = { run: emitHost, fold: foldHost };
 const host = (c: GraphContext, n: GraphNode, msg: string): Value => (shapeFallback.run ? shapeFallback.run(c, n) : c.fail(n, msg));
 
 function constNode(c: GraphContext, n: GraphNode): Value {

@@ -10,7 +10,11 @@ import { broadcastTo, concat, expandDims, fill, identity, pack, range, reshape, 
 export { HostOpError, type HostArg, type HostArray, type HostAttrs, type HostDType, type HostOut, type PreparedHostOp, type HostOpDef } from './core.js';
 
 /** Every host op by TF op name. */
-export const HOST_OPS: Record<string, HostOpDef> = {
+export const HOST_OPS: Record<string, HostOpDef> = /* @__PURE__ */ hostOps();
+
+// Built by a (pure) call so that bundles of apps that never import a graph model drop the table.
+function hostOps(): Record<string, HostOpDef> {
+  return {
   ...Object.fromEntries(Object.keys(BINARY).map((op) => [op, binaryOp(op)])),
   ...Object.fromEntries(Object.keys(UNARY).map((op) => [op, unaryOp(op)])),
   ...Object.fromEntries(['Sum', 'Mean', 'Prod', 'Max', 'Min', 'All', 'Any'].map((op) => [op, reduceOp(op)])),
@@ -44,4 +48,5 @@ export const HOST_OPS: Record<string, HostOpDef> = {
   Identity: identity,
   ResizeBilinear: resizeOp(true),
   ResizeNearestNeighbor: resizeOp(false),
-};
+  };
+}

@@ -52,7 +52,7 @@ describe('PReLU in wasm', () => {
         const d = firstDiff(got, want);
         expect(d, d < 0 ? '' : `element ${d} (channel ${d % c}): got ${got[d]}, want ${want[d]}`).toBe(-1);
         expect(p.some((v) => v < 0)).toBe(true);
-        const tfOut = tf.tidy(() => tf.prelu(tf.tensor4d(p, [n, h, w, c]), tf.tensor(alpha, shared ? [c] : [h, w, c])).dataSync() as Float32Array);
+        const tfOut = tf.tidy(() => tf.prelu(tf.tensor(p, [n, h, w, c]), tf.tensor(alpha, shared ? [c] : [h, w, c])).dataSync() as Float32Array);
         expect(firstDiff(got, tfOut)).toBe(-1);
         for (const m of [withPrelu, plain] as Model[]) m.dispose();
       });

@@ -18,6 +18,7 @@ pub mod lanes;
 pub mod pack;
 pub mod pad;
 pub mod pool;
+pub mod prelu;
 pub mod reduce;
 pub mod reference;
 pub mod resize;

@@ -16,6 +16,7 @@ mod elementwise;
 mod gemm;
 mod general;
 mod pool;
+mod prelu;
 mod resize;
 mod spatial;
 

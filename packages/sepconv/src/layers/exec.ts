@@ -17,6 +17,7 @@ import { softmax as softmaxOp } from '../ops/softmax.js';
 import { PackedSpatialWeights, runSpatial } from '../ops/spatial.js';
 import { expandDepthwiseFits, expandDepthwiseRing, runExpandDepthwise } from '../ops/expand-depthwise.js';
 import { convGeometry, type ConvGeometry } from '../ops/geometry.js';
+import { checkCurrent, runtime } from '../runtime/state.js';
 import { rawView, type Tensor } from '../tensor/tensor.js';
 import { isKernelActivation } from './activations.js';
 import { activationJS, binaryJS, concatJS, leakyJS, poolJS } from './fallback.js';
@@ -365,6 +366,41 @@ class WasmWeights<T extends { dispose(): void }> implements CachedWeights {
   }
 }
 
+declare module '../runtime/state.js' {
+  interface KernelExports {
+    prelu_run(input: number, output: number, len: number, slope: number, slopeLen: number, threshold: number, maxValue: number): void;
+  }
+}
+
+/** A LeakyReLU / PReLU / ReLU slope copied into wasm memory once per model. */
+class WasmSlope implements CachedWeights {
+  readonly rt = runtime();
+  readonly len: number;
+  readonly bytes: number;
+  #ptr: number;
+  constructor(slope: Float32Array) {
+    this.len = slope.length;
+    this.bytes = slope.length * 4;
+    this.#ptr = this.rt.upload(slope);
+  }
+  /** The slope's address; DisposedTensorError once its runtime was replaced. */
+  get ptr(): number {
+    checkCurrent(this.rt, 'PReLU slope');
+    return this.#ptr;
+  }
+  dispose(): void {
+    if (this.#ptr) this.rt.free(this.#ptr, this.len);
+    this.#ptr = 0;
+  }
+}
+
+/** y = x >= threshold ? min(x, maxValue) : slope[i % slope.len] * (x - threshold) in wasm; `out` may be `x`. */
+function runPrelu(x: Tensor, out: Tensor, w: WasmSlope, threshold: number, maxValue: number, op: string): void {
+  if (out.size !== x.size) throw new ShapeError(op, `an output of ${x.size} values`, `${out.size}`);
+  const [xp, yp, sp] = [x.ptr(op), out.ptr(op), w.ptr];
+  w.rt.call(op, (k) => k.prelu_run(xp, yp, x.size, sp, w.len, threshold, maxValue));
+}
+
 function packDepthwise(filter: Float32Array, shape: number[], bias: Float32Array | undefined, op: string): WasmWeights<PackedDepthwiseWeights> {
   return new WasmWeights(PackedDepthwiseWeights.pack(filter, shape, bias, op), (filter.length + (bias?.length ?? 0)) * 4);
 }
@@ -558,7 +594,11 @@ export function prepareRunner(s: Step, shapes: number[][], n: number, cache: Wei
     case 'leaky': {
       const slope = s.slope();
       const { threshold, maxValue } = s;
-      return (ins, out) => leakyJS(rawView(ins[0]!, s.layer), rawView(out, s.layer), slope, threshold, maxValue);
+      const size = inS.reduce((a, b) => a * b, 1);
+      // The kernel takes whole repeats of the slope (one value, one per channel, one per sample element).
+      if (slope.length === 0 || size % slope.length !== 0) return (ins, out) => leakyJS(rawView(ins[0]!, s.layer), rawView(out, s.layer), slope, threshold, maxValue);
+      const w = cache.get(`prelu:${s.layer}:${slope.length}`, () => new WasmSlope(slope));
+      return (ins, out) => runPrelu(ins[0]!, out, w, threshold, maxValue, s.layer);
     }
     case 'concat': {
       const widths = s.inputs.map((v) => shapes[v]![shapes[v]!.length - 1]!);

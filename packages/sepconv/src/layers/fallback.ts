@@ -1,6 +1,8 @@
 // Plain-JS kernels over views of wasm memory, for the few step shapes the wasm ops do not take:
 // broadcast add / mul, pools whose pads are as wide as the window, softmax on a non-final step,
-// Keras ReLU / LeakyReLU / PReLU in their general forms, channel concatenation.
+// channel concatenation; and leakyJS, Keras ReLU / LeakyReLU / PReLU's definition, which the wasm prelu
+// kernel (crates/kernels/src/prelu.rs) reproduces bit for bit: it runs only where the data is not whole
+// repeats of the slope.
 // They allocate nothing in wasm; each takes fresh views right before computing (no wasm call happens
 // in between, so memory cannot grow under them).
 import { applyActivation } from '../ops/activation.js';

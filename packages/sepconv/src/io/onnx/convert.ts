@@ -150,6 +150,11 @@ export async function convertOnnx(model: any, opts: { inputShape?: readonly numb
   }
   const { graph, weights } = convertGraphModel(low.nodes, low.consts, { outputs: tfOuts, name: String(g.name || 'onnx_model') });
   graph.outputNames = outs.map((o) => String(o.name));
+  // Post-processing (host) ops see the whole batch and run one sample per call: a model fixed to a larger batch cannot run.
+  const host = graph.layers.find((l) => l.className === 'HostOp');
+  if (host && dims[0] !== null && dims[0] !== undefined && dims[0] !== 1) {
+    throw new ModelFormatError(`${what}: input '${inp.name}' has a fixed batch of ${dims[0]}, but '${host.name}' is a post-processing op, which runs one sample per call (batch 1 or open)`);
+  }
   return { graph, weights, inputShape: dims, outputRank: ranks[0]!, outputRanks: ranks, opset };
 }
 

@@ -10,13 +10,14 @@ import { isIntType, Lowering, OnnxNodeError, type Const, type Dim, type OnnxNode
 import { BatchNormalization, Conv, Gemm, MatMul, type Handler } from './conv.js';
 import { ELEMENTWISE_OPS } from './elementwise.js';
 import { POOL_OPS } from './pool.js';
+import { POSTPROCESS_OPS } from './postprocess.js';
 import { decodeTensor, int, MAX_DIM, type ExternalReader } from './proto.js';
 import { IMAGE_OPS } from './image.js';
 import { LAYOUT_OPS } from './layout.js';
 import { FOLD, SHAPE_OPS } from './shape.js';
 
 // Built by (pure) calls so that bundles of apps that never import ONNX drop the tables.
-const HANDLERS: Record<string, Handler> = /* @__PURE__ */ Object.assign({ Conv, BatchNormalization, Gemm, MatMul }, ACTIVATION_OPS, ELEMENTWISE_OPS, POOL_OPS, SHAPE_OPS, IMAGE_OPS, LAYOUT_OPS);
+const HANDLERS: Record<string, Handler> = /* @__PURE__ */ Object.assign({ Conv, BatchNormalization, Gemm, MatMul }, ACTIVATION_OPS, ELEMENTWISE_OPS, POOL_OPS, SHAPE_OPS, IMAGE_OPS, LAYOUT_OPS, POSTPROCESS_OPS);
 
 /** Ops only folded on constants (shape subgraphs), never run on tensors. */
 const CONST_ONLY = ['Gather', 'Slice', 'Cast', 'Sqrt', 'Reciprocal', 'Neg', 'ConstantOfShape', 'Floor', 'Ceil', 'QuantizeLinear', 'DequantizeLinear'];
@@ -149,6 +150,11 @@ export async function convertOnnx(model: any, opts: { inputShape?: readonly numb
   }
   const { graph, weights } = convertGraphModel(low.nodes, low.consts, { outputs: tfOuts, name: String(g.name || 'onnx_model') });
   graph.outputNames = outs.map((o) => String(o.name));
+  // Post-processing (host) ops see the whole batch and run one sample per call: a model fixed to a larger batch cannot run.
+  const host = graph.layers.find((l) => l.className === 'HostOp');
+  if (host && dims[0] !== null && dims[0] !== undefined && dims[0] !== 1) {
+    throw new ModelFormatError(`${what}: input '${inp.name}' has a fixed batch of ${dims[0]}, but '${host.name}' is a post-processing op, which runs one sample per call (batch 1 or open)`);
+  }
   return { graph, weights, inputShape: dims, outputRank: ranks[0]!, outputRanks: ranks, opset };
 }
 

@@ -1,0 +1,80 @@
+// The shared control block between the calling thread and the pool's workers (a SharedArrayBuffer of
+// its own, beside the wasm memory). One job at a time: the caller writes the export's id and
+// arguments, bumps GEN and wakes the workers; each runs its part, and the last one wakes the caller.
+
+/** Int32 slots of the control block. */
+export const GEN = 0; // job counter; workers Atomics.wait on it while idle
+export const PENDING = 1; // worker parts not yet done in the current job
+export const FN = 2; // index into PART_EXPORTS
+export const PARTS = 3; // parts of the job (the caller runs part 0)
+export const NARGS = 4;
+export const ERROR_FROM = 5; // 0, or 1 + the index of the first worker whose part failed
+export const STOP = 6; // 1: workers leave their loop
+export const ERROR_LEN = 7;
+/** Float64 arguments start at this byte offset; at most MAX_ARGS of them. */
+export const ARGS_BYTE = 64;
+export const MAX_ARGS = 32;
+/** The first worker error's text (UTF-16 code units) starts here. */
+export const ERROR_BYTE = ARGS_BYTE + MAX_ARGS * 8;
+export const ERROR_CHARS = 1024;
+export const CONTROL_BYTES = ERROR_BYTE + ERROR_CHARS * 2;
+
+/** The threaded builds' `*_part` exports, by id (the same list in the caller and the workers). */
+export const PART_EXPORTS = [
+  'gemm_run_part',
+  'depthwise_conv2d_part',
+  'conv2d_part',
+  'pool2d_part',
+  'expand_depthwise_part',
+  'add_run_part',
+  'mul_run_part',
+  'activation_run_part',
+] as const;
+
+/** The message that starts a worker. */
+export interface StartMessage {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  control: SharedArrayBuffer;
+  /** This worker's part number (1-based: the caller runs part 0). */
+  part: number;
+}
+
+/** A worker's answer to the start message. */
+export type ReadyMessage = { ok: true } | { ok: false; error: string };
+
+type PartFn = (...args: number[]) => void;
+
+/**
+ * A worker's loop: sleep in Atomics.wait until the job counter moves, run this worker's part of the
+ * job when the job has that many parts, count down, wake the caller when last. Returns on STOP.
+ */
+export function serve(control: SharedArrayBuffer, part: number, exports: Record<string, unknown>): void {
+  const ctl = new Int32Array(control);
+  const args = new Float64Array(control, ARGS_BYTE, MAX_ARGS);
+  const fns = PART_EXPORTS.map((name) => exports[name] as PartFn);
+  let seen = Atomics.load(ctl, GEN);
+  for (;;) {
+    Atomics.wait(ctl, GEN, seen);
+    const gen = Atomics.load(ctl, GEN);
+    if (Atomics.load(ctl, STOP)) return;
+    if (gen === seen) continue;
+    seen = gen;
+    const parts = Atomics.load(ctl, PARTS);
+    if (part >= parts) continue;
+    try {
+      const n = Atomics.load(ctl, NARGS);
+      const a: number[] = [];
+      for (let i = 0; i < n; i++) a.push(args[i]!);
+      fns[Atomics.load(ctl, FN)]!(...a, part, parts);
+    } catch (e) {
+      if (Atomics.compareExchange(ctl, ERROR_FROM, 0, part) === 0) {
+        const text = (typeof e === 'string' ? e : e instanceof Error ? e.message : String(e)).slice(0, ERROR_CHARS);
+        const out = new Uint16Array(control, ERROR_BYTE, ERROR_CHARS);
+        for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+        Atomics.store(ctl, ERROR_LEN, text.length);
+      }
+    }
+    if (Atomics.sub(ctl, PENDING, 1) === 1) Atomics.notify(ctl, PENDING);
+  }
+}

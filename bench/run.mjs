@@ -52,15 +52,18 @@ mkdirSync(cache, { recursive: true });
 const outfile = join(cache, `bench-${process.pid}.mjs`);
 // `node bench/run.mjs ab A.wasm B.wasm case...` runs the A/B tool (bench/src/ab.ts) instead of the bench.
 const ab = process.argv[2] === 'ab';
+// `node bench/run.mjs --threads` is the 1-vs-2-threads bench (bench/src/threads.ts): it runs the built
+// package (dist/ and its worker.js, which the thread pool loads), not the bundled sources.
+const threads = process.argv.includes('--threads');
 await build({
-  entryPoints: [join(here, ab ? 'src/ab.ts' : 'src/main.ts')],
+  entryPoints: [join(here, ab ? 'src/ab.ts' : threads ? 'src/threads.ts' : 'src/main.ts')],
   outfile,
   bundle: true,
   platform: 'node',
   format: 'esm',
   target: 'node20',
   packages: 'external',
-  plugins: [optionalSources],
+  plugins: threads ? [] : [optionalSources],
   logLevel: 'error',
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   define: { __BENCH_ROOT__: JSON.stringify(root) },
@@ -74,7 +77,7 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 }
 try {
   const mod = await import(pathToFileURL(outfile).href);
-  process.exitCode = ab ? await mod.abMain(process.argv.slice(3)) : await mod.main(process.argv.slice(2));
+  process.exitCode = ab ? await mod.abMain(process.argv.slice(3)) : threads ? await mod.threadsMain(process.argv.slice(2)) : await mod.main(process.argv.slice(2));
 } finally {
   rmSync(outfile, { force: true });
 }

@@ -36,6 +36,8 @@ export const ENGINES = ['sepconv-simd128', 'sepconv-relaxed', 'sepconv-scalar', 
 
 export const HELP = `node bench/run.mjs [flags]        (pnpm bench -- [flags])
        node bench/run.mjs ab A.wasm B.wasm case... [flags]   A/B of two wasm builds (see ab --help)
+       node bench/run.mjs --threads [--quick] [--runs N]     1 vs 2 threads (models, op families, the
+                                                             split threshold) on the built package
 
   --quick              a few seconds: tiny shapes, 1 warm-up + 3 runs, writes to --out (default a temp dir),
                        never touches bench/RESULTS.md; used by test/bench/*.test.ts (asserts no timing)

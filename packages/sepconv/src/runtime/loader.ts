@@ -1,6 +1,5 @@
 import { OptionError, WasmLoadError } from '../errors.js';
 import { createBindings } from './generated/bindings.js';
-import { createBindings as createThreadBindings } from './generated/bindings-threads.js';
 import { AUTO_THREADS_CAP, MAX_THREADS, ThreadPool, type ThreadHost } from './threads.js';
 import { Runtime, setRuntime, type BackendInfo, type BuildName, type KernelExports } from './state.js';
 import { hostHasRelaxedSimd, hostHasSimd } from './probes.js';
@@ -128,8 +127,8 @@ export async function toModule(source: WasmSource, name?: string): Promise<WebAs
 }
 
 /** Instantiates a module through a fresh copy of the wasm-bindgen glue (the threads glue for a threaded build). */
-export function instantiate(module: WebAssembly.Module, backend: BackendInfo, detect = false, threaded = false): Runtime {
-  const bindings = threaded ? createThreadBindings() : createBindings();
+export function instantiate(module: WebAssembly.Module, backend: BackendInfo, detect = false, glue: () => ReturnType<typeof createBindings> = createBindings): Runtime {
+  const bindings = glue();
   let raw: { memory: WebAssembly.Memory };
   try {
     raw = bindings.initSync({ module });
@@ -303,7 +302,7 @@ async function withThreads(host: HostDefaults, opts: InitOptions, rt: Runtime, e
   let module: WebAssembly.Module;
   try {
     module = await toModule(await host.source(build, true), `the ${build} threads build (${host.name})`);
-    threaded = instantiate(module, { ...rt.backend }, false, true);
+    threaded = instantiate(module, { ...rt.backend }, false, threadHost.createBindings);
   } catch (e) {
     return single(`the ${build} threads build could not be loaded (${e instanceof Error ? e.message : e})`, true);
   }

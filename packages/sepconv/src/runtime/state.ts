@@ -1,4 +1,4 @@
-import { DisposedTensorError, KernelError, NotInitializedError, ShapeError } from '../errors.js';
+import { DisposedTensorError, KernelError, NotInitializedError, OptionError, ShapeError } from '../errors.js';
 import type { ThreadPool } from './threads.js';
 import type { WasmMemory } from './wasm-types.js';
 
@@ -137,4 +137,44 @@ export function backend(): BackendInfo {
  */
 export function terminate(): void {
   current?.pool?.stop('terminate() was called');
+}
+
+/** Counts of `threadStats()`. */
+export interface ThreadStats {
+  /** Ops that ran split over the pool's threads. */
+  split: number;
+  /** Ops of a threaded runtime small enough to run on the calling thread alone. */
+  single: number;
+}
+
+/** How the current runtime's ops ran since `init()` (all 0 without a thread pool); for tests and tuning. */
+export function threadStats(): ThreadStats {
+  const c = runtime('threadStats()').pool?.counts;
+  return { split: c?.split ?? 0, single: c?.single ?? 0 };
+}
+
+/** Options of `configureThreads()`. */
+export interface ThreadConfig {
+  /** Most threads one op may use from now on (1 up to the pool's size; the pool stays started). */
+  threads?: number;
+  /** Ops below this many multiply-adds (roughly) run on the calling thread alone. */
+  minWork?: number;
+}
+
+/**
+ * Changes how the current runtime's pool splits ops, without restarting it (no-op without a
+ * pool): e.g. `{ threads: 1 }` while the page needs its cores elsewhere, or an A/B of thread
+ * counts on the same model. Results stay bit-identical whatever the setting.
+ */
+export function configureThreads(config: ThreadConfig): void {
+  const pool = runtime('configureThreads()').pool;
+  if (!pool) return;
+  if (config.threads !== undefined) {
+    if (!(Number.isSafeInteger(config.threads) && config.threads >= 1)) throw new OptionError('configureThreads', 'threads', 'a positive integer', config.threads);
+    pool.limit = config.threads;
+  }
+  if (config.minWork !== undefined) {
+    if (!(config.minWork >= 0)) throw new OptionError('configureThreads', 'minWork', 'a number >= 0', config.minWork);
+    pool.minWork = config.minWork;
+  }
 }

@@ -53,6 +53,8 @@ export interface ThreadHost {
   cores(): number;
   /** Starts one worker running dist/worker.js. */
   spawn(): PoolWorker;
+  /** The threaded builds' wasm-bindgen glue factory (only the entries with threads import it). */
+  createBindings(): any;
   /** True when the calling thread may block in Atomics.wait (Node, workers); browsers' main thread spins. */
   canBlock: boolean;
 }
@@ -87,6 +89,8 @@ export class ThreadPool {
   /** Ops that ran split, and ops that ran on the calling thread alone (tests check the split happens). */
   readonly counts = { split: 0, single: 0 };
   minWork = MIN_PARALLEL_WORK;
+  /** Most threads one op is split over (`configureThreads({ threads })`); at most the pool's size. */
+  limit = Infinity;
 
   private constructor(
     private readonly workers: PoolWorker[],
@@ -214,7 +218,7 @@ export class ThreadPool {
           this.stop(why, true);
           throw new WorkerError(`${why}; the thread pool is stopped and sepconv continues on one thread`);
         }
-        const threads = this.threads;
+        const threads = Math.min(this.threads, this.limit);
         const w = work(args);
         if (threads < 2 || !(w >= this.minWork) || args.length > MAX_ARGS) {
           this.counts.single++;

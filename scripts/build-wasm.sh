@@ -91,7 +91,7 @@ for build in relaxed simd128; do
     wasm-pack --quiet build crates/wasm --release --target web --mode no-install --no-pack \
       --out-dir "$PWD/$staging" --out-name sepconv_wasm -- "${build_std[@]}" --features threads 2> >(grep -v "unstable feature specified\|this feature is not stably supported\|^ *|\|^ *$" >&2) >/dev/null
   "$wasm_opt" "${keep_separate[@]}" -O3 "${added_constants[@]}" "${features[@]}" --enable-threads "$staging/sepconv_wasm_bg.wasm" -o "$staging/opt.wasm"
-  node scripts/fold-simd-load-offsets.mjs "$staging/opt.wasm" "$out_wasm/sepconv-$build-threads.wasm"
+  node scripts/fold-simd-load-offsets.mjs "$staging/opt.wasm" "$out_wasm/sepconv-$build-threads.wasm" --threads
 done
 if ! cmp -s target/wasm-pkg-simd128-threads/sepconv_wasm.js target/wasm-pkg-relaxed-threads/sepconv_wasm.js; then
   echo "wasm: the simd128-threads and relaxed-threads builds produced different wasm-bindgen glue" >&2

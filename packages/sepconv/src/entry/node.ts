@@ -35,7 +35,10 @@ const nodeThreads: ThreadHost = {
   createBindings: threadBindings,
   canBlock: true,
   spawn(): PoolWorker {
-    const w = new Worker(new URL('./worker.js', import.meta.url));
+    // The worker inherits Node's flags (e.g. --experimental-wasm-relaxed-simd, which the relaxed build
+    // needs on Node 20) except --input-type, which Node refuses for a worker loaded from a file.
+    const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+    const w = new Worker(new URL('./worker.js', import.meta.url), { execArgv });
     return {
       postMessage: (m) => w.postMessage(m),
       listen(ready, failed) {

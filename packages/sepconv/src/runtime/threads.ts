@@ -129,7 +129,10 @@ export class ThreadPool {
               },
               (why) => {
                 clearTimeout(timer);
-                if (started) pool.broken ??= `worker ${i + 1} ${why}`;
+                // After stop() the workers end on purpose; only an unplanned end breaks the pool.
+                if (started) {
+                  if (pool.stopped === undefined) pool.broken ??= `worker ${i + 1} ${why}`;
+                }
                 else reject(new WorkerError(`worker ${i + 1} failed to start: ${why}`));
               },
             );

@@ -82,7 +82,7 @@ export async function threadsMain(argv: string[]): Promise<number> {
     { name: 'EfficientNet-B0', make: () => sc.efficientnet('b0'), size: 224, target: 0.62 },
   ];
   for (const [k, m] of models.entries()) {
-    const size = Math.max(32, Math.round((m.size * res) / 8) * 8);
+    const size = quick ? Math.max(32, Math.round((m.size * res) / 8) * 8) : m.size;
     const model = quick ? (k === 0 ? sc.mobilenetV1({ alpha: 0.25, resolution: size }) : undefined) : m.make();
     if (!model) continue;
     seedModel(model, 10 * k);

@@ -1,7 +1,7 @@
 // Browser entry: `init()` fetches the .wasm that sits next to the package (bundlers emit it as an asset).
 import { initWith, type InitOptions } from '../runtime/loader.js';
 import type { BackendInfo, BuildName } from '../runtime/state.js';
-import type { PoolWorker, ThreadHost } from '../runtime/threads.js';
+import { attachThreads, type PoolWorker, type ThreadHost } from '../runtime/threads.js';
 import { createBindings as threadBindings } from '../runtime/generated/bindings-threads.js';
 
 export * from '../api.js';
@@ -44,6 +44,9 @@ const browserThreads: ThreadHost = {
   cores: () => g.navigator?.hardwareConcurrency ?? 1,
   // A page's main thread may not block in Atomics.wait (it spins while an op runs); a worker may.
   createBindings: threadBindings,
+  attach(c) {
+    return attachThreads(this, c);
+  },
   canBlock: g.document === undefined,
   spawn(): PoolWorker {
     const w = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'sepconv' });

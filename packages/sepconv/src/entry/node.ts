@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { WasmLoadError } from '../errors.js';
 import { initWith, type InitOptions } from '../runtime/loader.js';
 import type { BackendInfo, BuildName } from '../runtime/state.js';
-import type { PoolWorker, ThreadHost } from '../runtime/threads.js';
+import { attachThreads, type PoolWorker, type ThreadHost } from '../runtime/threads.js';
 import { createBindings as threadBindings } from '../runtime/generated/bindings-threads.js';
 
 export * from '../api.js';
@@ -33,6 +33,9 @@ const nodeThreads: ThreadHost = {
   unavailable: () => undefined,
   cores: () => (typeof availableParallelism === 'function' ? availableParallelism() : cpus().length),
   createBindings: threadBindings,
+  attach(c) {
+    return attachThreads(this, c);
+  },
   canBlock: true,
   spawn(): PoolWorker {
     // The worker inherits Node's flags (e.g. --experimental-wasm-relaxed-simd, which the relaxed build

@@ -1,6 +1,7 @@
 import { OptionError, WasmLoadError } from '../errors.js';
 import { createBindings } from './generated/bindings.js';
-import { AUTO_THREADS_CAP, MAX_THREADS, ThreadPool, type ThreadHost } from './threads.js';
+import { AUTO_THREADS_CAP, MAX_THREADS } from './pool-protocol.js';
+import type { ThreadHost } from './threads.js';
 import { Runtime, setRuntime, type BackendInfo, type BuildName, type KernelExports } from './state.js';
 import { hostHasRelaxedSimd, hostHasSimd } from './probes.js';
 import { selfTest } from './self-test.js';
@@ -275,7 +276,7 @@ async function withThreads(host: HostDefaults, opts: InitOptions, rt: Runtime, e
       setRuntime(rt);
       return rt.info();
     }
-    const backend = opts.threads === undefined ? rt.backend : { ...rt.backend, threads: 1, threadsReason: reason };
+    const backend = { ...rt.backend, threads: 1, threadsReason: reason };
     const one = new Runtime(rt.kernels, rt.memory, backend);
     setRuntime(one);
     if (warn && !warned.has(reason) && typeof console !== 'undefined') {
@@ -287,35 +288,14 @@ async function withThreads(host: HostDefaults, opts: InitOptions, rt: Runtime, e
   if (want <= 1) {
     return single(opts.threads === 'auto' ? `'auto': this device reports ${host.threads?.cores() ?? 1} core(s)` : 'one thread requested', false);
   }
-  const build = rt.backend.build;
-  const why = !host.threads
-    ? `${host.name} has no threads`
-    : (host.threads.unavailable() ??
-      (build === 'scalar'
-        ? 'the threaded builds need wasm SIMD (this runtime runs the scalar build)'
-        : explicit
-          ? 'init() was given explicit wasm sources; threads run only the package\'s own threaded builds'
-          : undefined));
-  if (why) return single(why, true);
-  const threadHost = host.threads!;
-  let threaded: Runtime;
-  let module: WebAssembly.Module;
-  try {
-    module = await toModule(await host.source(build, true), `the ${build} threads build (${host.name})`);
-    threaded = instantiate(module, { ...rt.backend }, false, threadHost.createBindings);
-  } catch (e) {
-    return single(`the ${build} threads build could not be loaded (${e instanceof Error ? e.message : e})`, true);
-  }
-  let pool: ThreadPool;
-  try {
-    pool = await ThreadPool.start(threadHost, want - 1, module, threaded.memory as WebAssembly.Memory);
-  } catch (e) {
-    single(`the thread pool failed to start (${e instanceof Error ? e.message : e})`, false);
-    throw e;
-  }
-  const reason = opts.threads === 'auto' ? `'auto': ${want} of ${threadHost.cores()} cores (at most ${AUTO_THREADS_CAP})` : `init({ threads: ${want} })`;
-  const backend = { ...rt.backend, threads: want, threadsReason: reason };
-  const run = new Runtime(pool.wrap(threaded.kernels), threaded.memory, backend, pool);
-  setRuntime(run);
-  return run.info();
+  if (!host.threads) return single(`${host.name} has no threads`, true);
+  return host.threads.attach({
+    rt,
+    want,
+    auto: opts.threads === 'auto',
+    explicit,
+    load: async () => toModule(await host.source(rt.backend.build, true), `the ${rt.backend.build} threads build (${host.name})`),
+    instantiate: (module, glue) => instantiate(module, { ...rt.backend }, false, glue),
+    single,
+  });
 }

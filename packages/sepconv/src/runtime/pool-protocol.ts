@@ -2,6 +2,11 @@
 // its own, beside the wasm memory). One job at a time: the caller writes the export's id and
 // arguments, bumps GEN and wakes the workers; each runs its part, and the last one wakes the caller.
 
+/** Most threads `threads: 'auto'` picks (beyond this, per-op barriers eat the gain on these op sizes). */
+export const AUTO_THREADS_CAP = 8;
+/** Most threads `threads: n` takes (the kernels' split limit, sepconv_kernels::split::MAX_PARTS). */
+export const MAX_THREADS = 64;
+
 /** Int32 slots of the control block. */
 export const GEN = 0; // job counter; workers Atomics.wait on it while idle
 export const PENDING = 1; // worker parts not yet done in the current job

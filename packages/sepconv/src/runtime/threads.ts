@@ -21,12 +21,10 @@ import {
   type ReadyMessage,
   type StartMessage,
 } from './pool-protocol.js';
-import type { KernelExports } from './state.js';
+import { AUTO_THREADS_CAP } from './pool-protocol.js';
+import { Runtime, setRuntime, type BackendInfo, type KernelExports } from './state.js';
 
-/** Most threads `threads: 'auto'` picks (beyond this, per-op barriers eat the gain on these op sizes). */
-export const AUTO_THREADS_CAP = 8;
-/** Most threads `threads: n` takes (the kernels' split limit). */
-export const MAX_THREADS = 64;
+export { AUTO_THREADS_CAP, MAX_THREADS } from './pool-protocol.js';
 
 /**
  * Work (multiply-adds, roughly) below which an op runs on the calling thread alone: one barrier
@@ -55,6 +53,8 @@ export interface ThreadHost {
   spawn(): PoolWorker;
   /** The threaded builds' wasm-bindgen glue factory (only the entries with threads import it). */
   createBindings(): any;
+  /** `attachThreads` with this host (the entries with threads pass it in, so the others bundle no pool code). */
+  attach(c: AttachContext): Promise<BackendInfo>;
   /** True when the calling thread may block in Atomics.wait (Node, workers); browsers' main thread spins. */
   canBlock: boolean;
 }
@@ -235,4 +235,56 @@ export class ThreadPool {
     }
     return wrapped as unknown as KernelExports;
   }
+}
+
+/** What `init()` hands a host's `attach`: the single-thread runtime it chose, and how to load the threaded one. */
+export interface AttachContext {
+  /** The chosen single-thread runtime (its build names the threaded variant to load). */
+  rt: Runtime;
+  /** Threads wanted (> 1). */
+  want: number;
+  auto: boolean;
+  /** init() was given explicit wasm sources. */
+  explicit: boolean;
+  /** Compiles the threaded variant of `rt`'s build. */
+  load(): Promise<WebAssembly.Module>;
+  instantiate(module: WebAssembly.Module, glue: () => any): Runtime;
+  /** Makes a one-thread runtime current with `reason` (and one console warning when `warn`). */
+  single(reason: string, warn: boolean): BackendInfo;
+}
+
+/**
+ * Loads the threaded variant of the chosen build, starts `want - 1` workers and makes the pooled
+ * runtime current. Where threads cannot run: `single` with the reason (one warning). A worker that
+ * fails to start: WorkerError, with the single-thread runtime current (usable).
+ */
+export async function attachThreads(host: ThreadHost, c: AttachContext): Promise<BackendInfo> {
+  const build = c.rt.backend.build;
+  const why =
+    host.unavailable() ??
+    (build === 'scalar'
+      ? 'the threaded builds need wasm SIMD (this runtime runs the scalar build)'
+      : c.explicit
+        ? "init() was given explicit wasm sources; threads run only the package's own threaded builds"
+        : undefined);
+  if (why) return c.single(why, true);
+  let threaded: Runtime;
+  let module: WebAssembly.Module;
+  try {
+    module = await c.load();
+    threaded = c.instantiate(module, host.createBindings);
+  } catch (e) {
+    return c.single(`the ${build} threads build could not be loaded (${e instanceof Error ? e.message : e})`, true);
+  }
+  let pool: ThreadPool;
+  try {
+    pool = await ThreadPool.start(host, c.want - 1, module, threaded.memory as WebAssembly.Memory);
+  } catch (e) {
+    c.single(`the thread pool failed to start (${e instanceof Error ? e.message : e})`, false);
+    throw e;
+  }
+  const reason = c.auto ? `'auto': ${c.want} of ${host.cores()} cores (at most ${AUTO_THREADS_CAP})` : `init({ threads: ${c.want} })`;
+  const run = new Runtime(pool.wrap(threaded.kernels), threaded.memory, { ...c.rt.backend, threads: c.want, threadsReason: reason }, pool);
+  setRuntime(run);
+  return run.info();
 }

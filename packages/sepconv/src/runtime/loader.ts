@@ -295,7 +295,7 @@ async function withThreads(host: HostDefaults, opts: InitOptions, rt: Runtime, e
     auto: opts.threads === 'auto',
     explicit,
     load: async () => toModule(await host.source(rt.backend.build, true), `the ${rt.backend.build} threads build (${host.name})`),
-    instantiate: (module, glue) => instantiate(module, { ...rt.backend }, false, glue),
+    instantiate: (module, glue) => instantiate(module as WebAssembly.Module, { ...rt.backend }, false, glue),
     single,
   });
 }

@@ -1,3 +1,5 @@
+import type { WasmMemory, WasmModule } from './wasm-types.js';
+
 // The shared control block between the calling thread and the pool's workers (a SharedArrayBuffer of
 // its own, beside the wasm memory). One job at a time: the caller writes the export's id and
 // arguments, bumps GEN and wakes the workers; each runs its part, and the last one wakes the caller.
@@ -8,6 +10,7 @@ export const AUTO_THREADS_CAP = 8;
 export const MAX_THREADS = 64;
 
 /** Int32 slots of the control block. */
+// GEN is a sequence lock: odd while the caller writes a job, even (the job's id) once it is ready.
 export const GEN = 0; // job counter; workers Atomics.wait on it while idle
 export const PENDING = 1; // worker parts not yet done in the current job
 export const FN = 2; // index into PART_EXPORTS
@@ -38,8 +41,10 @@ export const PART_EXPORTS = [
 
 /** The message that starts a worker. */
 export interface StartMessage {
-  module: WebAssembly.Module;
-  memory: WebAssembly.Memory;
+  /** The threaded build's WebAssembly.Module. */
+  module: WasmModule;
+  /** Its shared WebAssembly.Memory. */
+  memory: WasmMemory;
   control: SharedArrayBuffer;
   /** This worker's part number (1-based: the caller runs part 0). */
   part: number;
@@ -58,20 +63,31 @@ export function serve(control: SharedArrayBuffer, part: number, exports: Record<
   const ctl = new Int32Array(control);
   const args = new Float64Array(control, ARGS_BYTE, MAX_ARGS);
   const fns = PART_EXPORTS.map((name) => exports[name] as PartFn);
-  let seen = Atomics.load(ctl, GEN);
+  // 0, not a load of GEN: the caller may post the first job between this worker's ready message and
+  // this line, and a load would then skip that job (and the caller would wait for it forever).
+  let seen = 0;
   for (;;) {
     Atomics.wait(ctl, GEN, seen);
-    const gen = Atomics.load(ctl, GEN);
     if (Atomics.load(ctl, STOP)) return;
+    const gen = Atomics.load(ctl, GEN);
     if (gen === seen) continue;
-    seen = gen;
+    if (gen & 1) {
+      // The caller is writing the next job: wait for it to be ready.
+      Atomics.wait(ctl, GEN, gen);
+      continue;
+    }
+    // Read the job, then check nothing rewrote it meanwhile (a worker that sat out the last job can
+    // lag behind the caller, which writes the next one as soon as the last one's parts are done).
     const parts = Atomics.load(ctl, PARTS);
+    const fn = Atomics.load(ctl, FN);
+    const n = Atomics.load(ctl, NARGS);
+    const a: number[] = [];
+    for (let i = 0; i < n; i++) a.push(args[i]!);
+    if (Atomics.load(ctl, GEN) !== gen) continue;
+    seen = gen;
     if (part >= parts) continue;
     try {
-      const n = Atomics.load(ctl, NARGS);
-      const a: number[] = [];
-      for (let i = 0; i < n; i++) a.push(args[i]!);
-      fns[Atomics.load(ctl, FN)]!(...a, part, parts);
+      fns[fn]!(...a, part, parts);
     } catch (e) {
       if (Atomics.compareExchange(ctl, ERROR_FROM, 0, part) === 0) {
         const text = (typeof e === 'string' ? e : e instanceof Error ? e.message : String(e)).slice(0, ERROR_CHARS);

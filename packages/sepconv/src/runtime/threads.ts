@@ -22,6 +22,7 @@ import {
   type StartMessage,
 } from './pool-protocol.js';
 import { AUTO_THREADS_CAP } from './pool-protocol.js';
+import type { WasmMemory, WasmModule } from './wasm-types.js';
 import { Runtime, setRuntime, type BackendInfo, type KernelExports } from './state.js';
 
 export { AUTO_THREADS_CAP, MAX_THREADS } from './pool-protocol.js';
@@ -107,7 +108,7 @@ export class ThreadPool {
   }
 
   /** Starts `size` workers on `module` / `memory`; rejects with WorkerError (all started ones stopped) if one fails. */
-  static async start(host: ThreadHost, size: number, module: WebAssembly.Module, memory: WebAssembly.Memory, timeoutMs = 30_000): Promise<ThreadPool> {
+  static async start(host: ThreadHost, size: number, module: WasmModule, memory: WasmMemory, timeoutMs = 30_000): Promise<ThreadPool> {
     const control = new SharedArrayBuffer(CONTROL_BYTES);
     const workers: PoolWorker[] = [];
     const pool = new ThreadPool(workers, control, host.canBlock);
@@ -153,7 +154,7 @@ export class ThreadPool {
     if (this.stopped !== undefined) return;
     this.stopped = why;
     Atomics.store(this.ctl, STOP, 1);
-    Atomics.add(this.ctl, GEN, 1);
+    Atomics.add(this.ctl, GEN, 2);
     Atomics.notify(this.ctl, GEN);
     // Idle workers leave their loop and end on their own (freeing their stacks); a hung one is ended.
     const end = (): void => this.workers.forEach((w) => w.terminate());
@@ -167,13 +168,14 @@ export class ThreadPool {
   /** Runs export `id` split in `parts` (<= threads): part 0 here via `self`, the others on workers; one barrier. */
   run(id: number, args: number[], parts: number, self: () => void): void {
     const ctl = this.ctl;
+    Atomics.add(ctl, GEN, 1); // odd: writing the job (see pool-protocol.ts)
     for (let i = 0; i < args.length; i++) this.args[i] = args[i]!;
     Atomics.store(ctl, FN, id);
     Atomics.store(ctl, NARGS, args.length);
     Atomics.store(ctl, PARTS, parts);
     Atomics.store(ctl, ERROR_FROM, 0);
     Atomics.store(ctl, PENDING, parts - 1);
-    Atomics.add(ctl, GEN, 1);
+    Atomics.add(ctl, GEN, 1); // even: ready
     Atomics.notify(ctl, GEN);
     const t0 = performance.now();
     let own: unknown;
@@ -247,8 +249,8 @@ export interface AttachContext {
   /** init() was given explicit wasm sources. */
   explicit: boolean;
   /** Compiles the threaded variant of `rt`'s build. */
-  load(): Promise<WebAssembly.Module>;
-  instantiate(module: WebAssembly.Module, glue: () => any): Runtime;
+  load(): Promise<WasmModule>;
+  instantiate(module: WasmModule, glue: () => any): Runtime;
   /** Makes a one-thread runtime current with `reason` (and one console warning when `warn`). */
   single(reason: string, warn: boolean): BackendInfo;
 }
@@ -269,7 +271,7 @@ export async function attachThreads(host: ThreadHost, c: AttachContext): Promise
         : undefined);
   if (why) return c.single(why, true);
   let threaded: Runtime;
-  let module: WebAssembly.Module;
+  let module: WasmModule;
   try {
     module = await c.load();
     threaded = c.instantiate(module, host.createBindings);
@@ -278,7 +280,7 @@ export async function attachThreads(host: ThreadHost, c: AttachContext): Promise
   }
   let pool: ThreadPool;
   try {
-    pool = await ThreadPool.start(host, c.want - 1, module, threaded.memory as WebAssembly.Memory);
+    pool = await ThreadPool.start(host, c.want - 1, module, threaded.memory);
   } catch (e) {
     c.single(`the thread pool failed to start (${e instanceof Error ? e.message : e})`, false);
     throw e;

@@ -38,10 +38,12 @@ const nodeThreads: ThreadHost = {
   },
   canBlock: true,
   spawn(): PoolWorker {
-    // The worker inherits Node's flags (e.g. --experimental-wasm-relaxed-simd, which the relaxed build
-    // needs on Node 20) except --input-type, which Node refuses for a worker loaded from a file.
-    const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
-    const w = new Worker(new URL('./worker.js', import.meta.url), { execArgv });
+    // A worker inherits the process's flags (V8's, e.g. --experimental-wasm-relaxed-simd, are process-wide
+    // anyway) except that --input-type makes a worker loaded from a file fail: only then pass the Node
+    // flags explicitly, without it and without the V8 ones (which an explicit execArgv may not carry).
+    const inputType = process.execArgv.some((a) => a.startsWith('--input-type'));
+    const execArgv = inputType ? process.execArgv.filter((a) => !/^--(input-type|experimental-wasm|wasm-|max-old-space|max-semi-space|stack-size|harmony)/.test(a)) : undefined;
+    const w = new Worker(new URL('./worker.js', import.meta.url), execArgv ? { execArgv } : {});
     return {
       postMessage: (m) => w.postMessage(m),
       listen(ready, failed) {

@@ -23,11 +23,13 @@ function start(msg: StartMessage, port: Port): void {
 }
 
 const g = globalThis as unknown as { process?: { versions?: { node?: string } }; addEventListener?: (t: string, f: (e: { data: StartMessage }) => void, o?: object) => void; close?: () => void; postMessage?: (m: unknown) => void };
+// No top-level await: bundlers (Vite) may rebuild this file as a classic (iife) worker.
 if (g.process?.versions?.node) {
-  const { parentPort } = await import('node:worker_threads');
-  parentPort!.once('message', (m: StartMessage) => {
-    start(m, parentPort!);
-    parentPort!.close();
+  void import('node:worker_threads').then(({ parentPort }) => {
+    parentPort!.once('message', (m: StartMessage) => {
+      start(m, parentPort!);
+      parentPort!.close();
+    });
   });
 } else {
   g.addEventListener!('message', (e) => {

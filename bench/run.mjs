@@ -52,9 +52,11 @@ mkdirSync(cache, { recursive: true });
 const outfile = join(cache, `bench-${process.pid}.mjs`);
 // `node bench/run.mjs ab A.wasm B.wasm case...` runs the A/B tool (bench/src/ab.ts) instead of the bench;
 // `profile` the per-op-family model profile (bench/src/profile.ts); `real-models` the real-models table
-// (bench/src/real-models.ts).
+// (bench/src/real-models.ts). `--threads` is the 1-vs-2-threads bench (bench/src/threads.ts): it runs
+// the built package (dist/ and its worker.js, which the thread pool loads), not the bundled sources.
 const tools = { ab: ['src/ab.ts', 'abMain'], profile: ['src/profile.ts', 'profileMain'], 'real-models': ['src/real-models.ts', 'realModelsMain'] };
-const tool = tools[process.argv[2]];
+const threads = process.argv.includes('--threads');
+const tool = threads ? ['src/threads.ts', 'threadsMain'] : tools[process.argv[2]];
 await build({
   entryPoints: [join(here, tool ? tool[0] : 'src/main.ts')],
   outfile,
@@ -63,7 +65,7 @@ await build({
   format: 'esm',
   target: 'node20',
   packages: 'external',
-  plugins: [optionalSources],
+  plugins: threads ? [] : [optionalSources],
   logLevel: 'error',
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   define: { __BENCH_ROOT__: JSON.stringify(root) },
@@ -77,7 +79,7 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 }
 try {
   const mod = await import(pathToFileURL(outfile).href);
-  process.exitCode = tool ? await mod[tool[1]](process.argv.slice(3)) : await mod.main(process.argv.slice(2));
+  process.exitCode = threads ? await mod.threadsMain(process.argv.slice(2)) : tool ? await mod[tool[1]](process.argv.slice(3)) : await mod.main(process.argv.slice(2));
 } finally {
   rmSync(outfile, { force: true });
 }

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds the three shipped wasm binaries (relaxed, simd128 and scalar) with wasm-pack, optimises them with
-# binaryen's wasm-opt -O3, wraps the wasm-bindgen glue as a factory, and prints the sizes.
+# binaryen's wasm-opt -O3, wraps the wasm-bindgen glue as a factory, and prints the sizes; then the two
+# threaded variants (relaxed-threads, simd128-threads: atomics, bulk memory, shared memory; std built
+# from source with -Zbuild-std) and their glue. The single-thread builds are built exactly as before.
 # Skips all of it when nothing it reads has changed since the last build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +13,7 @@ out_wasm=$pkg/wasm
 out_glue=$pkg/src/runtime/generated
 stamp=$out_wasm/.build-stamp
 inputs_hash=$( (find crates -type f \( -name '*.rs' -o -name Cargo.toml \) | sort | xargs cat; cat Cargo.toml Cargo.lock scripts/build-wasm.sh scripts/wrap-glue.mjs scripts/fold-simd-load-offsets.mjs) | sha256sum | cut -c1-16)
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$inputs_hash" ] && [ -f "$out_glue/bindings.js" ]; then
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$inputs_hash" ] && [ -f "$out_glue/bindings.js" ] && [ -f "$out_glue/bindings-threads.js" ]; then
   echo "wasm: up to date ($inputs_hash)"
   exit 0
 fi
@@ -63,5 +65,39 @@ for build in relaxed scalar; do
 done
 node scripts/wrap-glue.mjs target/wasm-pkg-simd128/sepconv_wasm.js "$out_glue/bindings.js"
 printf 'export declare function createBindings(): any;\nexport declare const EXPORTED_FUNCTIONS: string[];\n' > "$out_glue/bindings.d.ts"
+
+# Threaded variants of the SIMD builds. The std must be rebuilt with atomics (-Zbuild-std, from the
+# toolchain's own library sources: rustup's rust-src, or Debian's rust-web-src with its vendored
+# dependencies); the memory is imported and shared, and the TLS exports let each worker's instance
+# set up its own thread-locals (wasm-bindgen's thread transform uses them).
+sysroot=$("$WASM_RUSTC" --print sysroot)
+std_src="$sysroot/lib/rustlib/src/rust/library"
+if [ ! -d "$std_src/std" ]; then
+  echo "wasm: no standard library sources at $std_src for the threaded builds; run scripts/setup.sh (rustup component add rust-src, or Debian's rust-web-src)" >&2
+  exit 1
+fi
+build_std=(-Zbuild-std=std,panic_abort)
+if [ -d "$std_src/vendor" ]; then # Debian: the std's dependencies come vendored, offline
+  build_std+=(--config 'source.crates-io.replace-with="rust-src-vendor"' --config "source.rust-src-vendor.directory=\"$std_src/vendor\"")
+fi
+thread_link="-C link-arg=--shared-memory -C link-arg=--import-memory -C link-arg=--max-memory=4294967296"
+for sym in __wasm_init_tls __tls_size __tls_align __tls_base; do thread_link+=" -C link-arg=--export=$sym"; done
+for build in relaxed simd128; do
+  flags="-C target-feature=+simd128,+atomics,+bulk-memory,+mutable-globals"
+  [ "$build" = relaxed ] && flags+=",+relaxed-simd"
+  staging=target/wasm-pkg-$build-threads
+  echo "wasm: building $build-threads"
+  RUSTC_BOOTSTRAP=1 RUSTFLAGS="$flags $thread_link" CARGO_TARGET_DIR="$PWD/target/wasm-$build-threads" \
+    wasm-pack --quiet build crates/wasm --release --target web --mode no-install --no-pack \
+      --out-dir "$PWD/$staging" --out-name sepconv_wasm -- "${build_std[@]}" --features threads 2> >(grep -v "unstable feature specified\|this feature is not stably supported\|^ *|\|^ *$" >&2) >/dev/null
+  "$wasm_opt" "${keep_separate[@]}" -O3 "${added_constants[@]}" "${features[@]}" --enable-threads "$staging/sepconv_wasm_bg.wasm" -o "$staging/opt.wasm"
+  node scripts/fold-simd-load-offsets.mjs "$staging/opt.wasm" "$out_wasm/sepconv-$build-threads.wasm" --threads
+done
+if ! cmp -s target/wasm-pkg-simd128-threads/sepconv_wasm.js target/wasm-pkg-relaxed-threads/sepconv_wasm.js; then
+  echo "wasm: the simd128-threads and relaxed-threads builds produced different wasm-bindgen glue" >&2
+  exit 1
+fi
+node scripts/wrap-glue.mjs target/wasm-pkg-simd128-threads/sepconv_wasm.js "$out_glue/bindings-threads.js"
+printf 'export declare function createBindings(): any;\nexport declare const EXPORTED_FUNCTIONS: string[];\n' > "$out_glue/bindings-threads.d.ts"
 node scripts/wasm-sizes.mjs "$out_wasm"/sepconv-*.wasm
 echo "$inputs_hash" > "$stamp"

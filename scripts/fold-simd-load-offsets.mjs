@@ -52,17 +52,19 @@ export function foldSimdLoadOffsets(text) {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const [input, output] = process.argv.slice(2);
-  if (!input || !output) {
-    console.error('usage: fold-simd-load-offsets.mjs in.wasm out.wasm');
+  const [input, output, flag] = process.argv.slice(2);
+  if (!input || !output || (flag !== undefined && flag !== '--threads')) {
+    console.error('usage: fold-simd-load-offsets.mjs in.wasm out.wasm [--threads]');
     process.exit(2);
   }
+  // --threads: the threaded builds (shared memory, atomics).
+  const all = flag === '--threads' ? features | F.Atomics : features;
   const mod = binaryen.readBinary(readFileSync(input));
-  mod.setFeatures(features);
+  mod.setFeatures(all);
   const { text, folded } = foldSimdLoadOffsets(mod.emitText());
   mod.dispose();
   const result = binaryen.parseText(text);
-  result.setFeatures(features);
+  result.setFeatures(all);
   if (!result.validate()) throw new Error(`fold-simd-load-offsets: ${input} no longer validates after folding`);
   writeFileSync(output, result.emitBinary());
   result.dispose();

@@ -66,6 +66,20 @@ TOML
   wasm_target_ready || { echo "setup: wasm32 std still missing in $libdir" >&2; exit 1; }
 fi
 
+# 2b. The threaded builds compile their std from source (-Zbuild-std): they need the library sources.
+# rustup's rust-src where rustup runs the wasm build; Debian's rust-web-src (step 1) otherwise.
+std_src="$("$WASM_RUSTC" --print sysroot)/lib/rustlib/src/rust/library"
+if [ ! -d "$std_src/std" ]; then
+  if [ "$WASM_RUSTC" != /usr/bin/rustc ] && command -v rustup >/dev/null && timeout 120 rustup component add rust-src >/dev/null 2>&1; then
+    log "rust-src added with rustup (for the threaded builds' std)"
+  else
+    log "apt-get install rust-web-src (for the threaded builds' std)"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq rust-web-src >/dev/null
+  fi
+  [ -d "$std_src/std" ] || { echo "setup: no standard library sources at $std_src (the threaded builds need them)" >&2; exit 1; }
+fi
+
 # --locked first; the registry here can lack a locked patch release, then let cargo resolve.
 # cargo's own progress lines show while it compiles (a few minutes each, on the first run only).
 cargo_install() { cargo install "$@" --locked || { log "retrying without --locked"; cargo install "$@"; }; }

@@ -47,4 +47,14 @@ export default defineConfig([
     format: ['esm'],
     platform: 'neutral',
   },
+  {
+    ...shared,
+    // The thread pool's worker (Node worker_threads and module Web Workers load it by URL, next to
+    // the entries): one self-contained file, node: built-ins only behind a dynamic import in Node.
+    entry: { worker: 'src/entry/worker.ts' },
+    format: ['esm'],
+    platform: 'neutral',
+    dts: false,
+    external: [...shared.external, /^node:/],
+  },
 ]);

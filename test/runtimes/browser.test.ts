@@ -128,7 +128,9 @@ describe('headless Chromium', () => {
     });
     const assets = readdirSync(join(dir, 'dist/assets'));
     const wasm = assets.filter((f) => f.endsWith('.wasm')).sort();
-    expect(wasm).toEqual(['relaxed', 'scalar', 'simd128'].map((b) => expect.stringMatching(new RegExp(`^sepconv-${b}-.+\\.wasm$`))));
+    // The three builds, and the two threaded ones the browser entry fetches for init({ threads }).
+    const build = (f: string) => /^sepconv-(relaxed-threads|simd128-threads|relaxed|simd128|scalar)-[^.]+\.wasm$/.exec(f)?.[1];
+    expect(wasm.map(build).sort()).toEqual(['relaxed', 'relaxed-threads', 'scalar', 'simd128', 'simd128-threads']);
     const js = assets.filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(dir, 'dist/assets', f), 'utf8')).join('\n');
     for (const w of wasm) expect(js).toContain(w);
 
@@ -136,8 +138,8 @@ describe('headless Chromium', () => {
     servers.push(server);
     const r = await runInPage(`${server.url}/`, ['auto', 'scalar']);
     expect(r.auto!.backend.build).toBe('relaxed');
-    // auto fetches the relaxed build, forced scalar the scalar one: simd128 is never fetched.
-    expect(server.requests).toEqual(expect.arrayContaining(wasm.filter((w) => !w.includes('simd128')).map((w) => `/${relative(join(dir, 'dist'), join(dir, 'dist/assets', w))}`)));
+    // auto fetches the relaxed build, forced scalar the scalar one: simd128 (and, without threads, the threaded builds) are never fetched.
+    expect(server.requests).toEqual(expect.arrayContaining(wasm.filter((w) => !w.includes('simd128') && !w.includes('threads')).map((w) => `/${relative(join(dir, 'dist'), join(dir, 'dist/assets', w))}`)));
     expectSameResults('Vite SIMD', r.auto!, await nodeResult('auto'));
     expectSameResults('Vite scalar', r.scalar!, await nodeResult('scalar'));
   });

@@ -49,13 +49,13 @@ const KNOWN_GUARDED_NODE_IMPORTS = ['node:fs/promises', 'node:path', 'node:url']
 const nodeSpecifiers = (code: string) => [...new Set([...code.matchAll(/["'](node:[\w/]+)["']/g)].map((m) => m[1]!))];
 
 describe('the packed package', () => {
-  it('ships only dist, the three .wasm builds and the wasm typings', () => {
+  it('ships only dist, the three .wasm builds (and the two threaded ones) and the wasm typings', () => {
     const files = execFileSync('tar', ['tzf', pkg.tarball], { encoding: 'utf8' }).trim().split('\n').sort();
     expect(files).toContain('package/wasm/sepconv-relaxed.wasm');
     expect(files).toContain('package/wasm/sepconv-simd128.wasm');
     expect(files).toContain('package/wasm/sepconv-scalar.wasm');
     for (const doc of ['README.md', 'LICENSE', 'CHANGELOG.md']) expect(files).toContain(`package/${doc}`);
-    for (const f of files) expect(f).toMatch(/^package\/(package\.json|dist\/.+\.(js|cjs|d\.ts|d\.cts)|wasm\/sepconv-(relaxed|simd128|scalar)\.wasm|types\/wasm\.d\.c?ts|README\.md|LICENSE|CHANGELOG\.md)$/);
+    for (const f of files) expect(f).toMatch(/^package\/(package\.json|dist\/.+\.(js|cjs|d\.ts|d\.cts)|wasm\/sepconv-(relaxed|simd128|scalar|relaxed-threads|simd128-threads)\.wasm|types\/wasm\.d\.c?ts|README\.md|LICENSE|CHANGELOG\.md)$/);
     expect(manifest.sideEffects).toBe(false);
     expect(manifest.type).toBe('module');
   });

@@ -122,6 +122,13 @@ describe('workerd (Cloudflare Workers runtime)', () => {
     expectSameResults('workerd simd128', simd, await nodeResult(pkg, 'auto'), { rtol: 0, atol: 0 });
   });
 
+  it('threads: workerd runs one thread, says why, warns once, and matches Node', async () => {
+    const { body } = await get<WorkerResult & { warnings: string[] }>('/?threads=2&build=simd128');
+    expect(body.info).toMatchObject({ build: 'simd128', threads: 1, threadsReason: 'workerd has no threads' });
+    expect(body.warnings).toHaveLength(1);
+    expectSameResults('workerd threads: 2', body, await nodeResult(pkg, 'auto'), { rtol: 0, atol: 0 });
+  });
+
   it('rejects compiling bytes, and sepconv says to import the .wasm as a module', async () => {
     const { body } = await get<{ raw: string; ours: { name: string; message: string; isWasmLoadError: boolean } }>('/bytes');
     expect(body.raw).toMatch(/disallowed by embedder/);

@@ -25,6 +25,7 @@ pub mod resize;
 pub mod shape;
 pub mod softmax;
 pub mod spatial;
+pub mod split;
 pub mod svd;
 pub mod testing;
 pub mod unary;

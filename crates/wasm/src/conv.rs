@@ -4,7 +4,7 @@ use crate::{activation, slice, slice_mut};
 use sepconv_kernels::conv::{self, PackedConv};
 use wasm_bindgen::prelude::*;
 
-const HANDLE: &str = "conv";
+pub(crate) const HANDLE: &str = "conv";
 
 /// Packs conv weights `[KH, KW, Cin/groups, Cout]` (+ optional bias of Cout, `bias_ptr` 0 for none).
 ///

@@ -5,6 +5,7 @@
 use sepconv_kernels::activation::Activation;
 use sepconv_kernels::shape::{ConvGeometry, Padding, MAX_ELEMENTS};
 use std::alloc::{alloc_zeroed, dealloc, Layout};
+#[cfg(not(feature = "threads"))]
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
@@ -19,6 +20,8 @@ mod pool;
 mod prelu;
 mod resize;
 mod spatial;
+#[cfg(feature = "threads")]
+mod threads;
 
 /// Alignment of every buffer handed out: one 128-bit vector.
 const ALIGN: usize = 16;
@@ -109,9 +112,15 @@ pub(crate) unsafe fn slice_mut<'a>(ptr: *mut f32, len: usize) -> Result<&'a mut 
 // reading whatever lies at that address; freeing one twice is a no-op.
 // A plain list (a model holds a few hundred handles; one scan per call costs nothing next to a
 // kernel), smaller in the wasm than a map.
+#[cfg(not(feature = "threads"))]
 thread_local! {
     static HANDLES: RefCell<Vec<(usize, &'static str)>> = const { RefCell::new(Vec::new()) };
 }
+
+// The threaded builds share one registry between the instances of all threads (a `thread_local!`
+// would give each worker an empty one); the same `with(|h| h.borrow())` shape as the cell above.
+#[cfg(feature = "threads")]
+static HANDLES: threads::Registry = threads::Registry::new();
 
 fn live_kind(p: usize) -> Option<&'static str> {
     HANDLES.with(|h| h.borrow().iter().find(|e| e.0 == p).map(|e| e.1))

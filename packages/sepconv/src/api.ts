@@ -1,6 +1,6 @@
 // Everything sepconv exports except `init`, which each host entry provides.
 export * from './errors.js';
-export { backend, isInitialized, type BackendInfo, type BuildName } from './runtime/state.js';
+export { backend, isInitialized, terminate, threadStats, configureThreads, type BackendInfo, type BuildName, type ThreadStats, type ThreadConfig } from './runtime/state.js';
 export { hostHasRelaxedSimd, hostHasSimd, type InitOptions, type WasmSource } from './runtime/loader.js';
 export { Tensor, tensor, zeros, fill, type DType, type Shape } from './tensor/tensor.js';
 export { MAX_DIM, MAX_ELEMENTS } from './tensor/limits.js';

@@ -67,6 +67,12 @@ export class WasmLoadError extends SepconvError {
 /** A kernel refused its arguments inside wasm (a bug in sepconv if the TypeScript checks passed). */
 export class KernelError extends SepconvError {}
 
+/**
+ * A thread-pool worker failed to start or died. The runtime stays usable: it continues on the
+ * calling thread alone (`backend().threads` is 1 afterwards).
+ */
+export class WorkerError extends SepconvError {}
+
 /** A model file or weight map is malformed or holds something sepconv cannot run. */
 export class ModelFormatError extends SepconvError {}
 

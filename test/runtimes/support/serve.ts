@@ -18,7 +18,8 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-export async function serveDir(root: string): Promise<StaticServer> {
+/** Serves `root`; `headers` go on every response (e.g. COOP / COEP for a cross-origin-isolated page). */
+export async function serveDir(root: string, headers: Record<string, string> = {}): Promise<StaticServer> {
   const requests: string[] = [];
   const server: Server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
@@ -27,7 +28,7 @@ export async function serveDir(root: string): Promise<StaticServer> {
     if (!file.startsWith(root)) return void res.writeHead(403).end();
     try {
       const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(body);
+      res.writeHead(200, { ...headers, 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(body);
     } catch {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
     }

@@ -1,5 +1,7 @@
 import { OptionError, WasmLoadError } from '../errors.js';
 import { createBindings } from './generated/bindings.js';
+import { AUTO_THREADS_CAP, MAX_THREADS } from './pool-protocol.js';
+import type { ThreadHost } from './threads.js';
 import { Runtime, setRuntime, type BackendInfo, type BuildName, type KernelExports } from './state.js';
 import { hostHasRelaxedSimd, hostHasSimd } from './probes.js';
 import { selfTest } from './self-test.js';
@@ -24,12 +26,22 @@ export interface InitOptions {
   build?: BuildName | 'auto';
   /** Run the known-answer self-test on the SIMD builds (default true). */
   selfTest?: boolean;
+  /**
+   * Threads to run ops on, the calling thread included (default 1). 'auto': the device's cores
+   * (navigator.hardwareConcurrency / os.availableParallelism()), at most 8. Needs Node's
+   * worker_threads, or a cross-origin-isolated page; elsewhere one console warning and one thread
+   * (`backend().threadsReason` says why). Results are bit-identical for every thread count.
+   */
+  threads?: number | 'auto';
 }
 
 /** How each host finds the shipped binaries when `init()` gets no explicit source. */
 export interface HostDefaults {
   name: string;
-  source(build: BuildName): WasmSource | Promise<WasmSource>;
+  /** The shipped binary of `build` (`threaded`: its threads variant, shared memory and atomics). */
+  source(build: BuildName, threaded?: boolean): WasmSource | Promise<WasmSource>;
+  /** How this host runs threads; undefined: it has none (the reason is `${name} has no threads`). */
+  threads?: ThreadHost;
 }
 
 /** What `init({ build })` takes. */
@@ -115,9 +127,9 @@ export async function toModule(source: WasmSource, name?: string): Promise<WebAs
   return fromResponse(res, describe(res) === 'a Response' ? where : describe(res));
 }
 
-/** Instantiates a module through a fresh copy of the wasm-bindgen glue. */
-export function instantiate(module: WebAssembly.Module, backend: BackendInfo, detect = false): Runtime {
-  const bindings = createBindings();
+/** Instantiates a module through a fresh copy of the wasm-bindgen glue (the threads glue for a threaded build). */
+export function instantiate(module: WebAssembly.Module, backend: BackendInfo, detect = false, glue: () => ReturnType<typeof createBindings> = createBindings): Runtime {
+  const bindings = glue();
   let raw: { memory: WebAssembly.Memory };
   try {
     raw = bindings.initSync({ module });
@@ -162,6 +174,7 @@ function hasExplicit(opts: InitOptions): boolean {
  */
 export async function initWith(host: HostDefaults, opts: InitOptions = {}): Promise<BackendInfo> {
   const want = opts.build ?? 'auto';
+  threadCount(host, opts.threads);
   if (!(BUILD_CHOICES as readonly unknown[]).includes(want)) {
     throw new OptionError('init', 'build', BUILD_CHOICES.map((b) => `'${b}'`).join(', '), want);
   }
@@ -191,8 +204,7 @@ export async function initWith(host: HostDefaults, opts: InitOptions = {}): Prom
       const problem = selfTest(rt);
       if (problem) throw new WasmLoadError(`sepconv: the ${rt.backend.build} self-test failed on this host (${problem}); pass the scalar build`);
     }
-    setRuntime(rt);
-    return { ...rt.backend };
+    return withThreads(host, opts, rt, explicit);
   }
 
   let order: { build: BuildName; reason: string }[];
@@ -231,8 +243,59 @@ export async function initWith(host: HostDefaults, opts: InitOptions = {}): Prom
         continue;
       }
     }
-    setRuntime(rt);
-    return { ...rt.backend };
+    return withThreads(host, opts, rt, explicit);
   }
   throw new WasmLoadError(`sepconv: no build could be loaded (${failure})`);
+}
+
+/** The thread count `threads` asks for on this host (validated: OptionError for anything else). */
+function threadCount(host: HostDefaults, threads: InitOptions['threads']): number {
+  if (threads === undefined) return 1;
+  if (threads === 'auto') {
+    const cores = host.threads?.cores() ?? 1;
+    return Math.max(1, Math.min(AUTO_THREADS_CAP, Number.isSafeInteger(cores) ? cores : 1));
+  }
+  if (!(Number.isSafeInteger(threads) && threads >= 1 && threads <= MAX_THREADS)) {
+    throw new OptionError('init', 'threads', `an integer from 1 to ${MAX_THREADS}, or 'auto'`, threads);
+  }
+  return threads;
+}
+
+const warned = new Set<string>();
+
+/**
+ * Makes `rt` (the chosen single-thread build) current, or, when `opts.threads` asks for more than
+ * one thread and the host can run them, the same build's threaded variant with its pool. Where
+ * threads cannot run: one console warning, one thread, and the reason in `backend()`. A worker
+ * that fails to start: a WorkerError, with the single-thread runtime current (usable).
+ */
+async function withThreads(host: HostDefaults, opts: InitOptions, rt: Runtime, explicit: boolean): Promise<BackendInfo> {
+  const want = threadCount(host, opts.threads);
+  const single = (reason: string, warn: boolean): BackendInfo => {
+    if (opts.threads === undefined) {
+      setRuntime(rt);
+      return rt.info();
+    }
+    const backend = { ...rt.backend, threads: 1, threadsReason: reason };
+    const one = new Runtime(rt.kernels, rt.memory, backend);
+    setRuntime(one);
+    if (warn && !warned.has(reason) && typeof console !== 'undefined') {
+      warned.add(reason);
+      console.warn(`sepconv: init({ threads: ${JSON.stringify(opts.threads)} }): ${reason}; running on one thread`);
+    }
+    return one.info();
+  };
+  if (want <= 1) {
+    return single(opts.threads === 'auto' ? `'auto': this device reports ${host.threads?.cores() ?? 1} core(s)` : 'one thread requested', false);
+  }
+  if (!host.threads) return single(`${host.name} has no threads`, true);
+  return host.threads.attach({
+    rt,
+    want,
+    auto: opts.threads === 'auto',
+    explicit,
+    load: async () => toModule(await host.source(rt.backend.build, true), `the ${rt.backend.build} threads build (${host.name})`),
+    instantiate: (module, glue) => instantiate(module as WebAssembly.Module, { ...rt.backend }, false, glue),
+    single,
+  });
 }

@@ -1,4 +1,5 @@
-import { DisposedTensorError, KernelError, NotInitializedError, ShapeError } from '../errors.js';
+import { DisposedTensorError, KernelError, NotInitializedError, OptionError, ShapeError } from '../errors.js';
+import type { ThreadPool } from './threads.js';
 import type { WasmMemory } from './wasm-types.js';
 
 /** MAX_ELEMENTS of tensor/limits.ts (repeated here: limits.ts imports nothing from the runtime). */
@@ -24,6 +25,10 @@ export interface BackendInfo {
   build: BuildName;
   /** Why this build was chosen, in words. */
   reason: string;
+  /** Threads ops run on (the calling thread included); present when `init()` was given `threads`. */
+  threads?: number;
+  /** Why that many threads, in words (e.g. why threads cannot run on this host). */
+  threadsReason?: string;
 }
 
 /** One initialized wasm instance: its kernels, its memory and which build it is. */
@@ -32,7 +37,19 @@ export class Runtime {
     readonly kernels: KernelExports,
     readonly memory: WasmMemory,
     readonly backend: BackendInfo,
+    /** The thread pool of a threaded build (undefined: one thread). */
+    readonly pool?: ThreadPool,
   ) {}
+
+  /** `backend` with the thread count as it is now (a pool that stopped runs on one thread). */
+  info(): BackendInfo {
+    const b = { ...this.backend };
+    if (this.pool?.stopped !== undefined) {
+      b.threads = 1;
+      b.threadsReason = `the thread pool stopped (${this.pool.stopped}); ops run on one thread`;
+    }
+    return b;
+  }
 
   /**
    * Allocates `len` zeroed floats. `len` above MAX_ELEMENTS (2**30 - 1) is a ShapeError (nothing
@@ -78,6 +95,7 @@ export class Runtime {
 let current: Runtime | undefined;
 
 export function setRuntime(rt: Runtime | undefined): void {
+  if (current && current !== rt) current.pool?.stop('a later init() replaced this runtime');
   current = rt;
 }
 
@@ -108,5 +126,55 @@ export function isInitialized(): boolean {
 
 /** Which build runs and why; throws NotInitializedError before `init()`. */
 export function backend(): BackendInfo {
-  return { ...runtime('backend()').backend };
+  return runtime('backend()').info();
+}
+
+/**
+ * Stops the current runtime's thread pool, if any: its workers end and free their threads, and
+ * ops continue on the calling thread. Call it when done with sepconv in a long-lived page or
+ * process that does not exit (a Node process with an idle pool exits on its own). `init()` again
+ * to get threads back.
+ */
+export function terminate(): void {
+  current?.pool?.stop('terminate() was called');
+}
+
+/** Counts of `threadStats()`. */
+export interface ThreadStats {
+  /** Ops that ran split over the pool's threads. */
+  split: number;
+  /** Ops of a threaded runtime small enough to run on the calling thread alone. */
+  single: number;
+}
+
+/** How the current runtime's ops ran since `init()` (all 0 without a thread pool); for tests and tuning. */
+export function threadStats(): ThreadStats {
+  const c = runtime('threadStats()').pool?.counts;
+  return { split: c?.split ?? 0, single: c?.single ?? 0 };
+}
+
+/** Options of `configureThreads()`. */
+export interface ThreadConfig {
+  /** Most threads one op may use from now on (1 up to the pool's size; the pool stays started). */
+  threads?: number;
+  /** Ops below this many multiply-adds (roughly) run on the calling thread alone. */
+  minWork?: number;
+}
+
+/**
+ * Changes how the current runtime's pool splits ops, without restarting it (no-op without a
+ * pool): e.g. `{ threads: 1 }` while the page needs its cores elsewhere, or an A/B of thread
+ * counts on the same model. Results stay bit-identical whatever the setting.
+ */
+export function configureThreads(config: ThreadConfig): void {
+  const pool = runtime('configureThreads()').pool;
+  if (!pool) return;
+  if (config.threads !== undefined) {
+    if (!(Number.isSafeInteger(config.threads) && config.threads >= 1)) throw new OptionError('configureThreads', 'threads', 'a positive integer', config.threads);
+    pool.limit = config.threads;
+  }
+  if (config.minWork !== undefined) {
+    if (!(config.minWork >= 0)) throw new OptionError('configureThreads', 'minWork', 'a number >= 0', config.minWork);
+    pool.minWork = config.minWork;
+  }
 }

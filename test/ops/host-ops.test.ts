@@ -145,6 +145,7 @@ for (const op of ['ArgMax', 'ArgMin']) {
 }
 cases.push({ name: 'TopKV2 k=3 sorted, values and indices', op: 'TopKV2', args: [F([2, 7]), CI([], [3])], attr: { sorted: b(true) }, outputs: 2 });
 cases.push({ name: 'TopKV2 k=5 of int32 with ties', op: 'TopKV2', args: [I([3, 6], [0, 2.99]), CI([], [5])], attr: { sorted: b(true) }, outputs: 2 });
+cases.push({ name: 'TopKV2 k = the whole axis of int32 with ties (every position moves)', op: 'TopKV2', args: [I([2, 9], [0, 3.99]), CI([], [9])], attr: { sorted: b(true) }, outputs: 2 });
 for (const axis of [0, 1, 2, -1]) cases.push({ name: `GatherV2 axis ${axis}`, op: 'GatherV2', args: [F([4, 3, 2]), CI([2, 2], [0, 1, 1, 0]), CI([], [axis])], attr: { batch_dims: i(0) } });
 cases.push({ name: 'GatherV2 computed indices', op: 'GatherV2', args: [F([5, 3]), I([4], [0, 4.99]), CI([], [0])], attr: { batch_dims: i(0) } });
 cases.push({ name: 'GatherV2 batch_dims 1', op: 'GatherV2', args: [F([2, 4, 3]), CI([2, 3], [0, 3, 1, 2, 2, 0]), CI([], [1])], attr: { batch_dims: i(1) } });

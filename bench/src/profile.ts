@@ -11,6 +11,9 @@ import { Roof } from './roof.js';
 import * as sc from './sepconv.js';
 import { stats } from './timing.js';
 import { writeSection } from './results-sections.js';
+import { CONV_FAMILIES, FAMILY_ORDER, layerFamilies, stepFamily, type StepLike } from './families.js';
+
+export { CONV_FAMILIES, FAMILY_ORDER, stepFamily, type StepLike };
 
 export const PROFILE_HELP = `node bench/run.mjs profile [flags]
 
@@ -28,103 +31,6 @@ export const PROFILE_HELP = `node bench/run.mjs profile [flags]
   --roof G         % of roof against G GFLOP/s (e.g. an idle full run's) instead of this run's best sample
   --results-md     also write the table into bench/RESULTS.md (its "profile" section; a full bench run keeps it)
 `;
-
-/** A lowered step as the profile sees it (Model.lower()'s steps; only the fields used here). */
-export interface StepLike {
-  kind: string;
-  layer: string;
-  macs: number;
-  output: number;
-  inputs: number[];
-  kernel?: [number, number];
-  strides?: [number, number];
-  depthwise?: StepLike;
-  expand?: StepLike;
-}
-
-/** Families whose time is "in conv kernels" (issue 25's share; the dense classifier is a GEMM too, but not a conv). */
-export const CONV_FAMILIES = new Set(['pointwise 1x1', 'conv (standard)', 'dw 3x3 s1', 'dw 3x3 s2', 'dw 5x5 s1', 'dw 5x5 s2', 'dw other', 'pw→dw 3x3 s1 (fused)', 'pw→dw 3x3 s2 (fused)', 'pw→dw 5x5 s1 (fused)', 'pw→dw 5x5 s2 (fused)', 'pw→dw other (fused)', 'dw Kx1+1xK (spatial)', 'conv transpose']);
-
-/** Squeeze-excite layers by the Keras / TF naming (`*_se_squeeze`, `se_reduce`, `SE/...`, `squeeze`, `excite`). */
-const SE_NAME = /(^|[_/])se([_/]|$)|squeeze|excite/i;
-
-/** The op family of one lowered step. */
-export function stepFamily(s: StepLike): string {
-  const dwName = (d: StepLike) => {
-    const [kh, kw] = d.kernel ?? [0, 0];
-    const sh = Math.max(...(d.strides ?? [1, 1]));
-    if ((kh === 3 && kw === 3) || (kh === 5 && kw === 5)) return `${kh}x${kw} s${sh > 2 ? 2 : sh}`;
-    return undefined;
-  };
-  if (SE_NAME.test(s.layer)) return 'squeeze-excite';
-  switch (s.kind) {
-    case 'pointwise':
-      return 'pointwise 1x1';
-    case 'conv':
-      return 'conv (standard)';
-    case 'dense':
-      return 'dense';
-    case 'depthwise': {
-      const n = dwName(s);
-      return n ? `dw ${n}` : 'dw other';
-    }
-    case 'expandDepthwise': {
-      const n = s.depthwise ? dwName(s.depthwise) : undefined;
-      return n ? `pw→dw ${n} (fused)` : 'pw→dw other (fused)';
-    }
-    case 'spatial':
-      return 'dw Kx1+1xK (spatial)';
-    case 'convTranspose':
-      return 'conv transpose';
-    case 'deformDepthwise':
-      return 'deformable dw';
-    case 'gap':
-    case 'avgPool':
-    case 'maxPool':
-      return 'pools';
-    case 'activation':
-      return 'activations';
-    case 'leaky':
-      return 'PReLU / LeakyReLU';
-    case 'add':
-    case 'mul':
-      return 'add / mul';
-    case 'affine':
-      return 'affine (standalone BN)';
-    case 'resize':
-      return 'resize';
-    default:
-      return 'other (pad, concat, reshape, ...)';
-  }
-}
-
-/** Display order of the families. */
-export const FAMILY_ORDER = [
-  'pointwise 1x1',
-  'conv (standard)',
-  'dw 3x3 s1',
-  'dw 3x3 s2',
-  'dw 5x5 s1',
-  'dw 5x5 s2',
-  'dw other',
-  'pw→dw 3x3 s1 (fused)',
-  'pw→dw 3x3 s2 (fused)',
-  'pw→dw 5x5 s1 (fused)',
-  'pw→dw 5x5 s2 (fused)',
-  'pw→dw other (fused)',
-  'dw Kx1+1xK (spatial)',
-  'conv transpose',
-  'deformable dw',
-  'squeeze-excite',
-  'dense',
-  'pools',
-  'activations',
-  'PReLU / LeakyReLU',
-  'add / mul',
-  'affine (standalone BN)',
-  'resize',
-  'other (pad, concat, reshape, ...)',
-];
 
 export interface FamilyRow {
   family: string;
@@ -180,23 +86,14 @@ export function profileModel(m: any, x: any, opts: { calls: number; warmupMs: nu
     opts.between?.();
   }
   const shape = x.shape.slice(1);
-  const low = m.lower([shape]);
-  const stepsOf = new Map<string, StepLike[]>();
-  for (const s of low.steps as StepLike[]) {
-    if (!stepsOf.has(s.layer)) stepsOf.set(s.layer, []);
-    stepsOf.get(s.layer)!.push(s);
-  }
+  const layers = layerFamilies(m.lower([shape]).steps as StepLike[]);
   const fam = new Map<string, FamilyRow>();
   let stepsMs = 0;
   for (const [layer, times] of perLayer) {
-    const steps = stepsOf.get(layer) ?? [];
-    // A layer with several steps counts under its heaviest (by MACs; else its first non-alias) step.
-    const main = [...steps].sort((a, b) => b.macs - a.macs)[0]!;
-    const pick = main && main.macs > 0 ? main : (steps.find((s) => s.kind !== 'alias') ?? steps[0]);
-    const f = pick ? stepFamily(pick) : 'other (pad, concat, reshape, ...)';
+    const { family: f, steps } = layers.get(layer) ?? { family: 'other (pad, concat, reshape, ...)', steps: 0 };
     const row = fam.get(f) ?? { family: f, steps: 0, ms: 0, macs: 0 };
     const ms = stats(times).min;
-    row.steps += steps.length;
+    row.steps += steps;
     row.ms += ms;
     row.macs += macsByLayer.get(layer) ?? 0;
     stepsMs += ms;

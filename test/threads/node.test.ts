@@ -189,9 +189,36 @@ console.log(info.threads, sc.threadStats().split);`;
     expect(sc.threadStats().split).toBeGreaterThan(s0);
   });
 
-  it('1,000 predictions alternating two input sizes: no deadlock, memory flat after 10', async () => {
+  it('workers poll between ops only while the threads fit the cores, and an idle pool burns no CPU', async () => {
+    const { availableParallelism } = await import('node:os');
+    for (const n of [2, 3]) {
+      await sc.init({ threads: n });
+      expect(sc.threadStats().spinMs, `threads ${n}`).toBe(n <= availableParallelism() ? 1 : 0);
+    }
+    await sc.init({ threads: 2 });
+    expect(() => sc.configureThreads({ spinMs: -1 })).toThrow(sc.OptionError);
+    expect(() => sc.configureThreads({ spinMs: 5000 })).toThrow(/spinMs/);
+    // Polling for long: the workers would burn a core each for 300 ms unless they sleep once idle
+    // (spinMs bounds it: after it they block in Atomics.wait).
+    sc.configureThreads({ spinMs: 20 });
+    const want = OPS[0]!.run();
+    await new Promise((r) => setTimeout(r, 50)); // past the polling window
+    const c0 = process.cpuUsage();
+    const w0 = performance.now();
+    await new Promise((r) => setTimeout(r, 300));
+    const cpu = process.cpuUsage(c0);
+    const wall = performance.now() - w0;
+    // Everything this process did in 300 ms idle: well under one core's worth.
+    expect((cpu.user + cpu.system) / 1000, `CPU ms over ${wall.toFixed(0)} ms idle`).toBeLessThan(0.25 * wall);
+    // And polling gives the same bits as sleeping.
+    sc.configureThreads({ spinMs: 0 });
+    expectSameBits([OPS[0]!.run()], [want], [OPS[0]!], 'spinMs 0');
+    sc.configureThreads({ spinMs: 1 });
+  });
+
+  it.each([2, 3])('1,000 predictions alternating two input sizes at %i threads: no deadlock, memory flat after 10', async (threads) => {
     const total = Number(process.env.SEPCONV_THREADS_SOAK ?? 1000);
-    await sc.init({ threads: 3 });
+    await sc.init({ threads });
     // The zoo's config with the input opened to any size (as bench/soak.mjs does).
     const config = sc.mobilenetV2Config({ alpha: 0.35, resolution: 64, classes: 10 });
     const inputLayer = config.config.layers.find((l: { class_name: string }) => l.class_name === 'InputLayer');
@@ -207,7 +234,7 @@ console.log(info.threads, sc.threadStats().split);`;
       if (i === 9) at10 = model.memoryStats();
     }
     expect(model.memoryStats()).toEqual(at10);
-    expect(sc.backend().threads).toBe(3);
+    expect(sc.backend().threads).toBe(threads);
     model.dispose();
     xs.forEach((x) => x.dispose());
   });

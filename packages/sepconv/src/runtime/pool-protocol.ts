@@ -19,6 +19,7 @@ export const NARGS = 4;
 export const ERROR_FROM = 5; // 0, or 1 + the index of the first worker whose part failed
 export const STOP = 6; // 1: workers leave their loop
 export const ERROR_LEN = 7;
+export const SPIN_US = 8; // how long workers poll for the next job before they sleep (set by the caller)
 /** Float64 arguments start at this byte offset; at most MAX_ARGS of them. */
 export const ARGS_BYTE = 64;
 export const MAX_ARGS = 32;
@@ -56,6 +57,36 @@ export type ReadyMessage = { ok: true } | { ok: false; error: string };
 type PartFn = (...args: number[]) => void;
 
 /**
+ * How long (ms) a worker keeps polling the job counter after its last job before it sleeps in
+ * Atomics.wait, when the pool's threads fit the device's cores (more threads than cores: 0, they
+ * would poll on a core another thread needs). A model's ops come one after another with a little JS
+ * between them; a sleeping worker takes a futex wake to start the next one (measured 30-70 us on a
+ * 2-core KVM guest: more than a small op's whole part), a polling worker well under a microsecond.
+ * After this long without a job the worker sleeps: an idle pool burns no CPU. Measured with
+ * `node bench/run.mjs --threads` (its "barrier" rows: spin 0 vs this).
+ */
+export const SPIN_MS = 1;
+/** Polls between clock reads while spinning (a clock read costs about what 50 loads of the counter do). */
+const SPIN_CHECK = 256;
+
+/**
+ * Polls `ctl[at]` until it differs from `value` or `ms` passed; returns the value last read. The caller
+ * then blocks in Atomics.wait if nothing changed. Pure loads: no store, no cache-line ping-pong with
+ * the thread that will write it.
+ */
+export function spinWhile(ctl: Int32Array, at: number, value: number, ms: number): number {
+  if (ms <= 0) return Atomics.load(ctl, at);
+  const end = performance.now() + ms;
+  for (;;) {
+    for (let i = 0; i < SPIN_CHECK; i++) {
+      const v = Atomics.load(ctl, at);
+      if (v !== value) return v;
+    }
+    if (performance.now() >= end) return Atomics.load(ctl, at);
+  }
+}
+
+/**
  * A worker's loop: sleep in Atomics.wait until the job counter moves, run this worker's part of the
  * job when the job has that many parts, count down, wake the caller when last. Returns on STOP.
  */
@@ -67,13 +98,14 @@ export function serve(control: SharedArrayBuffer, part: number, exports: Record<
   // this line, and a load would then skip that job (and the caller would wait for it forever).
   let seen = 0;
   for (;;) {
-    Atomics.wait(ctl, GEN, seen);
+    // Poll a little first (the next op of a running model is usually a few us away), then sleep.
+    if (spinWhile(ctl, GEN, seen, Atomics.load(ctl, SPIN_US) / 1000) === seen) Atomics.wait(ctl, GEN, seen);
     if (Atomics.load(ctl, STOP)) return;
     const gen = Atomics.load(ctl, GEN);
     if (gen === seen) continue;
     if (gen & 1) {
-      // The caller is writing the next job: wait for it to be ready.
-      Atomics.wait(ctl, GEN, gen);
+      // The caller is writing the next job (a few stores): wait for it to be ready.
+      if (spinWhile(ctl, GEN, gen, Atomics.load(ctl, SPIN_US) / 1000) === gen) Atomics.wait(ctl, GEN, gen);
       continue;
     }
     // Read the job, then check nothing rewrote it meanwhile (a worker that sat out the last job can

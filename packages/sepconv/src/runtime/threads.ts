@@ -17,6 +17,9 @@ import {
   PART_EXPORTS,
   PARTS,
   PENDING,
+  SPIN_MS,
+  SPIN_US,
+  spinWhile,
   STOP,
   type ReadyMessage,
   type StartMessage,
@@ -28,11 +31,14 @@ import { Runtime, setRuntime, type BackendInfo, type KernelExports } from './sta
 export { AUTO_THREADS_CAP, MAX_THREADS } from './pool-protocol.js';
 
 /**
- * Work (multiply-adds, roughly) below which an op runs on the calling thread alone: one barrier
- * (wake the workers, wait for the last) costs about what this much work takes on one thread.
- * Measured with `node bench/run.mjs --threads` (the per-size crossover of the pointwise sweep).
+ * Work below which an op runs on the calling thread alone, in pointwise multiply-adds (each family's
+ * `work` below converts its size to what a pointwise GEMM does in the same time on one thread). With
+ * polling workers (SPIN_MS) one barrier costs a few microseconds; `node bench/run.mjs --threads`
+ * (its "threshold" rows, every family forced to split at small sizes) puts the break-even of 2
+ * threads at 50-100 k pointwise MACs (16 px x 64 -> 64 = 64 k: x1.0; 144 px: x0.7). Ops at about
+ * this size or larger gain.
  */
-export const MIN_PARALLEL_WORK = 1 << 17;
+export const MIN_PARALLEL_WORK = 1 << 16;
 
 /** A worker as the pool needs it: Node's worker_threads Worker or a Web Worker, adapted by the host entry. */
 export interface PoolWorker {
@@ -62,21 +68,29 @@ export interface ThreadHost {
 
 type Wrapped = (...args: number[]) => unknown;
 
-/** Per splittable export: its part export's id and a rough multiply-add count from its arguments. */
+/** Activation codes (sepconv_kernels::activation::Activation::ALL) whose pass is an exp per value. */
+const EXP_ACTIVATIONS = new Set([4, 5]);
+
+/**
+ * Per splittable export: its part export's id and its work from its arguments, in pointwise-MAC
+ * equivalents. The factors are one-thread throughputs relative to the pointwise GEMM (bench/RESULTS.md
+ * profile: GEMM ~15 MAC/ns; a depthwise tap, a pool tap and an add about 3-4x slower per value; swish /
+ * sigmoid (exp, divide) ~15x): a rough size is enough, the threshold is a break-even, not a cliff.
+ */
 const SPLITS: Record<string, { id: number; work: (a: number[]) => number }> = {
   // (handle, in, inLen, out, outLen, rows, act)
   gemm_run: { id: 0, work: (a) => a[4]! * (a[2]! / Math.max(1, a[5]!)) },
   // (handle, in, inLen, out, outLen, batch, inH, inW, ...): taps unknown here, 9 assumed
-  depthwise_conv2d: { id: 1, work: (a) => a[4]! * 9 },
+  depthwise_conv2d: { id: 1, work: (a) => a[4]! * 9 * 3 },
   conv2d: { id: 2, work: (a) => a[4]! * 9 * (a[2]! / Math.max(1, a[5]! * a[6]! * a[7]!)) },
-  // (in, inLen, out, outLen, ...)
-  pool2d: { id: 3, work: (a) => a[3]! * 4 },
+  // (in, inLen, out, outLen, batch, inH, inW, C, poolH, poolW, ...)
+  pool2d: { id: 3, work: (a) => a[3]! * a[8]! * a[9]! * 3 },
   // (pw, pwAct, dw, in, inLen, out, outLen, ring, ringLen, batch, inH, inW, ...)
-  expand_depthwise: { id: 4, work: (a) => a[6]! * (9 + a[4]! / Math.max(1, a[9]! * a[10]! * a[11]!)) },
+  expand_depthwise: { id: 4, work: (a) => a[6]! * (9 * 3 + a[4]! / Math.max(1, a[9]! * a[10]! * a[11]!)) },
   // (a, b, out, len, ...) and (in, out, len, act)
-  add_run: { id: 5, work: (a) => a[3]! },
-  mul_run: { id: 6, work: (a) => a[3]! },
-  activation_run: { id: 7, work: (a) => a[2]! * 2 },
+  add_run: { id: 5, work: (a) => a[3]! * 4 },
+  mul_run: { id: 6, work: (a) => a[3]! * 4 },
+  activation_run: { id: 7, work: (a) => a[2]! * (EXP_ACTIVATIONS.has(a[3]!) ? 15 : 4) },
 };
 
 /** The pool of one threaded runtime: `size` workers plus the calling thread. */
@@ -100,6 +114,14 @@ export class ThreadPool {
   ) {
     this.ctl = new Int32Array(control);
     this.args = new Float64Array(control, ARGS_BYTE, MAX_ARGS);
+  }
+
+  /** How long idle workers (and the caller, for the workers' parts) poll before they sleep. */
+  get spinMs(): number {
+    return Atomics.load(this.ctl, SPIN_US) / 1000;
+  }
+  set spinMs(ms: number) {
+    Atomics.store(this.ctl, SPIN_US, Math.round(Math.min(ms, 1000) * 1000));
   }
 
   /** Threads in all: the workers and the calling thread. */
@@ -146,6 +168,7 @@ export class ThreadPool {
       throw e instanceof WorkerError ? e : new WorkerError(`starting the thread pool failed: ${e instanceof Error ? e.message : e}`);
     }
     for (const w of workers) w.unref();
+    pool.spinMs = size + 1 <= host.cores() ? SPIN_MS : 0;
     return pool;
   }
 
@@ -187,7 +210,13 @@ export class ThreadPool {
     // Workers normally finish within a few times the caller's own part; a worker that died never does.
     const limit = 10_000 + 50 * (performance.now() - t0);
     const start = performance.now();
-    for (let v = Atomics.load(ctl, PENDING); v !== 0; v = Atomics.load(ctl, PENDING)) {
+    // The workers' parts are as big as ours, so they are usually done or nearly: poll first, and
+    // sleep (where this thread may block) only if a part takes much longer than ours.
+    const spin = this.spinMs;
+    const spinEnd = spin > 0 ? start + spin + (start - t0) : start;
+    let v = Atomics.load(ctl, PENDING);
+    for (let now = start; v !== 0 && now < spinEnd; now = performance.now()) v = spinWhile(ctl, PENDING, v, spinEnd - now);
+    for (; v !== 0; v = Atomics.load(ctl, PENDING)) {
       if (this.canBlock) Atomics.wait(ctl, PENDING, v, 50);
       if (performance.now() - start > limit) {
         const why = `a worker did not finish its part within ${Math.round(limit)} ms (it died or hangs)`;

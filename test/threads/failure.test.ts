@@ -37,6 +37,28 @@ describe('threads: worker failures', () => {
     expect(got).toEqual(workload(sc));
   });
 
+  it('a worker that never takes its part (stalled, as if descheduled): the calling thread runs every part, same bits, no wait', async () => {
+    const stalls = [
+      "import { parentPort } from 'node:worker_threads';",
+      "parentPort.once('message', () => { parentPort.postMessage({ ok: true }); setInterval(() => {}, 1000); });",
+      '',
+    ].join('\n');
+    const sc = await withWorker('stalls', stalls);
+    await sc.init();
+    const want = workload(sc);
+    await sc.init({ threads: 2 });
+    const t0 = performance.now();
+    for (let i = 0; i < 3; i++) expect(workload(sc)).toEqual(want);
+    const s = sc.threadStats();
+    expect(s.split).toBe(3);
+    expect(s.partsHere).toBe(s.parts);
+    expect(s.parts).toBe(6);
+    // No op waited for the stalled worker (the pool's dead-worker timeout is 10 s).
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(sc.backend().threads).toBe(2);
+    sc.terminate();
+  });
+
   it('a worker that dies after starting: the next op throws WorkerError, later ops run on one thread', async () => {
     const dies = [
       "import { parentPort } from 'node:worker_threads';",

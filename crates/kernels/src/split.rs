@@ -15,9 +15,14 @@ use crate::gemm::{self, PackedGemm, GEMM_MR};
 use crate::pool::{self, PoolKind};
 use crate::shape::{ConvGeometry, Padding};
 
-/// Output rows of a window op (depthwise, conv, pool, spatial) per split unit: the kernels' row
-/// tiles are at most 4 rows, so a multiple of 4 keeps each row in the same tile position.
-pub const ROW_ALIGN: usize = 4;
+/// Output rows of a window op (depthwise, conv, pool, fused expand+depthwise) per split unit. One:
+/// these kernels compute each output row on its own (depthwise, pools and the fused ring kernel row
+/// by row; conv's pixel tiles give every pixel the same taps in the same order whatever its place in
+/// a tile, which the bit-identity tests below check over swept shapes). It was 4 (a guard for
+/// multi-row tiles no window kernel has); with 4, small maps split badly: Xception's 19-row maps went
+/// 8 + 11 rows (at best x0.58 of one thread) and 7-row maps 4 + 3. Measured by `node bench/run.mjs
+/// --threads` (the per-family table: Xception's fused pw->dw 3x3 x0.62 with 4).
+pub const ROW_ALIGN: usize = 1;
 /// Elements per split unit of elementwise ops (a multiple of every unrolled vector loop).
 pub const FLAT_ALIGN: usize = 64;
 /// Most parts one op is split into.

@@ -17,7 +17,7 @@ function start(msg: StartMessage, port: Port): void {
     return;
   }
   port.postMessage({ ok: true });
-  serve(msg.control, msg.part, bindings);
+  serve(msg.control, bindings);
   // Stopped: give this thread's stack and TLS back to the shared memory, then end.
   (bindings as { __wbindgen_thread_destroy?: () => void }).__wbindgen_thread_destroy?.();
 }

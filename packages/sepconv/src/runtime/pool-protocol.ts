@@ -2,7 +2,11 @@ import type { WasmMemory, WasmModule } from './wasm-types.js';
 
 // The shared control block between the calling thread and the pool's workers (a SharedArrayBuffer of
 // its own, beside the wasm memory). One job at a time: the caller writes the export's id and
-// arguments, bumps GEN and wakes the workers; each runs its part, and the last one wakes the caller.
+// arguments, bumps GEN and wakes the workers. The job's parts are then CLAIMED, one at a time, by
+// whichever thread is free: the caller and the workers alike. A worker the OS has descheduled (other
+// processes on the cores) therefore never holds the op up: the caller runs the parts nobody took. The
+// parts are fixed output blocks, so who runs which part does not change a bit of the result.
+
 
 /** Most threads `threads: 'auto'` picks (beyond this, per-op barriers eat the gain on these op sizes). */
 export const AUTO_THREADS_CAP = 8;
@@ -12,14 +16,15 @@ export const MAX_THREADS = 64;
 /** Int32 slots of the control block. */
 // GEN is a sequence lock: odd while the caller writes a job, even (the job's id) once it is ready.
 export const GEN = 0; // job counter; workers Atomics.wait on it while idle
-export const PENDING = 1; // worker parts not yet done in the current job
+export const PENDING = 1; // parts of the current job not yet done (the caller waits for 0)
 export const FN = 2; // index into PART_EXPORTS
-export const PARTS = 3; // parts of the job (the caller runs part 0)
+export const PARTS = 3; // parts of the job
 export const NARGS = 4;
-export const ERROR_FROM = 5; // 0, or 1 + the index of the first worker whose part failed
+export const ERROR_FROM = 5; // 0, or 1 + the index of the first part that failed on a worker
 export const STOP = 6; // 1: workers leave their loop
 export const ERROR_LEN = 7;
 export const SPIN_US = 8; // how long workers poll for the next job before they sleep (set by the caller)
+export const CLAIM = 9; // (job tag << 7) | next unclaimed part: see claimPart
 /** Float64 arguments start at this byte offset; at most MAX_ARGS of them. */
 export const ARGS_BYTE = 64;
 export const MAX_ARGS = 32;
@@ -40,6 +45,23 @@ export const PART_EXPORTS = [
   'activation_run_part',
 ] as const;
 
+/** The tag of job `gen` in the CLAIM slot (24 bits of the even job counter). */
+export const jobTag = (gen: number): number => (gen >>> 1) & 0xffffff;
+
+/**
+ * Claims the next part of job `tag`: its index, or -1 when every part is taken or the job is no
+ * longer `tag` (a thread that read a job and then lost its core must not run a part of the next one
+ * with the old arguments: the tag and the counter change in one compare-exchange).
+ */
+export function claimPart(ctl: Int32Array, tag: number, parts: number): number {
+  for (;;) {
+    const v = Atomics.load(ctl, CLAIM);
+    const next = v & 127;
+    if (v >>> 7 !== tag || next >= parts) return -1;
+    if (Atomics.compareExchange(ctl, CLAIM, v, v + 1) === v) return next;
+  }
+}
+
 /** The message that starts a worker. */
 export interface StartMessage {
   /** The threaded build's WebAssembly.Module. */
@@ -47,7 +69,7 @@ export interface StartMessage {
   /** Its shared WebAssembly.Memory. */
   memory: WasmMemory;
   control: SharedArrayBuffer;
-  /** This worker's part number (1-based: the caller runs part 0). */
+  /** This worker's number (1-based). */
   part: number;
 }
 
@@ -87,15 +109,15 @@ export function spinWhile(ctl: Int32Array, at: number, value: number, ms: number
 }
 
 /**
- * A worker's loop: sleep in Atomics.wait until the job counter moves, run this worker's part of the
- * job when the job has that many parts, count down, wake the caller when last. Returns on STOP.
+ * A worker's loop: poll, then sleep in Atomics.wait, until the job counter moves; claim and run parts
+ * of the job while any are left, count each one done, wake the caller after the last. Returns on STOP.
  */
-export function serve(control: SharedArrayBuffer, part: number, exports: Record<string, unknown>): void {
+export function serve(control: SharedArrayBuffer, exports: Record<string, unknown>): void {
   const ctl = new Int32Array(control);
   const args = new Float64Array(control, ARGS_BYTE, MAX_ARGS);
   const fns = PART_EXPORTS.map((name) => exports[name] as PartFn);
   // 0, not a load of GEN: the caller may post the first job between this worker's ready message and
-  // this line, and a load would then skip that job (and the caller would wait for it forever).
+  // this line, and a load would then skip that job.
   let seen = 0;
   for (;;) {
     // Poll a little first (the next op of a running model is usually a few us away), then sleep.
@@ -108,8 +130,7 @@ export function serve(control: SharedArrayBuffer, part: number, exports: Record<
       if (spinWhile(ctl, GEN, gen, Atomics.load(ctl, SPIN_US) / 1000) === gen) Atomics.wait(ctl, GEN, gen);
       continue;
     }
-    // Read the job, then check nothing rewrote it meanwhile (a worker that sat out the last job can
-    // lag behind the caller, which writes the next one as soon as the last one's parts are done).
+    // Read the job, then check nothing rewrote it meanwhile (this worker may lag a job behind).
     const parts = Atomics.load(ctl, PARTS);
     const fn = Atomics.load(ctl, FN);
     const n = Atomics.load(ctl, NARGS);
@@ -117,17 +138,20 @@ export function serve(control: SharedArrayBuffer, part: number, exports: Record<
     for (let i = 0; i < n; i++) a.push(args[i]!);
     if (Atomics.load(ctl, GEN) !== gen) continue;
     seen = gen;
-    if (part >= parts) continue;
-    try {
-      fns[fn]!(...a, part, parts);
-    } catch (e) {
-      if (Atomics.compareExchange(ctl, ERROR_FROM, 0, part) === 0) {
-        const text = (typeof e === 'string' ? e : e instanceof Error ? e.message : String(e)).slice(0, ERROR_CHARS);
-        const out = new Uint16Array(control, ERROR_BYTE, ERROR_CHARS);
-        for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
-        Atomics.store(ctl, ERROR_LEN, text.length);
+    const tag = jobTag(gen);
+    for (let part = claimPart(ctl, tag, parts); part >= 0; part = claimPart(ctl, tag, parts)) {
+      try {
+        fns[fn]!(...a, part, parts);
+      } catch (e) {
+        if (Atomics.compareExchange(ctl, ERROR_FROM, 0, part + 1) === 0) {
+          // The kernel's own text: the caller throws it as the single-thread call would.
+          const text = (typeof e === 'string' ? e : e instanceof Error ? e.message : String(e)).slice(0, ERROR_CHARS);
+          const out = new Uint16Array(control, ERROR_BYTE, ERROR_CHARS);
+          for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+          Atomics.store(ctl, ERROR_LEN, text.length);
+        }
       }
+      if (Atomics.sub(ctl, PENDING, 1) === 1) Atomics.notify(ctl, PENDING);
     }
-    if (Atomics.sub(ctl, PENDING, 1) === 1) Atomics.notify(ctl, PENDING);
   }
 }

@@ -145,6 +145,9 @@ export interface ThreadStats {
   split: number;
   /** Ops of a threaded runtime small enough to run on the calling thread alone. */
   single: number;
+  /** Parts of the split ops, and how many of them the calling thread ran (it takes the parts no worker claimed in time). */
+  parts: number;
+  partsHere: number;
   /** The pool's current split threshold and polling time (`configureThreads`); 0 without a pool. */
   minWork: number;
   spinMs: number;
@@ -154,7 +157,7 @@ export interface ThreadStats {
 export function threadStats(): ThreadStats {
   const pool = runtime('threadStats()').pool;
   const c = pool?.counts;
-  return { split: c?.split ?? 0, single: c?.single ?? 0, minWork: pool?.minWork ?? 0, spinMs: pool?.spinMs ?? 0 };
+  return { split: c?.split ?? 0, single: c?.single ?? 0, parts: c?.parts ?? 0, partsHere: c?.partsHere ?? 0, minWork: pool?.minWork ?? 0, spinMs: pool?.spinMs ?? 0 };
 }
 
 /** Options of `configureThreads()`. */

@@ -5,6 +5,9 @@
 import { WorkerError } from '../errors.js';
 import {
   ARGS_BYTE,
+  CLAIM,
+  claimPart,
+  jobTag,
   CONTROL_BYTES,
   ERROR_BYTE,
   ERROR_CHARS,
@@ -102,7 +105,7 @@ export class ThreadPool {
   /** Set by a worker's error/exit event; the next op reports it and the runtime goes on with one thread. */
   private broken: string | undefined;
   /** Ops that ran split, and ops that ran on the calling thread alone (tests check the split happens). */
-  readonly counts = { split: 0, single: 0 };
+  readonly counts = { split: 0, single: 0, partsHere: 0, parts: 0 };
   minWork = MIN_PARALLEL_WORK;
   /** Most threads one op is split over (`configureThreads({ threads })`); at most the pool's size. */
   limit = Infinity;
@@ -188,32 +191,44 @@ export class ThreadPool {
     }
   }
 
-  /** Runs export `id` split in `parts` (<= threads): part 0 here via `self`, the others on workers; one barrier. */
-  run(id: number, args: number[], parts: number, self: () => void): void {
+  /**
+   * Runs export `id` split in `parts` (<= threads) with one barrier: the workers and this thread claim
+   * parts until none is left (`part(p)` runs part p here), then this thread waits for the parts
+   * still running on workers.
+   */
+  run(id: number, args: number[], parts: number, part: (p: number) => void): void {
     const ctl = this.ctl;
-    Atomics.add(ctl, GEN, 1); // odd: writing the job (see pool-protocol.ts)
+    const gen = Atomics.add(ctl, GEN, 1) + 2; // odd while writing the job (see pool-protocol.ts); `gen` once ready
     for (let i = 0; i < args.length; i++) this.args[i] = args[i]!;
+    const tag = jobTag(gen);
     Atomics.store(ctl, FN, id);
     Atomics.store(ctl, NARGS, args.length);
     Atomics.store(ctl, PARTS, parts);
     Atomics.store(ctl, ERROR_FROM, 0);
-    Atomics.store(ctl, PENDING, parts - 1);
+    Atomics.store(ctl, PENDING, parts);
+    Atomics.store(ctl, CLAIM, tag << 7);
     Atomics.add(ctl, GEN, 1); // even: ready
     Atomics.notify(ctl, GEN);
     const t0 = performance.now();
     let own: unknown;
-    try {
-      self();
-    } catch (e) {
-      own = e;
+    let mine = 0;
+    for (let p = claimPart(ctl, tag, parts); p >= 0; p = claimPart(ctl, tag, parts)) {
+      mine++;
+      try {
+        part(p);
+      } catch (e) {
+        own ??= e;
+      }
+      Atomics.sub(ctl, PENDING, 1);
     }
-    // Workers normally finish within a few times the caller's own part; a worker that died never does.
-    const limit = 10_000 + 50 * (performance.now() - t0);
+    this.counts.partsHere += mine;
+    // Workers run at most one part each by now; a worker that died mid-part never finishes it.
     const start = performance.now();
-    // The workers' parts are as big as ours, so they are usually done or nearly: poll first, and
-    // sleep (where this thread may block) only if a part takes much longer than ours.
+    const limit = 10_000 + 50 * (start - t0);
+    // A part is about as big as ours, so it is usually done or nearly: poll first, and sleep
+    // (where this thread may block) only if it takes much longer.
     const spin = this.spinMs;
-    const spinEnd = spin > 0 ? start + spin + (start - t0) : start;
+    const spinEnd = spin > 0 ? start + spin + (start - t0) / Math.max(1, mine) : start;
     let v = Atomics.load(ctl, PENDING);
     for (let now = start; v !== 0 && now < spinEnd; now = performance.now()) v = spinWhile(ctl, PENDING, v, spinEnd - now);
     for (; v !== 0; v = Atomics.load(ctl, PENDING)) {
@@ -260,7 +275,8 @@ export class ThreadPool {
         }
         const parts = Math.min(threads, Math.max(2, Math.floor(w / this.minWork)));
         this.counts.split++;
-        this.run(id, args, parts, () => part(...args, 0, parts));
+        this.counts.parts += parts;
+        this.run(id, args, parts, (p) => part(...args, p, parts));
         return undefined;
       };
     }

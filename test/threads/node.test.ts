@@ -43,12 +43,15 @@ const OPS: Case[] = [
     ],
   },
   {
-    name: 'add / mul / activation',
+    name: 'add / mul / activation / squeeze-excite scale',
     run: () => [
       sc.runAdd(t(22, [1, 64, 64, 40]), t(23, [1, 64, 64, 40]), 'relu').data(),
       sc.mul(t(24, [1, 64, 64, 40]), t(25, [1, 64, 64, 40])).data(),
       sc.swish(t(26, [1, 64, 64, 40], 4)).data(),
       sc.sigmoid(t(27, [1, 64, 65, 39], 4)).data(),
+      // The squeeze-excite scale (per image and channel), batch 1 and 2.
+      sc.mul(t(28, [1, 64, 64, 40]), t(29, [1, 1, 1, 40])).data(),
+      sc.mul(t(30, [2, 33, 31, 24]), t(31, [2, 1, 1, 24])).data(),
     ],
   },
 ];
@@ -86,11 +89,17 @@ const modelCases: Case[] = MODELS.map((m, k) => ({
 }));
 
 /** Runs every case on a fresh runtime with `opts`; returns the outputs and how many ops ran split. */
-async function runAll(opts: Parameters<typeof sc.init>[0], cases: Case[]): Promise<{ outs: Float32Array[][]; info: sc.BackendInfo; split: number }> {
+async function runAll(opts: Parameters<typeof sc.init>[0], cases: Case[]): Promise<{ outs: Float32Array[][]; info: sc.BackendInfo; split: number; perCase: number[] }> {
   const info = await sc.init(opts);
   const before = sc.threadStats().split;
-  const outs = cases.map((c) => c.run());
-  return { outs, info, split: sc.threadStats().split - before };
+  const perCase: number[] = [];
+  const outs = cases.map((c) => {
+    const s0 = sc.threadStats().split;
+    const o = c.run();
+    perCase.push(sc.threadStats().split - s0);
+    return o;
+  });
+  return { outs, info, split: sc.threadStats().split - before, perCase };
 }
 
 function expectSameBits(got: Float32Array[][], want: Float32Array[][], cases: Case[], label: string): void {
@@ -126,6 +135,8 @@ describe('threads in Node: bit-identical for 1, 2 and 3 threads', () => {
         expect(r.info, `threads ${n}`).toMatchObject({ build, threads: n, threadsReason: `init({ threads: ${n} })` });
         // The ops really ran split over the pool (each case has ops above the threshold).
         expect(r.split, `ops split at ${n} threads`).toBeGreaterThanOrEqual(cases.length);
+        // Each op of an op-family case is one kernel call, each big enough: every one of them split.
+        if (label === 'op families') cases.forEach((c, i) => expect(r.perCase[i], `${c.name}: ops split at ${n} threads`).toBe(r.outs[i]!.length));
         expectSameBits(r.outs, plain.outs, cases, `${n} threads vs 1`);
         // Outputs are real numbers (a split that skipped rows would leave the NaN-free zeros of a fresh buffer unnoticed otherwise).
         for (const o of r.outs.flat()) expect(o.some((v) => v !== 0) && o.every(Number.isFinite)).toBe(true);

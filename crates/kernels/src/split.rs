@@ -10,6 +10,7 @@
 use crate::activation::Activation;
 use crate::conv::{self, PackedConv};
 use crate::dwconv::{self, PackedDepthwise};
+use crate::elementwise;
 use crate::fused;
 use crate::gemm::{self, PackedGemm, GEMM_MR};
 use crate::pool::{self, PoolKind};
@@ -225,6 +226,31 @@ pub fn flat_part(len: usize, part: usize, parts: usize) -> Result<(usize, usize)
     part_range(len, part, parts, FLAT_ALIGN)
 }
 
+/// Part `part` of `parts` of `elementwise::mul_channels` (the squeeze-excite scale: `groups` images of
+/// `len / groups` values, each pixel's `channels` values times that image's `channels` scales): a
+/// block of whole pixels, one sub-call per image it touches. Every value is the same one multiply as
+/// in the whole op. Buffers the whole op refuses get its error, from every part.
+pub fn mul_channels_part(a: &[f32], b: &[f32], out: &mut [f32], channels: usize, groups: usize, part: usize, parts: usize) -> Result<(), String> {
+    let per_row = if channels == 0 || groups == 0 { None } else { crate::shape::elements("channel op scale", &[groups, channels]).ok() };
+    let valid = per_row.is_some_and(|r| a.len() == out.len() && a.len() % r == 0 && b.len() == r);
+    if !valid {
+        // The whole op's own error (it checks before it writes anything).
+        return elementwise::mul_channels(a, b, out, channels, groups).and(Err("split: the squeeze-excite scale refused its buffers".into()));
+    }
+    let pixels = a.len() / channels;
+    let per_image = pixels / groups;
+    let (p0, p1) = part_range(pixels, part, parts, 1)?;
+    let mut p = p0;
+    while p < p1 {
+        let image = p / per_image;
+        let end = p1.min((image + 1) * per_image);
+        let (s, e) = (p * channels, end * channels);
+        elementwise::mul_channels(&a[s..e], &b[image * channels..(image + 1) * channels], &mut out[s..e], channels, 1)?;
+        p = end;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -276,6 +302,31 @@ mod tests {
 
     fn same_bits(a: &[f32], b: &[f32]) -> bool {
         a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
+    }
+
+    #[test]
+    fn mul_channels_parts_are_bit_identical_to_the_whole_op() {
+        let mut rng = Rng::new(41);
+        for channels in [1usize, 3, 4, 5, 8, 13, 16, 33] {
+            for groups in [1usize, 2, 3] {
+                for pixels in [1usize, 2, 7, 16, 31] {
+                    let len = groups * pixels * channels;
+                    let a = random(&mut rng, len);
+                    let b = random(&mut rng, groups * channels);
+                    let mut whole = vec![0.0; len];
+                    elementwise::mul_channels(&a, &b, &mut whole, channels, groups).unwrap();
+                    for parts in [2, 3, 5] {
+                        let got = assemble(len, parts, |o, p, n| mul_channels_part(&a, &b, o, channels, groups, p, n).unwrap());
+                        assert!(same_bits(&got, &whole), "mul_channels C {channels} groups {groups} pixels {pixels} parts {parts}");
+                    }
+                }
+            }
+        }
+        // What the whole op refuses, every part refuses.
+        let (a, b) = (vec![1.0; 12], vec![1.0; 4]);
+        assert!(mul_channels_part(&a, &b[..3], &mut vec![0.0; 12], 4, 1, 1, 2).is_err());
+        assert!(mul_channels_part(&a, &b, &mut vec![0.0; 12], 0, 1, 0, 2).is_err());
+        assert!(mul_channels_part(&a[..10], &b, &mut vec![0.0; 10], 4, 1, 0, 2).is_err());
     }
 
     #[test]

@@ -269,6 +269,16 @@ pub unsafe fn mul_run_part(a_ptr: *const f32, b_ptr: *const f32, output_ptr: *mu
     elementwise::mul(&a[s..e], &b[s..e], &mut o[s..e])
 }
 
+/// Part `part` of `parts` of `mul_channels_run` (the squeeze-excite scale).
+///
+/// # Safety
+/// As `mul_channels_run`.
+#[wasm_bindgen]
+pub unsafe fn mul_channels_run_part(a_ptr: *const f32, b_ptr: *const f32, output_ptr: *mut f32, len: usize, channels: usize, groups: usize, part: usize, parts: usize) -> Result<(), String> {
+    let b = slice(b_ptr, crate::elements("channel scale", &[groups, channels])?)?;
+    split::mul_channels_part(slice(a_ptr, len)?, b, slice_mut(output_ptr, len)?, channels, groups, part, parts)
+}
+
 /// Part `part` of `parts` of `activation_run` (in place when the pointers are equal).
 ///
 /// # Safety

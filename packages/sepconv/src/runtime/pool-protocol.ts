@@ -43,6 +43,7 @@ export const PART_EXPORTS = [
   'add_run_part',
   'mul_run_part',
   'activation_run_part',
+  'mul_channels_run_part',
 ] as const;
 
 /** The tag of job `gen` in the CLAIM slot (24 bits of the even job counter). */

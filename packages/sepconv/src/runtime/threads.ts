@@ -94,6 +94,8 @@ const SPLITS: Record<string, { id: number; work: (a: number[]) => number }> = {
   add_run: { id: 5, work: (a) => a[3]! * 4 },
   mul_run: { id: 6, work: (a) => a[3]! * 4 },
   activation_run: { id: 7, work: (a) => a[2]! * (EXP_ACTIVATIONS.has(a[3]!) ? 15 : 4) },
+  // (a, scale, out, len, channels, groups): the squeeze-excite scale
+  mul_channels_run: { id: 8, work: (a) => a[3]! * 4 },
 };
 
 /** The pool of one threaded runtime: `size` workers plus the calling thread. */

@@ -162,6 +162,14 @@ export async function threadsMain(argv: string[]): Promise<number> {
         b: { threads: 2, spinMs: defaults.spinMs },
       }),
     );
+    rows.push(
+      await ab('barrier', `the same, workers poll 0.1 ms vs ${defaults.spinMs} ms`, () => void model.predict(x), {
+        warmup,
+        runs,
+        a: { threads: 2, spinMs: 0.1 },
+        b: { threads: 2, spinMs: defaults.spinMs },
+      }),
+    );
     sc.configureThreads({ spinMs: defaults.spinMs });
     model.dispose();
     x.dispose();

@@ -168,7 +168,7 @@ function chromiumCpu(): { ns: number; byName: Map<string, number> } {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Chromium's CPU use while this process (and the page) sleeps `ms`: cores busy (1 = one core spinning). */
-async function idleCores(ms: number, top?: string[]): Promise<number> {
+async function idleCores(ms: number, top?: string[], workers?: number[]): Promise<number> {
   const c0 = chromiumCpu();
   const t0 = performance.now();
   await sleep(ms);
@@ -179,6 +179,8 @@ async function idleCores(ms: number, top?: string[]): Promise<number> {
     const d = [...c1.byName].map(([n, v]) => [n, (v - (c0.byName.get(n) ?? 0)) / 1e6 / dt] as const).filter(([, v]) => v >= 0.05);
     top.push(...d.sort((a, b) => b[1] - a[1]).slice(0, 3).map(([n, v]) => `${n} ${v.toFixed(2)}`));
   }
+  // Web Workers' threads (the engines' thread pools): Chromium names them DedicatedWorker.
+  workers?.push([...c1.byName].filter(([n]) => n.startsWith('DedicatedWorker')).reduce((a, [n, v]) => a + (v - (c0.byName.get(n) ?? 0)), 0) / 1e6 / dt);
   return (c1.ns - c0.ns) / 1e6 / dt;
 }
 
@@ -281,6 +283,10 @@ interface ModelResult {
   checkOk: boolean;
   ms: Record<string, Stats>;
   sepconvSplit?: { split: number; single: number };
+  /** Engines whose threads were still busy 0-50 ms after a run. */
+  spinning?: string[];
+  /** Pause after every timed run, ms. */
+  settleMs?: number;
 }
 
 type Bench = {
@@ -335,7 +341,7 @@ export async function chromiumThreadsMain(argv: string[]): Promise<number> {
     const ortOptions = o.ortSpin !== undefined ? { extra: { session: { intra_op: { allow_spinning: o.ortSpin } } } } : {};
     const results: ModelResult[] = [];
     const load0 = loadavg();
-    const idle: { when: string; cores: number[]; busiest?: string }[] = [];
+    const idle: { when: string; cores: number[]; busiest?: string; workers?: number }[] = [];
     await sleep(1000);
     const baseline = Math.min(await idleCores(300), await idleCores(300));
     idle.push({ when: 'page loaded, nothing run yet (best of two 300 ms windows)', cores: [baseline] });
@@ -360,19 +366,7 @@ export async function chromiumThreadsMain(argv: string[]): Promise<number> {
         continue;
       }
       res.sepconvSplit = await call<{ split: number; single: number }>('sepconvSplit', m.id);
-      // Idle CPU after each engine (3 runs back to back, then the page sleeps): 0-50, 50-200, 200-700 ms.
-      for (const e of ENGINES) {
-        for (let k = 0; k < 3; k++) await call<number>('timeRun', e, m.id);
-        const top: string[] = [];
-        const cores = [await idleCores(50, top), await idleCores(150), await idleCores(500)];
-        idle.push({ when: `${m.id}: after ${LABEL[e]}`, cores, busiest: top.join(', ') });
-        log(`${m.id}: idle CPU after ${LABEL[e]}: ${cores.map((c) => c.toFixed(2)).join(' / ')} cores (0-50 / 50-200 / 200-700 ms)${top.length ? `; busiest threads 0-50 ms: ${top.join(', ')}` : ''}`);
-      }
-      const spinning = idle.filter((r) => r.when.startsWith(`${m.id}:`) && Math.max(r.cores[0]!, r.cores[1]!) > baseline + 0.25);
-      const settle = o.settleMs ?? (spinning.length ? 300 : 0);
-      if (spinning.length && o.settleMs === undefined) log(`${m.id}: workers seen spinning (${spinning.map((s) => s.when).join('; ')}): ${settle} ms pause after every run, every engine`);
-      (res as any).settleMs = settle;
-      // Interleaved rounds, rotating order: sepconv 2 threads, sepconv 1 thread, TF.js 2, ORT 2.
+      // Interleaved rounds, rotating order: sepconv 2 threads, TF.js 2, ORT 2, sepconv 1 thread.
       const contenders: { id: string; engine: EngineKey; threads?: number }[] = [
         { id: 'sepconv', engine: 'sepconv' },
         { id: 'tfjs', engine: 'tfjs' },
@@ -381,18 +375,34 @@ export async function chromiumThreadsMain(argv: string[]): Promise<number> {
       ];
       const samples = new Map(contenders.map((c) => [c.id, [] as number[]]));
       const warmSpent = new Map(contenders.map((c) => [c.id, 0]));
-      let warmRounds = Infinity;
-      for (let r = 0; r < warmRounds + o.runs; r++) {
-        if (warmRounds === Infinity && r >= o.warmup && (r >= 200 || [...warmSpent.values()].every((v) => v >= o.warmupMs))) warmRounds = r;
-        const warming = r < warmRounds;
+      const round = async (r: number, settle: number, record: (id: string, ms: number) => void) => {
         for (let k = 0; k < contenders.length; k++) {
           const c = contenders[(k + r) % contenders.length]!;
-          const ms = await call<number>('timeRun', c.engine, m.id, c.threads);
-          if (warming) warmSpent.set(c.id, warmSpent.get(c.id)! + ms);
-          else samples.get(c.id)!.push(ms);
+          record(c.id, await call<number>('timeRun', c.engine, m.id, c.threads));
           if (settle) await sleep(settle);
         }
+      };
+      // Warm-up (V8 tiers each engine's wasm up; not timed against anyone).
+      for (let r = 0; r < o.warmup || (r < 200 && [...warmSpent.values()].some((v) => v < o.warmupMs)); r++) await round(r, 0, (id, ms) => warmSpent.set(id, warmSpent.get(id)! + ms));
+      // Idle CPU after each engine, warmed up (3 runs back to back, then the page sleeps): 0-50, 50-200, 200-700 ms.
+      for (const e of ENGINES) {
+        for (let k = 0; k < 3; k++) await call<number>('timeRun', e, m.id);
+        const top: string[] = [];
+        const workers: number[] = [];
+        const cores = [await idleCores(50, top, workers), await idleCores(150, undefined, workers), await idleCores(500)];
+        idle.push({ when: `${m.id}: after ${LABEL[e]}`, cores, busiest: top.join(', '), workers: Math.max(...workers) });
+        log(`${m.id}: idle CPU after ${LABEL[e]}: ${cores.map((c) => c.toFixed(2)).join(' / ')} cores (0-50 / 50-200 / 200-700 ms)${top.length ? `; busiest threads 0-50 ms: ${top.join(', ')}` : ''}`);
       }
+      // Every engine gets the same pause after each timed run, long enough for a pool that spins after a run
+      // (ORT's intra-op threads do, by default) to go to sleep before the next engine starts: 100 ms, or 300 ms
+      // when something still ran 50-200 ms after a run.
+      const mine = idle.filter((r) => r.when.startsWith(`${m.id}:`));
+      const late = mine.filter((r) => r.cores[1]! > baseline + 0.2);
+      const settle = o.settleMs ?? (late.length ? 300 : 100);
+      res.spinning = mine.filter((r) => r.workers! > 0.1).map((r) => `${r.when.slice(m.id.length + 2)} (worker threads ${r.workers!.toFixed(2)} cores)`);
+      res.settleMs = settle;
+      log(`${m.id}: ${settle} ms pause after every timed run${res.spinning.length ? `; worker threads busy after a run: ${res.spinning.join('; ')}` : ''}`);
+      for (let r = 0; r < o.runs; r++) await round(r, settle, (id, ms) => samples.get(id)!.push(ms));
       for (const c of contenders) res.ms[c.id] = stats(samples.get(c.id)!);
       log(`${m.id}: ${contenders.map((c) => `${LABEL[c.id]} ${res.ms[c.id]!.median.toFixed(1)} ms`).join(', ')}`);
     }
@@ -484,13 +494,13 @@ function markdown(r: any): string {
     '',
     '## Idle CPU of the Chromium processes (page and Node asleep; cores busy, 1.00 = one core spinning)',
     '',
-    'Measured from /proc (every thread of every Chromium process: schedstat), right after 3 back-to-back runs of each engine: 0-50, 50-200 and 200-700 ms after the last run. A runtime whose workers keep spinning after a run takes the second core from whichever engine runs next.',
+    'Measured from /proc (every thread of every Chromium process: schedstat) after warm-up, right after 3 back-to-back runs of each engine: 0-50, 50-200 and 200-700 ms after the last run. A runtime whose workers keep spinning after a run takes the second core from whichever engine runs next. Thread names: DedicatedWorker = Web Workers (the engines\' thread pools), CrRendererMain = the page\'s main thread, ThreadPoolForeg(roundWorker) = Chromium\'s task pool (V8 background compilation, GC).',
     '',
-    '| when | 0-50 ms | 50-200 ms | 200-700 ms | busiest threads 0-50 ms (cores) |',
-    '|---|---:|---:|---:|---|',
-    ...r.idle.map((i: any) => `| ${i.when} | ${[0, 1, 2].map((k) => (i.cores[k] === undefined ? '' : f(i.cores[k]))).join(' | ')} | ${i.busiest ?? ''} |`),
+    '| when | 0-50 ms | 50-200 ms | 200-700 ms | worker threads, busiest window | busiest threads 0-50 ms (cores) |',
+    '|---|---:|---:|---:|---:|---|',
+    ...r.idle.map((i: any) => `| ${i.when} | ${[0, 1, 2].map((k) => (i.cores[k] === undefined ? '' : f(i.cores[k]))).join(' | ')} | ${i.workers === undefined ? '' : f(i.workers)} | ${i.busiest ?? ''} |`),
     '',
-    ...r.results.map((m: any) => `- ${m.id}: ${m.settleMs ? `a ${m.settleMs} ms pause after every timed run (every engine alike), since an engine's workers were seen spinning` : 'no engine was seen spinning: no pause between runs'}.`),
+    ...r.results.filter((m: ModelResult) => m.settleMs !== undefined).map((m: ModelResult) => `- ${m.label}: a ${m.settleMs} ms pause after every timed run, every engine alike (so a pool still spinning after its run does not take the second core from the next engine); worker threads (DedicatedWorker) busy > 0.1 core in a window after a run: ${m.spinning?.length ? m.spinning.join('; ') : 'none'}.`),
     ...(r.problems.length ? ['', '## Problems', '', ...r.problems.map((p: string) => `- ${p}`)] : []),
   ];
   return L.join('\n') + '\n';

@@ -33,11 +33,12 @@ export const CHROMIUM_THREADS_HELP = `node bench/run.mjs chromium-threads [flags
   --quick            tiny models (alpha 0.25 / 0.35 at 64x64, 10 classes), 1 warm-up + 3 runs; writes to --out only
   --runs N           timed rounds per model (default 20; quick 3)
   --warmup-ms T      warm up each contender at least T ms (default 1000; quick 0)
-  --settle-ms T      pause after every timed run, for every engine alike (default: 0, or 300 when an engine's
-                     workers were seen spinning in the idle-CPU probe)
-  --out DIR          also write chromium-threads.json and chromium-threads.md there (default: bench/results for
-                     a full run, a temp dir for --quick)
-  --results-md       write the "chromium-threads" section of bench/RESULTS.md (full runs only)
+  --settle-ms T      pause after every timed run, for every engine alike (default 100, or 300 when the idle-CPU
+                     probe saw Chromium still busy 50-200 ms after a run): ORT's intra-op threads spin after a run
+  --out DIR          write chromium-threads.json and chromium-threads.md there (default: bench/results for a
+                     full run, a temp dir for --quick); with --out, bench/RESULTS.md is left alone
+  --no-results-md    do not write the "chromium-threads" section of bench/RESULTS.md (a full run without --only
+                     writes it; --quick and --only never do)
   --no-convert       never run tensorflowjs_converter: TF.js runs a cached graph model, else the layers model
                      (said in the table)
   --only v1|v2      only MobileNetV1 or V2
@@ -69,6 +70,7 @@ function parse(argv: string[]): Opts {
   const o: Opts = { quick: false, runs: 20, warmup: 3, warmupMs: 1000, resultsMd: false, convert: 'setup', help: false };
   let runs: number | undefined;
   let warmupMs: number | undefined;
+  let noResults = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const val = () => {
@@ -81,7 +83,7 @@ function parse(argv: string[]): Opts {
     else if (a === '--warmup-ms') warmupMs = Number(val());
     else if (a === '--settle-ms') o.settleMs = Number(val());
     else if (a === '--out') o.out = val();
-    else if (a === '--results-md') o.resultsMd = true;
+    else if (a === '--no-results-md') noResults = true;
     else if (a === '--no-convert') o.convert = 'cached';
     else if (a === '--only') o.only = val();
     else if (a === '--ort-spin') {
@@ -94,8 +96,8 @@ function parse(argv: string[]): Opts {
   if (o.quick) {
     o.warmup = 1;
     if (o.convert === 'setup') o.convert = 'if-installed';
-    if (o.resultsMd) throw new Error('chromium-threads: --quick never writes bench/RESULTS.md');
   }
+  o.resultsMd = !o.quick && !o.only && !noResults && o.out === undefined;
   o.runs = runs ?? (o.quick ? 3 : 20);
   o.warmupMs = warmupMs ?? (o.quick ? 0 : 1000);
   if (!(o.runs >= 1) || !(o.warmupMs >= 0) || (o.settleMs !== undefined && !(o.settleMs >= 0))) throw new Error('chromium-threads: --runs >= 1, --warmup-ms and --settle-ms >= 0');

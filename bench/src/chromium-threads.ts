@@ -148,15 +148,18 @@ function chromiumCpu(): { ns: number; byName: Map<string, number> } {
   const byName = new Map<string, number>();
   for (const pid of descendants(process.pid)) {
     let tasks: string[];
+    let renderer = false;
     try {
       tasks = readdirSync(`/proc/${pid}/task`);
+      renderer = readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=renderer');
     } catch {
       continue;
     }
     for (const t of tasks) {
       try {
         const v = Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
-        const name = readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim();
+        // a renderer's main thread (the page's JS) keeps the process name: call it what it is
+        const name = renderer && t === String(pid) ? 'CrRendererMain' : readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim();
         ns += v;
         byName.set(name, (byName.get(name) ?? 0) + v);
       } catch {
@@ -344,6 +347,7 @@ export async function chromiumThreadsMain(argv: string[]): Promise<number> {
     const ortOptions = o.ortSpin !== undefined ? { extra: { session: { intra_op: { allow_spinning: o.ortSpin } } } } : {};
     const results: ModelResult[] = [];
     const idle: { when: string; cores: number[]; busiest?: string; workers?: number }[] = [];
+    const busyRuns: { model: string; engine: EngineKey; ms: number; workerMs: number; mainMs: number }[] = [];
     await sleep(1000);
     const baseline = Math.min(await idleCores(300), await idleCores(300));
     idle.push({ when: 'page loaded, nothing run yet (best of two 300 ms windows)', cores: [baseline] });
@@ -388,7 +392,13 @@ export async function chromiumThreadsMain(argv: string[]): Promise<number> {
       for (let r = 0; r < o.warmup || (r < 200 && [...warmSpent.values()].some((v) => v < o.warmupMs)); r++) await round(r, 0, (id, ms) => warmSpent.set(id, warmSpent.get(id)! + ms));
       // Idle CPU after each engine, warmed up (3 runs back to back, then the page sleeps): 0-50, 50-200, 200-700 ms.
       for (const e of ENGINES) {
-        for (let k = 0; k < 3; k++) await call<number>('timeRun', e, m.id);
+        // CPU of the Web Workers' threads (the pools) and of the page's main thread during 3 runs: threads really used?
+        const c0 = chromiumCpu();
+        let wall = 0;
+        for (let k = 0; k < 3; k++) wall += await call<number>('timeRun', e, m.id);
+        const c1 = chromiumCpu();
+        const during = (prefix: string) => [...c1.byName].filter(([n]) => n.startsWith(prefix)).reduce((a, [n, v]) => a + v - (c0.byName.get(n) ?? 0), 0) / 1e6;
+        busyRuns.push({ model: m.id, engine: e, ms: wall / 3, workerMs: during('DedicatedWorker') / 3, mainMs: during('CrRendererMain') / 3 });
         const top: string[] = [];
         const workers: number[] = [];
         const cores = [await idleCores(50, top, workers), await idleCores(150, undefined, workers), await idleCores(500)];
@@ -424,6 +434,7 @@ export async function chromiumThreadsMain(argv: string[]): Promise<number> {
       cpus: cpus().length,
       cpuModel: cpus()[0]?.model ?? '?',
       idle,
+      busyRuns,
       runs: o.runs,
       ortOptions,
       results,
@@ -493,6 +504,14 @@ function markdown(r: any): string {
     `- TF.js-wasm: tfjs-core ${e.tfjs?.version}, tfjs-backend-wasm ${e.tfjs?.wasmVersion}; setThreadsCount(2) before setBackend('wasm') → getThreadsCount() ${e.tfjs?.threadsCount}, WASM_HAS_SIMD_SUPPORT ${e.tfjs?.simd}, WASM_HAS_MULTITHREAD_SUPPORT ${e.tfjs?.multithread}. Model: ${[...new Set(r.results.map((m: ModelResult) => m.tfSource))].join('; ')}.`,
     `- ORT-web: onnxruntime-web ${e.ort?.version} (dist/ort.wasm.min.mjs), env.wasm.numThreads ${e.ort?.numThreads}, proxy off, wasmPaths /ort/.`,
     `- Files each engine loaded (the server's request log: wasm, workers, glue scripts): ${[['sepconv', '/sepconv/'], ['TF.js', '/tfjs'], ['ORT', '/ort/']].map(([n, pre]) => `${n}: ${r.requests.filter((p: string) => p.startsWith(pre!)).map((p: string) => `\`${p}\``).join(', ') || 'none'}`).join('; ')} (TF.js's pthread workers start from a Blob of the worker script bundled in tfjs-backend-wasm, so no worker file is requested).`,
+    '',
+    '## Threads at work (CPU per run, from /proc, 3 runs of each engine after warm-up)',
+    '',
+    'CPU time of the Web Workers\' threads (DedicatedWorker: the engines\' pools; sepconv\'s and TF.js\'s main thread does a part too) and of the page\'s main thread (CrRendererMain), per run, beside the run\'s wall time. Worker CPU near the main thread\'s = the work really is split over 2 threads.',
+    '',
+    '| model | engine | wall ms per run | main thread CPU ms | worker threads CPU ms |',
+    '|---|---|---:|---:|---:|',
+    ...r.busyRuns.map((b: any) => `| ${b.model} | ${LABEL[b.engine]} | ${f1(b.ms)} | ${f1(b.mainMs)} | ${f1(b.workerMs)} |`),
     '',
     '## Idle CPU of the Chromium processes (page and Node asleep; cores busy, 1.00 = one core spinning)',
     '',

@@ -41,12 +41,13 @@ export const CHROMIUM_THREADS_HELP = `node bench/run.mjs chromium-threads [flags
                      writes it; --quick and --only never do)
   --no-convert       never run tensorflowjs_converter: TF.js runs a cached graph model, else the layers model
                      (said in the table)
-  --only v1|v2      only MobileNetV1 or V2
+  --only v1|v2       only MobileNetV1 or V2
+  --no-one-thread-page  no second page with TF.js and ORT at 1 thread (their 1-thread columns)
   --ort-spin 0|1     ORT's session.intra_op.allow_spinning (default: ORT's own default, not set)
 `;
 
 type EngineKey = 'sepconv' | 'tfjs' | 'ort';
-const LABEL: Record<string, string> = { sepconv: 'sepconv 2 threads', 'sepconv-1t': 'sepconv 1 thread', tfjs: 'TF.js-wasm 2 threads', ort: 'ORT-web 2 threads' };
+const LABEL: Record<string, string> = { sepconv: 'sepconv 2 threads', 'sepconv-1t': 'sepconv 1 thread', tfjs: 'TF.js-wasm 2 threads', ort: 'ORT-web 2 threads', 'tfjs-1t': 'TF.js-wasm 1 thread', 'ort-1t': 'ORT-web 1 thread' };
 const ENGINES: EngineKey[] = ['sepconv', 'tfjs', 'ort'];
 // Correct engines agree to ~1e-7 here; a wrong input layout on the tiny quick models moves the probabilities by ~3e-4.
 const TOL = 1e-4;
@@ -63,11 +64,13 @@ interface Opts {
   convert: ConvertMode;
   ortSpin?: '0' | '1';
   only?: string;
+  /** TF.js and ORT at 1 thread on a second page. */
+  onePage: boolean;
   help: boolean;
 }
 
 function parse(argv: string[]): Opts {
-  const o: Opts = { quick: false, runs: 20, warmup: 3, warmupMs: 1000, resultsMd: false, convert: 'setup', help: false };
+  const o: Opts = { quick: false, runs: 20, warmup: 3, warmupMs: 1000, resultsMd: false, convert: 'setup', onePage: true, help: false };
   let runs: number | undefined;
   let warmupMs: number | undefined;
   let noResults = false;
@@ -86,6 +89,7 @@ function parse(argv: string[]): Opts {
     else if (a === '--no-results-md') noResults = true;
     else if (a === '--no-convert') o.convert = 'cached';
     else if (a === '--only') o.only = val();
+    else if (a === '--no-one-thread-page') o.onePage = false;
     else if (a === '--ort-spin') {
       const v = val();
       if (v !== '0' && v !== '1') throw new Error('chromium-threads: --ort-spin takes 0 or 1');
@@ -322,28 +326,39 @@ export async function chromiumThreadsMain(argv: string[]): Promise<number> {
     const manifests = await prepare(dir, o, log);
     server = await serveDir(dir, { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' });
     browser = await launchChromium();
-    const page = await browser.context.newPage();
-    // TF.js 4.22 caps its XNNPACK pool at navigator.hardwareConcurrency / 2 (init_with_threads_count: "2 threads
-    // per core"), whatever setThreadsCount asks: 1 thread on a 2-vCPU host. The page reports 4 logical CPUs
-    // (DevTools' hardware-concurrency override) so setThreadsCount(2) gives 2; sepconv and ORT are given their
-    // thread count explicitly and are not affected.
-    const cdp = await browser.context.newCDPSession(page);
-    await cdp.send('Emulation.setHardwareConcurrencyOverride', { hardwareConcurrency: HW_CONCURRENCY });
+    const openPage = async (query: string) => {
+      const page = await browser!.context.newPage();
+      // TF.js 4.22 caps its XNNPACK pool at navigator.hardwareConcurrency / 2 (init_with_threads_count: "2 threads
+      // per core"), whatever setThreadsCount asks: 1 thread on a 2-vCPU host. The page reports 4 logical CPUs
+      // (DevTools' hardware-concurrency override) so setThreadsCount(2) gives 2; sepconv and ORT are given their
+      // thread count explicitly and are not affected.
+      const cdp = await browser!.context.newCDPSession(page);
+      await cdp.send('Emulation.setHardwareConcurrencyOverride', { hardwareConcurrency: HW_CONCURRENCY });
+      page.on('pageerror', (e) => pageErrors.push(String(e)));
+      page.on('console', (m) => {
+        if (m.type() === 'error' || m.type() === 'warning') log(`page ${m.type()}: ${m.text()}`);
+      });
+      await page.goto(`${server!.url}/?${query}`, { timeout: 120_000 });
+      await page.waitForFunction(() => (globalThis as any).chromiumBenchReady === true, null, { timeout: 120_000 });
+      return <T>(method: keyof Bench, ...args: unknown[]): Promise<T> =>
+        page.evaluate(([m, a]) => (globalThis as any).chromiumBench[m as string](...(a as unknown[])), [method, args] as const) as Promise<T>;
+    };
     const pageErrors: string[] = [];
-    page.on('pageerror', (e) => pageErrors.push(String(e)));
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') log(`page ${m.type()}: ${m.text()}`);
-    });
-    await page.goto(`${server.url}/?threads=2`, { timeout: 120_000 });
-    await page.waitForFunction(() => (globalThis as any).chromiumBenchReady === true, null, { timeout: 120_000 });
-    const call = <T>(method: keyof Bench, ...args: unknown[]): Promise<T> =>
-      page.evaluate(([m, a]) => (globalThis as any).chromiumBench[m as string](...(a as unknown[])), [method, args] as const) as Promise<T>;
+    const call = await openPage('threads=2');
+    // TF.js and ORT fix their thread count when they load: their 1-thread columns come from a second page.
+    const call1 = o.onePage ? await openPage('threads=1&engines=tfjs,ort') : undefined;
     const info = await call<any>('loadEngines');
     log(`engines: ${JSON.stringify(info.engines)}`);
     const problems: string[] = [];
     if (!info.crossOriginIsolated) problems.push('the page is not crossOriginIsolated');
     if (info.engines.sepconv?.backend?.threads !== 2) problems.push(`sepconv backend().threads = ${info.engines.sepconv?.backend?.threads} (${info.engines.sepconv?.backend?.threadsReason})`);
     if (info.engines.tfjs?.threadsCount !== 2) problems.push(`TF.js getThreadsCount() = ${info.engines.tfjs?.threadsCount}`);
+    const info1 = call1 ? await call1<any>('loadEngines') : undefined;
+    if (info1) {
+      log(`engines on the 1-thread page: ${JSON.stringify(info1.engines)}`);
+      if (info1.engines.tfjs?.threadsCount !== 1) problems.push(`1-thread page: TF.js getThreadsCount() = ${info1.engines.tfjs?.threadsCount}`);
+      if (info1.engines.ort?.numThreads !== 1) problems.push(`1-thread page: ORT numThreads = ${info1.engines.ort?.numThreads}`);
+    }
     const ortOptions = o.ortSpin !== undefined ? { extra: { session: { intra_op: { allow_spinning: o.ortSpin } } } } : {};
     const results: ModelResult[] = [];
     const idle: { when: string; cores: number[]; busiest?: string; workers?: number }[] = [];
@@ -353,17 +368,19 @@ export async function chromiumThreadsMain(argv: string[]): Promise<number> {
     idle.push({ when: 'page loaded, nothing run yet (best of two 300 ms windows)', cores: [baseline] });
     for (const m of manifests) {
       log(`${m.id}: loading on every engine, checking outputs`);
-      const outs = await call<Record<EngineKey, number[]>>('loadModel', m, ortOptions);
+      const outs: Record<string, number[]> = await call<Record<EngineKey, number[]>>('loadModel', m, ortOptions);
+      if (call1) for (const [k, v] of Object.entries(await call1<Record<string, number[]>>('loadModel', m, ortOptions))) outs[`${k}-1t`] = v;
       const checks: Check[] = [];
-      for (let i = 0; i < ENGINES.length; i++)
-        for (let j = i + 1; j < ENGINES.length; j++) {
-          const [a, b] = [ENGINES[i]!, ENGINES[j]!];
-          const x = Float32Array.from(outs[a]);
-          const y = Float32Array.from(outs[b]);
-          const d = maxAbsDiff(x, y);
-          const c = compareProbs(x, y);
-          checks.push({ a, b, maxAbsDiff: d, ...c, ok: d < TOL && c.logitDiff < TOL && c.top1 && Number.isFinite(d) });
-        }
+      const pairs: [string, string][] = [];
+      for (let i = 0; i < ENGINES.length; i++) for (let j = i + 1; j < ENGINES.length; j++) pairs.push([ENGINES[i]!, ENGINES[j]!]);
+      if (call1) pairs.push(['sepconv', 'tfjs-1t'], ['sepconv', 'ort-1t']);
+      for (const [a, b] of pairs) {
+        const x = Float32Array.from(outs[a]!);
+        const y = Float32Array.from(outs[b]!);
+        const d = maxAbsDiff(x, y);
+        const c = compareProbs(x, y);
+        checks.push({ a, b, maxAbsDiff: d, ...c, ok: d < TOL && c.logitDiff < TOL && c.top1 && Number.isFinite(d) });
+      }
       for (const c of checks) log(`${m.id}: check ${c.a} vs ${c.b}: max |diff| ${c.maxAbsDiff.toExponential(2)} (probabilities), logit diff ${c.logitDiff.toExponential(2)}, top-1 ${c.top1 ? 'same' : 'DIFFERS'}${c.ok ? '' : '  <- FAILED'}`);
       const res: ModelResult = { id: m.id, label: m.label, macs: m.macs, tfSource: m.tfSource, checks, checkOk: checks.every((c) => c.ok), ms: {} };
       results.push(res);
@@ -372,19 +389,20 @@ export async function chromiumThreadsMain(argv: string[]): Promise<number> {
         continue;
       }
       res.sepconvSplit = await call<{ split: number; single: number }>('sepconvSplit', m.id);
-      // Interleaved rounds, rotating order: sepconv 2 threads, TF.js 2, ORT 2, sepconv 1 thread.
-      const contenders: { id: string; engine: EngineKey; threads?: number }[] = [
+      // Interleaved rounds, rotating order: sepconv 2 threads, TF.js 2, ORT 2, sepconv 1 thread, TF.js 1, ORT 1.
+      const contenders: { id: string; engine: EngineKey; threads?: number; onePage?: boolean }[] = [
         { id: 'sepconv', engine: 'sepconv' },
         { id: 'tfjs', engine: 'tfjs' },
         { id: 'ort', engine: 'ort' },
         { id: 'sepconv-1t', engine: 'sepconv', threads: 1 },
+        ...(call1 ? [{ id: 'tfjs-1t', engine: 'tfjs' as const, onePage: true }, { id: 'ort-1t', engine: 'ort' as const, onePage: true }] : []),
       ];
       const samples = new Map(contenders.map((c) => [c.id, [] as number[]]));
       const warmSpent = new Map(contenders.map((c) => [c.id, 0]));
       const round = async (r: number, settle: number, record: (id: string, ms: number) => void) => {
         for (let k = 0; k < contenders.length; k++) {
           const c = contenders[(k + r) % contenders.length]!;
-          record(c.id, await call<number>('timeRun', c.engine, m.id, c.threads));
+          record(c.id, await (c.onePage ? call1! : call)<number>('timeRun', c.engine, m.id, c.threads));
           if (settle) await sleep(settle);
         }
       };
@@ -429,6 +447,7 @@ export async function chromiumThreadsMain(argv: string[]): Promise<number> {
       chromium: (/(HeadlessChrome|Chrome)\/[\d.]+/.exec(info.userAgent) ?? [info.userAgent])[0],
       chromiumBinary: CHROMIUM,
       info,
+      info1,
       requests: [...new Set(wasm)],
       loadavg: [load0, load1],
       cpus: cpus().length,
@@ -464,18 +483,20 @@ const f1 = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.
 
 function table(r: any): string[] {
   const L = [
-    '| model | sepconv 2 threads ms | sepconv 1 thread ms | TF.js-wasm 2 threads ms | ORT-web 2 threads ms | TF.js / ours | ORT / ours | target ≥ 2x on both | sepconv 2 vs 1 thread (speed-up) |',
-    '|---|---:|---:|---:|---:|---:|---:|---|---:|',
+    '| model | sepconv 2 threads ms | TF.js-wasm 2 threads ms | ORT-web 2 threads ms | TF.js / ours | ORT / ours | target ≥ 2x on both | sepconv 1 thread ms | TF.js-wasm 1 thread ms | ORT-web 1 thread ms | 2-thread speed-up: sepconv / TF.js / ORT |',
+    '|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---|',
   ];
+  const ms = (m: ModelResult, id: string) => (m.ms[id] ? f1(m.ms[id]!.median) : 'n/a');
+  const up = (m: ModelResult, id: string) => (m.ms[`${id}-1t`] && m.ms[id] ? `${(m.ms[`${id}-1t`]!.median / m.ms[id]!.median).toFixed(2)}x` : 'n/a');
   for (const m of r.results as ModelResult[]) {
     if (!m.checkOk) {
-      L.push(`| ${m.label} | output check failed: not timed | | | | | | | |`);
+      L.push(`| ${m.label} | output check failed: not timed | | | | | | | | | |`);
       continue;
     }
     const ours = m.ms.sepconv!.median;
     const tf = m.ms.tfjs!.median / ours;
     const ort = m.ms.ort!.median / ours;
-    L.push(`| ${m.label} | ${f1(ours)} | ${f1(m.ms['sepconv-1t']!.median)} | ${f1(m.ms.tfjs!.median)} | ${f1(m.ms.ort!.median)} | ${tf.toFixed(2)}x | ${ort.toFixed(2)}x | ${tf >= 2 && ort >= 2 ? 'met' : `missed (${[tf < 2 ? 'TF.js' : '', ort < 2 ? 'ORT' : ''].filter(Boolean).join(', ')})`} | ${(m.ms['sepconv-1t']!.median / ours).toFixed(2)}x |`);
+    L.push(`| ${m.label} | ${f1(ours)} | ${f1(m.ms.tfjs!.median)} | ${f1(m.ms.ort!.median)} | ${tf.toFixed(2)}x | ${ort.toFixed(2)}x | ${tf >= 2 && ort >= 2 ? 'met' : `missed (${[tf < 2 ? 'TF.js' : '', ort < 2 ? 'ORT' : ''].filter(Boolean).join(', ')})`} | ${ms(m, 'sepconv-1t')} | ${ms(m, 'tfjs-1t')} | ${ms(m, 'ort-1t')} | ${up(m, 'sepconv')} / ${up(m, 'tfjs')} / ${up(m, 'ort')} |`);
   }
   return L;
 }
@@ -488,7 +509,7 @@ function markdown(r: any): string {
     '',
     `Command: \`${r.command}\`; ${r.date}; ${r.chromium} (${r.chromiumBinary}, headless), crossOriginIsolated ${r.info.crossOriginIsolated} (COOP same-origin / COEP require-corp from the test server), navigator.hardwareConcurrency ${r.info.hardwareConcurrency} (DevTools override: TF.js 4.22 caps its pool at hardwareConcurrency / 2 whatever setThreadsCount says, 1 thread on this host's 2); host ${r.cpus} logical CPUs (${r.cpuModel}); load average before ${r.loadavg[0].map(f).join(' ')}, after ${r.loadavg[1].map(f).join(' ')}.`,
     '',
-    `One page, all three engines loaded at 2 threads; the same seeded weights everywhere (bench/src/models.ts: sepconv builds the Keras config with modelFromKerasConfig, TF.js runs ${r.results.every((m: ModelResult) => m.tfSource.startsWith('graph')) ? "the tensorflowjs_converter graph model (its fastest path)" : 'the model noted below'}, ORT-web the NCHW ONNX graph of bench/src/onnx/keras.ts, graphOptimizationLevel 'all'${Object.keys(r.ortOptions).length ? `, ${JSON.stringify(r.ortOptions)}` : ''}). Each round runs every contender once in rotating order (${r.runs} timed rounds after warm-up); medians; ratios = their median / ours (> 1: sepconv faster). sepconv 1 thread is configureThreads({ threads: 1 }) on the same page; TF.js and ORT fix their thread count at init, so they have no 1-thread column.`,
+    `One page, all three engines loaded at 2 threads; the same seeded weights everywhere (bench/src/models.ts: sepconv builds the Keras config with modelFromKerasConfig, TF.js runs ${r.results.every((m: ModelResult) => m.tfSource.startsWith('graph')) ? "the tensorflowjs_converter graph model (its fastest path)" : 'the model noted below'}, ORT-web the NCHW ONNX graph of bench/src/onnx/keras.ts, graphOptimizationLevel 'all'${Object.keys(r.ortOptions).length ? `, ${JSON.stringify(r.ortOptions)}` : ''}). Each round runs every contender once in rotating order (${r.runs} timed rounds after warm-up); medians; ratios = their median / ours (> 1: sepconv faster). sepconv 1 thread is configureThreads({ threads: 1 }) on the same page (the threaded build, its pool idle); TF.js and ORT fix their thread count when they load, so their 1-thread columns run on a second page (?threads=1: setThreadsCount(1), numThreads = 1) timed in the same rounds. Speed-up = 1-thread median / 2-thread median (2 = ideal).`,
     '',
     ...table(r),
     '',
@@ -503,6 +524,7 @@ function markdown(r: any): string {
     `- sepconv: dist/browser.js, init({ threads: 2 }) → backend() ${JSON.stringify(e.sepconv?.backend)}; ops split per MobileNet run at 2 threads: ${r.results.map((m: ModelResult) => `${m.id} ${m.sepconvSplit ? `${m.sepconvSplit.split} split / ${m.sepconvSplit.single} single` : 'n/a'}`).join(', ')}.`,
     `- TF.js-wasm: tfjs-core ${e.tfjs?.version}, tfjs-backend-wasm ${e.tfjs?.wasmVersion}; setThreadsCount(2) before setBackend('wasm') → getThreadsCount() ${e.tfjs?.threadsCount}, WASM_HAS_SIMD_SUPPORT ${e.tfjs?.simd}, WASM_HAS_MULTITHREAD_SUPPORT ${e.tfjs?.multithread}. Model: ${[...new Set(r.results.map((m: ModelResult) => m.tfSource))].join('; ')}.`,
     `- ORT-web: onnxruntime-web ${e.ort?.version} (dist/ort.wasm.min.mjs), env.wasm.numThreads ${e.ort?.numThreads}, proxy off, wasmPaths /ort/.`,
+    ...(r.info1 ? [`- The 1-thread page (TF.js and ORT only): TF.js getThreadsCount() ${r.info1.engines.tfjs?.threadsCount}, ORT numThreads ${r.info1.engines.ort?.numThreads}; its outputs are checked against sepconv's too.`] : []),
     `- Files each engine loaded (the server's request log: wasm, workers, glue scripts): ${[['sepconv', '/sepconv/'], ['TF.js', '/tfjs'], ['ORT', '/ort/']].map(([n, pre]) => `${n}: ${r.requests.filter((p: string) => p.startsWith(pre!)).map((p: string) => `\`${p}\``).join(', ') || 'none'}`).join('; ')} (TF.js's pthread workers start from a Blob of the worker script bundled in tfjs-backend-wasm, so no worker file is requested).`,
     '',
     '## Threads at work (CPU per run, from /proc, 3 runs of each engine after warm-up)',

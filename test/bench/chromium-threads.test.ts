@@ -48,6 +48,9 @@ describe('bench chromium-threads --quick', () => {
     expect(report.info.engines.sepconv.backend.threads).toBe(2);
     expect(report.info.engines.tfjs.threadsCount).toBe(2);
     expect(report.info.engines.ort.numThreads).toBe(2);
+    // the second page: TF.js and ORT at 1 thread
+    expect(report.info1.engines.tfjs.threadsCount).toBe(1);
+    expect(report.info1.engines.ort.numThreads).toBe(1);
     expect(report.requests).toContain('/sepconv/dist/worker.js');
     expect(report.requests.some((p: string) => /\/sepconv\/wasm\/sepconv-(relaxed|simd128)-threads\.wasm$/.test(p))).toBe(true);
     expect(report.requests).toContain('/tfjs/tfjs-backend-wasm-threaded-simd.wasm');
@@ -58,7 +61,7 @@ describe('bench chromium-threads --quick', () => {
   it('checks every pair of engines on the same weights before timing: max |diff| of the probabilities and the relative logit diff < 1e-4', () => {
     expect(report.results.map((r: any) => r.id)).toEqual(['mobilenet_v1_q', 'mobilenet_v2_q']);
     for (const r of report.results) {
-      expect(r.checks.map((c: any) => `${c.a}-${c.b}`)).toEqual(['sepconv-tfjs', 'sepconv-ort', 'tfjs-ort']);
+      expect(r.checks.map((c: any) => `${c.a}-${c.b}`)).toEqual(['sepconv-tfjs', 'sepconv-ort', 'tfjs-ort', 'sepconv-tfjs-1t', 'sepconv-ort-1t']);
       for (const c of r.checks) {
         expect(c.maxAbsDiff, `${r.id} ${c.a} vs ${c.b}`).toBeLessThan(1e-4);
         expect(c.logitDiff, `${r.id} ${c.a} vs ${c.b}`).toBeLessThan(1e-4);
@@ -68,21 +71,21 @@ describe('bench chromium-threads --quick', () => {
     }
   });
 
-  it('times all three engines (and sepconv at 1 thread) and prints their table with the ratios', () => {
+  it('times all three engines at 2 threads and at 1 thread and prints their table with the ratios', () => {
     for (const r of report.results) {
-      for (const id of ['sepconv', 'sepconv-1t', 'tfjs', 'ort']) {
+      for (const id of ['sepconv', 'sepconv-1t', 'tfjs', 'ort', 'tfjs-1t', 'ort-1t']) {
         expect(r.ms[id].runs, `${r.id} ${id}`).toBe(3);
         expect(Number.isFinite(r.ms[id].median) && r.ms[id].median > 0, `${r.id} ${id}: ${r.ms[id].median}`).toBe(true);
       }
     }
     const header = md.split('\n').find((l) => l.startsWith('| model |'))!;
-    for (const col of ['sepconv 2 threads ms', 'TF.js-wasm 2 threads ms', 'ORT-web 2 threads ms', 'TF.js / ours', 'ORT / ours']) expect(header).toContain(col);
+    for (const col of ['sepconv 2 threads ms', 'TF.js-wasm 2 threads ms', 'ORT-web 2 threads ms', 'TF.js / ours', 'ORT / ours', 'TF.js-wasm 1 thread ms', 'ORT-web 1 thread ms']) expect(header).toContain(col);
     for (const r of report.results) {
       const row = md.split('\n').find((l) => l.startsWith(`| ${r.label} |`))!;
       const cells = row.split('|').map((c) => c.trim());
       // the ratio cells are the medians' quotients
-      expect(cells[6]).toBe(`${(r.ms.tfjs.median / r.ms.sepconv.median).toFixed(2)}x`);
-      expect(cells[7]).toBe(`${(r.ms.ort.median / r.ms.sepconv.median).toFixed(2)}x`);
+      expect(cells[5]).toBe(`${(r.ms.tfjs.median / r.ms.sepconv.median).toFixed(2)}x`);
+      expect(cells[6]).toBe(`${(r.ms.ort.median / r.ms.sepconv.median).toFixed(2)}x`);
     }
     expect(md).toContain('## Idle CPU of the Chromium processes');
     expect(stdout).toContain('QUICK');

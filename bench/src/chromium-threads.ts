@@ -305,6 +305,7 @@ type Bench = {
   loadModel(m: ModelManifest, ortOptions?: any): Promise<Record<EngineKey, number[]>>;
   timeRun(engine: EngineKey, id: string, threads?: number): Promise<number>;
   sepconvSplit(id: string): { split: number; single: number };
+  wakeLatency(mode: 'wait' | 'spin', n?: number): Promise<{ mode: string; n: number; hot: { medianUs: number; p90Us: number }; idle: { medianUs: number; p90Us: number } }>;
 };
 
 export async function chromiumThreadsMain(argv: string[]): Promise<number> {
@@ -439,6 +440,9 @@ export async function chromiumThreadsMain(argv: string[]): Promise<number> {
       for (const c of contenders) res.ms[c.id] = stats(samples.get(c.id)!);
       log(`${m.id}: ${contenders.map((c) => `${LABEL[c.id]} ${res.ms[c.id]!.median.toFixed(1)} ms`).join(', ')}`);
     }
+    // What handing a job to a Web Worker costs on this page (per split op of a pool): blocked vs spinning worker.
+    const wake = [await call<any>('wakeLatency', 'wait'), await call<any>('wakeLatency', 'spin')];
+    log(`worker hand-off round trip (median, p90 us): ${wake.map((w) => `${w.mode}: at once ${w.hot.medianUs.toFixed(0)}, ${w.hot.p90Us.toFixed(0)}; after 1 ms idle ${w.idle.medianUs.toFixed(0)}, ${w.idle.p90Us.toFixed(0)}`).join('; ')}`);
     const load1 = loadavg();
     idle.push({ when: 'end (300 ms)', cores: [await idleCores(300)] });
     if (pageErrors.length) problems.push(`page errors: ${pageErrors.join(' / ')}`);
@@ -457,6 +461,7 @@ export async function chromiumThreadsMain(argv: string[]): Promise<number> {
       cpuModel: cpus()[0]?.model ?? '?',
       idle,
       busyRuns,
+      wake,
       runs: o.runs,
       ortOptions,
       results,
@@ -537,6 +542,14 @@ function markdown(r: any): string {
     '| model | engine | median wall ms (back to back) | main thread CPU ms per run | worker threads CPU ms per run |',
     '|---|---|---:|---:|---:|',
     ...r.busyRuns.map((b: any) => `| ${b.model} | ${LABEL[b.engine] ?? b.engine} | ${f1(b.ms)} | ${f1(b.mainMs)} | ${f1(b.workerMs)} |`),
+    '',
+    '## Handing a job to a Web Worker on this page',
+    '',
+    'A thread pool pays this once per split op: the main thread bumps a shared counter and calls Atomics.notify, the worker stores the counter back, the main thread spins until it sees it (a Blob worker of the page, 200 round trips: every other one right after the previous job, the others after ~1 ms idle). \'wait\': the worker sleeps in Atomics.wait between jobs; \'spin\': it polls. performance.now() is coarsened to 5 µs on an isolated page.',
+    '',
+    '| worker between jobs | at once: median µs | p90 µs | after 1 ms idle: median µs | p90 µs |',
+    '|---|---:|---:|---:|---:|',
+    ...(r.wake ?? []).map((w: any) => `| ${w.mode === 'wait' ? 'Atomics.wait (blocked)' : 'spinning'} | ${w.hot.medianUs.toFixed(0)} | ${w.hot.p90Us.toFixed(0)} | ${w.idle.medianUs.toFixed(0)} | ${w.idle.p90Us.toFixed(0)} |`),
     '',
     '## Idle CPU of the Chromium processes (page and Node asleep; cores busy, 1.00 = one core spinning)',
     '',

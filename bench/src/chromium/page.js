@@ -123,5 +123,45 @@ function sepconvSplit(id) {
   return { split: b.split - a.split, single: b.single - a.single };
 }
 
-globalThis.chromiumBench = { loadEngines, loadModel, timeRun, sepconvSplit, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
+/**
+ * The cost of handing work to a Web Worker on this page, the thing a thread pool pays per split op: the main
+ * thread bumps a shared counter and Atomics.notify()s; the worker answers by storing the counter back; the main
+ * thread spins until it sees the answer. `mode` 'wait': the worker sleeps in Atomics.wait between jobs (a pool
+ * that blocks at once); 'spin': it polls the counter (a pool that spins). Round trips in microseconds, right after
+ * the previous job (hot) and after ~1 ms idle.
+ */
+async function wakeLatency(mode, n = 200) {
+  const sab = new SharedArrayBuffer(16);
+  const a = new Int32Array(sab);
+  const src = `onmessage = (e) => { const a = new Int32Array(e.data.sab); let seen = 0; postMessage('up');
+    for (;;) { if (e.data.mode === 'wait') Atomics.wait(a, 0, seen); else while (Atomics.load(a, 0) === seen) {}
+      seen = Atomics.load(a, 0); if (seen < 0) return; Atomics.store(a, 1, seen); } };`;
+  const url = URL.createObjectURL(new Blob([src], { type: 'text/javascript' }));
+  const w = new Worker(url);
+  await new Promise((r) => { w.onmessage = r; w.postMessage({ sab, mode }); });
+  const hot = [];
+  const idle = [];
+  for (let i = 1; i <= n; i++) {
+    // every other job after ~1 ms idle (the worker is really asleep, its core may be halted), the others at once
+    const paused = i % 2 === 0;
+    if (paused) await new Promise((r) => setTimeout(r, 1));
+    const us = paused ? idle : hot;
+    const t0 = performance.now();
+    Atomics.store(a, 0, i);
+    Atomics.notify(a, 0);
+    while (Atomics.load(a, 1) !== i) {}
+    us.push((performance.now() - t0) * 1000);
+  }
+  Atomics.store(a, 0, -1);
+  Atomics.notify(a, 0);
+  w.terminate();
+  URL.revokeObjectURL(url);
+  const st = (v) => {
+    v.sort((x, y) => x - y);
+    return { medianUs: v[v.length >> 1], p90Us: v[Math.floor(v.length * 0.9)] };
+  };
+  return { mode, n, hot: st(hot), idle: st(idle) };
+}
+
+globalThis.chromiumBench = { loadEngines, loadModel, timeRun, sepconvSplit, wakeLatency, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
 globalThis.chromiumBenchReady = true;

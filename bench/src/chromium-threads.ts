@@ -148,10 +148,9 @@ function descendants(root: number): number[] {
   return out;
 }
 
-/** CPU time (ns) of all threads of all Chromium processes (schedstat: ns on CPU per thread), and per thread name. */
-function chromiumCpu(): { ns: number; byName: Map<string, number> } {
-  let ns = 0;
-  const byName = new Map<string, number>();
+/** CPU time (ns) of every thread of every Chromium process (schedstat: ns on CPU), by thread id, with its name. */
+function chromiumCpu(): Map<string, { name: string; ns: number }> {
+  const out = new Map<string, { name: string; ns: number }>();
   for (const pid of descendants(process.pid)) {
     let tasks: string[];
     let renderer = false;
@@ -163,17 +162,28 @@ function chromiumCpu(): { ns: number; byName: Map<string, number> } {
     }
     for (const t of tasks) {
       try {
-        const v = Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
+        const ns = Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
         // a renderer's main thread (the page's JS) keeps the process name: call it what it is
         const name = renderer && t === String(pid) ? 'CrRendererMain' : readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim();
-        ns += v;
-        byName.set(name, (byName.get(name) ?? 0) + v);
+        out.set(`${pid}/${t}`, { name, ns });
       } catch {
         // thread ended
       }
     }
   }
-  return { ns, byName };
+  return out;
+}
+
+/** CPU ms between two snapshots, per thread name (threads that ended in between are left out, new ones counted from 0). */
+function cpuDelta(c0: ReturnType<typeof chromiumCpu>, c1: ReturnType<typeof chromiumCpu>): { ms: number; byName: Map<string, number> } {
+  const byName = new Map<string, number>();
+  let ms = 0;
+  for (const [tid, { name, ns }] of c1) {
+    const d = (ns - (c0.get(tid)?.ns ?? 0)) / 1e6;
+    ms += d;
+    byName.set(name, (byName.get(name) ?? 0) + d);
+  }
+  return { ms, byName };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -183,16 +193,16 @@ async function idleCores(ms: number, top?: string[], workers?: number[]): Promis
   const c0 = chromiumCpu();
   const t0 = performance.now();
   await sleep(ms);
-  const c1 = chromiumCpu();
+  const d = cpuDelta(c0, chromiumCpu());
   const dt = performance.now() - t0;
   if (top) {
     // the busiest thread names in this window (Chromium names its threads: DedicatedWorker, CrRendererMain, ...)
-    const d = [...c1.byName].map(([n, v]) => [n, (v - (c0.byName.get(n) ?? 0)) / 1e6 / dt] as const).filter(([, v]) => v >= 0.05);
-    top.push(...d.sort((a, b) => b[1] - a[1]).slice(0, 3).map(([n, v]) => `${n} ${v.toFixed(2)}`));
+    const busy = [...d.byName].map(([n, v]) => [n, v / dt] as const).filter(([, v]) => v >= 0.05);
+    top.push(...busy.sort((a, b) => b[1] - a[1]).slice(0, 3).map(([n, v]) => `${n} ${v.toFixed(2)}`));
   }
   // Web Workers' threads (the engines' thread pools): Chromium names them DedicatedWorker.
-  workers?.push([...c1.byName].filter(([n]) => n.startsWith('DedicatedWorker')).reduce((a, [n, v]) => a + (v - (c0.byName.get(n) ?? 0)), 0) / 1e6 / dt);
-  return (c1.ns - c0.ns) / 1e6 / dt;
+  workers?.push([...d.byName].filter(([n]) => n.startsWith('DedicatedWorker')).reduce((a, [, v]) => a + v, 0) / dt);
+  return d.ms / dt;
 }
 
 // --- the served directory ---
@@ -418,8 +428,8 @@ export async function chromiumThreadsMain(argv: string[]): Promise<number> {
         const c0 = chromiumCpu();
         const walls: number[] = [];
         for (let k = 0; k < B2B_RUNS; k++) walls.push(await (c.onePage ? call1! : call)<number>('timeRun', c.engine, m.id, c.threads));
-        const c1 = chromiumCpu();
-        const during = (prefix: string) => [...c1.byName].filter(([n]) => n.startsWith(prefix)).reduce((a, [n, v]) => a + v - (c0.byName.get(n) ?? 0), 0) / 1e6;
+        const d = cpuDelta(c0, chromiumCpu());
+        const during = (prefix: string) => [...d.byName].filter(([n]) => n.startsWith(prefix)).reduce((a, [, v]) => a + v, 0);
         busyRuns.push({ model: m.id, engine: c.id, ms: stats(walls).median, workerMs: during('DedicatedWorker') / B2B_RUNS, mainMs: during('CrRendererMain') / B2B_RUNS });
         const top: string[] = [];
         const workers: number[] = [];

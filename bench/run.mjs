@@ -52,9 +52,10 @@ mkdirSync(cache, { recursive: true });
 const outfile = join(cache, `bench-${process.pid}.mjs`);
 // `node bench/run.mjs ab A.wasm B.wasm case...` runs the A/B tool (bench/src/ab.ts) instead of the bench;
 // `profile` the per-op-family model profile (bench/src/profile.ts); `real-models` the real-models table
-// (bench/src/real-models.ts). `--threads` is the 1-vs-2-threads bench (bench/src/threads.ts): it runs
+// (bench/src/real-models.ts); `chromium-threads` sepconv vs TF.js-wasm vs ORT-web at 2 threads in headless
+// Chromium (bench/src/chromium-threads.ts). `--threads` is the 1-vs-2-threads bench (bench/src/threads.ts): it runs
 // the built package (dist/ and its worker.js, which the thread pool loads), not the bundled sources.
-const tools = { ab: ['src/ab.ts', 'abMain'], profile: ['src/profile.ts', 'profileMain'], 'real-models': ['src/real-models.ts', 'realModelsMain'] };
+const tools = { ab: ['src/ab.ts', 'abMain'], profile: ['src/profile.ts', 'profileMain'], 'real-models': ['src/real-models.ts', 'realModelsMain'], 'chromium-threads': ['src/chromium-threads.ts', 'chromiumThreadsMain'] };
 const threads = process.argv.includes('--threads');
 const tool = threads ? ['src/threads.ts', 'threadsMain'] : tools[process.argv[2]];
 await build({

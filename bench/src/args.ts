@@ -40,6 +40,8 @@ export const HELP = `node bench/run.mjs [flags]        (pnpm bench -- [flags])
        node bench/run.mjs real-models [flags]   real trained graph models vs TF.js (see real-models --help)
        node bench/run.mjs --threads [--quick] [--runs N]     1 vs 2 threads (models, op families, the
                                                              split threshold) on the built package
+       node bench/run.mjs chromium-threads [--quick]    sepconv vs TF.js-wasm vs ORT-web at 2 threads in
+                                                        headless Chromium, cross-origin isolated (see --help)
 
   --quick              a few seconds: tiny shapes, 1 warm-up + 3 runs, writes to --out (default a temp dir),
                        never touches bench/RESULTS.md; used by test/bench/*.test.ts (asserts no timing)

@@ -12,6 +12,7 @@ import { mul as mulOp, runAdd } from '../ops/elementwise.js';
 import { pad as padOp, padND } from '../ops/pad.js';
 import { runResize } from '../ops/resize.js';
 import { depthToSpace, spaceToDepth } from '../ops/depth-space.js';
+import { runChannelGather } from '../ops/channel-gather.js';
 import { globalAvgPool, runPool } from '../ops/pool.js';
 import { softmax as softmaxOp } from '../ops/softmax.js';
 import { PackedSpatialWeights, runSpatial } from '../ops/spatial.js';
@@ -553,6 +554,10 @@ export function prepareRunner(s: Step, shapes: number[][], n: number, cache: Wei
     case 'spaceToDepth': {
       const b = s.block;
       return (ins, out) => spaceToDepth(ins[0]!, b, out);
+    }
+    case 'channelGather': {
+      const idx = s.indices;
+      return (ins, out) => runChannelGather(ins[0]!, idx, s.layer, out);
     }
     case 'resize': {
       const r = s.resize;

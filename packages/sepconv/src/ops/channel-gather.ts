@@ -1,0 +1,49 @@
+// Channel gather of NHWC tensors: out[..., j] = x[..., indices[j]] (ONNX Split / Slice of channels, the
+// channel shuffle, TF GatherV2 / Split / SplitV on the last axis). One wasm call, no arithmetic.
+import { OptionError, ShapeError } from '../errors.js';
+import { runtime } from '../runtime/state.js';
+import { MAX_DIM } from '../tensor/limits.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { outputFor, runInto } from './output.js';
+import { expectTensor, shapeStr } from './validate.js';
+
+declare module '../runtime/state.js' {
+  interface KernelExports {
+    channel_gather_run(input: number, inputLen: number, output: number, outputLen: number, pixels: number, channels: number, idx: Uint32Array): void;
+  }
+}
+
+/** `indices` as a Uint32Array of channel numbers below `channels` (an OptionError naming `op` otherwise). */
+export function channelIndices(op: string, indices: ArrayLike<number>, channels: number): Uint32Array {
+  const n = indices?.length;
+  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_DIM) throw new OptionError(op, 'indices', `1 to ${MAX_DIM} channel numbers`, n);
+  const out = new Uint32Array(n);
+  for (let j = 0; j < n; j++) {
+    const i = indices[j]!;
+    if (!Number.isSafeInteger(i) || i < 0 || i >= channels) throw new OptionError(op, `indices[${j}]`, `an integer from 0 to ${channels - 1}`, i);
+    out[j] = i;
+  }
+  return out;
+}
+
+/**
+ * Gathers channels of `x` (any rank >= 1, channels last): `out[..., j] = x[..., indices[j]]`. `indices` may
+ * permute, select or repeat channels. Writes into `out` when given.
+ */
+export function channelGather(x: Tensor, indices: ArrayLike<number>, out?: Tensor): Tensor {
+  const op = 'channelGather';
+  const shape = expectTensor(op, 'x', x);
+  if (shape.length < 1) throw new ShapeError(op, 'x with a channel axis (rank >= 1)', `x ${shapeStr(shape)}`);
+  const c = shape[shape.length - 1]!;
+  const idx = channelIndices(op, indices, c);
+  return runChannelGather(x, idx, op, out);
+}
+
+/** The gather with checked indices (`channelIndices`): the model steps' entry. */
+export function runChannelGather(x: Tensor, idx: Uint32Array, op: string, out?: Tensor): Tensor {
+  const shape = x.shape;
+  const c = shape[shape.length - 1]!;
+  const pixels = c === 0 ? 0 : x.size / c;
+  const o = outputFor(op, [...shape.slice(0, -1), idx.length], out, [x]);
+  return runInto(op, o, out, (p) => runtime().kernels.channel_gather_run(x.ptr(op), x.size, p, o.size, pixels, c, idx));
+}

@@ -13,7 +13,8 @@ beforeAll(async () => {
 });
 
 /** Index lists for c channels: halves, 2..4-group shuffles and their halves, strides, reversal, random ones. */
-function lists(c: number, next: () => number): number[][] {
+function lists(c: number, signed: () => number): number[][] {
+  const next = () => (signed() + 1) / 2;
   const out: number[][] = [Array.from({ length: c }, (_, i) => c - 1 - i)];
   const h = Math.max(1, c >> 1);
   out.push(Array.from({ length: h }, (_, i) => i), Array.from({ length: c - h || 1 }, (_, i) => Math.min(h + i, c - 1)));

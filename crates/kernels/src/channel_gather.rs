@@ -85,12 +85,22 @@ pub fn segments(idx: &[u32]) -> Vec<Segment> {
 
 /// `output[p*k + j] = input[p*channels + idx[j]]` for `p < pixels`, `k = idx.len()`.
 pub fn channel_gather(input: &[f32], pixels: usize, channels: usize, idx: &[u32], output: &mut [f32]) -> Result<(), String> {
+    channel_gather_into(input, pixels, channels, idx, output, idx.len(), 0)
+}
+
+/// `output[p*out_channels + offset + j] = input[p*channels + idx[j]]`: the gather written into channels
+/// `offset..offset + idx.len()` of a wider output (a channel concat is one identity gather per input);
+/// the output's other channels are left as they are.
+pub fn channel_gather_into(input: &[f32], pixels: usize, channels: usize, idx: &[u32], output: &mut [f32], out_channels: usize, offset: usize) -> Result<(), String> {
     let k = idx.len();
     if channels == 0 || k == 0 {
         return Err(format!("channel_gather: channels ({channels}) and indices ({k}) must be at least 1"));
     }
+    if offset.checked_add(k).is_none_or(|end| end > out_channels) {
+        return Err(format!("channel_gather: {k} channels at offset {offset} do not fit {out_channels} output channels"));
+    }
     let n_in = elements("channel_gather input", &[pixels, channels])?;
-    let n_out = elements("channel_gather output", &[pixels, k])?;
+    let n_out = elements("channel_gather output", &[pixels, out_channels])?;
     if input.len() != n_in || output.len() != n_out {
         return Err(format!("channel_gather: buffers have {} and {} values, expected {n_in} and {n_out}", input.len(), output.len()));
     }
@@ -101,7 +111,8 @@ pub fn channel_gather(input: &[f32], pixels: usize, channels: usize, idx: &[u32]
         return Ok(());
     }
     let segs = segments(idx);
-    for (src, dst) in input.chunks_exact(channels).zip(output.chunks_exact_mut(k)) {
+    for (src, row) in input.chunks_exact(channels).zip(output.chunks_exact_mut(out_channels)) {
+        let dst = &mut row[offset..offset + k];
         for s in &segs {
             run_segment(*s, src, dst, idx);
         }

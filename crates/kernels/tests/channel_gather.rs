@@ -2,7 +2,7 @@
 //! channel counts 1..40, pixel counts, and index lists of every shape the segmenter knows (runs, zips,
 //! strides, picks) and mixes of them; hostile indices and sizes are errors, never panics.
 
-use sepconv_kernels::channel_gather::{channel_gather, segments, Segment};
+use sepconv_kernels::channel_gather::{channel_gather, channel_gather_into, segments, Segment};
 use sepconv_kernels::testing::Rng;
 
 fn reference(x: &[f32], pixels: usize, c: usize, idx: &[u32]) -> Vec<f32> {
@@ -92,6 +92,39 @@ fn channel_gather_matches_the_reference_over_swept_shapes() {
         }
     }
     assert_eq!(kinds, [true; 4], "every segment kind was exercised");
+}
+
+#[test]
+fn gathers_into_a_wider_output_make_a_channel_concat() {
+    // Each input's identity gather at its offset: the rows of a concat; the padding channels stay untouched.
+    let mut rng = Rng::new(11);
+    for &widths in &[&[1usize, 1][..], &[3, 5], &[58, 58], &[7, 1, 9], &[16, 4, 4, 2]] {
+        for &pixels in &[1usize, 4, 7] {
+            let total: usize = widths.iter().sum::<usize>() + 1;
+            let xs: Vec<Vec<f32>> = widths.iter().map(|&w| rng.vec(pixels * w)).collect();
+            let mut y = vec![f32::NAN; pixels * total];
+            let mut off = 0;
+            for (x, &w) in xs.iter().zip(widths) {
+                let idx: Vec<u32> = (0..w as u32).collect();
+                channel_gather_into(x, pixels, w, &idx, &mut y, total, off).unwrap();
+                off += w;
+            }
+            for p in 0..pixels {
+                let mut want: Vec<f32> = Vec::new();
+                for (x, &w) in xs.iter().zip(widths) {
+                    want.extend_from_slice(&x[p * w..(p + 1) * w]);
+                }
+                let got = &y[p * total..(p + 1) * total];
+                assert_eq!(got[..total - 1].iter().map(|v| v.to_bits()).collect::<Vec<_>>(), want.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), "{widths:?} pixel {p}");
+                assert!(got[total - 1].is_nan(), "the channel no input covers is untouched");
+            }
+        }
+    }
+    let mut y = vec![0.0f32; 8];
+    let e = channel_gather_into(&[1.0; 4], 2, 2, &[0, 1], &mut y, 4, 3).unwrap_err();
+    assert!(e.contains("do not fit"), "{e}");
+    assert!(channel_gather_into(&[1.0; 4], 2, 2, &[0, 1], &mut y, 4, usize::MAX).is_err());
+    assert!(channel_gather_into(&[1.0; 4], 2, 2, &[0, 1], &mut y, 3, 0).unwrap_err().contains("expected"));
 }
 
 #[test]

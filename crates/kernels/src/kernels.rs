@@ -15,5 +15,5 @@ pub struct KernelDescriptor {
 
 /// Every kernel of every op module.
 pub fn all() -> Vec<KernelDescriptor> {
-    [crate::dwconv::KERNELS, crate::deform::KERNELS, crate::gemm::KERNELS, crate::conv::KERNELS, crate::conv_transpose::KERNELS, crate::spatial::KERNELS, crate::fused::KERNELS, crate::svd::KERNELS, crate::pool::KERNELS, crate::elementwise::KERNELS, crate::softmax::KERNELS, crate::pad::KERNELS, crate::resize::KERNELS, crate::depth_space::KERNELS, crate::binary::KERNELS, crate::unary::KERNELS, crate::reduce::KERNELS, crate::prelu::KERNELS].concat()
+    [crate::dwconv::KERNELS, crate::deform::KERNELS, crate::gemm::KERNELS, crate::conv::KERNELS, crate::conv_transpose::KERNELS, crate::spatial::KERNELS, crate::fused::KERNELS, crate::svd::KERNELS, crate::pool::KERNELS, crate::elementwise::KERNELS, crate::softmax::KERNELS, crate::pad::KERNELS, crate::resize::KERNELS, crate::depth_space::KERNELS, crate::channel_gather::KERNELS, crate::binary::KERNELS, crate::unary::KERNELS, crate::reduce::KERNELS, crate::prelu::KERNELS].concat()
 }

@@ -5,6 +5,7 @@
 pub mod activation;
 pub mod binary;
 pub mod conv;
+pub mod channel_gather;
 pub mod conv_transpose;
 pub mod deform;
 pub mod depth_space;

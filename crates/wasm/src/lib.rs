@@ -9,6 +9,7 @@ use std::alloc::{alloc_zeroed, dealloc, Layout};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
+mod channel_gather;
 mod conv;
 mod conv_transpose;
 mod depth_space;

@@ -50,6 +50,7 @@ export {
 export { reduce, reduceInto, sum, mean, max, min, prod, type ReduceOpName, type ReduceOptions } from './ops/reduce.js';
 export { pad, padND, mirrorPad, type Padding2d, type AxisPaddings, type PadNdMode } from './ops/pad.js';
 export { depthToSpace, spaceToDepth, type DepthToSpaceMode } from './ops/depth-space.js';
+export { channelGather } from './ops/channel-gather.js';
 export {
   resize,
   resizeBilinear,

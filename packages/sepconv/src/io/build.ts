@@ -90,6 +90,7 @@ export function layerFromKeras(l: FlatLayer): Layer {
     case 'DepthToSpace':
     case 'SpaceToDepth':
     case 'PadND':
+    case 'ChannelGather':
       return imageLayer(l);
     case 'HostOp':
       return new HostOp({ name, op: c.op, attrs: c.attrs ?? {}, args: c.args, output: c.output ?? 0 });

@@ -6,7 +6,7 @@
 import { clip, formatList, formatJson, ModelFormatError, quote } from '../errors.js';
 import { elementCount, isDim, MAX_DIM, MAX_ELEMENTS } from '../tensor/limits.js';
 import { ACTIVATION_NAMES } from '../layers/activations.js';
-import { Conv2DTranspose, DepthSpace, PadND, Resize } from '../layers/image.js';
+import { ChannelGather, Conv2DTranspose, DepthSpace, PadND, Resize } from '../layers/image.js';
 import type { Layer } from '../layers/layer.js';
 
 /** A Keras layer as serialized in model.json. */
@@ -106,12 +106,13 @@ export const SUPPORTED_LAYER_CLASSES = [
   'DepthToSpace',
   'SpaceToDepth',
   'PadND',
+  'ChannelGather',
 ] as const;
 
 const NESTED = new Set(['Functional', 'Model', 'Sequential']);
 const SUPPORTED = new Set<string>(SUPPORTED_LAYER_CLASSES);
 
-/** A flat graph's Resize / Conv2DTranspose / DepthToSpace / SpaceToDepth / PadND layer (snake_case config) as a sepconv layer. */
+/** A flat graph's Resize / Conv2DTranspose / DepthToSpace / SpaceToDepth / PadND / ChannelGather layer (snake_case config) as a sepconv layer. */
 export function imageLayer(l: FlatLayer): Layer {
   const c = l.config;
   const name = l.name;
@@ -138,6 +139,8 @@ export function imageLayer(l: FlatLayer): Layer {
       return new DepthSpace({ name, blockSize: c.block_size, mode: c.mode }, l.className === 'DepthToSpace');
     case 'PadND':
       return new PadND({ name, paddings: c.paddings, mode: c.mode, value: c.constant_value ?? 0 });
+    case 'ChannelGather':
+      return new ChannelGather({ name, indices: c.indices });
     default:
       return fail(`layer '${name}': unsupported class ${l.className}`);
   }
@@ -638,7 +641,8 @@ export function inferGraph(graph: FlatGraph, inputShape?: readonly number[]): Gr
       case 'Conv2DTranspose':
       case 'DepthToSpace':
       case 'SpaceToDepth':
-      case 'PadND': {
+      case 'PadND':
+      case 'ChannelGather': {
         // Shapes and weights as the layer itself computes them (layers/image.ts).
         const s = one();
         try {

@@ -12,6 +12,7 @@ import { mul as mulOp, runAdd } from '../ops/elementwise.js';
 import { pad as padOp, padND } from '../ops/pad.js';
 import { runResize } from '../ops/resize.js';
 import { depthToSpace, spaceToDepth } from '../ops/depth-space.js';
+import { concatChannels, runChannelGather } from '../ops/channel-gather.js';
 import { globalAvgPool, runPool } from '../ops/pool.js';
 import { softmax as softmaxOp } from '../ops/softmax.js';
 import { PackedSpatialWeights, runSpatial } from '../ops/spatial.js';
@@ -20,7 +21,7 @@ import { convGeometry, type ConvGeometry } from '../ops/geometry.js';
 import { checkCurrent, runtime } from '../runtime/state.js';
 import { rawView, type Tensor } from '../tensor/tensor.js';
 import { isKernelActivation } from './activations.js';
-import { activationJS, binaryJS, concatJS, leakyJS, poolJS } from './fallback.js';
+import { activationJS, binaryJS, leakyJS, poolJS } from './fallback.js';
 import type { AffineStep, ConvStep, ConvWeights, ExpandDepthwiseStep, Lowered, SpatialStep, Step, StepActivation } from './ir.js';
 
 const CONV_KINDS = new Set(['conv', 'depthwise', 'pointwise', 'dense']);
@@ -554,6 +555,10 @@ export function prepareRunner(s: Step, shapes: number[][], n: number, cache: Wei
       const b = s.block;
       return (ins, out) => spaceToDepth(ins[0]!, b, out);
     }
+    case 'channelGather': {
+      const idx = s.indices;
+      return (ins, out) => runChannelGather(ins[0]!, idx, s.layer, out);
+    }
     case 'resize': {
       const r = s.resize;
       const size: [number, number] = [outS[1]!, outS[2]!];
@@ -600,10 +605,9 @@ export function prepareRunner(s: Step, shapes: number[][], n: number, cache: Wei
       const w = cache.get(`prelu:${s.layer}:${slope.length}`, () => new WasmSlope(slope));
       return (ins, out) => runPrelu(ins[0]!, out, w, threshold, maxValue, s.layer);
     }
-    case 'concat': {
-      const widths = s.inputs.map((v) => shapes[v]![shapes[v]!.length - 1]!);
-      return (ins, out) => concatJS(ins.map((t) => rawView(t, s.layer)), widths, rawView(out, s.layer), lastOut);
-    }
+    case 'concat':
+      // Along the channel axis: one wasm copy per input (an identity channel gather at its offset).
+      return (ins, out) => concatChannels(ins, out, s.layer);
     case 'gap': {
       return (ins, out) => globalAvgPool(ins[0]!, {}, out);
     }

@@ -1,6 +1,6 @@
 // Plain-JS kernels over views of wasm memory, for the few step shapes the wasm ops do not take:
-// broadcast add / mul, pools whose pads are as wide as the window, softmax on a non-final step,
-// channel concatenation; and leakyJS, Keras ReLU / LeakyReLU / PReLU's definition, which the wasm prelu
+// broadcast add / mul, pools whose pads are as wide as the window, softmax on a non-final step;
+// and leakyJS, Keras ReLU / LeakyReLU / PReLU's definition, which the wasm prelu
 // kernel (crates/kernels/src/prelu.rs) reproduces bit for bit: it runs only where the data is not whole
 // repeats of the slope.
 // They allocate nothing in wasm; each takes fresh views right before computing (no wasm call happens
@@ -85,16 +85,4 @@ export function leakyJS(x: Float32Array, y: Float32Array, slope: Float32Array, t
       y[base + j] = v >= threshold ? Math.min(v, maxValue) : slope[j]! * (v - threshold);
     }
   }
-}
-
-/** Concatenates rows of `widths[i]` values from each input into rows of `total` values. */
-export function concatJS(xs: Float32Array[], widths: number[], y: Float32Array, total: number): void {
-  const rows = y.length / total;
-  let off = 0;
-  xs.forEach((x, i) => {
-    const w = widths[i]!;
-    if (w >= 64) for (let r = 0; r < rows; r++) y.set(x.subarray(r * w, r * w + w), r * total + off);
-    else for (let r = 0; r < rows; r++) for (let j = 0; j < w; j++) y[r * total + off + j] = x[r * w + j]!;
-    off += w;
-  });
 }

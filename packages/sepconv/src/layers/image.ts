@@ -305,3 +305,44 @@ export class PadND extends Layer {
     return { name: this.name, paddings: this.paddings, mode: this.mode, value: this.value };
   }
 }
+
+/** Options of `ChannelGather`. */
+export interface ChannelGatherArgs extends LayerArgs {
+  /** Input channel of each output channel (a permutation, a selection; repeats allowed). */
+  indices: readonly number[];
+}
+
+/**
+ * Output channel j = input channel indices[j], over any per-sample rank (channels last): ONNX Split / Slice
+ * of channels and the channel shuffle, TF GatherV2 / Split / SplitV on the last axis. A copy, no MACs.
+ */
+export class ChannelGather extends Layer {
+  readonly className = 'ChannelGather';
+  readonly indices: readonly number[];
+  constructor(args: ChannelGatherArgs) {
+    super(args, 'channel_gather');
+    const idx = args.indices;
+    if (!Array.isArray(idx) || idx.length < 1 || idx.length > MAX_DIM || !idx.every((i) => isDim(i))) {
+      throw new OptionError(this.label, 'indices', `1 to ${MAX_DIM} integers from 0 to ${MAX_DIM}`, Array.isArray(idx) ? `${idx.length} values` : idx);
+    }
+    this.indices = [...idx];
+  }
+  computeOutputShape([s]: SymShape[]): SymShape {
+    if (s!.length < 1) throw new ShapeError(this.label, 'an input with a channel axis', symShapeStr(s!));
+    const c = s![s!.length - 1];
+    if (c === null || c === undefined) throw new ShapeError(this.label, 'a known channel count', symShapeStr(s!));
+    const bad = this.indices.findIndex((i) => i >= c);
+    if (bad >= 0) throw new ShapeError(this.label, `channel indices below ${c}`, `indices[${bad}] = ${this.indices[bad]}`);
+    return [...s!.slice(0, -1), this.indices.length];
+  }
+  lower(ctx: LowerContext, [x]: number[]): number {
+    const s = ctx.shape(x!);
+    const c = s[s.length - 1]!;
+    const bad = this.indices.findIndex((i) => i >= c);
+    if (bad >= 0) throw new ShapeError(this.label, `channel indices below ${c}`, `indices[${bad}] = ${this.indices[bad]}`);
+    return ctx.emit({ kind: 'channelGather', layer: this.name, inputs: [x!], output: ctx.value([...s.slice(0, -1), this.indices.length]), macs: 0, indices: Uint32Array.from(this.indices) });
+  }
+  getConfig(): Record<string, unknown> {
+    return { name: this.name, indices: [...this.indices] };
+  }
+}

@@ -16,7 +16,7 @@ import {
   type SpatiallySeparableConv2DArgs,
 } from './conv.js';
 import { DeformableDepthwiseConv2D, type DeformableDepthwiseConv2DArgs } from './deformable.js';
-import { Conv2DTranspose, DepthSpace, PadND, Resize, type Conv2DTransposeArgs, type DepthSpaceArgs, type PadNDArgs, type ResizeLayerArgs } from './image.js';
+import { ChannelGather, Conv2DTranspose, DepthSpace, PadND, Resize, type ChannelGatherArgs, type Conv2DTransposeArgs, type DepthSpaceArgs, type PadNDArgs, type ResizeLayerArgs } from './image.js';
 import type { LayerArgs } from './layer.js';
 import {
   Activation,
@@ -87,4 +87,5 @@ export const layers = {
   depthToSpace: (args: DepthSpaceArgs) => new DepthSpace(args, true),
   spaceToDepth: (args: DepthSpaceArgs) => new DepthSpace(args, false),
   padND: (args: PadNDArgs) => new PadND(args),
+  channelGather: (args: ChannelGatherArgs) => new ChannelGather(args),
 };

@@ -189,6 +189,12 @@ export interface PadNdStep extends Base {
   value: number;
 }
 
+/** Output channel j = input channel indices[j] (channels last, any per-sample rank): `ChannelGather`. */
+export interface ChannelGatherStep extends Base {
+  kind: 'channelGather';
+  indices: Uint32Array;
+}
+
 /**
  * A post-processing op run in TypeScript on small tensors (layers/host.ts, ops/host/): reads its inputs'
  * float32 arena views (whatever their dtype: int32 / uint8 / bool values are carried as exact floats) and
@@ -200,7 +206,7 @@ export interface HostStep extends Base {
   run: (ins: readonly Float32Array[], out: Float32Array) => void;
 }
 
-export type Step = HostStep | PadNdStep | DepthSpaceStep | ResizeStep | ConvTransposeStep | DeformDepthwiseStep | ExpandDepthwiseStep | SpatialStep | ConvStep | AffineStep | ActivationStep | LeakyStep | ConcatStep | BinaryStep | GapStep | PoolStep | PadStep | AliasStep;
+export type Step = HostStep | ChannelGatherStep | PadNdStep | DepthSpaceStep | ResizeStep | ConvTransposeStep | DeformDepthwiseStep | ExpandDepthwiseStep | SpatialStep | ConvStep | AffineStep | ActivationStep | LeakyStep | ConcatStep | BinaryStep | GapStep | PoolStep | PadStep | AliasStep;
 
 export interface Lowered {
   steps: Step[];

@@ -6,6 +6,7 @@
 import { HOST_OPS } from '../../ops/host/index.js';
 import { attrType, type GraphNode } from './attrs.js';
 import type { GraphContext, OpDef, OpTable, Value } from './context.js';
+import { gatherV2, splitOp } from './channel-gather.js';
 import { dtypeOf, emitHost, foldHost } from './host-emit.js';
 
 /** Cast: a float cast of a layer tensor passes it through; casts to int32 / uint8 / bool run on the host. */
@@ -25,7 +26,7 @@ const doc: Record<string, string> = {
   ArgMax: 'index of the largest value along an axis (int32)',
   ArgMin: 'index of the smallest value along an axis (int32)',
   TopKV2: 'k largest values of the last axis and their indices, sorted',
-  GatherV2: 'gather along any axis, batch_dims',
+  GatherV2: 'gather along any axis, batch_dims; constant indices on the channel axis of a layer tensor run as a wasm channel gather',
   GatherNd: 'gather by index tuples',
   Cast: 'dtype cast: float32, int32, uint8, bool (float -> int truncates)',
   Equal: 'a == b (bool), broadcast',
@@ -58,8 +59,8 @@ const doc: Record<string, string> = {
   Fill: 'a tensor of one value',
   Range: 'start, start + delta, ... below limit',
   Unpack: 'split into slices along an axis, dropping it',
-  Split: 'equal pieces along an axis',
-  SplitV: 'pieces of given sizes along an axis (one -1)',
+  Split: 'equal pieces along an axis; the channel axis of a layer tensor runs as wasm channel gathers',
+  SplitV: 'pieces of given sizes along an axis (one -1); the channel axis of a layer tensor runs as wasm channel gathers',
   Slice: 'begin and size per axis (-1: the rest)',
   Size: 'element count (int32)',
   ResizeBilinear: 'bilinear resize of NHWC images, align_corners / half_pixel_centers (TypeScript)',
@@ -74,5 +75,8 @@ function postprocessOps(): OpTable {
   return {
     ...Object.fromEntries(ops.map((op): [string, OpDef] => [op, { doc: doc[op] ?? `${op} (elementwise)`, run: emitHost, fold: foldHost }])),
     Cast: { doc: doc.Cast!, run: castOp, fold: foldHost },
+    GatherV2: { doc: doc.GatherV2!, run: gatherV2, fold: foldHost },
+    Split: { doc: doc.Split!, run: splitOp(false), fold: foldHost },
+    SplitV: { doc: doc.SplitV!, run: splitOp(true), fold: foldHost },
   };
 }

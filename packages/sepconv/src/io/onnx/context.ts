@@ -58,6 +58,8 @@ export class Lowering {
   readonly nodes: GraphNode[] = [];
   readonly consts: NamedWeights = new Map();
   readonly values = new Map<string, Value>();
+  /** Channel gathers emitted so far (layout.ts), by TF node: node = channels `map` of `tf` (which has `channels`). */
+  readonly gathers = new Map<string, { tf: string; map: number[]; channels: number }>();
   readonly #used = new Set<string>();
 
   constructor(readonly opset: number) {}

@@ -2,20 +2,25 @@
 // [N, C, H, W] -> [N, G, C/G, H, W], Transpose [0, 2, 1, 3, 4], Reshape back), Split (chunk) and
 // Slice of channels or features. No transpose runs: the rank-5 view is bookkeeping (a channel map),
 // and the one data movement the graph asks for (a permutation or a selection of channels) runs as a
-// 1x1 conv whose weights are 0 / 1 (exact: each output is 1 * one input plus zeros).
+// channel gather (a TF GatherV2 on the last axis, which graph-ops/layout-image.ts maps onto the
+// ChannelGather layer and its wasm kernel). A gather of a gather reads the first one's input with the
+// composed indices (ShuffleNetV2's chunk of a shuffled tensor is one zip of the concat's halves); an
+// intermediate gather nobody else reads is never converted.
 import { formatJson } from '../../errors.js';
 import type { Handler } from './conv.js';
-import { b64, fmt, normAxis, tfInts, type Lowering, type OnnxNode, type Sym } from './context.js';
+import { fmt, normAxis, type Lowering, type OnnxNode, type Sym } from './context.js';
 
-/** Output channel k = input channel idx[k], as a 1x1 conv (rank 4) or a MatMul (rank 2, features). */
+/**
+ * Output channel k = input channel idx[k] (channels of an NCHW map, features of [N, F]), as a GatherV2 on
+ * the NHWC last axis. When `x` is itself such a gather, the new one reads its input with composed indices.
+ */
 export function selectChannels(low: Lowering, n: OnnxNode, x: Sym, idx: number[], base: string): string {
-  const c = x.shape[1] as number;
-  const k = idx.length;
-  const f = new Float32Array(c * k);
-  idx.forEach((src, o) => (f[src * k + o] = 1));
-  if (x.shape.length === 2) return low.emit('MatMul', base, [x.tf, low.constNode(`${base}/select`, f, [c, k])]);
-  const attr = { strides: tfInts([1, 1, 1, 1]), dilations: tfInts([1, 1, 1, 1]), padding: { s: b64('VALID') } };
-  return low.emit('Conv2D', base, [x.tf, low.constNode(`${base}/select`, f, [1, 1, c, k])], attr);
+  const prev = low.gathers.get(x.tf);
+  const [tf, map, c] = prev ? [prev.tf, idx.map((k) => prev.map[k]!), prev.channels] : [x.tf, idx, x.shape[1] as number];
+  if (map.length === c && isIdentity(map)) return low.emit('Identity', base, [tf]);
+  const out = low.emit('GatherV2', base, [tf, low.constNode(`${base}/indices`, map, [map.length], true), low.constNode(`${base}/axis`, [-1], [], true)]);
+  low.gathers.set(out, { tf, map, channels: c });
+  return out;
 }
 
 const isIdentity = (m: number[]) => m.every((v, i) => v === i);

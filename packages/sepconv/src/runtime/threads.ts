@@ -84,7 +84,7 @@ const SPLITS: Record<string, { id: number; work: (a: number[]) => number }> = {
   // (handle, in, inLen, out, outLen, rows, act)
   gemm_run: { id: 0, work: (a) => a[4]! * (a[2]! / Math.max(1, a[5]!)) },
   // (handle, in, inLen, out, outLen, batch, inH, inW, ...): taps unknown here, 9 assumed
-  depthwise_conv2d: { id: 1, work: (a) => a[4]! * 9 * 3 },
+  depthwise_conv2d: { id: 1, work: (a) => a[4]! * 9 },
   conv2d: { id: 2, work: (a) => a[4]! * 9 * (a[2]! / Math.max(1, a[5]! * a[6]! * a[7]!)) },
   // (in, inLen, out, outLen, batch, inH, inW, C, poolH, poolW, ...)
   pool2d: { id: 3, work: (a) => a[3]! * a[8]! * a[9]! * 3 },

@@ -341,6 +341,22 @@ pub fn mul(a: &[f32], b: &[f32], out: &mut [f32]) -> Result<(), String> {
     mul_with::<NativeLanes>(a, b, out)
 }
 
+/// The buffer checks of `channel_affine_with` (and of its split parts): `groups` x `channels` scales
+/// (and shifts), input and output of the same length, a multiple of `groups` x `channels`.
+pub fn check_channel_op(x_len: usize, out_len: usize, channels: usize, scale_len: usize, shift_len: Option<usize>, groups: usize) -> Result<(), String> {
+    if channels == 0 || groups == 0 {
+        return Err(format!("channel op: channels ({channels}) and groups ({groups}) must be positive"));
+    }
+    let per_row = crate::shape::elements("channel op scale", &[groups, channels])?;
+    if x_len != out_len || x_len % per_row != 0 {
+        return Err(format!("channel op: input has {x_len} values and output {out_len}; both must be a multiple of {groups} x {channels}"));
+    }
+    if scale_len != per_row || shift_len.is_some_and(|s| s != per_row) {
+        return Err(format!("channel op: scale / shift must have {groups} x {channels} values"));
+    }
+    Ok(())
+}
+
 /// Per-channel affine map with optional activation: out[p, c] = act(x[p, c] * scale[c] + shift[c]),
 /// where `scale` / `shift` hold `groups` rows of `c` values and pixel block `g` of `pixels / groups`
 /// pixels uses row `g` (groups = 1: batch-norm; groups = N: a squeeze-excite scale per image).
@@ -355,20 +371,7 @@ pub fn channel_affine_with<V: MathLanes>(
     groups: usize,
     act: Activation,
 ) -> Result<(), String> {
-    if channels == 0 || groups == 0 {
-        return Err(format!("channel op: channels ({channels}) and groups ({groups}) must be positive"));
-    }
-    let per_row = crate::shape::elements("channel op scale", &[groups, channels])?;
-    if x.len() != out.len() || x.len() % per_row != 0 {
-        return Err(format!(
-            "channel op: input has {} values and output {}; both must be a multiple of {groups} x {channels}",
-            x.len(),
-            out.len()
-        ));
-    }
-    if scale.len() != per_row || shift.is_some_and(|s| s.len() != per_row) {
-        return Err(format!("channel op: scale / shift must have {groups} x {channels} values"));
-    }
+    check_channel_op(x.len(), out.len(), channels, scale.len(), shift.map(<[f32]>::len), groups)?;
     let ep = AnyEpilogue::<V>::new(act);
     let pixels_per_group = x.len() / channels / groups;
     let c4 = channels & !3;

@@ -229,14 +229,9 @@ pub fn flat_part(len: usize, part: usize, parts: usize) -> Result<(usize, usize)
 /// Part `part` of `parts` of `elementwise::mul_channels` (the squeeze-excite scale: `groups` images of
 /// `len / groups` values, each pixel's `channels` values times that image's `channels` scales): a
 /// block of whole pixels, one sub-call per image it touches. Every value is the same one multiply as
-/// in the whole op. Buffers the whole op refuses get its error, from every part.
+/// in the whole op. Buffers the whole op refuses get its error (the same check), from every part.
 pub fn mul_channels_part(a: &[f32], b: &[f32], out: &mut [f32], channels: usize, groups: usize, part: usize, parts: usize) -> Result<(), String> {
-    let per_row = if channels == 0 || groups == 0 { None } else { crate::shape::elements("channel op scale", &[groups, channels]).ok() };
-    let valid = per_row.is_some_and(|r| a.len() == out.len() && a.len() % r == 0 && b.len() == r);
-    if !valid {
-        // The whole op's own error (it checks before it writes anything).
-        return elementwise::mul_channels(a, b, out, channels, groups).and(Err("split: the squeeze-excite scale refused its buffers".into()));
-    }
+    elementwise::check_channel_op(a.len(), out.len(), channels, b.len(), None, groups)?;
     let pixels = a.len() / channels;
     let per_image = pixels / groups;
     let (p0, p1) = part_range(pixels, part, parts, 1)?;

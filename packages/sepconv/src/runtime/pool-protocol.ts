@@ -7,7 +7,6 @@ import type { WasmMemory, WasmModule } from './wasm-types.js';
 // processes on the cores) therefore never holds the op up: the caller runs the parts nobody took. The
 // parts are fixed output blocks, so who runs which part does not change a bit of the result.
 
-
 /** Most threads `threads: 'auto'` picks (beyond this, per-op barriers eat the gain on these op sizes). */
 export const AUTO_THREADS_CAP = 8;
 /** Most threads `threads: n` takes (the kernels' split limit, sepconv_kernels::split::MAX_PARTS). */
@@ -70,8 +69,6 @@ export interface StartMessage {
   /** Its shared WebAssembly.Memory. */
   memory: WasmMemory;
   control: SharedArrayBuffer;
-  /** This worker's number (1-based). */
-  part: number;
 }
 
 /** A worker's answer to the start message. */
@@ -109,6 +106,11 @@ export function spinWhile(ctl: Int32Array, at: number, value: number, ms: number
   }
 }
 
+/** Waits until `ctl[at]` is no longer `value`: polls for the pool's SPIN_US first, then sleeps in Atomics.wait. */
+function pollThenWait(ctl: Int32Array, at: number, value: number): void {
+  if (spinWhile(ctl, at, value, Atomics.load(ctl, SPIN_US) / 1000) === value) Atomics.wait(ctl, at, value);
+}
+
 /**
  * A worker's loop: poll, then sleep in Atomics.wait, until the job counter moves; claim and run parts
  * of the job while any are left, count each one done, wake the caller after the last. Returns on STOP.
@@ -122,13 +124,13 @@ export function serve(control: SharedArrayBuffer, exports: Record<string, unknow
   let seen = 0;
   for (;;) {
     // Poll a little first (the next op of a running model is usually a few us away), then sleep.
-    if (spinWhile(ctl, GEN, seen, Atomics.load(ctl, SPIN_US) / 1000) === seen) Atomics.wait(ctl, GEN, seen);
+    pollThenWait(ctl, GEN, seen);
     if (Atomics.load(ctl, STOP)) return;
     const gen = Atomics.load(ctl, GEN);
     if (gen === seen) continue;
     if (gen & 1) {
       // The caller is writing the next job (a few stores): wait for it to be ready.
-      if (spinWhile(ctl, GEN, gen, Atomics.load(ctl, SPIN_US) / 1000) === gen) Atomics.wait(ctl, GEN, gen);
+      pollThenWait(ctl, GEN, gen);
       continue;
     }
     // Read the job, then check nothing rewrote it meanwhile (this worker may lag a job behind).

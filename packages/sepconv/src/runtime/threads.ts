@@ -164,7 +164,7 @@ export class ThreadPool {
                 else reject(new WorkerError(`worker ${i + 1} failed to start: ${why}`));
               },
             );
-            w.postMessage({ module, memory, control, part: i + 1 });
+            w.postMessage({ module, memory, control });
           });
         }),
       );

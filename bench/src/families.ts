@@ -116,3 +116,14 @@ export function layerFamilies(steps: StepLike[]): Map<string, { family: string; 
   }
   return out;
 }
+
+/** One Model.profile() report as the benches collect it: each layer's time appended to its list, the time between steps to `between`. */
+export function recordProfile(p: { rows: { name: string; ms: number }[]; totalMs: number }, perLayer: Map<string, number[]>, between: number[]): void {
+  let sum = 0;
+  for (const r of p.rows) {
+    if (!perLayer.has(r.name)) perLayer.set(r.name, []);
+    perLayer.get(r.name)!.push(r.ms);
+    sum += r.ms;
+  }
+  between.push(p.totalMs - sum);
+}

@@ -11,7 +11,7 @@ import { Roof } from './roof.js';
 import * as sc from './sepconv.js';
 import { stats } from './timing.js';
 import { writeSection } from './results-sections.js';
-import { CONV_FAMILIES, FAMILY_ORDER, layerFamilies, stepFamily, type StepLike } from './families.js';
+import { CONV_FAMILIES, FAMILY_ORDER, layerFamilies, recordProfile, stepFamily, type StepLike } from './families.js';
 
 export { CONV_FAMILIES, FAMILY_ORDER, stepFamily, type StepLike };
 
@@ -75,14 +75,8 @@ export function profileModel(m: any, x: any, opts: { calls: number; warmupMs: nu
   const macsByLayer = new Map<string, number>();
   for (let i = 0; i < opts.calls; i++) {
     const p = m.profile(x, { runs: 1 });
-    let sum = 0;
-    for (const r of p.rows) {
-      if (!perLayer.has(r.name)) perLayer.set(r.name, []);
-      perLayer.get(r.name)!.push(r.ms);
-      macsByLayer.set(r.name, r.macs);
-      sum += r.ms;
-    }
-    between.push(p.totalMs - sum);
+    recordProfile(p, perLayer, between);
+    for (const r of p.rows) macsByLayer.set(r.name, r.macs);
     opts.between?.();
   }
   const shape = x.shape.slice(1);

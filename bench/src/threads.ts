@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as sc from 'sepconv';
 import { interleave, stats, type Stats } from './timing.js';
-import { FAMILY_ORDER, layerFamilies, type StepLike } from './families.js';
+import { FAMILY_ORDER, layerFamilies, recordProfile, type StepLike } from './families.js';
 
 declare const __BENCH_ROOT__: string;
 
@@ -53,14 +53,7 @@ function familySplit(name: string, model: sc.Model, x: sc.Tensor, calls: number)
   for (let i = 0; i < 2 * calls; i++) {
     const k = (i + (i >> 1)) & 1; // 0 1 1 0 0 1 1 0 ...: each setting first as often as second
     sc.configureThreads({ threads: k + 1 });
-    const p = model.profile(x, { runs: 1 });
-    let sum = 0;
-    for (const r of p.rows) {
-      if (!per[k]!.has(r.name)) per[k]!.set(r.name, []);
-      per[k]!.get(r.name)!.push(r.ms);
-      sum += r.ms;
-    }
-    between[k]!.push(p.totalMs - sum);
+    recordProfile(model.profile(x, { runs: 1 }), per[k]!, between[k]!);
   }
   const layers = layerFamilies(model.lower([x.shape.slice(1)]).steps as unknown as StepLike[]);
   const fam = new Map<string, FamilySplit>();
